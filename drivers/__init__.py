@@ -1,0 +1,1 @@
+"""Hardware access only: line boards, GPIO, ALSA, serial. Never imports firmware."""

@@ -1,0 +1,1 @@
+"""minipbx firmware: the exchange itself (see DESIGN.md for the layers)."""

@@ -1,0 +1,118 @@
+"""Protocol-neutral call-control events, in the manner of sippy's CCEvents.
+
+A call is a bridge between legs. Every leg (an FXS line, an FXO line, a SIP dialog) speaks
+the same small vocabulary; the direction tells the meaning:
+
+==========  ======================================  =========================================
+event       from a leg up to the PBX                from the PBX down to a leg
+==========  ======================================  =========================================
+Seize       an FXS handset went off-hook (idle)     an FXO line is to be seized
+Setup       a call arrives (SIP INVITE, FXO ring)   place a call: ring the phone / send INVITE
+Digit       a digit was dialled or received         send the digit (RFC 4733, DTMF on FXO)
+Alerting    the far end rings (180 / 183)           tell the caller it rings (send 180)
+Answer      the leg answered (off-hook, 200 OK)     answer the leg (send 200 OK)
+Flash       the handset flashed the hook            (not sent down)
+Release     the leg ended; ``cause`` says why       end the leg with ``cause``
+Tone        (not sent up)                           play a call-progress tone on a line leg
+==========  ======================================  =========================================
+
+Events are frozen dataclasses; a leg is named by a string such as ``fxs1``, ``fxo1`` or
+``sip7``. ``Bridge``/``Unbridge`` go from the PBX to the media switch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from firmware.core.causes import Cause
+
+LegId = str
+
+Presentation = Literal["allowed", "restricted", "unavailable"]
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who calls: the number and name shown as caller ID, and whether to show them."""
+
+    number: str | None = None
+    name: str | None = None
+    presentation: Presentation = "allowed"
+
+
+@dataclass(frozen=True)
+class Seize:
+    leg: LegId
+
+
+@dataclass(frozen=True)
+class Setup:
+    leg: LegId
+    called: str
+    caller: Party
+    # Set by the PBX when ringing a line: the name of a distinctive ring pattern.
+    ring_pattern: str | None = None
+    # Set by the PBX when placing a call out: the configured trunk to send it through.
+    trunk: str | None = None
+
+
+@dataclass(frozen=True)
+class Digit:
+    leg: LegId
+    digit: str
+    # How the digit reached us: "dtmf" (in-band), "pulse" (rotary), "rfc4733" (SIP event).
+    source: str = "dtmf"
+
+
+@dataclass(frozen=True)
+class Alerting:
+    leg: LegId
+    # True when the far end sends its own audio (183 Session Progress with SDP).
+    early_media: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    leg: LegId
+
+
+@dataclass(frozen=True)
+class Flash:
+    leg: LegId
+
+
+@dataclass(frozen=True)
+class Release:
+    leg: LegId
+    cause: Cause = Cause.NORMAL_CLEARING
+
+
+ToneName = Literal[
+    "dial", "busy", "ringback", "congestion", "callwaiting", "stutter", "howler"
+]
+
+
+@dataclass(frozen=True)
+class Tone:
+    leg: LegId
+    # None stops whatever tone plays.
+    tone: ToneName | None
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """Connect the audio of two legs both ways."""
+
+    a: LegId
+    b: LegId
+
+
+@dataclass(frozen=True)
+class Unbridge:
+    a: LegId
+    b: LegId
+
+
+CallEvent = Seize | Setup | Digit | Alerting | Answer | Flash | Release | Tone
+MediaEvent = Bridge | Unbridge
