@@ -99,7 +99,9 @@ class BoardFault:
     at: float
 
 
-LineSignal = HookEdge | PulseDigit | HookFlash | RingBurst | PolarityReversal | LoopCurrent | BoardFault
+LineSignal = (
+    HookEdge | PulseDigit | HookFlash | RingBurst | PolarityReversal | LoopCurrent | BoardFault
+)
 SignalSink = Callable[[LineSignal], None]
 
 

@@ -1,0 +1,36 @@
+# The two commands: `make run` and `make test`. Each installs what it needs first.
+PY := .venv/bin/python
+STATE ?= .state
+
+.PHONY: run test lint bench setup-run setup-test unit clean
+
+setup-run:
+	@tools/setup.sh run
+
+setup-test:
+	@tools/setup.sh test
+
+run: setup-run
+	@echo "make: starting minipbx on the simulated board (state in $(STATE)/, Ctrl-C stops it)"
+	@.venv/bin/minipbx run --board sim --state-dir $(STATE)
+
+lint: setup-test
+	@echo "make: ruff"
+	@.venv/bin/ruff check firmware drivers tests tools
+	@echo "make: mypy --strict"
+	@.venv/bin/mypy --strict firmware drivers
+	@echo "make: import rules"
+	@.venv/bin/lint-imports
+
+test: lint
+	@echo "make: pytest"
+	@.venv/bin/pytest -q
+
+unit: setup-test
+	@.venv/bin/pytest -q -m "not slow"
+
+bench: setup-test
+	@$(PY) tools/bench.py
+
+clean:
+	rm -rf .mypy_cache .ruff_cache .pytest_cache $(STATE)

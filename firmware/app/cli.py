@@ -1,0 +1,191 @@
+"""The one command, ``minipbx``: the daemon (``run``), signal tools (``signal``), and
+subcommands that talk to a running daemon over its control socket."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from firmware.app.client import ClientError, call
+from firmware.app.paths import default_state_dir
+from firmware.app.signal_cmd import add_signal_parser
+from firmware.core.errors import PbxError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except (PbxError, OSError) as exc:
+        print(f"minipbx: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="minipbx", description=__doc__)
+    parser.add_argument("--state-dir", type=Path, default=None,
+                        help="the daemon's runtime folder (default: .state/ in a checkout, "
+                             "/var/lib/minipbx on a device)")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the exchange in the foreground")
+    run.add_argument("--board", default=None, help="board profile (default: from config)")
+    run.add_argument("--config", type=Path, default=None,
+                     help="configuration file (TOML; default: the built-in configuration)")
+    run.add_argument("--log-level", default="info",
+                     choices=["debug", "info", "warning", "error"])
+    run.set_defaults(func=_run)
+
+    status = sub.add_parser("status", help="ports, trunks and calls of the running box")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=_status)
+
+    add_signal_parser(sub)
+    _add_sim(sub)
+    return parser
+
+
+def _add_sim(sub: Any) -> None:
+    sim = sub.add_parser("sim", help="drive the simulated board's handsets and PSTN lines")
+    kinds = sim.add_subparsers(metavar="phone|line")
+    phone = kinds.add_parser("phone", help="a virtual handset on an FXS port")
+    phone.add_argument("port", type=int)
+    verbs = phone.add_subparsers(metavar="VERB")
+    for action in ("offhook", "onhook", "flash"):
+        v = verbs.add_parser(action, help=f"{action} the handset")
+        v.set_defaults(func=_sim_call, cmd="sim.phone.hook", extra={"action": action})
+    dial = verbs.add_parser("dial", help="dial DTMF tones into the line, or pulses")
+    dial.add_argument("digits")
+    dial.add_argument("--pulse", action="store_true", help="rotary: hook-switch pulses")
+    dial.set_defaults(func=_sim_dial)
+    play = verbs.add_parser("play", help="send a WAV file into the line")
+    play.add_argument("file", type=Path)
+    play.set_defaults(func=_sim_play, cmd="sim.phone.play")
+    rec = verbs.add_parser("record", help="record what the handset hears (on-hook too)")
+    rec.add_argument("file", type=Path)
+    rec.add_argument("--seconds", type=float, required=True)
+    rec.set_defaults(func=_sim_record, cmd="sim.phone.record")
+    st = verbs.add_parser("status", help="hook, ringing, polarity, decoded caller ID")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=_sim_status, cmd="sim.phone.status")
+
+    line = kinds.add_parser("line", help="the virtual PSTN line on an FXO port")
+    line.add_argument("port", type=int)
+    lverbs = line.add_subparsers(metavar="VERB")
+    ring = lverbs.add_parser("ring", help="ring the FXO port, with caller ID")
+    ring.add_argument("--cid-number")
+    ring.add_argument("--cid-name")
+    ring.set_defaults(func=_sim_ring)
+    hang = lverbs.add_parser("hangup", help="the far end hangs up")
+    hang.set_defaults(func=_sim_call, cmd="sim.line.hangup", extra={})
+    lplay = lverbs.add_parser("play", help="the far end speaks a WAV file")
+    lplay.add_argument("file", type=Path)
+    lplay.set_defaults(func=_sim_play, cmd="sim.line.play")
+    lrec = lverbs.add_parser("record", help="record what the box sends into the line")
+    lrec.add_argument("file", type=Path)
+    lrec.add_argument("--seconds", type=float, required=True)
+    lrec.set_defaults(func=_sim_record, cmd="sim.line.record")
+    lst = lverbs.add_parser("status", help="seized, ringing, digits the box dialled")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=_sim_status, cmd="sim.line.status")
+
+
+def _state(args: argparse.Namespace) -> Path:
+    return args.state_dir if args.state_dir is not None else default_state_dir()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from firmware.app.daemon import run_daemon  # pjsua2 is loaded only by the daemon
+
+    return run_daemon(state_dir=_state(args), config_path=args.config, board=args.board,
+                      log_level=args.log_level)
+
+
+def _status(args: argparse.Namespace) -> int:
+    result = call(_state(args), "status")
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+    else:
+        from firmware.app.status_text import format_status
+
+        print(format_status(result))
+    return 0
+
+
+def _sim_call(args: argparse.Namespace) -> int:
+    result = call(_state(args), args.cmd, {"port": args.port, **args.extra})
+    _print_brief(result)
+    return 0
+
+
+def _sim_dial(args: argparse.Namespace) -> int:
+    result = call(_state(args), "sim.phone.dial",
+                  {"port": args.port, "digits": args.digits, "pulse": args.pulse},
+                  timeout=120.0)
+    _print_brief(result)
+    return 0
+
+
+def _sim_play(args: argparse.Namespace) -> int:
+    from firmware.media.wavfile import read_wav
+
+    wav = read_wav(args.file)
+    if wav.converted:
+        print(f"minipbx: {args.file}: converted {wav.original_rate} Hz, "
+              f"{wav.original_channels} channel(s) to 8000 Hz mono", file=sys.stderr)
+    pcm = wav.samples.astype("<i2").tobytes()
+    result = call(_state(args), args.cmd,
+                  {"port": args.port, "pcm": base64.b64encode(pcm).decode("ascii")})
+    _print_brief(result)
+    return 0
+
+
+def _sim_record(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from firmware.media.wavfile import write_wav
+
+    result = call(_state(args), args.cmd, {"port": args.port, "seconds": args.seconds},
+                  timeout=args.seconds + 30.0)
+    pcm = base64.b64decode(result["pcm"])
+    write_wav(args.file, np.frombuffer(pcm, dtype="<i2"), 8000)
+    print(f"{args.file}: {len(pcm) / 16000:.2f} s recorded")
+    return 0
+
+
+def _sim_status(args: argparse.Namespace) -> int:
+    result = call(_state(args), args.cmd, {"port": args.port})
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _sim_ring(args: argparse.Namespace) -> int:
+    result = call(_state(args), "sim.line.ring", {"port": args.port,
+                  "cid_number": args.cid_number, "cid_name": args.cid_name})
+    _print_brief(result)
+    return 0
+
+
+def _print_brief(result: Any) -> None:
+    if isinstance(result, dict):
+        print(" ".join(f"{k}={v}" for k, v in result.items()))
+    elif result is not None:
+        print(result)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

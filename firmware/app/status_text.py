@@ -1,0 +1,42 @@
+"""``minipbx status`` for people: the same facts as ``--json``, one line each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def format_status(status: dict[str, Any]) -> str:
+    out = [f"{status.get('name', 'minipbx')} on board {status.get('board')}, "
+           f"country {status.get('country')}, up {status.get('uptime_s', 0):.0f} s"]
+    sip = status.get("sip", {})
+    if sip:
+        listen = ", ".join(f"{k} {v}" for k, v in sip.get("listen", {}).items())
+        out.append(f"SIP: {listen}; calls {len(sip.get('calls', {}))} of "
+                   f"{sip.get('max_calls')} (pjsua2 limit)")
+    out.append("Ports:")
+    for port in status.get("ports", []):
+        bits = [f"  {port['leg']:<6} {port.get('extension') or '':<6}"]
+        if port["kind"] == "fxs":
+            bits.append(f"hook {port.get('hook')}")
+            if port.get("ringing"):
+                bits.append("ringing")
+        else:
+            bits.append("seized" if port.get("seized") else "idle")
+        bits.append(f"line {port.get('line_state')}")
+        if port.get("with"):
+            bits.append(f"in call with {port['with']}")
+        out.append(" ".join(bits))
+    trunks = sip.get("trunks", {})
+    if trunks:
+        out.append("Trunks:")
+        for name, t in trunks.items():
+            reg = t["registration"]
+            why = f" ({reg['code']} {reg['reason']})" if reg.get("code") else ""
+            out.append(f"  {name:<12} {t['transport']} {t['host']}:{t['port']} "
+                       f"{reg['state']}{why}")
+    calls = status.get("calls", [])
+    out.append(f"Calls: {len(calls)}")
+    for c in calls:
+        out.append(f"  {c.get('id')}: {' <-> '.join(c.get('legs', []))} {c.get('state')} "
+                   f"{c.get('number') or ''}")
+    return "\n".join(out)

@@ -1,0 +1,39 @@
+"""What the command handlers may ask of the running system. The composition root
+implements these protocols; front ends and handlers see nothing else."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class SimControl(Protocol):
+    """The test verbs of the simulated board (virtual handsets and PSTN lines)."""
+
+    def phone_hook(self, port: int, action: str) -> dict[str, Any]: ...
+
+    async def phone_dial(self, port: int, digits: str, pulse: bool) -> dict[str, Any]: ...
+
+    def phone_play(self, port: int, pcm: bytes) -> dict[str, Any]: ...
+
+    async def phone_record(self, port: int, seconds: float) -> bytes: ...
+
+    def phone_status(self, port: int) -> dict[str, Any]: ...
+
+    def line_ring(self, port: int, cid_number: str | None,
+                  cid_name: str | None) -> dict[str, Any]: ...
+
+    def line_hangup(self, port: int) -> dict[str, Any]: ...
+
+    def line_play(self, port: int, pcm: bytes) -> dict[str, Any]: ...
+
+    async def line_record(self, port: int, seconds: float) -> bytes: ...
+
+    def line_status(self, port: int) -> dict[str, Any]: ...
+
+
+class System(Protocol):
+    def status(self) -> dict[str, Any]: ...
+
+    def sim(self) -> SimControl:
+        """The simulated board's verbs; raises CommandError on a real board."""
+        ...

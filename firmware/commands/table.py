@@ -1,0 +1,90 @@
+"""The command table: registration, argument checking and dispatch.
+
+Handlers receive the running system (an object the composition root provides) and the
+arguments as a dict; they raise :class:`CommandError` with a message a person can act on.
+Front ends never reach the system any other way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from firmware.core.errors import CommandError, PbxError
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, Mapping[str, Any]], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    handler: Handler
+    # Argument name -> the Python type it must have (int, str, float, bool).
+    args: Mapping[str, type] | None = None
+    required: tuple[str, ...] = ()
+
+
+class CommandTable:
+    def __init__(self) -> None:
+        self._commands: dict[str, Command] = {}
+
+    def register(self, command: Command) -> None:
+        if command.name in self._commands:
+            raise ValueError(f"command {command.name} registered twice")
+        self._commands[command.name] = command
+
+    def command(self, name: str, help: str, args: Mapping[str, type] | None = None,
+                required: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+        def deco(fn: Handler) -> Handler:
+            self.register(Command(name, help, fn, args, required))
+            return fn
+        return deco
+
+    def names(self) -> list[str]:
+        return sorted(self._commands)
+
+    def describe(self) -> list[dict[str, str]]:
+        return [{"name": c.name, "help": c.help} for c in sorted(
+            self._commands.values(), key=lambda c: c.name)]
+
+    async def call(self, system: Any, name: str, args: Mapping[str, Any]) -> Any:
+        command = self._commands.get(name)
+        if command is None:
+            raise CommandError(f"unknown command {name!r}; known: {', '.join(self.names())}")
+        checked = _check_args(command, args)
+        try:
+            return await command.handler(system, checked)
+        except PbxError:
+            raise
+        except (LookupError, ValueError) as exc:
+            # Lower layers speak Python's built-ins; a person gets their text.
+            raise CommandError(f"{name}: {exc}") from exc
+
+
+def _check_args(command: Command, args: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(args, Mapping):
+        raise CommandError(f"{command.name}: arguments must be an object")
+    spec = command.args or {}
+    unknown = sorted(set(args) - set(spec))
+    if unknown:
+        raise CommandError(f"{command.name}: unknown argument(s) {', '.join(unknown)}")
+    missing = [a for a in command.required if args.get(a) is None]
+    if missing:
+        raise CommandError(f"{command.name}: missing argument(s) {', '.join(missing)}")
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        if value is None:
+            continue
+        want = spec[key]
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+            raise CommandError(
+                f"{command.name}: argument {key} must be {want.__name__}, got {value!r}")
+        out[key] = value
+    return out

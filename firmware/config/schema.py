@@ -1,0 +1,208 @@
+"""The shape of the box's one configuration file, as frozen dataclasses.
+
+Each dataclass is one TOML table; its field names are the TOML keys, in the order the
+renderer writes them. A field without a default is required. ``field`` metadata carries the
+one-line help text (written as a comment by the renderer) and the allowed range of a number;
+``firmware.config.build`` reads it, so a range is stated once, here. Rules that span more
+than one value (duplicates, references between tables, flash window) live in
+``firmware.config.validate``.
+
+An empty string means "use the default that depends on something else" (the country's
+caller ID standard, the trunk's username, the firmware version); the value stays ``""`` in
+the configuration so that a file round-trips unchanged, and the ``effective_*`` properties
+give the value to use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Literal, TypeVar
+
+T = TypeVar("T")
+
+Transport = Literal["udp", "tcp", "tls"]
+CallerIdStandard = Literal["", "bell202", "v23", "v23_jp", "dtmf", "none"]
+"""The names the country profiles use; "" is the country's own, v23_jp the NTT variant."""
+DisconnectMethod = Literal["loop_current", "polarity", "tone", "silence"]
+DtmfMode = Literal["rfc4733"]
+
+KNOWN_COUNTRIES: tuple[str, ...] = ("us", "uk", "de", "fr", "ru", "in", "jp", "au", "et")
+"""Country profile codes used when the caller does not pass the dsp package's own list."""
+
+MAX_LINE_PORT = 64
+"""Highest board port number accepted; the board profile says how many it really has."""
+
+
+def meta(help: str, *, lo: float | None = None, hi: float | None = None) -> dict[str, Any]:
+    """A field's metadata: its help text and, for a number, its inclusive range."""
+    return {"help": help, "lo": lo, "hi": hi}
+
+
+def setting(default: T, help: str, *, lo: float | None = None, hi: float | None = None) -> T:
+    """A field with a default (fields typed as a Literal use ``field(..., metadata=meta())``
+    directly, since ruff cannot tell that their defaults are immutable)."""
+    return field(default=default, metadata=meta(help, lo=lo, hi=hi))
+
+
+def required(help: str, *, lo: float | None = None, hi: float | None = None) -> Any:
+    """A field the file must give (a port number, an extension, a trunk's host)."""
+    return field(metadata=meta(help, lo=lo, hi=hi))
+
+
+@dataclass(frozen=True, kw_only=True)
+class BoxConfig:
+    """[box]: the box itself."""
+
+    name: str = setting("minipbx", "shown in status and in the SIP User-Agent")
+    country: str = setting("us", "country profile: tones, ring cadence, caller ID standard")
+    board: str = setting("sim", "board profile name (board/<name>.toml) or a path to one")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SipConfig:
+    """[sip]: the box's own SIP and RTP endpoint."""
+
+    bind: str = setting("127.0.0.1", "IP address for SIP and RTP (0.0.0.0 = all)")
+    port: int = setting(5060, "SIP port; 0 lets the OS choose (tests)", lo=0, hi=65535)
+    transports: tuple[Transport, ...] = setting(("udp",), "SIP transports: udp, tcp, tls")
+    rtp_port: int = setting(4000, "first RTP port (even)", lo=1, hi=65534)
+    user_agent: str = setting("", 'SIP User-Agent; "" = minipbx/<version>')
+    tls_cert: str = setting("", "certificate file (PEM), needed for the tls transport")
+    tls_key: str = setting("", "private key file (PEM), needed for the tls transport")
+
+    @property
+    def effective_user_agent(self) -> str:
+        return self.user_agent or f"minipbx/{firmware_version()}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FxsPort:
+    """[[fxs]]: one analog handset port."""
+
+    port: int = required("board port number, from 1", lo=1, hi=MAX_LINE_PORT)
+    extension: str = required("the extension number that rings this port")
+    name: str = setting("", "caller ID name shown on internal calls")
+    caller_id: str = setting("", 'number presented on outbound trunk calls ("" = the trunk\'s)')
+    flash_min_ms: int = setting(100, "shortest on-hook taken as a hook flash", lo=50, hi=1500)
+    flash_max_ms: int = setting(900, "longest on-hook taken as a hook flash", lo=50, hi=2500)
+    debounce_ms: int = setting(20, "hook switch debounce", lo=5, hi=50)
+    caller_id_standard: CallerIdStandard = field(
+        default="",
+        metadata=meta(
+            'caller ID sent to the phone: bell202, v23, v23_jp, dtmf, none ("" = the country\'s)'
+        ),
+    )
+    ring_pattern: str = setting(
+        "",
+        'distinctive ring: a name from the country profile such as "dr2", or on/off ms such'
+        ' as "400/200/400/2000" ("" = the country\'s normal ring)',
+    )
+
+    @property
+    def ring_cadence_ms(self) -> tuple[int, ...]:
+        """The ring pattern when given in ms; empty when it is "" or a profile name."""
+        if not self.ring_pattern[:1].isdigit():
+            return ()
+        return tuple(int(p) for p in self.ring_pattern.split("/"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class FxoPort:
+    """[[fxo]]: one PSTN line port."""
+
+    port: int = required("board port number, from 1", lo=1, hi=MAX_LINE_PORT)
+    extension: str = required("the extension that rings for an incoming PSTN call")
+    caller_id_standard: CallerIdStandard = field(
+        default="",
+        metadata=meta(
+            'caller ID the line sends: bell202, v23, v23_jp, dtmf, none ("" = the country\'s)'
+        ),
+    )
+    disconnect: tuple[DisconnectMethod, ...] = setting(
+        ("loop_current", "tone"), "far-end hang-up detection: loop_current, polarity, tone, silence"
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trunk:
+    """[[trunk]]: one SIP provider or peer box."""
+
+    name: str = required("the trunk's name, used by outbound routes")
+    host: str = required("the provider's SIP server (host name or address, no port)")
+    port: int = setting(5060, "the provider's SIP port", lo=1, hi=65535)
+    transport: Transport = field(
+        default="udp", metadata=meta("udp, tcp or tls (must be in sip.transports)")
+    )
+    register: bool = setting(True, "register to the provider")
+    username: str = setting("", "account user name")
+    password: str = field(default="", repr=False, metadata=meta("account password"))
+    auth_username: str = setting("", 'user name for authentication ("" = username)')
+    realm: str = setting("*", 'authentication realm ("*" = any)')
+    outbound_proxy: str = setting("", 'send everything through this proxy, "sip:host:port"')
+    register_expires_s: int = setting(300, "registration lifetime", lo=60, hi=86400)
+    caller_id: str = setting("", 'number presented (From user) ("" = username)')
+    caller_name: str = setting("", "name presented (From display name)")
+    dtmf: DtmfMode = field(default="rfc4733", metadata=meta("how digits are sent: rfc4733"))
+
+    @property
+    def effective_auth_username(self) -> str:
+        return self.auth_username or self.username
+
+    @property
+    def effective_caller_id(self) -> str:
+        return self.caller_id or self.username
+
+
+@dataclass(frozen=True, kw_only=True)
+class DialPlanConfig:
+    """[dialplan]: digit collection."""
+
+    digit_map: str = setting("", 'digit map ("" = built from extensions and routes)')
+    interdigit_s: float = setting(4.0, "wait for the next digit", lo=1.0, hi=60.0)
+    first_digit_s: float = setting(15.0, "wait for the first digit", lo=1.0, hi=120.0)
+    no_answer_s: float = setting(60.0, "ring an extension this long", lo=5.0, hi=600.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboundRoute:
+    """[[outbound]]: dialled numbers that leave through a trunk; the first match wins."""
+
+    pattern: str = required('digit map pattern such as "9x."')
+    trunk: str = required("the name of the [[trunk]] to use")
+    strip: int = setting(0, "digits removed from the front before sending", lo=0, hi=20)
+    prepend: str = setting("", "digits added to the front after stripping")
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboundRoute:
+    """[[inbound]]: calls from trunks, by the number they were made to."""
+
+    did: str = setting("*", 'the called number (DID); "*" = any')
+    extension: str = required("the extension that rings")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    """The whole configuration file."""
+
+    box: BoxConfig = field(default_factory=BoxConfig)
+    sip: SipConfig = field(default_factory=SipConfig)
+    fxs: tuple[FxsPort, ...] = ()
+    fxo: tuple[FxoPort, ...] = ()
+    trunk: tuple[Trunk, ...] = ()
+    dialplan: DialPlanConfig = field(default_factory=DialPlanConfig)
+    outbound: tuple[OutboundRoute, ...] = ()
+    inbound: tuple[InboundRoute, ...] = ()
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        """Every extension a call can ring (today: the FXS ports)."""
+        return tuple(p.extension for p in self.fxs)
+
+
+def firmware_version() -> str:
+    try:
+        return metadata.version("minipbx")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"

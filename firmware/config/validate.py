@@ -1,0 +1,277 @@
+"""Rules that span more than one value of a built :class:`Config`.
+
+``firmware.config.build`` has already checked every value on its own (type, range, fixed
+choices); here the values are checked against each other and against formats a type cannot
+say:
+
+- names and numbers that must be unique: FXS and FXO ports, extensions, trunk names, DIDs;
+- references: an FXO port and an inbound route ring an extension that exists, an outbound
+  route names a trunk that exists, a trunk's transport is one the box listens on;
+- pairs: flash_min_ms < flash_max_ms, and longer than debounce_ms (else every bounce of the
+  hook switch would be a flash); the TLS certificate comes with its key;
+- formats: dialable numbers, digit maps, ring cadences, the bind address, an even RTP port
+  (RTP takes the even port and RTCP the odd one above it, RFC 3550);
+- the country code is one of the known profiles; the caller passes the dsp package's list,
+  since this package may not import it.
+
+Each rule returns issues on the key the user has to change (for a duplicate: the second one).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Collection, Iterable
+
+from firmware.config.problems import Issue, KeyPath, did_you_mean, format_path
+from firmware.config.schema import KNOWN_COUNTRIES, Config, FxoPort, FxsPort, SipConfig, Trunk
+
+NUMBER_RE = re.compile(r"\+?[0-9]{1,20}")
+"""A dialable number: an extension, a DID or a presented caller ID (E.164 digits at most)."""
+
+DIALABLE_RE = re.compile(r"[0-9*#+]{0,20}")
+"""What ``prepend`` may add: digits, * and #, and + for international format."""
+
+DIGIT_MAP_RE = re.compile(r"[0-9*#A-Da-dxX.T\[\]\-|() ]+")
+"""Characters of the MGCP digit map syntax (RFC 3435, 2.1.5) that the dial plan accepts."""
+
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+"""A trunk name: typed on the console and written in logs, so no spaces or quotes."""
+
+HOST_RE = re.compile(r"[A-Za-z0-9\[][A-Za-z0-9.:\[\]-]*")
+"""A host name, IPv4 address, or bracketed IPv6 address."""
+
+PROXY_RE = re.compile(r"sips?:[A-Za-z0-9.\[\]-]+(:[0-9]{1,5})?(;[A-Za-z0-9=;._-]+)?")
+
+CADENCE_STEP_MS = (50, 10000)
+"""Bounds of one on or off step of a ring cadence given in ms."""
+
+PATTERN_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+"""A distinctive ring named in the country profile ("dr2"); the profile says which exist."""
+
+
+def validate_config(config: Config, known_countries: Collection[str] | None = None) -> list[Issue]:
+    """Every cross-value issue of ``config``; ``known_countries`` defaults to KNOWN_COUNTRIES."""
+    issues: list[Issue] = []
+    countries = KNOWN_COUNTRIES if known_countries is None else known_countries
+    _check_box(config, countries, issues)
+    _check_sip(config.sip, issues)
+    for i, fxs in enumerate(config.fxs):
+        _check_fxs(fxs, ("fxs", i), issues)
+    _unique(issues, "fxs", [p.port for p in config.fxs], "port", "give each port its own number")
+    _unique(
+        issues,
+        "fxs",
+        [p.extension for p in config.fxs],
+        "extension",
+        "give each port its own extension",
+    )
+    extensions = config.extensions
+    for i, fxo in enumerate(config.fxo):
+        _check_fxo(fxo, ("fxo", i), extensions, issues)
+    _unique(issues, "fxo", [p.port for p in config.fxo], "port", "give each port its own number")
+    for i, trunk in enumerate(config.trunk):
+        _check_trunk(trunk, ("trunk", i), config.sip, issues)
+    _unique(issues, "trunk", [t.name for t in config.trunk], "name", "give each its own name")
+    _check_routes(config, extensions, issues)
+    if config.dialplan.digit_map:
+        _digit_map(config.dialplan.digit_map, ("dialplan", "digit_map"), issues)
+    return issues
+
+
+def _check_box(config: Config, countries: Collection[str], issues: list[Issue]) -> None:
+    box = config.box
+    if box.country not in countries:
+        hint = did_you_mean(box.country, countries) or f"known: {', '.join(sorted(countries))}"
+        issues.append(Issue(("box", "country"), f"unknown country '{box.country}'; {hint}"))
+    for key, value in (("name", box.name), ("board", box.board)):
+        if not value.strip():
+            issues.append(Issue(("box", key), "must not be empty"))
+
+
+def _check_sip(sip: SipConfig, issues: list[Issue]) -> None:
+    try:
+        ipaddress.ip_address(sip.bind)
+    except ValueError:
+        issues.append(
+            Issue(("sip", "bind"), f"must be an IP address such as 0.0.0.0, got '{sip.bind}'")
+        )
+    if sip.rtp_port % 2:
+        issues.append(
+            Issue(
+                ("sip", "rtp_port"), f"must be even (RTCP takes the odd port), got {sip.rtp_port}"
+            )
+        )
+    if not sip.transports:
+        issues.append(Issue(("sip", "transports"), 'must list at least one, e.g. ["udp"]'))
+    _unique(issues, ("sip",), list(sip.transports), "transports", "list each transport once")
+    if bool(sip.tls_cert) != bool(sip.tls_key):
+        missing = "tls_key" if sip.tls_cert else "tls_cert"
+        issues.append(Issue(("sip", missing), "must be set too: TLS needs a certificate and key"))
+    elif "tls" in sip.transports and not sip.tls_cert:
+        issues.append(
+            Issue(("sip", "tls_cert"), "the tls transport needs tls_cert and tls_key (PEM files)")
+        )
+
+
+def _check_fxs(fxs: FxsPort, at: KeyPath, issues: list[Issue]) -> None:
+    _number(fxs.extension, (*at, "extension"), issues)
+    if fxs.caller_id:
+        _number(fxs.caller_id, (*at, "caller_id"), issues)
+    if fxs.flash_min_ms >= fxs.flash_max_ms:
+        issues.append(
+            Issue(
+                (*at, "flash_max_ms"),
+                f"must be greater than flash_min_ms ({fxs.flash_min_ms}), got {fxs.flash_max_ms}",
+            )
+        )
+    if fxs.flash_min_ms <= fxs.debounce_ms:
+        issues.append(
+            Issue(
+                (*at, "flash_min_ms"),
+                f"must be greater than debounce_ms ({fxs.debounce_ms}), got {fxs.flash_min_ms}",
+            )
+        )
+    if fxs.ring_pattern and not PATTERN_NAME_RE.fullmatch(fxs.ring_pattern):
+        steps = fxs.ring_pattern.split("/")
+        lo, hi = CADENCE_STEP_MS
+        if len(steps) % 2 or not all(s.isdigit() and lo <= int(s) <= hi for s in steps):
+            issues.append(
+                Issue(
+                    (*at, "ring_pattern"),
+                    'must be a ring name from the country profile such as "dr2", or on/off'
+                    f' pairs in ms, each {lo} to {hi}, such as "400/200/400/2000",'
+                    f" got '{fxs.ring_pattern}'",
+                )
+            )
+
+
+def _check_fxo(fxo: FxoPort, at: KeyPath, extensions: Collection[str], issues: list[Issue]) -> None:
+    _known_extension(fxo.extension, (*at, "extension"), extensions, issues)
+    if not fxo.disconnect:
+        issues.append(
+            Issue((*at, "disconnect"), 'must list at least one method, e.g. ["loop_current"]')
+        )
+    _unique(issues, at, list(fxo.disconnect), "disconnect", "list each method once")
+
+
+def _check_trunk(trunk: Trunk, at: KeyPath, sip: SipConfig, issues: list[Issue]) -> None:
+    if not NAME_RE.fullmatch(trunk.name):
+        issues.append(
+            Issue(
+                (*at, "name"),
+                f"must be letters, digits, '_', '.' or '-' (at most 32), got '{trunk.name}'",
+            )
+        )
+    if ":" in trunk.host and not trunk.host.startswith("["):
+        issues.append(
+            Issue(
+                (*at, "host"),
+                f"must be the host only, got '{trunk.host}'; put a port in port = and drop"
+                " any sip: prefix",
+            )
+        )
+    elif not HOST_RE.fullmatch(trunk.host):
+        issues.append(Issue((*at, "host"), f"must be a host name or address, got '{trunk.host}'"))
+    if trunk.transport not in sip.transports:
+        issues.append(
+            Issue(
+                (*at, "transport"),
+                f"'{trunk.transport}' is not in sip.transports ({', '.join(sip.transports)});"
+                " add it there",
+            )
+        )
+    if trunk.register and not trunk.username:
+        issues.append(
+            Issue((*at, "username"), "must be set when register = true (or set register = false)")
+        )
+    if trunk.outbound_proxy and not PROXY_RE.fullmatch(trunk.outbound_proxy):
+        issues.append(
+            Issue(
+                (*at, "outbound_proxy"),
+                f'must be a SIP URI such as "sip:proxy.example.net:5060",'
+                f" got '{trunk.outbound_proxy}'",
+            )
+        )
+    if trunk.caller_id:
+        _number(trunk.caller_id, (*at, "caller_id"), issues)
+
+
+def _check_routes(config: Config, extensions: Collection[str], issues: list[Issue]) -> None:
+    trunks = [t.name for t in config.trunk]
+    for i, route in enumerate(config.outbound):
+        _digit_map(route.pattern, ("outbound", i, "pattern"), issues)
+        if route.trunk not in trunks:
+            hint = did_you_mean(route.trunk, trunks)
+            if not hint:
+                hint = (
+                    f"defined trunks: {', '.join(trunks)}"
+                    if trunks
+                    else "add a [[trunk]] table with this name"
+                )
+            issues.append(
+                Issue(("outbound", i, "trunk"), f"no trunk named '{route.trunk}'; {hint}")
+            )
+        if not DIALABLE_RE.fullmatch(route.prepend):
+            issues.append(
+                Issue(
+                    ("outbound", i, "prepend"),
+                    f"must be digits, '*', '#' or '+', got '{route.prepend}'",
+                )
+            )
+    for i, inbound in enumerate(config.inbound):
+        if inbound.did != "*":
+            _number(inbound.did, ("inbound", i, "did"), issues, '"*" (any) or ')
+        _known_extension(inbound.extension, ("inbound", i, "extension"), extensions, issues)
+    _unique(
+        issues, "inbound", [r.did for r in config.inbound], "did", "the later one never matches"
+    )
+
+
+def _number(value: str, at: KeyPath, issues: list[Issue], alternative: str = "") -> None:
+    if not NUMBER_RE.fullmatch(value):
+        issues.append(
+            Issue(at, f"must be {alternative}digits (up to 20, \"+\" first allowed), got '{value}'")
+        )
+
+
+def _known_extension(
+    value: str, at: KeyPath, extensions: Collection[str], issues: list[Issue]
+) -> None:
+    if value not in extensions:
+        known = ", ".join(extensions) if extensions else "none yet; add an [[fxs]] table"
+        issues.append(Issue(at, f"no extension '{value}'; known extensions: {known}"))
+
+
+def _digit_map(value: str, at: KeyPath, issues: list[Issue]) -> None:
+    depth = 0
+    for char in value:
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if depth not in (0, 1):
+            break
+    if not DIGIT_MAP_RE.fullmatch(value) or depth != 0:
+        issues.append(
+            Issue(
+                at,
+                "must be a digit map: digits, * #, x (any digit), [1-5] (a range), . (repeat),"
+                f" T (timer), got '{value}'",
+            )
+        )
+
+
+def _unique(
+    issues: list[Issue], table: str | KeyPath, values: Iterable[object], key: str, fix: str
+) -> None:
+    """Report each value that repeats an earlier one, on the later table or list item."""
+    first: dict[object, int] = {}
+    for index, value in enumerate(values):
+        if value not in first:
+            first[value] = index
+            continue
+        if isinstance(table, str):
+            at: KeyPath = (table, index, key)
+            said = f"is already used by {format_path((table, first[value]))}"
+        else:
+            at = (*table, key, index)
+            said = f"is already listed (item {first[value]})"
+        issues.append(Issue(at, f"{value!r} {said}; {fix}"))

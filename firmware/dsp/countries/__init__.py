@@ -1,0 +1,1 @@
+"""Country profiles as TOML data (see firmware.dsp.profiles)."""

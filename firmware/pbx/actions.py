@@ -1,0 +1,169 @@
+"""What a call does to its legs: place it, offer it, fail it, end it, and write its record.
+
+The moves the call states (``states``) share, with their rules:
+
+- Placing a dialled number: an extension rings (Setup to its line with the caller's
+  extension as caller ID, ringback to the caller) unless its line is not idle: then busy
+  tone, and calling one's own extension is busy too. A trunk route gets a Setup on a new
+  leg, with the number after strip and prepend and the extension's outbound caller ID; the
+  caller hears nothing until the far end alerts. Anything else gives congestion.
+- Offering an inbound call (SIP, FXO): the routed extension rings and the caller is told
+  it alerts; a busy extension releases the caller with USER_BUSY, no route with
+  UNALLOCATED_NUMBER. An FXO line carries no called number: the extension's is used.
+- A failed call: an FXS caller hears the final tone (busy, congestion), then the howler,
+  then silence, until on-hook; any other caller is released with the cause (the SIP
+  adapter maps it: 486, 404, 480...). An off-hook FXS line never gets Release.
+- Digits go to the partner only from an analog port (FXS, FXO) to a SIP leg: they leave as
+  RFC 4733 events. Digits from a SIP leg are not forwarded: the media path carries them
+  to the handset; between two analog ports the audio carries them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from firmware.core.causes import Cause
+from firmware.core.events import Alerting, Digit, LegId, Party, Release, Setup, Tone, ToneName
+from firmware.pbx.calls import Call, LegState, PbxOutput, Phase, Timer
+from firmware.pbx.cdr import CallRecord, CallRecords, Disposition
+from firmware.pbx.plan import DialPlan, Extension, ToExtension, ToTrunk
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Board:
+    """What a call state may use of the exchange: the plan, the other legs' state, new
+    leg ids, the output list and the call records."""
+
+    plan: DialPlan
+    leg_state: Callable[[LegId], LegState]
+    new_leg_id: Callable[[], str]
+    records: CallRecords
+    out: list[PbxOutput] = field(default_factory=list)
+
+    def emit(self, *events: PbxOutput) -> None:
+        self.out.extend(events)
+
+
+def record(
+    board: Board, call: Call, now: float, disposition: Disposition, cause: Cause, reason: str
+) -> None:
+    """Write the call's record (once; later endings of the same call add nothing)."""
+    if call.recorded:
+        return
+    call.recorded = True
+    called = call.called or call.digits
+    board.records.add(
+        CallRecord(
+            call_id=call.call_id,
+            caller_leg=call.a,
+            caller_number=call.caller.number,
+            called_number=called,
+            callee_leg=call.b,
+            start=call.start,
+            answer=call.answered,
+            end=now,
+            disposition=disposition,
+            cause=cause,
+            reason=reason,
+            trunk=call.trunk,
+        )
+    )
+    logger.info(
+        "call %d %s -> %s (%s): %s, %s",
+        call.call_id,
+        call.a,
+        called,
+        call.b or "-",
+        disposition.value,
+        reason,
+    )
+
+
+def final_tone(board: Board, call: Call, leg: LegId, tone: ToneName, now: float) -> None:
+    """``leg`` (an off-hook FXS line) hears ``tone``, then the howler, then silence."""
+    call.enter(Phase.ENDED, now)
+    board.emit(Tone(leg, tone))
+    call.arm(Timer.HOWLER, now + board.plan.timers.busy_tone_s)
+
+
+def caller_fails(board: Board, call: Call, tone: ToneName, cause: Cause, now: float) -> None:
+    """The call failed before answer: an FXS caller hears ``tone``, any other caller is
+    released with ``cause``."""
+    if board.plan.is_fxs(call.a):
+        final_tone(board, call, call.a, tone, now)
+    else:
+        board.emit(Release(call.a, cause))
+        call.gone.add(call.a)
+        call.enter(Phase.ENDED, now)
+
+
+def partner_left(board: Board, call: Call, leg: LegId, now: float) -> None:
+    """``leg``'s partner hung up after answer."""
+    if board.plan.is_fxs(leg):
+        final_tone(board, call, leg, "busy", now)
+    else:
+        board.emit(Release(leg, Cause.NORMAL_CLEARING))
+        call.gone.add(leg)
+        call.enter(Phase.ENDED, now)
+
+
+def offer(board: Board, call: Call, target: Extension | None, now: float) -> None:
+    """An inbound call (SIP or FXO caller ``call.a``) to ``target``'s handset."""
+    if target is None:
+        reason = f"no inbound route for {call.called!r}"
+        record(board, call, now, Disposition.CONGESTION, Cause.UNALLOCATED_NUMBER, reason)
+        caller_fails(board, call, "congestion", Cause.UNALLOCATED_NUMBER, now)
+        return
+    call.called = call.called or target.number  # an FXO line carries no called number
+    state = board.leg_state(target.leg)
+    if state != "idle":
+        reason = f"extension {target.number} is {state}"
+        record(board, call, now, Disposition.BUSY, Cause.USER_BUSY, reason)
+        caller_fails(board, call, "busy", Cause.USER_BUSY, now)
+        return
+    call.b = target.leg
+    board.emit(Setup(target.leg, call.called, call.caller), Alerting(call.a))
+    call.enter(Phase.RINGING, now)
+    call.arm(Timer.NO_ANSWER, now + board.plan.timers.no_answer_s)
+
+
+def place(board: Board, call: Call, number: str, now: float) -> None:
+    """An FXS caller dialled ``number`` completely."""
+    call.called = number
+    target = board.plan.resolve(number)
+    if isinstance(target, ToExtension):
+        callee = target.extension
+        state = board.leg_state(callee.leg)
+        if callee.leg == call.a or state != "idle":
+            itself = callee.leg == call.a
+            reason = "called own extension" if itself else f"extension {number} is {state}"
+            record(board, call, now, Disposition.BUSY, Cause.USER_BUSY, reason)
+            caller_fails(board, call, "busy", Cause.USER_BUSY, now)
+            return
+        call.b = callee.leg
+        board.emit(Setup(callee.leg, number, call.caller), Tone(call.a, "ringback"))
+        call.enter(Phase.RINGING, now)
+    elif isinstance(target, ToTrunk):
+        call.b = board.new_leg_id()
+        call.trunk = target.route.trunk
+        own = board.plan.extension_on(call.a)
+        shown = own.outbound_caller_id if own is not None else None
+        caller = Party(shown or call.caller.number, call.caller.name)
+        board.emit(Setup(call.b, target.number, caller, trunk=call.trunk))
+        call.enter(Phase.PROCEEDING, now)
+    else:
+        reason = f"no extension or route for {number!r}"
+        record(board, call, now, Disposition.CONGESTION, Cause.UNALLOCATED_NUMBER, reason)
+        caller_fails(board, call, "congestion", Cause.UNALLOCATED_NUMBER, now)
+        return
+    call.arm(Timer.NO_ANSWER, now + board.plan.timers.no_answer_s)
+
+
+def forward_digit(board: Board, call: Call, event: Digit) -> None:
+    other = call.other(event.leg)
+    if other is not None and board.plan.is_line(event.leg) and not board.plan.is_line(other):
+        board.emit(Digit(other, event.digit))

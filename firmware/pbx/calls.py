@@ -1,0 +1,116 @@
+"""The exchange's record of one call: its two legs, its phase, its one running timer.
+
+A call joins a caller leg (``a``) to a callee leg (``b``, None while the caller dials).
+Each leg stays part of the call until it is *gone*: it released, or the exchange released
+it. A call whose partner has gone but whose analog handset is still off-hook stays in the
+ENDED phase, because the exchange still plays that handset its busy tone and howler; the
+call is forgotten when its last leg is gone.
+
+Phases and the state shown by ``minipbx status``:
+
+===========  ==================================================  =====================
+phase        meaning                                             timer
+===========  ==================================================  =====================
+DIALLING     an FXS caller collects digits against the map       first digit, interdigit
+PROCEEDING   a call was placed out; no alerting yet              no answer
+RINGING      the callee rings (ringback or early media)          no answer
+CONNECTED    both legs talk                                      none
+ENDED        the conversation is over; a handset still off-hook  howler, silence
+===========  ==================================================  =====================
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Literal
+
+from firmware.core.events import CallEvent, LegId, MediaEvent, Party
+
+PbxOutput = CallEvent | MediaEvent
+
+LegState = Literal["idle", "dialling", "calling", "ringing", "connected", "off-hook", "unknown"]
+
+
+class Phase(enum.Enum):
+    DIALLING = "dialling"
+    PROCEEDING = "proceeding"
+    RINGING = "ringing"
+    CONNECTED = "connected"
+    ENDED = "ended"
+
+
+class Timer(enum.Enum):
+    FIRST_DIGIT = "first digit"
+    INTERDIGIT = "interdigit"
+    NO_ANSWER = "no answer"
+    HOWLER = "howler"  # the final progress tone gives way to the howler
+    SILENCE = "silence"  # the howler gives way to silence
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """A snapshot of one call for status displays."""
+
+    call_id: int
+    caller: LegId
+    callee: LegId | None
+    state: str  # a Phase value: dialling, proceeding, ringing, connected, ended
+    digits: str  # dialled so far, or the called number once placed
+    since: float  # when the call entered this state
+
+    @property
+    def legs(self) -> tuple[LegId, ...]:
+        return (self.caller,) if self.callee is None else (self.caller, self.callee)
+
+
+@dataclass
+class Call:
+    call_id: int
+    a: LegId
+    caller: Party
+    start: float
+    phase: Phase = Phase.DIALLING
+    since: float = 0.0
+    b: LegId | None = None
+    digits: str = ""
+    called: str = ""
+    trunk: str | None = None
+    answered: float | None = None
+    bridged: bool = False
+    deadline: float | None = None
+    timer: Timer | None = None
+    gone: set[LegId] = field(default_factory=set)
+    recorded: bool = False
+
+    def legs(self) -> list[LegId]:
+        """The legs still part of the call."""
+        return [leg for leg in (self.a, self.b) if leg is not None and leg not in self.gone]
+
+    def other(self, leg: LegId) -> LegId | None:
+        return self.b if leg == self.a else self.a
+
+    def enter(self, phase: Phase, now: float, *, keep_timer: bool = False) -> None:
+        self.phase = phase
+        self.since = now
+        if not keep_timer:
+            self.deadline = None
+            self.timer = None
+
+    def arm(self, timer: Timer, at: float) -> None:
+        self.timer = timer
+        self.deadline = at
+
+    def info(self) -> CallInfo:
+        return CallInfo(
+            self.call_id, self.a, self.b, self.phase.value, self.called or self.digits, self.since
+        )
+
+    def leg_state(self, leg: LegId) -> LegState:
+        if self.phase is Phase.DIALLING:
+            return "dialling"
+        if self.phase in (Phase.PROCEEDING, Phase.RINGING):
+            return "calling" if leg == self.a else "ringing"
+        if self.phase is Phase.CONNECTED:
+            return "connected"
+        return "off-hook"

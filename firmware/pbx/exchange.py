@@ -1,0 +1,239 @@
+"""The exchange: the sans-IO routing core between the box's legs.
+
+Events from legs and the current time go in; events for legs (Setup, Digit, Alerting,
+Answer, Release, Tone) and for the media switch (Bridge, Unbridge) come out, with
+``next_deadline`` telling the loop when to call :meth:`Exchange.poll`. Nothing here reads a
+clock, sleeps or touches a socket.
+
+Legs: the plan names the line legs (extension lines are FXS, line-route legs are FXO); any
+other id is a SIP leg, named by the SIP adapter for calls coming in and by
+:meth:`Exchange.new_leg_id` for calls going out.
+
+Rules of this module (the call phases have theirs in ``states``):
+
+- Seize from an idle FXS line starts a call: dial tone and the first-digit timer. Seize
+  from an FXS line being rung answers it (the line may report the lift either way).
+- Setup from an FXO line rings the extension of its line route; Setup from a SIP leg rings
+  the extension its DID routes to.
+- Flash is never a hang-up. While dialling it restarts dialling; on a handset hearing busy
+  tone or the howler after a call it gives fresh dial tone (a new call); in a call it
+  changes nothing yet: ``_on_flash`` is where transfer and call waiting will hook in.
+- Anything unexpected (an unknown leg, a Seize from a line already in a call, an Answer
+  from an idle leg, a tone sent up, a digit that no keypad sends) is logged as a warning
+  naming the leg and changes nothing: a call in progress survives another side's mistake.
+- Timers due at or before ``now`` fire, in deadline order, before an event is handled, so
+  a late event cannot overtake an expired timer. A timer fires with its own deadline as
+  the time, so chained timers (busy tone, then howler, then silence) and records do not
+  depend on how late the loop polls.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import defaultdict
+
+from firmware.core.events import (
+    Alerting,
+    Answer,
+    CallEvent,
+    Digit,
+    Flash,
+    LegId,
+    Party,
+    Release,
+    Seize,
+    Setup,
+    Tone,
+)
+from firmware.pbx.actions import Board, offer
+from firmware.pbx.calls import Call, CallInfo, LegState, PbxOutput, Phase, Timer
+from firmware.pbx.cdr import DEFAULT_RECORD_LIMIT, CallRecord, CallRecords
+from firmware.pbx.digitmap import SYMBOLS
+from firmware.pbx.plan import DialPlan
+from firmware.pbx.states import STATES
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Exchange", "PbxOutput"]
+
+
+class Exchange:
+    def __init__(self, plan: DialPlan, *, record_limit: int = DEFAULT_RECORD_LIMIT) -> None:
+        self._plan = plan
+        self._calls: dict[int, Call] = {}
+        self._legs: dict[LegId, Call] = {}
+        self._call_ids = itertools.count(1)
+        self._leg_numbers: defaultdict[str, int] = defaultdict(int)
+        self._board = Board(plan, self.leg_state, self.new_leg_id, CallRecords(record_limit))
+
+    @property
+    def plan(self) -> DialPlan:
+        return self._plan
+
+    # -- driving ---------------------------------------------------------------------
+
+    def handle(self, event: CallEvent, now: float) -> list[PbxOutput]:
+        """Feed one event from a leg; returns what to send down, in order."""
+        self._fire_timers(now)
+        match event:
+            case Seize():
+                self._on_seize(event, now)
+            case Setup():
+                self._on_setup(event, now)
+            case Flash():
+                self._on_flash(event, now)
+            case Digit() if len(event.digit) != 1 or event.digit not in SYMBOLS:
+                logger.warning(
+                    "%s: digit %r is not a keypad symbol; ignored", event.leg, event.digit
+                )
+            case Digit() | Alerting() | Answer() | Release():
+                self._on_call_event(event, now)
+            case Tone():
+                logger.warning("%s: a tone is sent down to legs, not up; ignored", event.leg)
+        return self._drain()
+
+    def poll(self, now: float) -> list[PbxOutput]:
+        """Fire the timers due at ``now``; call it at ``next_deadline``."""
+        self._fire_timers(now)
+        return self._drain()
+
+    @property
+    def next_deadline(self) -> float | None:
+        deadlines = [c.deadline for c in self._calls.values() if c.deadline is not None]
+        return min(deadlines, default=None)
+
+    def new_leg_id(self, prefix: str = "out") -> str:
+        """A leg id no line and no call uses: ``out1``, ``out2``... (never reused)."""
+        while True:
+            self._leg_numbers[prefix] += 1
+            leg = f"{prefix}{self._leg_numbers[prefix]}"
+            if leg not in self._legs and not self._plan.is_line(leg):
+                return leg
+
+    # -- status and records ----------------------------------------------------------
+
+    def calls(self) -> list[CallInfo]:
+        return [call.info() for call in self._calls.values()]
+
+    def leg_state(self, leg: LegId) -> LegState:
+        """idle, dialling, calling, ringing, connected, off-hook (a handset left off-hook
+        after its call ended), or unknown (no line of the plan and in no call)."""
+        call = self._legs.get(leg)
+        if call is not None:
+            return call.leg_state(leg)
+        return "idle" if self._plan.is_line(leg) else "unknown"
+
+    @property
+    def records(self) -> list[CallRecord]:
+        """The most recent call records, oldest first."""
+        return self._board.records.recent()
+
+    def take_records(self) -> list[CallRecord]:
+        """The records written since the last take, for the app to persist."""
+        return self._board.records.take()
+
+    # -- events ----------------------------------------------------------------------
+
+    def _on_seize(self, event: Seize, now: float) -> None:
+        leg = event.leg
+        if not self._plan.is_fxs(leg):
+            logger.warning("%s: seize from a leg that is no FXS line of the plan; ignored", leg)
+            return
+        call = self._legs.get(leg)
+        if call is None:
+            self._start_dialling(leg, now)
+        elif leg == call.b and call.phase in (Phase.PROCEEDING, Phase.RINGING):
+            STATES[call.phase].on_answer(self._board, call, Answer(leg), now)
+            self._sync(call)
+        else:
+            logger.warning(
+                "%s: seize while %s in call %d; ignored", leg, call.leg_state(leg), call.call_id
+            )
+
+    def _start_dialling(self, leg: LegId, now: float) -> None:
+        ext = self._plan.extension_on(leg)
+        assert ext is not None  # only FXS lines get here
+        call = Call(next(self._call_ids), leg, Party(ext.number, ext.name), now, since=now)
+        self._board.emit(Tone(leg, "dial"))
+        call.arm(Timer.FIRST_DIGIT, now + self._plan.timers.first_digit_s)
+        self._calls[call.call_id] = call
+        self._sync(call)
+
+    def _on_setup(self, event: Setup, now: float) -> None:
+        leg = event.leg
+        if self._plan.is_fxs(leg):
+            logger.warning("%s: setup from an FXS line (it seizes); ignored", leg)
+            return
+        if leg in self._legs:
+            logger.warning("%s: setup while in call %d; ignored", leg, self._legs[leg].call_id)
+            return
+        call = Call(next(self._call_ids), leg, event.caller, now, since=now, called=event.called)
+        self._calls[call.call_id] = call
+        offer(self._board, call, self._plan.inbound_target(leg, event.called), now)
+        self._sync(call)
+
+    def _on_flash(self, event: Flash, now: float) -> None:
+        leg = event.leg
+        call = self._legs.get(leg)
+        if call is None:
+            logger.warning("%s: flash from a leg in no call; ignored", leg)
+        elif not self._plan.is_fxs(leg):
+            logger.debug("%s: flash from a leg that is no FXS line; ignored", leg)
+        elif call.phase is Phase.ENDED:
+            call.gone.add(leg)
+            self._sync(call)
+            self._start_dialling(leg, now)
+        else:
+            # Call waiting, transfer and three-way calling will dispatch here.
+            STATES[call.phase].on_flash(self._board, call, event, now)
+            self._sync(call)
+
+    def _on_call_event(self, event: Digit | Alerting | Answer | Release, now: float) -> None:
+        call = self._legs.get(event.leg)
+        if call is None:
+            logger.warning("%s: %s from a leg in no call; ignored", event.leg, type(event).__name__)
+            return
+        state = STATES[call.phase]
+        match event:
+            case Digit():
+                state.on_digit(self._board, call, event, now)
+            case Alerting():
+                state.on_alerting(self._board, call, event, now)
+            case Answer():
+                state.on_answer(self._board, call, event, now)
+            case Release():
+                state.on_release(self._board, call, event, now)
+        self._sync(call)
+
+    # -- bookkeeping -----------------------------------------------------------------
+
+    def _fire_timers(self, now: float) -> None:
+        while True:
+            due = [c for c in self._calls.values() if c.deadline is not None and c.deadline <= now]
+            if not due:
+                return
+            call = min(due, key=lambda c: (c.deadline, c.call_id))
+            at, timer = call.deadline, call.timer
+            assert at is not None and timer is not None
+            call.deadline = call.timer = None
+            STATES[call.phase].on_timer(self._board, call, timer, at)
+            self._sync(call)
+
+    def _sync(self, call: Call) -> None:
+        """Point each live leg at its call; forget legs that left and calls with none."""
+        live = call.legs()
+        for leg in (call.a, call.b):
+            if leg is None:
+                continue
+            if leg in live:
+                self._legs[leg] = call
+            elif self._legs.get(leg) is call:
+                del self._legs[leg]
+        if not live:
+            self._calls.pop(call.call_id, None)
+
+    def _drain(self) -> list[PbxOutput]:
+        out = list(self._board.out)
+        self._board.out.clear()
+        return out

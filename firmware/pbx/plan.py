@@ -1,0 +1,268 @@
+"""The dial plan: extensions, trunks, routes and timers, as frozen dataclasses.
+
+The app builds a :class:`DialPlan` from the configuration file; this module does not read
+TOML. A plan is checked when it is built, and every mistake raises a ConfigError that names
+the item (an extension, a route, a trunk), so the config loader can add the file and line.
+
+Rules the plan keeps:
+
+- Extension numbers and route prefixes use only the symbols a handset sends (0-9 * # A-D);
+  an extension number is unique, and so is the line (``fxs1``) each extension sits on.
+- Routes name only trunks and extensions that exist; a DID and an FXO line route once.
+- The leg names given here are the box's *line* legs: the extension legs are FXS ports,
+  the line-route legs are FXO ports. Any other leg id is a SIP leg.
+- One digit map serves the whole box. When none is given, it is built from the extension
+  numbers (each a literal alternative) and the outbound routes (a prefix ``9`` becomes
+  ``9xx.``: the prefix and at least one digit, dialled at the interdigit timeout or ``#``).
+
+Resolving a number: an extension number wins over an outbound route; routes are tried in
+the order given, the first match wins. Inbound calls match the DID exactly first, then the
+``*`` route, if any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from firmware.core.errors import ConfigError
+from firmware.pbx.digitmap import SYMBOLS, DigitMap
+
+ANY_DID = "*"
+
+
+def _check_symbols(
+    what: str, value: str, *, allow_empty: bool = False, allowed: str = SYMBOLS
+) -> None:
+    if not value and not allow_empty:
+        raise ConfigError(f"{what}: the number is empty")
+    bad = [c for c in value if c not in allowed]
+    if bad:
+        raise ConfigError(f"{what}: {value!r} has {bad[0]!r}; use only {_describe(allowed)}")
+
+
+def _describe(allowed: str) -> str:
+    extra = "" if allowed == SYMBOLS else ", " + ", ".join(sorted(set(allowed) - set(SYMBOLS)))
+    return f"0-9, *, #, A-D{extra} (what a keypad sends)"
+
+
+@dataclass(frozen=True)
+class Extension:
+    """A handset on an FXS line. ``outbound_caller_id`` is the number shown to the
+    outside world when it calls through a trunk (the extension number when None)."""
+
+    number: str
+    leg: str
+    name: str
+    outbound_caller_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_symbols(f"extension {self.number!r}", self.number)
+        if not self.leg:
+            raise ConfigError(f"extension {self.number}: the line (leg) is empty")
+
+
+@dataclass(frozen=True)
+class Trunk:
+    """A way out of the box; its SIP account details live with the SIP configuration."""
+
+    name: str
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ConfigError("trunk: the name is empty")
+
+
+@dataclass(frozen=True)
+class OutboundRoute:
+    """Numbers matching ``pattern`` (a DigitMap, or a prefix string) go out through
+    ``trunk``, sent as ``prepend + number[strip:]``."""
+
+    pattern: DigitMap | str
+    trunk: str
+    strip: int = 0
+    prepend: str = ""
+    digit_map: DigitMap = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        what = f"outbound route {str(self.pattern)!r}"
+        if self.strip < 0:
+            raise ConfigError(f"{what}: strip is {self.strip}; it counts digits, 0 or more")
+        # A trunk takes E.164 numbers too, so the prepended part may carry '+'.
+        _check_symbols(f"{what} prepend", self.prepend, allow_empty=True, allowed=SYMBOLS + "+")
+        pattern = self.pattern
+        if isinstance(pattern, str):
+            _check_symbols(f"{what} prefix", pattern, allow_empty=True)
+            # The prefix and at least one more digit; '#' or the interdigit timer ends it.
+            pattern = DigitMap.parse(pattern + "xx.")
+        object.__setattr__(self, "digit_map", pattern)
+
+    def translate(self, number: str) -> str:
+        return self.prepend + number[self.strip :]
+
+
+@dataclass(frozen=True)
+class InboundRoute:
+    """Calls arriving for ``did`` (``*``: any number) ring ``extension``."""
+
+    did: str
+    extension: str
+
+
+@dataclass(frozen=True)
+class LineRoute:
+    """A call ringing in on the FXO line ``leg`` rings ``extension``."""
+
+    leg: str
+    extension: str
+
+
+@dataclass(frozen=True)
+class Timers:
+    """Seconds. ``busy_tone_s`` is how long any final progress tone (busy after the far end
+    hung up, congestion after a failure) plays to an off-hook handset before the howler
+    (receiver-off-hook tone); the howler plays ``howler_s``, then the line is silent."""
+
+    first_digit_s: float = 15.0
+    interdigit_s: float = 4.0
+    no_answer_s: float = 60.0
+    busy_tone_s: float = 30.0
+    howler_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("first_digit_s", "interdigit_s", "no_answer_s", "busy_tone_s", "howler_s"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise ConfigError(f"timers.{name}: {value!r}; it must be a positive number")
+
+
+@dataclass(frozen=True)
+class ToExtension:
+    extension: Extension
+
+
+@dataclass(frozen=True)
+class ToTrunk:
+    route: OutboundRoute
+    number: str  # as it is sent: after strip and prepend
+
+
+@dataclass(frozen=True)
+class DialPlan:
+    extensions: tuple[Extension, ...] = ()
+    trunks: tuple[Trunk, ...] = ()
+    outbound: tuple[OutboundRoute, ...] = ()
+    inbound: tuple[InboundRoute, ...] = ()
+    lines: tuple[LineRoute, ...] = ()
+    timers: Timers = field(default_factory=Timers)
+    digit_map: DigitMap | None = None
+    _by_number: dict[str, Extension] = field(init=False, repr=False, compare=False)
+    _by_leg: dict[str, Extension] = field(init=False, repr=False, compare=False)
+    _by_did: dict[str, Extension] = field(init=False, repr=False, compare=False)
+    _by_line: dict[str, Extension] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Accept any iterable from the loader, keep tuples (hashable, immutable).
+        for name in ("extensions", "trunks", "outbound", "inbound", "lines"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        by_number, by_leg = self._index_extensions()
+        object.__setattr__(self, "_by_number", by_number)
+        object.__setattr__(self, "_by_leg", by_leg)
+        self._check_routes()
+        object.__setattr__(self, "_by_did", self._index_routes(self.inbound, "DID"))
+        object.__setattr__(self, "_by_line", self._index_routes(self.lines, "line"))
+        if self.digit_map is None:
+            maps = [DigitMap.parse(e.number) for e in self.extensions]
+            maps += [route.digit_map for route in self.outbound]
+            object.__setattr__(self, "digit_map", DigitMap.union(maps))
+
+    def _index_extensions(self) -> tuple[dict[str, Extension], dict[str, Extension]]:
+        by_number: dict[str, Extension] = {}
+        by_leg: dict[str, Extension] = {}
+        for ext in self.extensions:
+            if ext.number in by_number:
+                raise ConfigError(
+                    f"extension {ext.number} on {ext.leg}: number {ext.number} is already "
+                    f"the extension on {by_number[ext.number].leg}; give each a unique number"
+                )
+            if ext.leg in by_leg:
+                raise ConfigError(
+                    f"extension {ext.number}: line {ext.leg} already carries extension "
+                    f"{by_leg[ext.leg].number}; one extension per FXS line"
+                )
+            by_number[ext.number] = ext
+            by_leg[ext.leg] = ext
+        return by_number, by_leg
+
+    def _check_routes(self) -> None:
+        names = [t.name for t in self.trunks]
+        for name in names:
+            if names.count(name) > 1:
+                raise ConfigError(f"trunk {name!r} is defined twice")
+        for route in self.outbound:
+            if route.trunk not in names:
+                known = ", ".join(names) or "none defined"
+                raise ConfigError(
+                    f"outbound route {str(route.pattern)!r}: trunk {route.trunk!r} "
+                    f"does not exist (trunks: {known})"
+                )
+        for line in self.lines:
+            if line.leg in self._by_leg:
+                raise ConfigError(
+                    f"line route {line.leg}: {line.leg} is the FXS line of extension "
+                    f"{self._by_leg[line.leg].number}, not an FXO line"
+                )
+
+    def _index_routes(
+        self, routes: Iterable[InboundRoute | LineRoute], kind: str
+    ) -> dict[str, Extension]:
+        index: dict[str, Extension] = {}
+        for route in routes:
+            key = route.did if isinstance(route, InboundRoute) else route.leg
+            what = f"{'inbound' if kind == 'DID' else 'line'} route {key!r}"
+            if key in index:
+                raise ConfigError(f"{what}: {kind} {key!r} is routed twice")
+            if route.extension not in self._by_number:
+                raise ConfigError(f"{what}: extension {route.extension!r} does not exist")
+            index[key] = self._by_number[route.extension]
+        return index
+
+    @property
+    def dial_map(self) -> DigitMap:
+        """The box's digit map (given, or built from the extensions and routes)."""
+        assert self.digit_map is not None  # set in __post_init__
+        return self.digit_map
+
+    def extension(self, number: str) -> Extension | None:
+        return self._by_number.get(number)
+
+    def extension_on(self, leg: str) -> Extension | None:
+        """The extension whose FXS line is ``leg``."""
+        return self._by_leg.get(leg)
+
+    def is_fxs(self, leg: str) -> bool:
+        return leg in self._by_leg
+
+    def is_fxo(self, leg: str) -> bool:
+        return leg in self._by_line
+
+    def is_line(self, leg: str) -> bool:
+        """True for the box's analog ports (FXS and FXO); other legs are SIP."""
+        return leg in self._by_leg or leg in self._by_line
+
+    def resolve(self, number: str) -> ToExtension | ToTrunk | None:
+        """Where a dialled number goes; None when nowhere."""
+        ext = self._by_number.get(number)
+        if ext is not None:
+            return ToExtension(ext)
+        for route in self.outbound:
+            if route.digit_map.fullmatch(number):
+                return ToTrunk(route, route.translate(number))
+        return None
+
+    def inbound_target(self, leg: str, called: str) -> Extension | None:
+        """The extension a call arriving on ``leg`` for ``called`` rings; None when none.
+        An FXO line follows its line route; a SIP call its DID (exact, then ``*``)."""
+        if leg in self._by_line:
+            return self._by_line[leg]
+        return self._by_did.get(called) or self._by_did.get(ANY_DID)

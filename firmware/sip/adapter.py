@@ -1,0 +1,229 @@
+"""The SIP side of the box as call legs: events from the PBX become pjsua2 actions, and
+pjsua2's callbacks become events for the PBX.
+
+==========================  ===============================================================
+event down (from the PBX)   action
+==========================  ===============================================================
+Setup(leg, trunk=T)         INVITE through trunk T, From = the caller's number and name
+Alerting(leg)               180 Ringing to an incoming call
+Answer(leg)                 200 OK to an incoming call
+Digit(leg, d)               RFC 4733 telephone event
+Release(leg, cause)         CANCEL / BYE, or the RFC 3398 response to an unanswered INVITE
+==========================  ===============================================================
+
+pjsua2 2.15.1 allows at most four calls per process (TOOLS.md): a fifth is refused here,
+before pjsua2 is asked, with cause NO_CIRCUIT_AVAILABLE (503 for an incoming call).
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pjsua2 as pj
+
+from firmware.core.causes import Cause, cause_to_sip
+from firmware.core.events import (
+    Alerting,
+    Answer,
+    CallEvent,
+    Digit,
+    LegId,
+    Party,
+    Presentation,
+    Release,
+    Setup,
+)
+from firmware.sip.calls import SipCall
+from firmware.sip.endpoint import SipEndpoint
+from firmware.sip.message import header, parse_name_addr, request_user
+from firmware.sip.switch import MediaSwitch
+from firmware.sip.trunks import SipAccount, TrunkSpec, account_config, local_config
+
+log = logging.getLogger(__name__)
+
+# The compiled-in limit of the pjsua2 wheel (PJSUA_MAX_CALLS); a device build raises it.
+MAX_CALLS = 4
+
+Emit = Callable[[CallEvent], None]
+Defer = Callable[[Callable[[], None]], None]
+
+
+class SipAdapter:
+    def __init__(self, endpoint: SipEndpoint, switch: MediaSwitch, trunks: list[TrunkSpec],
+                 bind: str, sip_port: int, rtp_port: int, emit: Emit, defer: Defer,
+                 max_calls: int = MAX_CALLS) -> None:
+        self._ep = endpoint
+        self._switch = switch
+        self._emit_now = emit
+        self._defer = defer
+        self.max_calls = max_calls
+        self._calls: dict[LegId, SipCall] = {}
+        self._ids = itertools.count(1)
+        self.trunks = {t.name: t for t in trunks}
+        self.accounts: dict[str, SipAccount] = {}
+        self.refused = 0
+        self.local = SipAccount("local", self._incoming)
+        self.local.create(local_config("minipbx", bind, sip_port, rtp_port), True)
+        for spec in trunks:
+            transport = endpoint.transports.get(spec.transport)
+            if transport is None:
+                raise ValueError(
+                    f"trunk {spec.name}: transport {spec.transport} is not enabled in [sip] "
+                    "transports"
+                )
+            acc = SipAccount(spec.name, self._incoming)
+            acc.create(account_config(spec, bind, rtp_port, transport.transport_id))
+            if spec.register:
+                acc.registration.state = "registering"
+            self.accounts[spec.name] = acc
+        endpoint.on_shutdown(self.close)
+
+    # --- events down ---------------------------------------------------------------------
+    def command(self, event: CallEvent) -> None:
+        try:
+            self._command(event)
+        except Exception as exc:  # a pjsua2 error must not take the exchange down
+            log.exception("%s: SIP action for %s failed", event.leg, type(event).__name__)
+            if isinstance(event, Setup):
+                self._emit(Release(event.leg, Cause.TEMPORARY_FAILURE))
+            del exc
+
+    def _command(self, event: CallEvent) -> None:
+        if isinstance(event, Setup):
+            self._place(event)
+            return
+        call = self._calls.get(event.leg)
+        if call is None:
+            return
+        if isinstance(event, Alerting):
+            if not call.outgoing and not call.answered:
+                call.ring()
+        elif isinstance(event, Answer):
+            if not call.outgoing and not call.answered:
+                call.accept()
+        elif isinstance(event, Digit):
+            if call.answered:
+                call.send_digit(event.digit)
+        elif isinstance(event, Release) and call.state != "ended":
+            call.end(cause_to_sip(event.cause))
+
+    def owns(self, leg: LegId) -> bool:
+        return leg in self._calls
+
+    # --- outgoing ------------------------------------------------------------------------
+    def _place(self, event: Setup) -> None:
+        spec = self.trunks.get(event.trunk or "")
+        if spec is None:
+            log.error("%s: no trunk named %r", event.leg, event.trunk)
+            self._emit(Release(event.leg, Cause.NETWORK_OUT_OF_ORDER))
+            return
+        if len(self._calls) >= self.max_calls:
+            self.refused += 1
+            log.warning("%s: refused, %d SIP calls already (the limit)", event.leg,
+                        self.max_calls)
+            self._emit(Release(event.leg, Cause.NO_CIRCUIT_AVAILABLE))
+            return
+        account = self.accounts[spec.name]
+        call = SipCall(account, event.leg, self._emit, self._media_changed, self._ended)
+        prm = pj.CallOpParam(True)
+        caller = event.caller
+        number = (caller.number if caller.presentation == "allowed" else None) or (
+            spec.caller_id or spec.username or "anonymous")
+        name = caller.name if caller.presentation == "allowed" else None
+        display = f'"{_quote(name)}" ' if name else ""
+        prm.txOption.localUri = f"{display}<sip:{number}@{spec.host}>"
+        if caller.presentation != "allowed":
+            hdr = pj.SipHeader()
+            hdr.hName = "Privacy"
+            hdr.hValue = "id"
+            prm.txOption.headers.append(hdr)
+        self._calls[event.leg] = call
+        try:
+            call.makeCall(spec.target(event.called), prm)
+        except Exception:
+            del self._calls[event.leg]
+            del call
+            gc.collect()  # a failed Call left alive aborts the interpreter at exit
+            raise
+        log.info("%s: INVITE %s via %s from %s", event.leg, event.called, spec.name, number)
+
+    # --- incoming ------------------------------------------------------------------------
+    def _incoming(self, account: SipAccount, prm: Any) -> None:
+        leg = f"sip{next(self._ids)}"
+        call = SipCall(account, leg, self._emit, self._media_changed, self._ended,
+                       call_id=prm.callId, outgoing=False)
+        if len(self._calls) >= self.max_calls:
+            self.refused += 1
+            log.warning("incoming call refused: %d SIP calls already", self.max_calls)
+            call.end(503)
+            del call
+            return
+        self._calls[leg] = call
+        msg = str(prm.rdata.wholeMsg)
+        called = request_user(msg) or ""
+        info = call.getInfo()
+        source = parse_name_addr(header(msg, "P-Asserted-Identity") or "")
+        from_ = parse_name_addr(str(info.remoteUri))
+        number = source.user or from_.user
+        name = source.name or from_.name
+        privacy = (header(msg, "Privacy") or "").lower()
+        presentation: Presentation = (
+            "restricted" if "id" in privacy or "header" in privacy else "allowed")
+        if number in (None, "anonymous"):
+            presentation = "restricted" if number == "anonymous" else "unavailable"
+            number = None
+        log.info("%s: INVITE for %s from %s via %s", leg, called, number, account.name)
+        self._emit(Setup(leg, called=called, caller=Party(number, name, presentation)))
+
+    # --- bookkeeping ---------------------------------------------------------------------
+    def _emit(self, event: CallEvent) -> None:
+        self._defer(lambda: self._emit_now(event))
+
+    def _media_changed(self, leg: LegId, media: Any | None) -> None:
+        self._switch.set_call_media(leg, media)
+
+    def _ended(self, leg: LegId) -> None:
+        self._switch.forget(leg)
+        # Drop the Call object on the next loop turn, not inside its own callback.
+        self._defer(lambda: self._drop(leg))
+
+    def _drop(self, leg: LegId) -> None:
+        self._calls.pop(leg, None)
+
+    def status(self) -> dict[str, object]:
+        return {
+            "calls": {leg: {"state": c.state, "direction": "out" if c.outgoing else "in",
+                            "last_code": c.last_code} for leg, c in self._calls.items()},
+            "max_calls": self.max_calls,
+            "refused": self.refused,
+            "trunks": {name: {"registration": acc.registration.as_dict(),
+                              "host": self.trunks[name].host,
+                              "port": self.trunks[name].port,
+                              "transport": self.trunks[name].transport}
+                       for name, acc in self.accounts.items()},
+        }
+
+    def close(self) -> None:
+        for call in list(self._calls.values()):
+            try:
+                if call.state != "ended":
+                    call.end(503)
+            except Exception:
+                log.debug("hangup at close failed", exc_info=True)
+        self._calls.clear()
+        for acc in self.accounts.values():
+            try:
+                acc.shutdown()
+            except Exception:
+                log.debug("account shutdown failed", exc_info=True)
+        self.accounts.clear()
+        self.local.shutdown()
+        gc.collect()
+
+
+def _quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')

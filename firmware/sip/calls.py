@@ -1,0 +1,122 @@
+"""One SIP dialog as a call leg: pjsua2's callbacks become call-control events.
+
+Callbacks run on the loop thread (pjsua2 is polled from it) but inside pjsua2's own stack,
+so events are handed out through ``emit``, which the adapter defers to the next loop turn:
+the PBX may then call back into pjsua2 without re-entering it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pjsua2 as pj
+
+from firmware.core.causes import sip_to_cause
+from firmware.core.events import Alerting, Answer, CallEvent, Digit, LegId, Release
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[CallEvent], None]
+MediaChanged = Callable[[LegId, Any | None], None]
+Ended = Callable[[LegId], None]
+
+
+class SipCall(pj.Call):  # type: ignore[misc]
+    def __init__(self, account: Any, leg: LegId, emit: Emit, media_changed: MediaChanged,
+                 ended: Ended, call_id: int = pj.PJSUA_INVALID_ID, outgoing: bool = True) -> None:
+        if call_id == pj.PJSUA_INVALID_ID:
+            super().__init__(account)
+        else:
+            super().__init__(account, call_id)
+        self.leg = leg
+        self.outgoing = outgoing
+        self.released_by_us = False
+        self.answered = False
+        self.alerted = False
+        self.state = "setup"
+        self.last_code = 0
+        self._emit = emit
+        self._media_changed = media_changed
+        self._ended = ended
+
+    def onCallState(self, prm: Any) -> None:
+        try:
+            self._on_state()
+        except Exception:
+            log.exception("%s: call state callback failed", self.leg)
+
+    def _on_state(self) -> None:
+        info = self.getInfo()
+        self.last_code = int(info.lastStatusCode)
+        state = info.state
+        if state == pj.PJSIP_INV_STATE_EARLY:
+            self.state = "early"
+            if self.outgoing and self.last_code in (180, 181, 182, 183):
+                early_media = self.last_code == 183
+                if not self.alerted or early_media:
+                    self.alerted = True
+                    self._emit(Alerting(self.leg, early_media=early_media))
+        elif state == pj.PJSIP_INV_STATE_CONFIRMED:
+            self.state = "connected"
+            if self.outgoing and not self.answered:
+                self.answered = True
+                self._emit(Answer(self.leg))
+        elif state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self.state = "ended"
+            log.info("%s: ended (%d %s)", self.leg, self.last_code, info.lastReason)
+            self._media_changed(self.leg, None)
+            if not self.released_by_us:
+                code = self.last_code if self.state != "connected" else 200
+                self._emit(Release(self.leg, sip_to_cause(code if code else 200)))
+            self._ended(self.leg)
+
+    def onCallMediaState(self, prm: Any) -> None:
+        try:
+            info = self.getInfo()
+            for media in info.media:
+                if media.type != pj.PJMEDIA_TYPE_AUDIO:
+                    continue
+                if media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                    self._media_changed(self.leg, self.getAudioMedia(media.index))
+                else:
+                    self._media_changed(self.leg, None)
+                return
+        except Exception:
+            log.exception("%s: media state callback failed", self.leg)
+
+    def onDtmfDigit(self, prm: Any) -> None:
+        try:
+            digit = str(prm.digit).upper()
+            if digit and digit in "0123456789*#ABCD":
+                self._emit(Digit(self.leg, digit, source="rfc4733"))
+        except Exception:
+            log.exception("%s: DTMF callback failed", self.leg)
+
+    # --- actions, from the loop ----------------------------------------------------------
+    def ring(self) -> None:
+        prm = pj.CallOpParam()
+        prm.statusCode = 180
+        self.answer(prm)
+
+    def accept(self) -> None:
+        prm = pj.CallOpParam()
+        prm.statusCode = 200
+        self.answer(prm)
+        self.answered = True
+
+    def end(self, status: int) -> None:
+        """Hang up: reject an unanswered incoming call with ``status``, else CANCEL/BYE."""
+        self.released_by_us = True
+        prm = pj.CallOpParam()
+        if not self.outgoing and not self.answered:
+            prm.statusCode = status
+        self.hangup(prm)
+
+    def send_digit(self, digit: str) -> None:
+        prm = pj.CallSendDtmfParam()
+        prm.digits = digit
+        prm.method = pj.PJSUA_DTMF_METHOD_RFC2833
+        prm.duration = 100
+        self.sendDtmf(prm)

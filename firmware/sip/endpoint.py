@@ -1,0 +1,144 @@
+"""The pjsua2 endpoint, run the way DESIGN.md asks: no worker threads of its own
+(``threadCnt = 0``, ``mainThreadOnly = True``), polled from the asyncio loop, so every SIP
+callback runs on the loop thread. Media callbacks still run on pjmedia's clock thread, whose
+clock is the null sound device (the wheel has no sound devices).
+
+pjsua2 aborts the interpreter when Call or AudioMediaPort objects are still alive at
+``libDestroy`` (TOOLS.md), so :meth:`SipEndpoint.shutdown` takes the owners' cleanups first.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pjsua2 as pj
+
+log = logging.getLogger(__name__)
+
+# G.711 first: analog lines are narrowband, and every trunk speaks it. Two pjsua2 ends would
+# otherwise pick speex (TOOLS.md).
+CODEC_PRIORITY = {"PCMU/8000": 255, "PCMA/8000": 254, "G722/16000": 200}
+LOWER_CODECS = ("speex", "iLBC", "GSM")
+
+_TRANSPORTS = {
+    "udp": pj.PJSIP_TRANSPORT_UDP,
+    "tcp": pj.PJSIP_TRANSPORT_TCP,
+    "tls": pj.PJSIP_TRANSPORT_TLS,
+}
+
+# pjlib levels 1..6 onto Python's: 1 error, 2 warning, 3 info, 4+ debug.
+_PJ_LEVELS = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO}
+
+
+class _LogWriter(pj.LogWriter):  # type: ignore[misc]
+    def write(self, entry: pj.LogEntry) -> None:
+        try:
+            level = _PJ_LEVELS.get(entry.level, logging.DEBUG)
+            logging.getLogger("pjsip").log(level, "%s", entry.msg.rstrip())
+        except Exception:  # an exception escaping a callback can abort pjsua2
+            pass
+
+
+@dataclass(frozen=True)
+class TransportSpec:
+    kind: str  # udp, tcp, tls
+    bind: str
+    port: int
+    tls_cert: str = ""
+    tls_key: str = ""
+
+
+@dataclass(frozen=True)
+class BoundTransport:
+    kind: str
+    transport_id: int
+    host: str
+    port: int
+
+
+class SipEndpoint:
+    """Owns the pjsua2 library for the life of the daemon."""
+
+    def __init__(self, user_agent: str, log_level: int = 3) -> None:
+        self._cleanups: list[Callable[[], None]] = []
+        self.transports: dict[str, BoundTransport] = {}
+        self.ep = pj.Endpoint()
+        self.ep.libCreate()
+        cfg = pj.EpConfig()
+        cfg.uaConfig.threadCnt = 0
+        cfg.uaConfig.mainThreadOnly = True
+        cfg.uaConfig.userAgent = user_agent
+        cfg.uaConfig.maxCalls = 32
+        # The writer must outlive the library; pjsua2 keeps a raw pointer to it.
+        self._writer = _LogWriter()
+        cfg.logConfig.writer = self._writer
+        cfg.logConfig.level = log_level
+        cfg.logConfig.consoleLevel = 0
+        cfg.logConfig.decor = 0
+        med = cfg.medConfig
+        med.clockRate = 8000
+        med.sndClockRate = 8000
+        med.channelCount = 1
+        med.audioFramePtime = 20
+        med.ptime = 20
+        med.noVad = True
+        med.ecTailLen = 0  # the line echo canceller belongs to the line side (later issue)
+        self.ep.libInit(cfg)
+        self._started = False
+
+    def add_transport(self, spec: TransportSpec) -> BoundTransport:
+        if spec.kind not in _TRANSPORTS:
+            raise ValueError(f"unknown SIP transport {spec.kind!r}; use udp, tcp or tls")
+        tc = pj.TransportConfig()
+        tc.port = spec.port
+        tc.boundAddress = spec.bind
+        if spec.kind == "tls":
+            tc.tlsConfig.certFile = spec.tls_cert
+            tc.tlsConfig.privKeyFile = spec.tls_key
+            tc.tlsConfig.method = pj.PJSIP_TLSV1_2_METHOD
+        tid = self.ep.transportCreate(_TRANSPORTS[spec.kind], tc)
+        name = self.ep.transportGetInfo(tid).localName
+        host, _, port = name.rpartition(":")
+        bound = BoundTransport(spec.kind, tid, host.strip("[]"), int(port))
+        self.transports[spec.kind] = bound
+        return bound
+
+    def start(self) -> None:
+        self.ep.libStart()
+        # The null device's clock drives the conference bridge at exactly 50 ticks/s.
+        self.ep.audDevManager().setNullDev()
+        for info in self.ep.codecEnum2():
+            cid = info.codecId
+            if cid in CODEC_PRIORITY:
+                self.ep.codecSetPriority(cid, CODEC_PRIORITY[cid])
+            elif cid.startswith(LOWER_CODECS):
+                self.ep.codecSetPriority(cid, 0)
+        self._started = True
+
+    def poll(self, max_ms: int = 0) -> int:
+        """Run due SIP work; returns the number of events handled."""
+        return int(self.ep.libHandleEvents(max_ms))
+
+    def on_shutdown(self, cleanup: Callable[[], None]) -> None:
+        """Register a cleanup that drops pjsua2 objects before the library goes."""
+        self._cleanups.append(cleanup)
+
+    def shutdown(self) -> None:
+        for cleanup in reversed(self._cleanups):
+            try:
+                cleanup()
+            except Exception:
+                log.exception("cleanup before SIP shutdown failed")
+        self._cleanups.clear()
+        gc.collect()
+        try:
+            self.ep.hangupAllCalls()
+            for _ in range(20):
+                self.ep.libHandleEvents(10)
+        except Exception:
+            log.exception("hanging up calls at shutdown failed")
+        gc.collect()
+        self.ep.libDestroy()

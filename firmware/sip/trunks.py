@@ -1,0 +1,135 @@
+"""SIP trunks as pjsua2 accounts: registration with digest authentication, and the
+account a call is placed through."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pjsua2 as pj
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrunkSpec:
+    name: str
+    host: str
+    port: int = 5060
+    transport: str = "udp"
+    register: bool = False
+    username: str = ""
+    password: str = ""
+    auth_username: str = ""
+    realm: str = "*"
+    outbound_proxy: str = ""
+    expires_s: int = 300
+    caller_id: str = ""
+    caller_name: str = ""
+
+    def target(self, user: str) -> str:
+        uri = f"sip:{user}@{self.host}:{self.port}"
+        return uri if self.transport == "udp" else f"{uri};transport={self.transport}"
+
+    @property
+    def server_uri(self) -> str:
+        uri = f"sip:{self.host}:{self.port}"
+        return uri if self.transport == "udp" else f"{uri};transport={self.transport}"
+
+
+@dataclass
+class RegistrationState:
+    state: str = "not registering"  # not registering, registering, registered, failed
+    code: int = 0
+    reason: str = ""
+    expires_s: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"state": self.state, "code": self.code, "reason": self.reason,
+                "expires_s": self.expires_s}
+
+
+IncomingHandler = Callable[[Any, Any], None]  # (account, OnIncomingCallParam)
+
+
+class SipAccount(pj.Account):  # type: ignore[misc]
+    """One pjsua2 account: a trunk, or the box's local identity for direct calls."""
+
+    def __init__(self, name: str, on_incoming: IncomingHandler) -> None:
+        super().__init__()
+        self.name = name
+        self.registration = RegistrationState()
+        self._on_incoming = on_incoming
+
+    def onRegState(self, prm: Any) -> None:
+        try:
+            code, reason = int(prm.code), str(prm.reason)
+            reg = self.registration
+            reg.code, reg.reason, reg.expires_s = code, reason, int(prm.expiration)
+            if 200 <= code < 300 and prm.expiration > 0:
+                reg.state = "registered"
+                log.info("trunk %s: registered (expires in %d s)", self.name, prm.expiration)
+            elif 200 <= code < 300:
+                reg.state = "unregistered"
+            else:
+                reg.state = "failed"
+                hint = (" (check username and password)" if code in (401, 403, 407)
+                        else "")
+                log.error("trunk %s: registration failed: %d %s%s",
+                          self.name, code, reason, hint)
+        except Exception:
+            log.exception("trunk %s: registration state callback failed", self.name)
+
+    def onIncomingCall(self, prm: Any) -> None:
+        try:
+            self._on_incoming(self, prm)
+        except Exception:
+            log.exception("%s: incoming call handling failed", self.name)
+
+
+def account_config(spec: TrunkSpec, bind: str, rtp_port: int, transport_id: int | None) -> Any:
+    user = spec.caller_id or spec.username or "minipbx"
+    cfg = pj.AccountConfig()
+    display = f'"{spec.caller_name}" ' if spec.caller_name else ""
+    cfg.idUri = f"{display}<sip:{user}@{spec.host}>"
+    if spec.register:
+        cfg.regConfig.registrarUri = spec.server_uri
+        cfg.regConfig.registerOnAdd = True
+        cfg.regConfig.timeoutSec = spec.expires_s
+        cfg.regConfig.retryIntervalSec = 60
+    else:
+        cfg.regConfig.registrarUri = ""
+        cfg.regConfig.registerOnAdd = False
+    if spec.username or spec.password:
+        auth_user = spec.auth_username or spec.username
+        cfg.sipConfig.authCreds.append(
+            pj.AuthCredInfo("digest", spec.realm or "*", auth_user, 0, spec.password)
+        )
+    if spec.outbound_proxy:
+        proxy = spec.outbound_proxy
+        cfg.sipConfig.proxies.append(proxy if ";lr" in proxy else f"{proxy};lr")
+    if transport_id is not None:
+        cfg.sipConfig.transportId = transport_id
+    _common(cfg, bind, rtp_port)
+    return cfg
+
+
+def local_config(user: str, host: str, port: int, rtp_port: int) -> Any:
+    cfg = pj.AccountConfig()
+    cfg.idUri = f"<sip:{user}@{host}:{port}>"
+    cfg.regConfig.registrarUri = ""
+    cfg.regConfig.registerOnAdd = False
+    _common(cfg, host, rtp_port)
+    return cfg
+
+
+def _common(cfg: Any, bind: str, rtp_port: int) -> None:
+    cfg.natConfig.iceEnabled = False
+    cfg.natConfig.sdpNatRewriteUse = 0
+    cfg.natConfig.contactRewriteUse = 0
+    cfg.natConfig.viaRewriteUse = 0
+    cfg.mediaConfig.transportConfig.boundAddress = bind
+    cfg.mediaConfig.transportConfig.port = rtp_port
+    cfg.mediaConfig.transportConfig.portRange = 200

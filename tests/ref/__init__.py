@@ -1,0 +1,1 @@
+"""Independent reference implementations (spandsp through ctypes) used by the tests."""

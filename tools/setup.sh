@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what minipbx needs on a Debian machine, saying what it does; quick when all is there.
+# Usage: tools/setup.sh run|test   (run: what the daemon needs; test: also the peers and decoders)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-test}
+
+run_debs=(python3-venv libasound2-dev libsystemd-dev pkg-config espeak-ng)
+test_debs=(sip-tester baresip-core kamailio libspandsp2 libspandsp-dev minimodem multimon-ng sox
+           socat tshark nodejs npm)
+
+debs=("${run_debs[@]}")
+[[ $what == test ]] && debs+=("${test_debs[@]}")
+
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# node may come from elsewhere (nvm, the image); only ask apt for it when there is none.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+fi
+read -r -a missing <<<"${missing[*]}"
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then echo "setup: run as root (or install those packages first)" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: Debian packages present"
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  echo "setup: creating the virtual environment .venv"
+  python3 -m venv .venv
+fi
+stamp=.venv/.minipbx-$what
+if [[ ! -f $stamp || pyproject.toml -nt $stamp || requirements-dev.txt -nt $stamp ]]; then
+  echo "setup: installing Python packages into .venv"
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e .
+  [[ $what == test ]] && .venv/bin/pip install -q -r requirements-dev.txt
+  touch "$stamp"
+else
+  echo "setup: Python packages present in .venv"
+fi
+if [[ $what == test && -f tests/coproc/mpy_wasm/package.json && ! -d tests/coproc/mpy_wasm/node_modules ]]; then
+  echo "setup: installing MicroPython (WebAssembly) for the co-processor tests"
+  (cd tests/coproc/mpy_wasm && npm install --no-audit --no-fund --silent)
+fi
