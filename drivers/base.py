@@ -66,11 +66,13 @@ class HookFlash:
 
 @dataclass(frozen=True)
 class RingBurst:
-    """An FXS ring burst started or ended (hardware cadence), or an FXO ring signal edge."""
+    """An FXO port's ring signal started or ended (validated by the backend), or, with
+    ``kind="fxs"``, an FXS ring burst started or ended under hardware cadence."""
 
     port: int
     on: bool
     at: float
+    kind: PortKind = "fxo"
 
 
 @dataclass(frozen=True)

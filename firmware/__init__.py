@@ -1,1 +1,2 @@
 """minipbx firmware: the exchange itself (see DESIGN.md for the layers)."""
+__version__ = "0.1.0"

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from firmware.app.client import ClientError, call
+from firmware.app.client import call
 from firmware.app.paths import default_state_dir
 from firmware.app.signal_cmd import add_signal_parser
 from firmware.core.errors import PbxError

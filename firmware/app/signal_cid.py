@@ -166,15 +166,18 @@ def describe_steps(signal: CidSignal) -> str:
             words.append("mute voice" if step.on else "restore voice")
         elif isinstance(step, AwaitAck):
             words.append(f"await {'/'.join(step.digits)} within {step.timeout_ms:.0f} ms")
-    words.append(f"then >= {signal.min_gap_before_next_ring_ms:.0f} ms before ringing")
+    if signal.placement in ("after_first_ring", "before_ring"):
+        words.append(f"then >= {signal.min_gap_before_next_ring_ms:.0f} ms before ringing")
     return ", ".join(words)
 
 
 def _detect_cid(args: argparse.Namespace) -> int:
     try:
         audio = read_wav(args.file)
-    except (OSError, WavError) as error:
-        return _fail(f"{args.file}: {error}", EXIT_USAGE)
+    except WavError as error:  # its message names the file
+        return _fail(str(error), EXIT_USAGE)
+    except OSError as error:
+        return _fail(f"{args.file}: {error.strerror or error}", EXIT_USAGE)
     try:
         result = decode_cid(audio.samples, cast(RxStandard, args.standard))
     except CallerIdError as error:

@@ -247,8 +247,9 @@ def _signal(standard: Standard, payload: bytes, data: Play, placement: Placement
     if placement == "no_ring" and alert in ("polarity_reversal", "dual_tone_alert"):
         # Nothing rings afterwards: give the line its idle polarity back.
         steps += [Wait(EN300659_MIN_DATA_TO_RING_MS), PolarityReversal()]
+    gap = EN300659_MIN_DATA_TO_RING_MS if placement == "before_ring" else 0.0
     return CidSignal(standard, placement, alert, tuple(steps), payload,
-                     min_gap_before_next_ring_ms=EN300659_MIN_DATA_TO_RING_MS)
+                     min_gap_before_next_ring_ms=gap)
 
 
 def fsk_cid(info: CallerIdInfo, standard: FskName = "bell202", *, fmt: MessageFormat = "mdmf",

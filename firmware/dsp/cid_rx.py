@@ -11,7 +11,8 @@ Rules:
 - DTMF: a string starts with 'A', 'B' or 'D' and ends with 'C' or '#'; a pause longer
   than DTMF_DIGIT_TIMEOUT_MS between digits, or more than DTMF_MAX_DIGITS, drops it.
 - CidReceiver is fed live audio in any block size (the line layer uses 20 ms frames) and
-  returns a CidResult when a message completes; bad messages leave `last_error` set and
+  returns a CidResult when a message completes (FSK results come up to 80 ms late: the
+  demodulator works on 80 ms batches); bad messages leave `last_error` set and
   the receiver listening. decode_cid runs a whole recording through one and raises
   ChecksumError, NoCarrierError or CallerIdError when nothing good was found.
 """
@@ -124,7 +125,7 @@ class CidReceiver:
         """End of the audio: let the last character or digit through."""
         if self._fsk is not None:
             quiet = np.zeros(round(FLUSH_MS * self.sample_rate / 1000.0))
-            for char in self._fsk.feed(quiet):
+            for char in self._fsk.feed(quiet) + self._fsk.flush():
                 self._on_fsk_char(char)
         if self._dtmf is not None:
             for digit in self._dtmf.flush():

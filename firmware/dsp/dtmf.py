@@ -239,12 +239,12 @@ class DtmfDetector:
         return found
 
     def _emit(self) -> DtmfDigit:
-        blocks = self._last - self._start + 1
-        digit = DtmfDigit(
-            digit=DTMF_DIGITS[self._digit],
-            start_ms=max(0.0, (self._start - 0.5) * self._block_ms),
-            duration_ms=(blocks + 1) * self._block_ms,
-        )
+        # The tone began somewhere in the block before its first good one and ended in
+        # the block after its last: take the middles (but never before the stream).
+        start_ms = max(0.0, (self._start - 0.5) * self._block_ms)
+        end_ms = (self._last + 1.5) * self._block_ms
+        digit = DtmfDigit(digit=DTMF_DIGITS[self._digit], start_ms=start_ms,
+                          duration_ms=end_ms - start_ms)
         self._digit = _NO_DIGIT
         return digit
 

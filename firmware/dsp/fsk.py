@@ -25,6 +25,7 @@ Rules this module keeps:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +50,7 @@ DATA_BITS = 8
 LOWPASS_CUTOFF_HZ = 1000.0
 LOWPASS_TAPS = 31
 FILTER_DELAY_SAMPLES = (LOWPASS_TAPS - 1) // 2
+LO_MAX_PERIOD = 8000
 POWER_WINDOW_SAMPLES = 40  # 5 ms, six bits: long enough to average over keying
 CARRIER_ON_DBM0 = -46.0
 CARRIER_OFF_DBM0 = -50.0
@@ -57,6 +59,9 @@ CARRIER_OFF_DBM0 = -50.0
 CARRIER_ON_INBAND_RATIO = 0.7
 CARRIER_OFF_INBAND_RATIO = 0.5
 CARRIER_MIN_ON_SAMPLES = 40  # 5 ms
+QUIET_MARGIN_DB = 6.0
+BATCH_SAMPLES = 640  # 80 ms: four 20 ms frames per numpy pass
+QUIET_MIN_SAMPLES = 2 * POWER_WINDOW_SAMPLES  # a quiet block outlasts every window
 # Each bit is decided on its middle half, away from the keying transitions.
 BIT_WINDOW_MARGIN = 0.25
 # Mark runs at least this long (minus a bit at each end) measure the mark frequency.
@@ -157,35 +162,46 @@ class FskDemodulator:
     """Streaming FSK receiver: feed int16 (or float) samples, get framed characters.
 
     One instance receives both Bell 202 and V.23 (see the module rules); the measured
-    mark and space frequencies tell them apart (`measured_mark_hz`).
+    mark frequency tells them apart (`measured_mark_hz`).
     """
 
     def __init__(self, sample_rate: int = SAMPLE_RATE_HZ, baud: float = BELL202_BAUD,
-                 center_hz: float = BELL202.center_hz) -> None:
+                 center_hz: float = BELL202.center_hz, *,
+                 batch_samples: int = BATCH_SAMPLES) -> None:
         self.sample_rate = sample_rate
+        self.batch_samples = batch_samples
         self.samples_per_bit = sample_rate / baud
         self._center_hz = center_hz
         self._taps = _lowpass_taps(LOWPASS_CUTOFF_HZ, LOWPASS_TAPS, sample_rate)
+        # One period of the local oscillator (80 samples for 1700 Hz at 8 kHz).
+        step = Fraction(center_hz / sample_rate).limit_denominator(LO_MAX_PERIOD)
+        cycle = np.arange(step.denominator)
+        self._lo = np.exp(-2j * np.pi * float(step) * cycle)
         on = dbm0_to_amplitude(CARRIER_ON_DBM0)
         off = dbm0_to_amplitude(CARRIER_OFF_DBM0)
         # Mean |z|^2 of the baseband signal is a quarter of the tone's squared peak.
         self._power_on = on * on / 4.0
         self._power_off = off * off / 4.0
+        # Mean square below which a block is skipped: a sine QUIET_MARGIN_DB under "off".
+        quiet = off * 10.0 ** (-QUIET_MARGIN_DB / 20.0)
+        self._quiet_energy = quiet * quiet / 2.0
         self.reset()
 
     def reset(self) -> None:
         """Forget everything heard so far (keeps the configuration)."""
+        self._queued: list[npt.NDArray[np.float64]] = []
+        self._queued_len = 0
         self._consumed = 0  # absolute index of the next input sample
-        self._raw_hist = np.zeros(LOWPASS_TAPS - 1, dtype=np.float64)
+        self._raw_hist = np.zeros(FILTER_DELAY_SAMPLES, dtype=np.float64)
+        self._mixed_hist = np.zeros(LOWPASS_TAPS - 1, dtype=np.complex128)
         self._z_last = complex(0.0)
         self._pow_hist = np.zeros((2, POWER_WINDOW_SAMPLES - 1), dtype=np.float64)
-        self._on_hist = np.zeros(CARRIER_MIN_ON_SAMPLES - 1, dtype=np.float64)
+        self._on_hist = np.zeros(CARRIER_MIN_ON_SAMPLES - 1, dtype=bool)
         self._carrier = False
         self.carrier_seen = False
-        # Demodulated stream kept for the UART: soft bits (+1 mark, -1 space) and
-        # carrier flags, from absolute index self._base.
+        # Demodulated stream kept for the UART: frequency from the centre (Hz; negative
+        # is mark) and carrier flags, from absolute index self._base.
         self._base = 0
-        self._soft = np.zeros(0, dtype=np.float64)
         self._freq = np.zeros(0, dtype=np.float64)
         self._on = np.zeros(0, dtype=bool)
         self._on_before_base = False
@@ -207,42 +223,83 @@ class FskDemodulator:
         return self._center_hz + self._mark_sum / self._mark_count
 
     def feed(self, samples: npt.ArrayLike) -> list[FskByte]:
-        """Demodulate the next block; return the characters completed in it."""
+        """Take the next samples; return the characters completed so far.
+
+        Input is gathered until `batch_samples` have come (numpy's cost is per call, not
+        per sample), so a character is reported up to that much later than it ended.
+        """
         x = np.asarray(samples, dtype=np.float64).reshape(-1)
-        if x.size == 0:
+        if x.size:
+            self._queued.append(x)
+            self._queued_len += x.size
+        if self._queued_len < self.batch_samples:
+            return []
+        return self.flush()
+
+    def flush(self) -> list[FskByte]:
+        """Demodulate whatever input is gathered, however little."""
+        if not self._queued_len:
+            return []
+        x = self._queued[0] if len(self._queued) == 1 else np.concatenate(self._queued)
+        self._queued.clear()
+        self._queued_len = 0
+        if (x.size >= QUIET_MIN_SAMPLES and not self._carrier
+                and float(np.dot(x, x)) < self._quiet_energy * x.size):
+            self._skip_quiet(x)
             return []
         self._front_end(x)
         return self._uart()
 
+    def _skip_quiet(self, x: npt.NDArray[np.float64]) -> None:
+        """A block far below the carrier threshold with no carrier before it cannot hold a
+        character: keep the filters' histories and drop the UART's buffers (idle lines
+        cost almost nothing)."""
+        n, keep = len(x), LOWPASS_TAPS - 1
+        tail = x[-keep:]
+        lo = self._lo[(self._consumed + n - len(tail) + np.arange(len(tail))) % len(self._lo)]
+        self._mixed_hist = np.concatenate([self._mixed_hist, tail * lo])[-keep:]
+        self._raw_hist = np.concatenate([self._raw_hist, x])[-FILTER_DELAY_SAMPLES:]
+        self._pow_hist[:] = 0.0
+        self._on_hist[:] = False
+        self._z_last = complex(0.0)
+        self._consumed += n
+        self._base = self._consumed
+        self._freq = self._freq[:0]
+        self._on = self._on[:0]
+        self._on_before_base = False
+        self._hunt_from = float(self._base + 1)
+
     def _front_end(self, x: npt.NDArray[np.float64]) -> None:
         n = len(x)
-        start = self._consumed - (LOWPASS_TAPS - 1)
-        raw = np.concatenate([self._raw_hist, x])
-        index = np.arange(start, start + len(raw), dtype=np.float64)
-        mixed = raw * np.exp(-2j * np.pi * self._center_hz / self.sample_rate * index)
+        lo = self._lo[(self._consumed + np.arange(n)) % len(self._lo)]
+        mixed = np.concatenate([self._mixed_hist, x * lo])
+        self._mixed_hist = mixed[-(LOWPASS_TAPS - 1):]
         z = np.convolve(mixed, self._taps, mode="valid")
-        self._raw_hist = raw[-(LOWPASS_TAPS - 1):]
+        # The line itself, delayed as the filter delays z, for the power comparison.
+        line = np.concatenate([self._raw_hist, x])
+        self._raw_hist = line[-FILTER_DELAY_SAMPLES:]
+        delayed = line[:n]
         self._consumed += n
         # Instantaneous frequency (Hz from the centre) from the phase step per sample.
         prev = np.concatenate([[self._z_last], z[:-1]])
         self._z_last = complex(z[-1])
-        freq = np.angle(z * np.conj(prev)) * self.sample_rate / (2.0 * np.pi)
+        freq = np.angle(z * np.conj(prev)) * (self.sample_rate / (2.0 * np.pi))
         # Carrier: in-band power against the whole line's power, both over 5 ms.
-        delayed = raw[FILTER_DELAY_SAMPLES:FILTER_DELAY_SAMPLES + n]
-        inband = np.concatenate([self._pow_hist[0], np.abs(z) ** 2])
-        total = np.concatenate([self._pow_hist[1], delayed ** 2])
-        self._pow_hist = np.stack([inband[-(POWER_WINDOW_SAMPLES - 1):],
-                                   total[-(POWER_WINDOW_SAMPLES - 1):]])
-        box = np.ones(POWER_WINDOW_SAMPLES) / POWER_WINDOW_SAMPLES
-        p_in = np.convolve(inband, box, mode="valid")
-        p_all = np.convolve(total, box, mode="valid") + 1e-9
+        powers = np.concatenate(
+            [self._pow_hist, np.stack([z.real ** 2 + z.imag ** 2, delayed ** 2])], axis=1)
+        self._pow_hist = powers[:, n:]
+        sums = np.cumsum(powers, axis=1)
+        sums[:, POWER_WINDOW_SAMPLES:] -= sums[:, :-POWER_WINDOW_SAMPLES].copy()
+        window = sums[:, POWER_WINDOW_SAMPLES - 1:] / POWER_WINDOW_SAMPLES
+        p_in, p_all = window[0], window[1] + 1e-9
         ratio = 2.0 * p_in / p_all
         on_now = (p_in > self._power_on) & (ratio > CARRIER_ON_INBAND_RATIO)
         # Carrier comes on only after holding for CARRIER_MIN_ON_SAMPLES (not on clicks).
-        held = np.concatenate([self._on_hist, on_now.astype(np.float64)])
-        self._on_hist = held[-(CARRIER_MIN_ON_SAMPLES - 1):]
-        on = np.convolve(held, np.ones(CARRIER_MIN_ON_SAMPLES), mode="valid") > (
-            CARRIER_MIN_ON_SAMPLES - 0.5)
+        held = np.concatenate([self._on_hist, on_now])
+        self._on_hist = held[n:]
+        runs = np.cumsum(held, dtype=np.int32)
+        runs[CARRIER_MIN_ON_SAMPLES:] -= runs[:-CARRIER_MIN_ON_SAMPLES].copy()
+        on = runs[CARRIER_MIN_ON_SAMPLES - 1:] == CARRIER_MIN_ON_SAMPLES
         off = (p_in < self._power_off) | (ratio < CARRIER_OFF_INBAND_RATIO)
         # Hysteresis: between the thresholds the previous state holds.
         decided = np.flatnonzero(on | off)
@@ -254,13 +311,13 @@ class FskDemodulator:
             state[:] = self._carrier
         self._carrier = bool(state[-1])
         self.carrier_seen = self.carrier_seen or bool(state.any())
-        self._soft = np.concatenate([self._soft, -freq])
         self._freq = np.concatenate([self._freq, freq])
         self._on = np.concatenate([self._on, state])
 
     def _uart(self) -> list[FskByte]:
         spb = self.samples_per_bit
-        soft, on, base = self._soft, self._on, self._base
+        freq, on, base = self._freq, self._on, self._base
+        soft = -freq  # positive for mark
         out: list[FskByte] = []
         if len(soft) < 3:
             return out
@@ -269,19 +326,21 @@ class FskDemodulator:
         falling = np.flatnonzero((smooth[:-1] > 0) & (smooth[1:] <= 0) & on[1:] & on[:-1])
         rises = self._rises()
         cum = np.concatenate([[0.0], np.cumsum(soft)])
-        cum_f = np.concatenate([[0.0], np.cumsum(self._freq)])
+        cum_f = np.concatenate([[0.0], np.cumsum(freq)])
         grid = np.arange(len(cum), dtype=np.float64)
         frame_len = (DATA_BITS + 2) * spb
         bounds = np.arange(DATA_BITS + 2, dtype=np.float64) * spb
         lo_off = bounds + BIT_WINDOW_MARGIN * spb
         hi_off = bounds + (1.0 - BIT_WINDOW_MARGIN) * spb
         k = int(np.searchsorted(falling, self._hunt_from - base - 1.0, side="left"))
+        pending = False
         while k < len(falling):
             i = int(falling[k])
             a, b = smooth[i], smooth[i + 1]
             edge = i + (a / (a - b) if a != b else 0.0) + 0.5
             if edge + frame_len + 2 >= len(soft):
-                break  # the character is not all here yet
+                pending = True  # the character is not all here yet
+                break
             k += 1
             if edge + base < self._hunt_from:
                 continue
@@ -305,6 +364,10 @@ class FskDemodulator:
                 self._mark_sum += float(np.interp(hi_m, grid, cum_f)
                                         - np.interp(lo_m, grid, cum_f))
                 self._mark_count += int(hi_m - lo_m)
+        if not pending:
+            # No character under way: only the last few samples may yet hold an edge
+            # (their smoothing still lacks the samples after them).
+            self._hunt_from = max(self._hunt_from, float(base + len(freq) - 4))
         self._trim()
         return out
 
@@ -316,15 +379,14 @@ class FskDemodulator:
     def _trim(self) -> None:
         """Drop what the UART no longer needs (keep the current character's span)."""
         spb = self.samples_per_bit
-        keep_from = int(min(self._hunt_from, self._base + len(self._soft)) - 2 * spb) - 2
-        drop = min(max(0, keep_from - self._base), len(self._soft) - 1)
+        keep_from = int(min(self._hunt_from, self._base + len(self._freq)) - 2 * spb) - 2
+        drop = min(max(0, keep_from - self._base), len(self._freq) - 1)
         if drop > 0:
             rises = self._rises()
             earlier = rises[rises <= drop]
             if earlier.size:
                 self._run_start_at_base = float(self._base + earlier[-1])
             self._on_before_base = bool(self._on[drop - 1])
-            self._soft = self._soft[drop:]
             self._freq = self._freq[drop:]
             self._on = self._on[drop:]
             self._base += drop

@@ -267,15 +267,18 @@ class ToneDetector:
         events: list[ToneEvent] = []
         last_done = closing or final
         if self._current is not None:
-            if self._fits_current(segs[-1], done=last_done):
+            # The end of input may cut the last segment short: judge it as still going.
+            if self._fits_current(segs[-1], done=closing):
                 if segs[-1].on:
                     self._last_fit_end = self._ms(segs[-1].end)
                 return []
             events.append(ToneEvent(self._current, "end", self._last_fit_end))
             self._current = None
+        # At the end of input the last segment may be cut short: try without it too.
+        histories = [segs, segs[:-1]] if final and len(segs) > 1 else [segs]
         for name, parts in self._patterns:
-            for pattern in parts:
-                start = self._match(pattern, last_done)
+            for pattern, history in ((p, h) for p in parts for h in histories):
+                start = self._match(pattern, history, last_done)
                 if start is not None:
                     self._current = name
                     on_segs = [s for s in segs if s.on]
@@ -314,9 +317,11 @@ class ToneDetector:
                     return True
         return False
 
-    def _match(self, pattern: list[_Step], last_done: bool) -> int | None:
+    def _match(self, pattern: list[_Step], segs: list[_Segment], last_done: bool
+               ) -> int | None:
         """Start block of a window of recent segments that fits the pattern, or None."""
-        segs = self._segments
+        if not segs:
+            return None
         if len(pattern) == 1 and pattern[0].ms is None:
             seg = segs[-1]
             ok = seg.on and seg.sig == pattern[0].sig and (
@@ -325,8 +330,8 @@ class ToneDetector:
         if not last_done:
             return None  # cadences are judged on finished segments only
         need = max(MIN_WINDOW, len(pattern) + 1)
-        if len(segs) < need + 1:  # the oldest segment may have been cut by the start
-            return None
+        if len(segs) < need:
+            return None  # (a first segment cut by the start of input fails its bounds)
         window = segs[-need:]
         if not window[0].on:
             return None

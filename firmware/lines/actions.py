@@ -123,3 +123,10 @@ def check_leg(own: LegId, event: CallEvent) -> None:
     if event.leg != own:
         raise WrongLegError(f"line {own} was given {type(event).__name__} for leg "
                             f"{event.leg}; route commands by their leg")
+
+
+def describe_party(party: Party | None) -> dict[str, object] | None:
+    """A caller as ``describe()`` shows it."""
+    if party is None:
+        return None
+    return {"number": party.number, "name": party.name, "presentation": party.presentation}

@@ -2,10 +2,9 @@
 
 Rules:
 
-* Ring validation. A ring burst counts once it has lasted ``ring_min_ms`` (150 ms), dated
-  from its start: a polarity reversal or a click gives a blip well under the 40 ms the
-  standards ask to wait, and 150 ms still catches the shortest real bursts (UK 400 ms).
-  Shorter bursts are ignored altogether.
+* Ring validation. A burst is a ring once it has lasted ``ring_min_ms`` (150 ms; dated
+  from its start): a polarity reversal or a click is a blip well under the 40 ms the
+  standards ask to wait, and no real burst is that short. Shorter bursts are ignored.
 * Inbound call. With caller ID (``cid_standard`` set) the receiver listens from the end of
   the first ring (ListenCallerId on); Setup(called="", caller) goes up when the caller ID
   arrives or when the second ring is validated, whichever is first (then with Party()).
@@ -29,9 +28,9 @@ Rules:
   polarity reversal after answer (when ``disconnect_on_polarity``), or the app's disconnect
   tone detector. Each sends ReleaseLine and Release(NORMAL_CLEARING) up; a busy tone
   before an ``answer_on_polarity`` answer sends Release(USER_BUSY).
-* A Setup or Seize while the line is busy is refused: Release(NO_CIRCUIT_AVAILABLE) up, so
-  a hunt group tries its next line. Alerting and Tone are not for an FXO line: ignored.
-* Inputs stamped ``at`` first run every timer due by then; ``poll(now)`` runs the rest.
+* Setup or Seize on a busy line: Release(NO_CIRCUIT_AVAILABLE) up, so a hunt group tries
+  its next line. Alerting and Tone are not for an FXO line: ignored.
+* Inputs first run every timer due by their ``at`` (or ``now``); ``poll(now)`` the rest.
 
 Transitions (what is not listed is ignored; "seized" states are dialtone to connected):
 
@@ -44,8 +43,7 @@ ringing    caller ID, 2nd ring                    ringing (Setup once)
 ringing    Answer (Setup sent)                    connected, or answering until the delay
 ringing    Release                                rejected
 ringing    ring timeout                           idle (Release if Setup went up)
-answering  answer delay over                      connected (SeizeLine ...)
-answering  Release / ring timeout                 rejected / idle (Release)
+answering  delay over / Release / ring timeout     connected / rejected / idle (Release)
 rejected   ring timeout                           idle
 dialtone   dial tone wait over                    dialing (DialDigits), or connected
 dialing    digits out                             connected (Answer) or alerting (Alerting)
@@ -81,6 +79,7 @@ from firmware.lines.actions import (
     SeizeLine,
     WatchDisconnectTone,
     check_leg,
+    describe_party,
 )
 from firmware.lines.timing import Timers, after_ms, elapsed_ms, require_ms
 
@@ -112,7 +111,7 @@ class FxoLine:
         answer_on_polarity: bool = False,
         disconnect_on_polarity: bool = False,
     ) -> None:
-        owner = f"{leg}"
+        owner = leg
         self.leg = leg
         self.ring_timeout_s = require_ms(owner, "ring_timeout_s", ring_timeout_s, 0.001,
                                          unit="s")
@@ -131,7 +130,7 @@ class FxoLine:
         self._timers = Timers()
         # Timer name -> what it does; each is given the time the machine is moving to.
         self._on_timer: dict[str, Callable[[float], list[LineOutput]]] = {
-            "ring_valid": self._ring_valid_timer,
+            "ring_valid": self._ring_valid,
             "ring_timeout": self._ring_timeout,
             "answer_delay": lambda now: self._seize_for_answer(),
             "dial_tone_wait": self._dial,
@@ -180,9 +179,7 @@ class FxoLine:
             return out
         if self._burst_at is None:
             return out
-        self._timers.cancel("ring_valid")
-        if not self._burst_valid and elapsed_ms(self._burst_at, at) >= self.ring_min_ms:
-            out += self._ring_valid(self._burst_at)
+        self._timers.cancel("ring_valid")  # (it has fired already if the burst was long)
         valid, self._burst_at = self._burst_valid, None
         if self._state == "idle" or not valid:
             return out
@@ -208,7 +205,7 @@ class FxoLine:
             self._timers.start("cid_window", at + PRE_RING_CID_S)
             return out + self._listen(True)
         if self.answer_on_polarity and self._state in ("dialing", "alerting"):
-            return out + self._connect(answer=True)
+            return out + self._connect()
         if self.disconnect_on_polarity and self._state == "connected":
             return out + self._disconnect(Cause.NORMAL_CLEARING)
         return out
@@ -288,16 +285,12 @@ class FxoLine:
         return out
 
     def describe(self) -> dict[str, object]:
-        caller = self._caller
         return {
             "leg": self.leg,
             "state": self._state,
             "seized": self.seized,
             "rings": self._rings,
-            "caller": None if caller is None else {
-                "number": caller.number, "name": caller.name,
-                "presentation": caller.presentation,
-            },
+            "caller": describe_party(self._caller),
             "cid_standard": self.cid_standard,
             "listening_caller_id": self._listening,
             "watching_disconnect_tone": self._watching,
@@ -313,12 +306,10 @@ class FxoLine:
             out += self._on_timer[due[0]](now)
         return out
 
-    def _ring_valid_timer(self, now: float) -> list[LineOutput]:
-        assert self._burst_at is not None
-        return self._ring_valid(self._burst_at)
-
-    def _ring_valid(self, start: float) -> list[LineOutput]:
-        """The burst that began at ``start`` is a ring."""
+    def _ring_valid(self, now: float) -> list[LineOutput]:
+        """The burst in progress has lasted ring_min_ms: it is a ring."""
+        start = self._burst_at
+        assert start is not None
         self._burst_valid = True
         self._rings += 1
         self._timers.cancel("ring_timeout")
@@ -371,7 +362,7 @@ class FxoLine:
 
     def _dial(self, now: float) -> list[LineOutput]:
         if not self._number:
-            return self._connect(answer=True)
+            return self._connect()
         digits, self._number = self._number, ""
         self._state = "dialing"
         # If the app never reports signal_done, assume the usual DTMF pace.
@@ -384,19 +375,17 @@ class FxoLine:
         if self.answer_on_polarity:
             self._state = "alerting"
             return [*self._watch(True), Alerting(self.leg, early_media=True)]
-        return self._connect(answer=True)
+        return self._connect()
 
-    def _connect(self, *, answer: bool) -> list[LineOutput]:
+    def _connect(self) -> list[LineOutput]:
+        """The call is through: dial what is left, watch for disconnect, Answer up."""
         self._timers.cancel("dial_done")
         out: list[LineOutput] = []
         if self._number:
             out.append(DialDigits(self.leg, self._number))
             self._number = ""
         self._state = "connected"
-        out += self._watch(True)
-        if answer:
-            out.append(Answer(self.leg))
-        return out
+        return [*out, *self._watch(True), Answer(self.leg)]
 
     def _release_line(self) -> list[LineOutput]:
         out: list[LineOutput] = [ReleaseLine(self.leg), *self._watch(False)]

@@ -62,7 +62,7 @@ from firmware.core.events import (
     Tone,
     ToneName,
 )
-from firmware.lines.actions import LineOutput, PlayTone, check_leg
+from firmware.lines.actions import LineOutput, PlayTone, check_leg, describe_party
 from firmware.lines.hook import FlashOut, HookClassifier, HookSignal, OffHook, OnHook
 from firmware.lines.ringing import CallerIdPlan, RingSequencer, check_cadence
 from firmware.lines.timing import HookTiming
@@ -176,17 +176,13 @@ class FxsLine:
         return []
 
     def describe(self) -> dict[str, object]:
-        caller = self._ring.caller
         return {
             "leg": self.leg,
             "state": self._state,
             "hook": "offhook" if self._hook.offhook else "onhook",
             "ringing": self._ring.ringing,
             "polarity": "reversed" if self._ring.polarity_reversed else "normal",
-            "pending_caller": None if caller is None else {
-                "number": caller.number, "name": caller.name,
-                "presentation": caller.presentation,
-            },
+            "pending_caller": describe_party(self._ring.caller),
             "alert_phase": self._ring.phase,
             "caller_id_playing": self._ring.signalling,
             "tone": self._tone,

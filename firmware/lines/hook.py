@@ -216,13 +216,10 @@ class HookClassifier:
             self._spoilt = True
             self._state, self._since = "make", at
             return []
+        # ("hangup" cannot come here: _expire reports a break past flash_max first.)
         self._drop_digit()
         self._state = "offhook"
-        if kind == "flash":
-            return [FlashOut(at)]
-        if kind == "hangup":  # the make beat the poll that would have reported it
-            return [OnHook(self._since), OffHook(at)]
-        return []
+        return [FlashOut(at)] if kind == "flash" else []
 
     def _hang_up(self) -> list[HookSignal]:
         self._drop_digit()

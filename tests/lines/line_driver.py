@@ -1,8 +1,9 @@
 """Drive a sans-IO line machine through a timed script, the way the application does.
 
-Times in a script are milliseconds after ``START``. Before each input the driver polls every
-deadline that falls strictly before it (an input at the same instant goes first, as an edge
-delivered on time would); after the last input it polls up to ``until_ms``. Each output is
+Times in a script are milliseconds after ``START``; steps run in time order. Before each
+input the driver polls every deadline that falls strictly before it (an input at the same
+instant goes first, as an edge delivered on time would); after the last input it polls up
+to ``until_ms``. Each output is
 logged with the millisecond at which the machine gave it. After every poll the machine's
 next deadline must lie after ``now``, or an application loop would spin.
 """
@@ -60,7 +61,7 @@ def drive(machine: Machine, script: Sequence[Step], until_ms: float) -> Log:
                 f"poll at {clock.now()} left the deadline at {after}")
         raise AssertionError("the machine keeps asking for polls")
 
-    for ms, step in script:
+    for ms, step in sorted(script, key=lambda s: s[0]):  # stable: same-instant order kept
         run_timers(t(ms), strict=True)
         move_to(t(ms))
         record(step(clock.now()))

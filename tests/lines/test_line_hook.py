@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from line_driver import Log, Step, drive, t
 
@@ -12,15 +14,19 @@ from firmware.lines.hook import (
     OffHook,
     OnHook,
     PulseDigitOut,
+    classify_break,
 )
 from firmware.lines.timing import HookTiming
 
 
-def edges(hook: HookClassifier, spec: list[tuple[float, bool]],
+def edges(hook: HookClassifier, spec: Sequence[tuple[float, bool]],
           debounced: bool = False) -> list[Step]:
     """Script steps delivering raw (or debounced) edges on time."""
-    return [(ms, lambda now, ms=ms, off=off: hook.edge(off, t(ms), debounced=debounced))
-            for ms, off in spec]
+
+    def step(ms: float, off: bool) -> Step:
+        return ms, lambda now: hook.edge(off, t(ms), debounced=debounced)
+
+    return [step(ms, off) for ms, off in spec]
 
 
 def pulse_train(pulses: list[int], break_ms: float, make_ms: float, gap_ms: float,
@@ -53,6 +59,7 @@ def pulse_train(pulses: list[int], break_ms: float, make_ms: float, gap_ms: floa
         (100, [(120, FlashOut(t(100)))]),
         (500, [(520, FlashOut(t(500)))]),
         (900, [(920, FlashOut(t(900)))]),
+        (900.5, [(900.5, OnHook(t(0))), (920.5, OffHook(t(900.5)))]),
         (901, [(901, OnHook(t(0))), (921, OffHook(t(901)))]),
         (1500, [(901, OnHook(t(0))), (1520, OffHook(t(1500)))]),
     ],
@@ -62,6 +69,16 @@ def test_break_length_decides_flash_or_on_hook(break_ms: float, expected: Log) -
     log = drive(hook, edges(hook, [(0, False), (break_ms, True)]), until_ms=break_ms + 2000)
     assert log == expected
     assert hook.state == "offhook"
+
+
+@pytest.mark.parametrize(
+    ("ms", "kind"),
+    [(0, "glitch"), (29.9, "glitch"), (30, "pulse"), (60, "pulse"), (67, "pulse"),
+     (95, "pulse"), (95.1, "glitch"), (99.9, "glitch"), (100, "flash"), (900, "flash"),
+     (900.001, "hangup"), (5000, "hangup")],
+)
+def test_break_classes(ms: float, kind: str) -> None:
+    assert classify_break(HookTiming(), ms) == kind
 
 
 def test_on_hook_is_reported_when_flash_max_passes_and_dated_from_the_break() -> None:

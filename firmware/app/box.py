@@ -1,0 +1,359 @@
+"""The box at run time: routes every event between the board, the line machines, the
+exchange, the SIP adapter and the media switch, on the one asyncio loop.
+
+Flow (DESIGN.md): a board signal goes to its line machine; what the machine says up goes
+to the exchange; what the exchange says down goes to a line machine or the SIP adapter;
+line actions go to the board and the media switch. Work is queued and run to completion
+in order, so no handler re-enters another. Timers are one loop timer at the earliest
+deadline of all machines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from drivers.base import (
+    Board,
+    BoardFault,
+    FxoPort,
+    FxsPort,
+    HookEdge,
+    HookFlash,
+    LineSignal,
+    LoopCurrent,
+    PolarityReversal,
+    PulseDigit,
+    RingBurst,
+)
+from firmware.app.listener import LineListener
+from firmware.core.clock import earliest
+from firmware.core.events import Bridge, CallEvent, Party, Unbridge
+from firmware.dsp.profiles import CountryProfile
+from firmware.dsp.tones import ToneGenerator
+from firmware.lines import actions as act
+from firmware.lines.fxo import FxoLine
+from firmware.lines.fxs import FxsLine
+from firmware.media.signals import caller_id_pcm, dtmf_pcm
+from firmware.media.sources import GeneratorSource, PcmSource
+from firmware.pbx.exchange import Exchange
+from firmware.sip.switch import MediaSwitch
+
+log = logging.getLogger(__name__)
+
+
+class SipSide(Protocol):
+    def command(self, event: CallEvent) -> None: ...
+
+    def status(self) -> dict[str, object]: ...
+
+
+@dataclass
+class FxsSlot:
+    leg: str
+    port: FxsPort
+    line: FxsLine
+    listener: LineListener
+    extension: str
+    cid_standard: str | None
+    playing: str | None = None  # "tone:<name>" or "cid"
+
+
+@dataclass
+class FxoSlot:
+    leg: str
+    port: FxoPort
+    line: FxoLine
+    listener: LineListener
+    extension: str
+    playing: str | None = None
+
+
+class Box:
+    def __init__(self, loop: asyncio.AbstractEventLoop, board: Board, profile: CountryProfile,
+                 exchange: Exchange, switch: MediaSwitch,
+                 fxs: list[tuple[FxsPort, FxsLine, str, str | None]],
+                 fxo: list[tuple[FxoPort, FxoLine, str, str | None]]) -> None:
+        self.loop = loop
+        self.board = board
+        self.profile = profile
+        self.exchange = exchange
+        self.switch = switch
+        self.sip: SipSide | None = None
+        self.started = time.monotonic()
+        self._queue: deque[tuple[str, Any]] = deque()
+        self._running = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self.fxs: dict[str, FxsSlot] = {}
+        self.fxo: dict[str, FxoSlot] = {}
+        self.on_records: Callable[[list[Any]], None] | None = None
+        for port, line, extension, standard in fxs:
+            leg = line.leg
+            listener = LineListener(leg, loop, on_digit=self._digit_cb(leg))
+            self.fxs[leg] = FxsSlot(leg, port, line, listener, extension, standard)
+            switch.add_line(leg, port.read_frame, port.write_frame)
+        for oport, fline, extension, standard in fxo:
+            leg = fline.leg
+            listener = LineListener(
+                leg, loop, on_digit=lambda d: None,
+                on_caller_id=self._cid_cb(leg),
+                cid_standard=standard or "auto")
+            self.fxo[leg] = FxoSlot(leg, oport, fline, listener, extension)
+            switch.add_line(leg, oport.read_frame, oport.write_frame)
+
+    # --- entry points ----------------------------------------------------------------------
+    def start(self) -> None:
+        self.board.start(self._signal_threadsafe)
+
+    def deliver_up(self, event: CallEvent) -> None:
+        """An event from a SIP leg, for the exchange (loop thread)."""
+        self._queue.append(("up", event))
+        self._run()
+
+    def _signal_threadsafe(self, signal: LineSignal) -> None:
+        self.loop.call_soon_threadsafe(self._on_signal, signal)
+
+    def _on_signal(self, sig: LineSignal) -> None:
+        now = time.monotonic()
+        outs: list[Any] = []
+        if isinstance(sig, HookEdge):
+            slot = self.fxs.get(f"fxs{sig.port}")
+            if slot is not None:
+                outs = slot.line.hook_edge(sig.offhook, sig.at, now, sig.debounced)
+        elif isinstance(sig, PulseDigit):
+            slot = self.fxs.get(f"fxs{sig.port}")
+            if slot is not None:
+                outs = slot.line.pulse_digit(sig.digit, now)
+        elif isinstance(sig, HookFlash):
+            slot = self.fxs.get(f"fxs{sig.port}")
+            if slot is not None:
+                outs = slot.line.flash(now)
+        elif isinstance(sig, RingBurst):
+            if sig.kind == "fxs":
+                slot = self.fxs.get(f"fxs{sig.port}")
+                if slot is not None:
+                    outs = slot.line.ring_burst(sig.on, sig.at, now)
+            elif (oslot := self.fxo.get(f"fxo{sig.port}")) is not None:
+                outs = oslot.line.ring_burst(sig.on, sig.at, now)
+        elif isinstance(sig, PolarityReversal):
+            if (oslot := self.fxo.get(f"fxo{sig.port}")) is not None:
+                outs = oslot.line.polarity_reversal(sig.at, now)
+        elif isinstance(sig, LoopCurrent):
+            if (oslot := self.fxo.get(f"fxo{sig.port}")) is not None:
+                outs = oslot.line.loop_current(sig.present, sig.at, now)
+        elif isinstance(sig, BoardFault):
+            log.error("board fault on port %s: %s", sig.port, sig.what)
+        self._line_outputs(outs)
+
+    def _digit_cb(self, leg: str) -> Callable[[str], None]:
+        def on_digit(digit: str) -> None:
+            self._line_outputs(self.fxs[leg].line.dtmf_digit(digit, time.monotonic()))
+        return on_digit
+
+    def _cid_cb(self, leg: str) -> Callable[[Party], None]:
+        def on_cid(party: Party) -> None:
+            self._line_outputs(self.fxo[leg].line.caller_id(party, time.monotonic()))
+        return on_cid
+
+    def _signal_done_cb(self, leg: str) -> Callable[[], None]:
+        def done() -> None:  # from the clock thread
+            self.loop.call_soon_threadsafe(self._signal_done, leg)
+        return done
+
+    def _signal_done(self, leg: str) -> None:
+        now = time.monotonic()
+        if (slot := self.fxs.get(leg)) is not None:
+            if slot.playing == "cid":
+                self._stop_playing(leg)
+            self._line_outputs(slot.line.signal_done(now))
+        elif (oslot := self.fxo.get(leg)) is not None:
+            if oslot.playing == "dtmf":
+                self._stop_playing(leg)
+            self._line_outputs(oslot.line.signal_done(now))
+
+    # --- the work queue ---------------------------------------------------------------------
+    def _line_outputs(self, outs: list[Any]) -> None:
+        for out in outs:
+            self._queue.append(("up" if isinstance(out, CallEvent) else "action", out))
+        self._run()
+
+    def _run(self) -> None:
+        if self._running:
+            return  # the outer call drains the queue
+        self._running = True
+        try:
+            while self._queue:
+                kind, item = self._queue.popleft()
+                try:
+                    self._step(kind, item)
+                except Exception:  # one bad event must not stop the exchange
+                    log.exception("handling %s %r failed", kind, item)
+            self._sync_listeners()
+            self._take_records()
+        finally:
+            self._running = False
+        self._arm_timer()
+
+    def _step(self, kind: str, item: Any) -> None:
+        now = time.monotonic()
+        if kind == "up":
+            for out in self.exchange.handle(item, now):
+                self._queue.append(("down", out))
+        elif kind == "down":
+            self._down(item, now)
+        else:
+            self._action(item)
+
+    def _down(self, out: Any, now: float) -> None:
+        if isinstance(out, Bridge):
+            self.switch.bridge(out.a, out.b)
+        elif isinstance(out, Unbridge):
+            self.switch.unbridge(out.a, out.b)
+        elif (slot := self.fxs.get(out.leg)) is not None:
+            self._line_outputs_queued(slot.line.command(out, now))
+        elif (oslot := self.fxo.get(out.leg)) is not None:
+            self._line_outputs_queued(oslot.line.command(out, now))
+        elif self.sip is not None:
+            self.sip.command(out)
+        else:
+            log.warning("%s: no SIP stack for %s", out.leg, type(out).__name__)
+
+    def _line_outputs_queued(self, outs: list[Any]) -> None:
+        for out in outs:
+            self._queue.append(("up" if isinstance(out, CallEvent) else "action", out))
+
+    # --- line actions -----------------------------------------------------------------------
+    def _action(self, a: Any) -> None:
+        leg = a.leg
+        slot = self.fxs.get(leg)
+        oslot = self.fxo.get(leg)
+        if isinstance(a, act.PlayTone):
+            if a.tone is None:
+                self._stop_playing(leg)
+            else:
+                gen = ToneGenerator(self.profile.tone(a.tone))
+                self._play(leg, GeneratorSource(gen), f"tone:{a.tone}")
+        elif isinstance(a, act.SendCallerId) and slot is not None:
+            if slot.cid_standard is None:
+                self.loop.call_soon(self._signal_done, leg)
+                return
+            pcm = caller_id_pcm(a.caller, slot.cid_standard)
+            self._play(leg, PcmSource(pcm, self._signal_done_cb(leg)), "cid")
+        elif isinstance(a, act.StopSignal):
+            if (slot and slot.playing == "cid") or (oslot and oslot.playing == "dtmf"):
+                self._stop_playing(leg)
+        elif isinstance(a, act.StartRinging) and slot is not None:
+            slot.port.start_ringing(a.cadence_ms, a.frequency_hz)
+        elif isinstance(a, act.StopRinging) and slot is not None:
+            slot.port.stop_ringing()
+        elif isinstance(a, act.SetPolarity) and slot is not None:
+            slot.port.set_polarity(a.reversed_)
+        elif isinstance(a, act.SeizeLine) and oslot is not None:
+            oslot.port.seize()
+        elif isinstance(a, act.ReleaseLine) and oslot is not None:
+            self._stop_playing(leg)
+            oslot.port.release()
+        elif isinstance(a, act.DialDigits) and oslot is not None:
+            self._play(leg, PcmSource(dtmf_pcm(a.digits), self._signal_done_cb(leg)), "dtmf")
+        elif isinstance(a, act.ListenCallerId) and oslot is not None:
+            oslot.listener.listen_caller_id(a.on)
+        elif isinstance(a, act.WatchDisconnectTone) and oslot is not None:
+            oslot.listener.listen_disconnect(a.on)
+        else:
+            log.warning("%s: action %s has no port to act on", leg, type(a).__name__)
+
+    def _play(self, leg: str, source: Callable[[], bytes | None], what: str) -> None:
+        self.switch.play(leg, source)
+        self._slot(leg).playing = what
+
+    def _stop_playing(self, leg: str) -> None:
+        slot = self._slot(leg)
+        if slot.playing is not None:
+            self.switch.play(leg, None)
+            slot.playing = None
+
+    def _slot(self, leg: str) -> FxsSlot | FxoSlot:
+        return self.fxs[leg] if leg in self.fxs else self.fxo[leg]
+
+    def _sync_listeners(self) -> None:
+        """Tap a line's audio only while something listens: an idle line costs nothing."""
+        for slot in self.fxs.values():
+            want = slot.line.state == "offhook"
+            if (slot.listener.dtmf is not None) != want:
+                slot.listener.listen_dtmf(want)
+            self._sync_tap(slot.leg, slot.listener)
+        for oslot in self.fxo.values():
+            self._sync_tap(oslot.leg, oslot.listener)
+
+    def _sync_tap(self, leg: str, listener: LineListener) -> None:
+        self.switch.tap(leg, listener.sink if listener.active else None)
+
+    # --- timers -----------------------------------------------------------------------------
+    def _deadline(self) -> float | None:
+        return earliest(self.exchange.next_deadline,
+                        *(s.line.next_deadline for s in self.fxs.values()),
+                        *(s.line.next_deadline for s in self.fxo.values()))
+
+    def _arm_timer(self) -> None:
+        at = self._deadline()
+        if at == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = at
+        if at is not None:
+            # loop.time() is time.monotonic() on Linux, the clock every machine is given.
+            self._timer = self.loop.call_at(at, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        now = time.monotonic()
+        for slot in self.fxs.values():
+            self._line_outputs_queued(slot.line.poll(now))
+        for oslot in self.fxo.values():
+            self._line_outputs_queued(oslot.line.poll(now))
+        for out in self.exchange.poll(now):
+            self._queue.append(("down", out))
+        self._run()
+
+    def _take_records(self) -> None:
+        records = self.exchange.take_records()
+        if records and self.on_records is not None:
+            self.on_records(records)
+
+    # --- status -----------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        partners: dict[str, str] = {}
+        for a, b in self.switch.bridged():
+            partners[a], partners[b] = b, a
+        ports: list[dict[str, Any]] = []
+        for slot in self.fxs.values():
+            ports.append({"leg": slot.leg, **slot.port.describe(), "extension": slot.extension,
+                          "line_state": slot.line.state,
+                          "exchange_state": self.exchange.leg_state(slot.leg),
+                          "playing": slot.playing, "with": partners.get(slot.leg)})
+        for oslot in self.fxo.values():
+            ports.append({"leg": oslot.leg, **oslot.port.describe(),
+                          "extension": oslot.extension, "line_state": oslot.line.state,
+                          "exchange_state": self.exchange.leg_state(oslot.leg),
+                          "playing": oslot.playing, "with": partners.get(oslot.leg)})
+        calls = [{"id": c.call_id, "legs": list(c.legs), "state": c.state,
+                  "number": c.digits, "since": c.since} for c in self.exchange.calls()]
+        return {"ports": ports, "calls": calls, "bridged": self.switch.bridged(),
+                "uptime_s": time.monotonic() - self.started,
+                "audio_errors": self.switch.port_errors()}
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        for leg in list(self.fxs) + list(self.fxo):
+            self._stop_playing(leg)
+        self.board.close()

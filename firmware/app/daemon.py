@@ -1,0 +1,167 @@
+"""``minipbx run``: build the box from the configuration and run it until stopped.
+
+Order matters: pjsua2 first (the media switch's ports need its bridge), then the board,
+the box, the SIP adapter, and the control socket last, so a client never reaches a half
+built daemon. Shutdown runs in reverse and drops every pjsua2 object before the library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from firmware import __version__
+from firmware.app import wiring
+from firmware.app.boards import build_board
+from firmware.app.box import Box
+from firmware.app.control import SOCKET_NAME, ControlServer
+from firmware.app.notify import sd_notify
+from firmware.app.system import RunningSystem
+from firmware.commands.builtin import table
+from firmware.config import Config, default_config, load_config
+from firmware.core.errors import ConfigError
+from firmware.dsp.profiles import ProfileError, available_profiles, load_profile
+from firmware.pbx.exchange import Exchange
+from firmware.sip.adapter import MAX_CALLS, SipAdapter
+from firmware.sip.endpoint import SipEndpoint, TransportSpec
+from firmware.sip.switch import MediaSwitch
+
+log = logging.getLogger("minipbx")
+
+# pjsua2 is polled from the loop; its work waits at most this long. SIP timers are in
+# hundreds of milliseconds, so 5 ms costs nothing in behaviour and little CPU.
+POLL_INTERVAL_S = 0.005
+
+
+def run_daemon(state_dir: Path, config_path: Path | None, board: str | None,
+               log_level: str = "info") -> int:
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper()), stream=sys.stderr,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    logging.getLogger("pjsip").setLevel(logging.WARNING)
+    try:
+        config = (load_config(config_path, known_countries=available_profiles())
+                  if config_path else default_config())
+        if board:
+            config = replace(config, box=replace(config.box, board=board))
+        profile = load_profile(config.box.country)
+    except (ConfigError, ProfileError, OSError) as exc:
+        print(f"minipbx: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_serve(config, profile, state_dir))
+    except ConfigError as exc:
+        print(f"minipbx: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _serve(config: Config, profile: Any, state_dir: Path) -> int:
+    loop = asyncio.get_running_loop()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    endpoint = SipEndpoint(config.sip.user_agent or f"minipbx/{__version__}")
+    try:
+        return await _serve_with(loop, endpoint, config, profile, state_dir)
+    finally:
+        endpoint.shutdown()
+
+
+async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, config: Config,
+                      profile: Any, state_dir: Path) -> int:
+    sip = config.sip
+    port = sip.port
+    for kind in sip.transports:
+        bound = endpoint.add_transport(TransportSpec(
+            kind, sip.bind, port, sip.tls_cert, sip.tls_key))
+        # Later transports take the next port; with port 0 every one picks its own.
+        port = bound.port + 1 if port else 0
+    endpoint.start()
+    switch = MediaSwitch()
+    endpoint.on_shutdown(switch.close)
+    board = build_board(config.box.board, config)
+    exchange = Exchange(wiring.build_plan(config))
+    fxs = [(board.port("fxs", p.port), wiring.build_fxs(p, profile), p.extension,
+            wiring.cid_standard(p.caller_id_standard, profile)) for p in config.fxs]
+    fxo = [(board.port("fxo", p.port), wiring.build_fxo(p, profile), p.extension,
+            wiring.cid_standard(p.caller_id_standard, profile)) for p in config.fxo]
+    box = Box(loop, board, profile, exchange, switch, fxs, fxo)  # type: ignore[arg-type]
+    endpoint.on_shutdown(box.close)
+    first = next(iter(endpoint.transports.values()))
+
+    def defer(fn: Callable[[], None]) -> None:
+        loop.call_soon(fn)
+
+    adapter = SipAdapter(endpoint, switch, wiring.build_trunks(config), sip.bind, first.port,
+                         sip.rtp_port, emit=box.deliver_up, defer=defer, max_calls=MAX_CALLS)
+    box.sip = adapter
+    cdr_path = state_dir / "cdr.jsonl"
+    box.on_records = lambda records: _append_records(cdr_path, records)
+    box.start()
+
+    system = RunningSystem(config, profile, box, adapter, endpoint, board)
+    control = ControlServer(state_dir / SOCKET_NAME, table, system)
+    await control.start()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    poller = asyncio.create_task(_poll(endpoint, stop))
+    _announce(config, endpoint, state_dir)
+    sd_notify("READY=1\nSTATUS=running")
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        sd_notify("STOPPING=1")
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
+        await control.close()
+    return 0
+
+
+async def _poll(endpoint: SipEndpoint, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            endpoint.poll(0)
+        except Exception:
+            log.exception("SIP polling failed")
+        await asyncio.sleep(POLL_INTERVAL_S)
+
+
+def _append_records(path: Path, records: list[Any]) -> None:
+    with path.open("a", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps({
+                "call_id": r.call_id, "caller_leg": r.caller_leg,
+                "caller_number": r.caller_number, "called_number": r.called_number,
+                "callee_leg": r.callee_leg, "start": r.start, "answer": r.answer, "end": r.end,
+                "disposition": r.disposition.name, "cause": int(r.cause) if r.cause else None,
+                "reason": r.reason, "trunk": r.trunk, "wall": time.time(),
+            }) + "\n")
+
+
+def _announce(config: Config, endpoint: SipEndpoint, state_dir: Path) -> None:
+    listen = ", ".join(f"{t.kind} {t.host}:{t.port}" for t in endpoint.transports.values())
+    exts = ", ".join(f"phone {p.port} = {p.extension}" for p in config.fxs)
+    sd = f" --state-dir {state_dir}"
+    callee = config.fxs[1].extension if len(config.fxs) > 1 else "101"
+    print(
+        f"minipbx {__version__} running on board {config.box.board}, country "
+        f"{config.box.country}; SIP on {listen}\n"
+        f"  handsets: {exts}\n"
+        f"  try:  minipbx{sd} sim phone 1 offhook\n"
+        f"        minipbx{sd} sim phone 1 dial {callee}\n"
+        f"        minipbx{sd} sim phone 2 offhook   (answers)\n"
+        f"        minipbx{sd} status\n"
+        f"  Ctrl-C stops the box.",
+        file=sys.stderr, flush=True)

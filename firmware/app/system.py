@@ -1,0 +1,47 @@
+"""The running system as the command handlers see it (firmware.commands.system.System)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drivers.base import Board
+from drivers.sim import SimBoard
+from firmware.app.box import Box
+from firmware.app.simctl import SimControl
+from firmware.config import Config
+from firmware.core.errors import CommandError
+from firmware.dsp.profiles import CountryProfile
+from firmware.sip.adapter import SipAdapter
+from firmware.sip.endpoint import SipEndpoint
+
+
+class RunningSystem:
+    def __init__(self, config: Config, profile: CountryProfile, box: Box, sip: SipAdapter,
+                 endpoint: SipEndpoint, board: Board) -> None:
+        self.config = config
+        self.profile = profile
+        self.box = box
+        self.sip_adapter = sip
+        self.endpoint = endpoint
+        self.board = board
+        self._sim: SimControl | None = None
+        if isinstance(board, SimBoard):
+            pstn_cid = next((p.caller_id_standard for p in config.fxo
+                             if p.caller_id_standard), "") or profile.caller_id.standard
+            self._sim = SimControl(board, profile.ring.cadence_ms,
+                                   "bell202" if pstn_cid not in ("v23", "dtmf") else pstn_cid)
+
+    def status(self) -> dict[str, Any]:
+        status = self.box.status()
+        sip = self.sip_adapter.status()
+        sip["listen"] = {t.kind: f"{t.host}:{t.port}"
+                         for t in self.endpoint.transports.values()}
+        status.update({"name": self.config.box.name, "board": self.board.name,
+                       "country": self.config.box.country, "sip": sip})
+        return status
+
+    def sim(self) -> SimControl:
+        if self._sim is None:
+            raise CommandError(f"the board is {self.board.name}, not simulated: sim commands "
+                               "need `minipbx run --board sim`")
+        return self._sim

@@ -1,0 +1,127 @@
+"""From the configuration to the pieces: the dial plan, the line machines, the trunks.
+
+Everything here is construction; nothing runs.
+"""
+
+from __future__ import annotations
+
+from firmware.config import Config
+from firmware.config import FxoPort as FxoConfig
+from firmware.config import FxsPort as FxsConfig
+from firmware.core.errors import ConfigError
+from firmware.dsp.profiles import CountryProfile
+from firmware.lines.fxo import FxoLine
+from firmware.lines.fxs import FxsLine
+from firmware.lines.ringing import CallerIdPlan
+from firmware.lines.timing import HookTiming
+from firmware.pbx.digitmap import DigitMap
+from firmware.pbx.plan import (
+    DialPlan,
+    Extension,
+    InboundRoute,
+    LineRoute,
+    OutboundRoute,
+    Timers,
+    Trunk,
+)
+from firmware.sip.trunks import TrunkSpec
+
+# How each country profile's caller ID alerting maps onto the line layer's plan.
+_ALERTS: dict[str, CallerIdPlan] = {
+    "after_first_ring": CallerIdPlan(placement="after_first_ring"),
+    "ring_pulse": CallerIdPlan(placement="before_ring", alert="ring_pulse"),
+    "polarity_reversal": CallerIdPlan(placement="before_ring", alert="polarity"),
+    "polarity_reversal_dual_tone": CallerIdPlan(placement="before_ring", alert="polarity"),
+}
+
+
+def fxs_leg(port: int) -> str:
+    return f"fxs{port}"
+
+
+def fxo_leg(port: int) -> str:
+    return f"fxo{port}"
+
+
+def build_plan(config: Config) -> DialPlan:
+    extensions = tuple(
+        Extension(number=p.extension, leg=fxs_leg(p.port), name=p.name or f"Ext {p.extension}",
+                  outbound_caller_id=p.caller_id or None)
+        for p in config.fxs
+    )
+    digit_map = DigitMap.parse(config.dialplan.digit_map) if config.dialplan.digit_map else None
+    return DialPlan(
+        extensions=extensions,
+        trunks=tuple(Trunk(t.name) for t in config.trunk),
+        outbound=tuple(OutboundRoute(r.pattern, r.trunk, r.strip, r.prepend)
+                       for r in config.outbound),
+        inbound=tuple(InboundRoute(r.did, r.extension) for r in config.inbound),
+        lines=tuple(LineRoute(fxo_leg(p.port), p.extension) for p in config.fxo),
+        timers=Timers(first_digit_s=config.dialplan.first_digit_s,
+                      interdigit_s=config.dialplan.interdigit_s,
+                      no_answer_s=config.dialplan.no_answer_s),
+        digit_map=digit_map,
+    )
+
+
+def cid_standard(configured: str, profile: CountryProfile) -> str | None:
+    """The caller ID standard of a port: its own setting, else the country's; None = off."""
+    standard = configured or profile.caller_id.standard
+    if standard == "none":
+        return None
+    # Japan's V.23 variant differs in framing we do not generate yet: send ETSI V.23.
+    return "v23" if standard == "v23_jp" else standard
+
+
+def build_fxs(port: FxsConfig, profile: CountryProfile) -> FxsLine:
+    standard = cid_standard(port.caller_id_standard, profile)
+    plan = _ALERTS.get(profile.caller_id.alert, CallerIdPlan())
+    if standard is None:
+        plan = CallerIdPlan(enabled=False)
+    cadence = profile.ring.cadence_ms
+    if port.ring_pattern:
+        cadence = _ring_pattern(port, profile)
+    return FxsLine(
+        fxs_leg(port.port),
+        HookTiming(debounce_ms=port.debounce_ms, flash_min_ms=port.flash_min_ms,
+                   flash_max_ms=port.flash_max_ms),
+        cadence,
+        profile.ring.frequency_hz,
+        plan,
+        ring_patterns=dict(profile.ring.distinctive),
+    )
+
+
+def _ring_pattern(port: FxsConfig, profile: CountryProfile) -> tuple[int, ...]:
+    named = dict(profile.ring.distinctive)
+    if port.ring_pattern in named:
+        return named[port.ring_pattern]
+    try:
+        steps = tuple(int(s) for s in port.ring_pattern.split("/"))
+    except ValueError:
+        steps = ()
+    if len(steps) < 2 or any(s <= 0 for s in steps):
+        known = ", ".join(sorted(named)) or "none"
+        raise ConfigError(
+            f"fxs port {port.port}: ring_pattern {port.ring_pattern!r} is neither a pattern of "
+            f"country {profile.code} ({known}) nor on/off steps like 400/200/400/2000")
+    return steps
+
+
+def build_fxo(port: FxoConfig, profile: CountryProfile) -> FxoLine:
+    return FxoLine(
+        fxo_leg(port.port),
+        cid_standard=cid_standard(port.caller_id_standard, profile),
+        disconnect_on_polarity="polarity" in port.disconnect,
+    )
+
+
+def build_trunks(config: Config) -> list[TrunkSpec]:
+    return [
+        TrunkSpec(name=t.name, host=t.host, port=t.port, transport=t.transport,
+                  register=t.register, username=t.username, password=t.password,
+                  auth_username=t.auth_username, realm=t.realm,
+                  outbound_proxy=t.outbound_proxy, expires_s=t.register_expires_s,
+                  caller_id=t.caller_id, caller_name=t.caller_name)
+        for t in config.trunk
+    ]
