@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -20,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gpiozero import Device  # noqa: E402
-from gpiozero.pins.mock import MockFactory, MockPin, MockPWMPin  # noqa: E402
+from gpiozero import Device
+from gpiozero.pins.mock import MockFactory, MockPin, MockPWMPin
 
-from drivers.alsa.clocksim import simulate_drift  # noqa: E402
-from drivers.alsa.driftbuffer import DriftBuffer  # noqa: E402
-from drivers.gpio import GpioBoard  # noqa: E402
-from drivers.profile import load_board_profile  # noqa: E402
+from drivers.alsa.audio import drift_buffer_for
+from drivers.alsa.clocksim import simulate_drift
+from drivers.gpio import GpioBoard
+from drivers.profile import load_board_profile
 
 PROFILE = "ag1171-gpio-2p"
 US_CADENCE = [2000, 4000]  # TELEPHONY.md: US, 20 Hz
@@ -46,7 +47,11 @@ def bench_gpio(seconds: float) -> dict[str, float]:
         for label, pin_class in (("pwm", MockPWMPin), ("software", MockPin)):
             factory = MockFactory(pin_class=pin_class)
             Device.pin_factory = factory
-            board = GpioBoard(load_board_profile(PROFILE), pin_factory=factory)
+            profile = load_board_profile(PROFILE)
+            if label == "software":
+                fxs = tuple(dataclasses.replace(p, ring_drive="software") for p in profile.fxs)
+                profile = dataclasses.replace(profile, fxs=fxs)
+            board = GpioBoard(profile, pin_factory=factory)
             board.start(lambda signal: None)
             try:
                 if label == "pwm":
@@ -70,7 +75,7 @@ def bench_drift(minutes: float) -> list[dict[str, float]]:
     rows = []
     for ppm in (100, -100, 10_000, -10_000):
         for period_ms in (20, 10):
-            buf = DriftBuffer()
+            buf = drift_buffer_for(period_ms)
             run = simulate_drift(buf, ppm=ppm, seconds=minutes * 60,
                                  push_samples=period_ms * 8, pop_samples=160)
             rows.append({
@@ -88,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0,
                         help="CPU sampling window per case (default 2)")
-    parser.add_argument("--minutes", type=float, default=20.0,
-                        help="simulated minutes per drift case (default 20)")
+    parser.add_argument("--minutes", type=float, default=10.0,
+                        help="simulated minutes per drift case (default 10)")
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
     started = time.monotonic()
@@ -101,16 +106,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     print(f"GPIO backend ({PROFILE}, MockFactory), process CPU in % of one core:")
-    print(f"  idle, whole board       {gpio['idle_board']:6.2f} %  "
-          f"({gpio['idle_per_port']:.2f} % per port)")
-    print(f"  one port ringing, PWM   {gpio['ringing_pwm']:6.2f} %")
-    print(f"  one port ringing, soft  {gpio['ringing_software']:6.2f} %  "
+    print(f"  idle, whole board       {gpio['idle_board']:6.3f} %  "
+          f"({gpio['idle_per_port']:.3f} % per port)")
+    print(f"  one port ringing, PWM   {gpio['ringing_pwm']:6.3f} %")
+    print(f"  one port ringing, soft  {gpio['ringing_software']:6.3f} %  "
           f"(F/R toggled from Python at {RING_HZ:g} Hz)")
-    print(f"Drift buffer, {args.minutes:g} simulated minutes per case "
-          f"(target {drift[0]['target_ms']:g} ms):")
-    print("     ppm  period  depth ms      corr/min  (drift/min)  underruns  overruns")
+    print(f"Drift buffer, {args.minutes:g} simulated minutes per case (band +-15 ms):")
+    print("     ppm  period  target  depth ms      corr/min  (drift/min)  underruns  overruns")
     for r in drift:
-        print(f"  {r['ppm']:+6d}  {r['alsa_period_ms']:4d} ms  "
+        print(f"  {r['ppm']:+6d}  {r['alsa_period_ms']:4d} ms  {r['target_ms']:4.0f} ms  "
               f"{r['depth_min_ms']:5.1f}..{r['depth_max_ms']:5.1f}  {r['corrections_per_min']:8.1f}"
               f"  ({r['expected_per_min']:7.1f})  {r['underruns']:9d}  {r['overruns']:8d}")
     print(f"done in {result['elapsed_s']:.1f} s")

@@ -34,6 +34,19 @@ log = logging.getLogger(__name__)
 
 PERIODS = 4  # periods in each ALSA ring buffer
 PREFILL_PERIODS = 2  # silence ahead of the first playback period
+# Drift buffer depth per direction. Whole-period transfers make the depth a sawtooth one
+# period tall, so the target is the band's lower edge plus a period plus a margin for late
+# threads: 40 ms at 10 ms periods, 50 ms at 20 ms. Voice delay (G.114) favours 10 ms.
+BAND_MS = 15.0
+MARGIN_MS = 15.0
+CAPACITY_MS = 200.0
+
+
+def drift_buffer_for(period_ms: int, target_ms: float | None = None) -> DriftBuffer:
+    """The drift buffer one direction of a port uses at this ALSA period."""
+    per_ms = SAMPLE_RATE // 1000
+    target = target_ms if target_ms is not None else BAND_MS + period_ms + MARGIN_MS
+    return DriftBuffer(int(target * per_ms), int(BAND_MS * per_ms), int(CAPACITY_MS * per_ms))
 
 
 @dataclass(frozen=True)
@@ -55,8 +68,8 @@ class AlsaAudio:
     """An :class:`~drivers.gpio.audio.AudioEndpoint` over one ALSA codec."""
 
     def __init__(self, capture: str, playback: str, *, name: str = "", period_ms: int = 20,
-                 target_ms: float = 40.0, band_ms: float = 15.0, capacity_ms: float = 200.0,
-                 opener: PcmOpener = open_pcm, retry_s: float = 1.0) -> None:
+                 target_ms: float | None = None, opener: PcmOpener = open_pcm,
+                 retry_s: float = 1.0) -> None:
         if period_ms not in (10, 20):
             raise ValueError(f"ALSA period must be 10 or 20 ms, not {period_ms}")
         self.name = name or capture
@@ -64,11 +77,8 @@ class AlsaAudio:
         self.playback = playback
         self.period_ms = period_ms
         self.period_frames = SAMPLE_RATE * period_ms // 1000
-        per_ms = SAMPLE_RATE // 1000
-        self._rx = DriftBuffer(int(target_ms * per_ms), int(band_ms * per_ms),
-                               int(capacity_ms * per_ms))
-        self._tx = DriftBuffer(int(target_ms * per_ms), int(band_ms * per_ms),
-                               int(capacity_ms * per_ms))
+        self._rx = drift_buffer_for(period_ms, target_ms)
+        self._tx = drift_buffer_for(period_ms, target_ms)
         self._opener = opener
         self._retry_s = retry_s
         self._cap: Pcm | None = None

@@ -100,7 +100,8 @@ class ForwardReverseLine:
                                             pin_factory=factory)
             except PinPWMError as exc:
                 log.warning("%s: BCM %d has no PWM with this pin factory (%s); "
-                            "ringing falls back to a software toggle", name, pin, exc)
+                            "ringing falls back to a software toggle", name, pin,
+                            type(exc).__name__)
         if self._pwm is None:
             self._out = DigitalOutputDevice(pin, active_high=not active_low,
                                             initial_value=forward, pin_factory=factory)

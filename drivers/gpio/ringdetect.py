@@ -79,9 +79,10 @@ class RingValidator:
         if not self._burst and _ms(self._start, end) >= self.min_ms:
             self._burst = True
             out.append(Burst(True, self._start))
-        if not self.active and self._last_off is not None and _ms(self._last_off, now) >= self.gap_ms:
+        last_off = self._last_off
+        if not self.active and last_off is not None and _ms(last_off, now) >= self.gap_ms:
             if self._burst:
-                out.append(Burst(False, self._last_off))
+                out.append(Burst(False, last_off))
             else:
                 self.rejected += 1
             self._start = self._last_off = None

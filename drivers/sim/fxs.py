@@ -86,6 +86,11 @@ class SimFxsPort(FxsPort):
     def ringing(self) -> bool:
         return self._ringing
 
+    @property
+    def lifted(self) -> bool:
+        """Whether the handset is (or is about to be, once scheduled edges fall) off-hook."""
+        return self._offhook
+
     def describe(self) -> dict[str, object]:
         return {
             "kind": "fxs",

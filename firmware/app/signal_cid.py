@@ -34,7 +34,6 @@ from firmware.dsp.cid_gen import (
     Play,
     PolarityReversal,
     RingPulse,
-    Standard,
     Wait,
     generate_cid,
     mwi_signal,
@@ -47,7 +46,8 @@ EXIT_NO_CID = 1
 EXIT_USAGE = 2
 
 _ALERTS: dict[str, Alert] = {"none": "none", "polarity": "polarity_reversal",
-                             "dtmf-alert": "dual_tone_alert", "ring-pulse": "ring_pulse"}
+                             "dtmf-alert": "polarity_reversal_dual_tone",
+                             "ring-pulse": "ring_pulse"}
 _REASONS: dict[str, Absence] = {"private": "P", "unavailable": "O"}
 _DTMF_FORMATS: dict[str, DtmfFormat] = {"a-c": "A_C", "a-hash": "A_HASH", "d-c": "D_C"}
 _MESSAGE_NAMES = {MSG_SDMF_CALLERID: "SDMF caller ID", MSG_MDMF_CALLERID: "MDMF caller ID",
@@ -128,7 +128,7 @@ def _generate_cid(args: argparse.Namespace) -> int:
     try:
         info = _info_from_args(args)
         fmt = _DTMF_FORMATS[args.dtmf_format] if args.standard == "dtmf" else args.format
-        signal = generate_cid(info, cast(Standard, args.standard), fmt=fmt,
+        signal = generate_cid(info, args.standard, fmt=fmt,
                               alert=_ALERTS[args.alert], level_dbm0=args.level)
     except CallerIdError as error:
         return _fail(str(error), EXIT_USAGE)

@@ -50,7 +50,7 @@ class SimControl:
 
     async def phone_dial(self, port: int, digits: str, pulse: bool) -> dict[str, Any]:
         phone = self._phone(port)
-        if not phone.offhook:
+        if not phone.lifted:
             raise CommandError(f"phone {port} is on-hook; lift it (offhook) before dialing")
         try:
             if pulse:
@@ -66,7 +66,7 @@ class SimControl:
 
     def phone_play(self, port: int, pcm: bytes) -> dict[str, Any]:
         phone = self._phone(port)
-        if not phone.offhook:
+        if not phone.lifted:
             raise CommandError(f"phone {port} is on-hook; its microphone is not on the line")
         return {"port": port, "queued_s": round(phone.speak(pcm), 3)}
 

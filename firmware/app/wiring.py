@@ -53,7 +53,7 @@ def build_plan(config: Config) -> DialPlan:
     return DialPlan(
         extensions=extensions,
         trunks=tuple(Trunk(t.name) for t in config.trunk),
-        outbound=tuple(OutboundRoute(r.pattern, r.trunk, r.strip, r.prepend)
+        outbound=tuple(OutboundRoute(DigitMap.parse(r.pattern), r.trunk, r.strip, r.prepend)
                        for r in config.outbound),
         inbound=tuple(InboundRoute(r.did, r.extension) for r in config.inbound),
         lines=tuple(LineRoute(fxo_leg(p.port), p.extension) for p in config.fxo),

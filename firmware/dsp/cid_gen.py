@@ -19,6 +19,10 @@ of min_delay_after_ring_ms, so `fits_ring_gap(off_ms)` says whether the whole si
 a cadence's silence. `samples` renders the steps as the line carries them (waits and
 ring pulses as silence, an acknowledgement assumed at once): for recording and tests.
 
+Placements: after_first_ring, before_ring, no_ring (message waiting: nothing rings; a
+reversal made to alert is undone at the end), off_hook (call waiting). Alerts: none,
+polarity_reversal, polarity_reversal_dual_tone (reversal then DT-AS), ring_pulse, cas.
+
 Timings (chosen values sit inside the ranges the standards give):
 - Bell 202, GR-30: 300 seizure bits, 180 mark bits, message; on-hook after the first
   ring, starting >= 500 ms after it and ending >= 200 ms before the second.
@@ -38,7 +42,7 @@ Timings (chosen values sit inside the ranges the standards give):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -70,8 +74,15 @@ from firmware.dsp.levels import dbm0_to_amplitude, to_int16
 Standard = Literal["bell202", "v23", "dtmf"]
 FskName = Literal["bell202", "v23"]
 MessageFormat = Literal["mdmf", "sdmf"]
+FSK_NAMES: tuple[FskName, ...] = ("bell202", "v23")
+MESSAGE_FORMATS: tuple[MessageFormat, ...] = ("mdmf", "sdmf")
 Placement = Literal["after_first_ring", "before_ring", "no_ring", "off_hook"]
-Alert = Literal["none", "polarity_reversal", "dual_tone_alert", "ring_pulse", "cas"]
+Alert = Literal["none", "polarity_reversal", "polarity_reversal_dual_tone", "ring_pulse",
+                "cas"]
+ALERTS: tuple[Alert, ...] = ("none", "polarity_reversal", "polarity_reversal_dual_tone",
+                             "ring_pulse")  # the on-hook ones
+# Country profiles (firmware/dsp/countries) name "after the first ring" as an alert.
+PROFILE_AFTER_FIRST_RING = "after_first_ring"
 
 DEFAULT_FSK_LEVEL_DBM0 = -13.5
 DEFAULT_ALERT_LEVEL_DBM0 = -15.0  # per tone
@@ -224,7 +235,7 @@ def _alert_steps(alert: Alert, level_dbm0: float, *, dtas_gap_ms: float) -> list
         return []
     if alert == "polarity_reversal":
         return [PolarityReversal(), Wait(LR_TO_DATA_MS)]
-    if alert == "dual_tone_alert":
+    if alert == "polarity_reversal_dual_tone":
         return [PolarityReversal(), Wait(EN300659_LR_TO_DTAS_MS),
                 Play(tone(EN300659_DTAS_HZ, EN300659_DTAS_MS, level_dbm0), "alert"),
                 Wait(dtas_gap_ms)]
@@ -244,7 +255,7 @@ def _signal(standard: Standard, payload: bytes, data: Play, placement: Placement
                          min_gap_before_next_ring_ms=GR30_MIN_GAP_BEFORE_RING_MS)
     steps = _alert_steps(alert, alert_level_dbm0, dtas_gap_ms=EN300659_DTAS_TO_DATA_MS)
     steps.append(data)
-    if placement == "no_ring" and alert in ("polarity_reversal", "dual_tone_alert"):
+    if placement == "no_ring" and alert != "none" and alert != "ring_pulse":
         # Nothing rings afterwards: give the line its idle polarity back.
         steps += [Wait(EN300659_MIN_DATA_TO_RING_MS), PolarityReversal()]
     gap = EN300659_MIN_DATA_TO_RING_MS if placement == "before_ring" else 0.0
@@ -274,7 +285,8 @@ def sin227_cid(info: CallerIdInfo, *, fmt: MessageFormat = "mdmf",
     message = fsk_message(info, fmt)
     data = Play(fsk_burst(message, V23, SIN227_SEIZURE_BITS, SIN227_MARK_BITS, level_dbm0),
                 "fsk")
-    return _signal("v23", message, data, "before_ring", "dual_tone_alert", alert_level_dbm0)
+    return _signal("v23", message, data, "before_ring", "polarity_reversal_dual_tone",
+                   alert_level_dbm0)
 
 
 def dtmf_cid(info: CallerIdInfo, *, fmt: DtmfFormat = "A_C", alert: Alert = "none",
@@ -300,7 +312,8 @@ def mwi_signal(on: bool, standard: FskName = "bell202", *, fmt: MessageFormat = 
     seizure, marks = ((GR30_SEIZURE_BITS, GR30_MARK_BITS) if standard == "bell202"
                       else (EN300659_SEIZURE_BITS, EN300659_MARK_BITS))
     data = Play(fsk_burst(message, fsk, seizure, marks, level_dbm0), "fsk")
-    chosen: Alert = alert or ("none" if standard == "bell202" else "dual_tone_alert")
+    chosen: Alert = alert or ("none" if standard == "bell202"
+                              else "polarity_reversal_dual_tone")
     return _signal(standard, message, data, "no_ring", chosen, alert_level_dbm0)
 
 
@@ -323,19 +336,31 @@ def call_waiting_cid(info: CallerIdInfo, standard: FskName = "bell202", *,
                      abort_steps=(MuteVoice(False),))
 
 
-def generate_cid(info: CallerIdInfo, standard: Standard, *, fmt: str = "mdmf",
-                 alert: Alert = "none", level_dbm0: float | None = None) -> CidSignal:
-    """One entry for every on-hook caller ID variant (the command line uses it).
-    For DTMF, `fmt` is the digit format: A_C, A_HASH or D_C."""
+def generate_cid(info: CallerIdInfo, standard: str, *, fmt: str | None = None,
+                 alert: str = "none", level_dbm0: float | None = None) -> CidSignal:
+    """One entry for every on-hook caller ID variant, taking the words of the command
+    line and of the country profiles ([caller_id] standard and alert, where the alert
+    "after_first_ring" means none). `fmt` is mdmf (default) or sdmf for FSK, and the digit
+    format A_C (default), A_HASH or D_C for DTMF.
+    """
+    if alert == PROFILE_AFTER_FIRST_RING:
+        alert = "none"
+    if alert not in ALERTS:
+        raise CallerIdError(f"unknown caller ID alert {alert!r} (one of {', '.join(ALERTS)})")
     if standard == "dtmf":
+        fmt = fmt or "A_C"
         if fmt not in DTMF_FORMATS:
             raise CallerIdError(f"DTMF caller ID format {fmt!r}: use A_C, A_HASH or D_C")
         level = DEFAULT_DTMF_LEVEL_DBM0 if level_dbm0 is None else level_dbm0
         return dtmf_cid(info, fmt=fmt, alert=alert, level_dbm0=level)
-    if fmt not in ("mdmf", "sdmf"):
+    if standard not in FSK_NAMES:
+        raise CallerIdError(f"caller ID standard {standard!r} is not supported "
+                            "(bell202, v23 or dtmf)")
+    fmt = fmt or "mdmf"
+    if fmt not in MESSAGE_FORMATS:
         raise CallerIdError(f"unknown message format {fmt!r} (mdmf or sdmf)")
     level = DEFAULT_FSK_LEVEL_DBM0 if level_dbm0 is None else level_dbm0
-    return fsk_cid(info, standard, fmt=cast(MessageFormat, fmt), alert=alert, level_dbm0=level)
+    return fsk_cid(info, standard, fmt=fmt, alert=alert, level_dbm0=level)
 
 
 def _fsk_standard(name: str) -> FskStandard:

@@ -301,14 +301,10 @@ class FskDemodulator:
         runs[CARRIER_MIN_ON_SAMPLES:] -= runs[:-CARRIER_MIN_ON_SAMPLES].copy()
         on = runs[CARRIER_MIN_ON_SAMPLES - 1:] == CARRIER_MIN_ON_SAMPLES
         off = (p_in < self._power_off) | (ratio < CARRIER_OFF_INBAND_RATIO)
-        # Hysteresis: between the thresholds the previous state holds.
-        decided = np.flatnonzero(on | off)
-        state = np.empty(n, dtype=bool)
-        if decided.size:
-            last = np.maximum.accumulate(np.where(on | off, np.arange(n), -1))
-            state = np.where(last >= 0, on[np.maximum(last, 0)], self._carrier)
-        else:
-            state[:] = self._carrier
+        # Hysteresis: between the thresholds the last decision holds.
+        decided = on | off
+        last = np.maximum.accumulate(np.where(decided, np.arange(n), -1))
+        state = np.where(last >= 0, on[np.maximum(last, 0)], self._carrier)
         self._carrier = bool(state[-1])
         self.carrier_seen = self.carrier_seen or bool(state.any())
         self._freq = np.concatenate([self._freq, freq])

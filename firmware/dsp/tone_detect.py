@@ -158,7 +158,7 @@ class ToneDetector:
     def flush(self) -> list[ToneEvent]:
         """End of input: analyse what is buffered and end the current tone."""
         events = self._analyse() if self._buffered >= self._block else []
-        self._close_chunk(final=True)
+        events += self._close_chunk(final=True)
         events += self._update(final=True)
         if self._current is not None:
             last = self._segments[-1] if self._segments else None
@@ -195,7 +195,7 @@ class ToneDetector:
         seg = self._segments[-1] if self._segments else None
         if seg is None or seg.on != on:
             if seg is not None and seg.on:
-                self._close_chunk(final=True)
+                events += self._close_chunk(final=True)
             events += self._update(final=False, closing=True)
             seg = _Segment(on, index)
             self._segments.append(seg)
@@ -205,33 +205,35 @@ class ToneDetector:
         if on:
             self._chunk.append(block)
             if len(self._chunk) * self._block_ms >= CHUNK_MS:
-                self._close_chunk(final=False)
+                events += self._close_chunk(final=False)
         # A segment still going on can complete a cadence (or outlast the current tone):
         # look every few blocks rather than every block.
         if self._current is not None or index % 5 == 0:
             events += self._update(final=False)
         return events
 
-    def _close_chunk(self, final: bool) -> None:
+    def _close_chunk(self, final: bool) -> list[ToneEvent]:
         """Decide the signature of the samples gathered for the on segment."""
         if not self._chunk or not self._segments:
-            return
+            return []
         blocks = len(self._chunk)
         if not final and blocks * self._block_ms < CHUNK_MS:
-            return
+            return []
         seg = self._segments[-1]
         sig = self._classify(np.concatenate(self._chunk)) \
             if blocks * self._block_ms >= MIN_CHUNK_MS or seg.sig < 0 else seg.sig
         self._chunk = []
         if sig < 0 or seg.sig < 0 or sig == seg.sig:
             seg.sig = sig if sig >= 0 else seg.sig
-            return
+            return []
         # The sound changed inside the run: the chunk starts a new on segment.
         cut = seg.end - blocks
         newer = _Segment(True, cut, sig)
         newer.end, newer.energy = seg.end, seg.energy * blocks / max(1, seg.end - seg.start)
         seg.end, seg.energy = cut, seg.energy - newer.energy
+        events = self._update(final=False, closing=True)
         self._segments.append(newer)
+        return events
 
     def _classify(self, x: npt.NDArray[np.float64]) -> int:
         total = float(np.dot(x, x))

@@ -151,8 +151,10 @@ def place(board: Board, call: Call, number: str, now: float) -> None:
         call.b = board.new_leg_id()
         call.trunk = target.route.trunk
         own = board.plan.extension_on(call.a)
-        shown = own.outbound_caller_id if own is not None else None
-        caller = Party(shown or call.caller.number, call.caller.name)
+        # An extension number means nothing outside: without a number of its own the
+        # handset shows none, and the trunk presents its account's number instead.
+        shown = own.outbound_caller_id if own is not None else call.caller.number
+        caller = Party(shown, call.caller.name)
         board.emit(Setup(call.b, target.number, caller, trunk=call.trunk))
         call.enter(Phase.PROCEEDING, now)
     else:

@@ -49,7 +49,7 @@ def _describe(allowed: str) -> str:
 @dataclass(frozen=True)
 class Extension:
     """A handset on an FXS line. ``outbound_caller_id`` is the number shown to the
-    outside world when it calls through a trunk (the extension number when None)."""
+    outside world when it calls through a trunk (None: the trunk's own number)."""
 
     number: str
     leg: str

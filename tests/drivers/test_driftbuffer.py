@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 
 import pytest
@@ -56,7 +57,7 @@ def test_a_deep_buffer_drops_single_samples_spread_through_each_frame() -> None:
     buf = DriftBuffer(target=320, band=120, capacity=1600)
     buf.push(ramp(0, 1400))  # far deeper than target + band once primed
     out = samples(buf.pop(160))
-    gaps = [b - a for a, b in zip(out, out[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(out)]
     assert len(out) == 160
     assert set(gaps) == {1, 2}  # single samples dropped, never two side by side
     assert sum(g - 1 for g in gaps) == buf.max_step == buf.stats().dropped
@@ -72,7 +73,7 @@ def test_a_shallow_buffer_repeats_single_samples() -> None:
         buf.push(ramp(fed, n))
         fed += n
         out = samples(buf.pop(160))
-        gaps = [b - a for a, b in zip(out, out[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(out)]
         assert set(gaps) <= {0, 1}
     stats = buf.stats()
     assert stats.repeated > 0 and stats.dropped == 0 and stats.underruns == 0

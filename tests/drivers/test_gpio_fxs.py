@@ -5,6 +5,8 @@ Pins of FXS 1 in board/ag1171-gpio-2p.toml: SHK 17, F/R 18 (PWM0), RM 27, PD 22.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from board_helpers import Signals, wait_until
 from gpiozero.pins.mock import MockFactory, MockPWMPin
@@ -22,7 +24,7 @@ def levels(factory: MockFactory, bcm: int) -> list[float]:
 
 def rm_rises(factory: MockFactory) -> int:
     states = levels(factory, RM)
-    return sum(1 for a, b in zip(states, states[1:], strict=False) if b and not a)
+    return sum(1 for a, b in itertools.pairwise(states) if b and not a)
 
 
 def fxs1(board: GpioBoard) -> GpioFxsPort:
@@ -62,7 +64,7 @@ def test_ringing_raises_rm_and_swings_fr_at_the_cadence(pin_factory, board_facto
     rm = levels(pin_factory, RM)
     # RM: low, then on/off per cadence step, and low at the end.
     assert rm[0] == 0 and rm[-1] == 0
-    assert all(a != b for a, b in zip(rm, rm[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(rm))
     fr = pin_factory.pin(FR)
     if isinstance(fr, MockPWMPin):
         # Hardware ring wave: 50 % duty at the ring frequency during each burst, the static

@@ -95,7 +95,7 @@ def line_of(path: Path, needle: str) -> int:
      "polarity reversal"),
     ("ring_drive = \"pwm\"", "ring_drve = \"pwm\"", "fxs[0].ring_drve", "ring_drve",
      "unknown key"),
-    ("period_ms = 20 }", "period_ms = 5 }", "fxs[0].audio.period_ms", "period_ms = 5",
+    ("period_ms = 10 }", "period_ms = 5 }", "fxs[0].audio.period_ms", "period_ms = 5",
      "not 10 or 20"),
 ])
 def test_broken_profiles_name_the_file_key_and_line(tmp_path: Path, old: str, new: str,

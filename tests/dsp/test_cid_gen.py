@@ -19,6 +19,8 @@ import pytest
 
 from firmware.dsp.callerid import CallerIdError, CallerIdInfo
 from firmware.dsp.cid_gen import (
+    SIN227_MARK_BITS,
+    SIN227_SEIZURE_BITS,
     AwaitAck,
     CidSignal,
     MuteVoice,
@@ -36,6 +38,7 @@ from firmware.dsp.cid_gen import (
 from firmware.dsp.cid_rx import decode_cid
 from firmware.dsp.fsk import FskDemodulator
 from firmware.dsp.levels import signal_dbm0
+from firmware.dsp.profiles import available_profiles, load_profile
 
 GOLDEN = Path(__file__).parent / "golden" / "golden_cid.json"
 INFO = CallerIdInfo(number="5551234567", name="ALICE SMITH", datetime="01021230")
@@ -94,8 +97,8 @@ def test_a_cid_too_long_for_a_short_gap_says_so() -> None:
     assert not fsk_cid(LONGEST, "bell202").fits_ring_gap(1200.0)
 
 
-def test_v23_dual_tone_alert_schedule() -> None:
-    signal = fsk_cid(INFO, "v23", alert="dual_tone_alert")
+def test_v23_polarity_reversal_dual_tone_schedule() -> None:
+    signal = fsk_cid(INFO, "v23", alert="polarity_reversal_dual_tone")
     assert signal.placement == "before_ring"
     reversal, gap, alert, pause, data = signal.steps
     assert isinstance(reversal, PolarityReversal)
@@ -108,7 +111,7 @@ def test_v23_dual_tone_alert_schedule() -> None:
 
 
 def test_alert_tone_level_per_tone() -> None:
-    alert = fsk_cid(INFO, "v23", alert="dual_tone_alert").steps[2]
+    alert = fsk_cid(INFO, "v23", alert="polarity_reversal_dual_tone").steps[2]
     assert isinstance(alert, Play)
     # Two equal sines at -15 dBm0 each make -12 dBm0 together.
     assert signal_dbm0(alert.samples) == pytest.approx(-15.0 + 3.01, abs=0.1)
@@ -131,14 +134,18 @@ def test_v23_after_first_ring_keeps_the_gr30_timing() -> None:
 
 
 def test_sin227_seizure_and_marks_in_range() -> None:
+    assert 96 <= SIN227_SEIZURE_BITS <= 315
+    assert 55 <= SIN227_MARK_BITS <= 90
     signal = sin227_cid(INFO)
+    assert [type(s) for s in signal.steps] == [PolarityReversal, Wait, Play, Wait, Play]
     data = signal.steps[-1]
     assert isinstance(data, Play)
-    assert [type(s) for s in signal.steps] == [PolarityReversal, Wait, Play, Wait, Play]
-    bits = round(len(data.samples) * 1200 / 8000) - 10 * len(signal.payload) - 8
-    seizure = 300
-    assert 96 <= seizure <= 315
-    assert 55 <= bits - seizure <= 90
+    bits = SIN227_SEIZURE_BITS + SIN227_MARK_BITS + 10 * len(signal.payload) + 8
+    assert len(data.samples) == round(bits * 8000 / 1200)
+    chars = FskDemodulator().feed(np.concatenate([data.samples, np.zeros(800)]))
+    start = next(c for c in chars if c.idle_bits >= 10)
+    assert start.value == signal.payload[0]
+    assert SIN227_MARK_BITS - 10 <= start.idle_bits <= SIN227_MARK_BITS + 1
 
 
 def test_dtmf_cid_with_polarity_reversal() -> None:
@@ -220,7 +227,8 @@ GENERATORS: dict[str, Callable[[], CidSignal]] = {
                                                 "bell202", fmt="sdmf"),
     "v23_after_ring": lambda: fsk_cid(INFO, "v23"),
     "v23_polarity": lambda: fsk_cid(INFO, "v23", alert="polarity_reversal"),
-    "v23_dual_tone_alert": lambda: fsk_cid(INFO, "v23", alert="dual_tone_alert"),
+    "v23_polarity_reversal_dual_tone": lambda: fsk_cid(INFO, "v23",
+                                                       alert="polarity_reversal_dual_tone"),
     "v23_ring_pulse": lambda: fsk_cid(INFO, "v23", alert="ring_pulse"),
     "sin227": lambda: sin227_cid(INFO),
     "dtmf_a_c": lambda: dtmf_cid(CallerIdInfo(number="0123456789")),
@@ -252,3 +260,24 @@ def test_golden_vectors() -> None:
     assert not changed, f"generated audio changed for {changed} (MINIPBX_REGEN_GOLDEN=1 " \
                         "regenerates on purpose)"
     assert sorted(expected) == sorted(digests)
+
+
+@pytest.mark.parametrize("code", available_profiles())
+def test_every_country_profile_generates_its_caller_id(code: str) -> None:
+    defaults = load_profile(code).caller_id
+    info = CallerIdInfo(number="0123456789", datetime="01021230")
+    if defaults.standard == "v23_jp":
+        with pytest.raises(CallerIdError, match="not supported"):
+            generate_cid(info, defaults.standard, alert=defaults.alert)
+        return
+    signal = generate_cid(info, defaults.standard, alert=defaults.alert)
+    assert signal.standard == defaults.standard
+    expected = "after_first_ring" if defaults.alert == "after_first_ring" else "before_ring"
+    assert signal.placement == expected
+    heard = decode_cid(signal.samples).info
+    assert heard == (CallerIdInfo(number="0123456789") if defaults.standard == "dtmf" else info)
+
+
+def test_unknown_alert_word() -> None:
+    with pytest.raises(CallerIdError, match="unknown caller ID alert 'siren'"):
+        generate_cid(INFO, "v23", alert="siren")

@@ -21,6 +21,7 @@ from firmware.dsp.cid_rx import CidReceiver, decode_cid
 from firmware.dsp.dtmf import generate_dtmf
 from firmware.dsp.fsk import BELL202, V23
 from firmware.dsp.levels import dbm0_to_amplitude
+from firmware.dsp.resample import resample
 
 INFO = CallerIdInfo(number="5551234567", name="ALICE SMITH", datetime="01021230")
 FRAME = 160  # 20 ms
@@ -145,7 +146,7 @@ def test_streaming_twenty_ms_frames_between_rings() -> None:
 
 def test_streaming_several_messages_in_turn() -> None:
     line = np.concatenate([mwi_signal(True, "v23").samples, silence(500),
-                           fsk_cid(INFO, "v23", alert="dual_tone_alert").samples,
+                           fsk_cid(INFO, "v23", alert="polarity_reversal_dual_tone").samples,
                            silence(500), dtmf_cid(CallerIdInfo(number="42")).samples,
                            silence(500)])
     receiver = CidReceiver("auto")
@@ -181,3 +182,9 @@ def test_mark_frequency_names_the_standard_in_auto() -> None:
     for std in (BELL202, V23):
         burst = fsk_burst(fsk_cid(INFO, "bell202").payload, std, 300, 180)
         assert decode_cid(burst, "auto").standard == std.name
+
+
+def test_other_sample_rates() -> None:
+    samples = fsk_cid(INFO, "v23").samples
+    wideband = resample(samples, 8000, 16000)
+    assert decode_cid(wideband, "auto", sample_rate=16000).info == INFO

@@ -70,14 +70,19 @@ def test_length_follows_the_exact_bit_clock() -> None:
     assert len(modulate(seizure_bits(1200), BELL202, -10.0)) == SAMPLE_RATE_HZ
 
 
-def test_phase_is_continuous_across_fractional_bit_edges() -> None:
-    x = modulate(seizure_bits(600), BELL202, 0.0).astype(np.float64)
-    amplitude = dbm0_to_amplitude(0.0)
-    # The steepest a continuous 2200 Hz sine can move in one sample, plus rounding.
-    limit = amplitude * 2 * np.pi * 2200.0 / SAMPLE_RATE_HZ + 1.0
-    assert np.max(np.abs(np.diff(x))) <= limit
-    phase_jump_limit = amplitude * 2 * np.sin(np.pi * 1200.0 / SAMPLE_RATE_HZ)
-    assert np.max(np.abs(np.diff(x))) < phase_jump_limit * 1.9  # a jump would be ~2A
+@pytest.mark.parametrize("std", [BELL202, V23], ids=lambda s: s.name)
+def test_phase_is_the_exact_integral_of_the_keyed_frequency(std: FskStandard) -> None:
+    # Reference on a 24 kHz grid, where a 1200 bit/s bit is exactly 20 samples: the phase
+    # is the running sum of the piecewise-constant frequency; every third sample is an
+    # 8 kHz sample. Continuous phase and fractional bit edges must match it to 1 LSB.
+    rng = np.random.default_rng(7)
+    bits = rng.integers(0, 2, 500).astype(np.uint8)
+    ours = modulate(bits, std, 0.0).astype(np.float64)
+    freq = np.repeat(np.where(bits == 1, std.mark_hz, std.space_hz), 20)
+    cycles = np.concatenate([[0.0], np.cumsum(freq) / 24000.0])[:-1:3]
+    reference = dbm0_to_amplitude(0.0) * np.sin(2 * np.pi * cycles[:len(ours)])
+    assert len(ours) == round(len(bits) * 8000 / 1200)
+    assert np.max(np.abs(ours - reference)) <= 1.0
 
 
 def test_level_in_dbm0() -> None:

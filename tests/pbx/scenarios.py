@@ -29,6 +29,8 @@ from .office import Driver
 Step = tuple[CallEvent | float, list[PbxOutput]]
 
 ALICE_ID = Party("101", "Alice")
+# Alice has no outside number of her own: trunk calls show her name, and the trunk's number.
+ALICE_OUT = Party(None, "Alice")
 DAVE = Party("5551234", "Dave")
 
 
@@ -70,7 +72,7 @@ def howler_then_silence(leg: str) -> list[Step]:
 def alice_calls_out(digits: str, called: str) -> list[Step]:
     return [
         (Seize("fxs1"), [Tone("fxs1", "dial")]),
-        *dial("fxs1", digits, Setup("out1", called, ALICE_ID, trunk="itsp")),
+        *dial("fxs1", digits, Setup("out1", called, ALICE_OUT, trunk="itsp")),
     ]
 
 
@@ -117,7 +119,7 @@ SCENARIOS: dict[str, list[Step]] = {
         (3.9, []),
         (Digit("fxs1", "1"), []),  # re-arms the interdigit timer
         (3.9, []),
-        (0.1, [Setup("out1", "5551", ALICE_ID, trunk="itsp")]),
+        (0.1, [Setup("out1", "5551", ALICE_OUT, trunk="itsp")]),
         (Release("fxs1"), [Release("out1", Cause.NORMAL_CLEARING)]),
     ],
     "interdigit timeout on a partial number gives congestion": [
@@ -128,7 +130,7 @@ SCENARIOS: dict[str, list[Step]] = {
     ],
     "hash dials at once and is not sent": [
         (Seize("fxs1"), [Tone("fxs1", "dial")]),
-        *dial("fxs1", "95#", Setup("out1", "5", ALICE_ID, trunk="itsp")),
+        *dial("fxs1", "95#", Setup("out1", "5", ALICE_OUT, trunk="itsp")),
         (Release("fxs1"), [Release("out1", Cause.NORMAL_CLEARING)]),
     ],
     "first-digit timeout: congestion, howler, silence": [

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import Daemon
+
+
+@pytest.fixture
+def daemon_factory(tmp_path: Path) -> Iterator[object]:
+    """Start daemons with a config; every one is stopped (SIGTERM, exit 0) after the test."""
+    started: list[Daemon] = []
+
+    def start(config: str | None = None, name: str = "box", **kw: object) -> Daemon:
+        d = Daemon(tmp_path / name, config, **kw)  # type: ignore[arg-type]
+        started.append(d)
+        d.wait_ready()
+        return d
+
+    yield start
+    codes = [(d, d.stop()) for d in started]
+    for d, code in codes:
+        assert code == 0, f"daemon exited {code}:\n{d.log()}"
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    """One daemon with the built-in default configuration, shared by a module."""
+    d = Daemon(tmp_path_factory.mktemp("box"), None, extra_args=["--board", "sim"])
+    d.wait_ready()
+    yield d
+    code = d.stop()
+    assert code == 0, f"daemon exited {code}:\n{d.log()}"
