@@ -16,7 +16,7 @@ Rules:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from drivers.errors import DriverError
 from drivers.gpio.lines import Clock, ForwardReverseLine, OutputLine
@@ -24,8 +24,6 @@ from drivers.gpio.lines import Clock, ForwardReverseLine, OutputLine
 # Ring frequencies met in practice (TELEPHONY.md: 16 to 50 Hz occur).
 RING_HZ_MIN = 10.0
 RING_HZ_MAX = 60.0
-
-BurstCallback = Callable[[bool, float], None]
 
 
 class RingCadenceError(DriverError, ValueError):
@@ -44,13 +42,12 @@ def check_cadence(name: str, cadence_ms: Sequence[int], frequency_hz: float) -> 
 
 
 class Ringer:
-    def __init__(self, name: str, rm: OutputLine, fr: ForwardReverseLine, *, clock: Clock,
-                 on_burst: BurstCallback | None = None) -> None:
+    def __init__(self, name: str, rm: OutputLine, fr: ForwardReverseLine, *,
+                 clock: Clock) -> None:
         self.name = name
         self._rm = rm
         self._fr = fr
         self._clock = clock
-        self._on_burst = on_burst
         self._lock = threading.Lock()
         self._stop: threading.Event | None = None
         self._thread: threading.Thread | None = None
@@ -92,9 +89,7 @@ class Ringer:
                 return False
             stop.set()
             self._stop = None
-            burst_ended = self._apply_off()
-        if burst_ended is not None:
-            self._emit(False, burst_ended)
+            self._apply_off()
         return True
 
     def join(self, timeout: float = 1.0) -> None:
@@ -103,33 +98,25 @@ class Ringer:
             thread.join(timeout)
 
     # --- the cadence thread ----------------------------------------------------------
-    def _apply_off(self) -> float | None:
+    def _apply_off(self) -> None:
         self._rm.set(False)
         self._fr.static(self._level)
-        if self._burst_on:
-            self._burst_on = False
-            return self._clock()
-        return None
+        self._burst_on = False
 
     def _step(self, stop: threading.Event, on: bool, hz: float) -> bool:
         """Apply one step's levels; False if this ring was stopped meanwhile."""
         with self._lock:
             if stop.is_set():
                 return False
-            if on:
-                self._rm.set(True)
-                if self._fr.hardware_square:
-                    self._fr.square(hz)
-                changed = not self._burst_on
+            if not on:
+                self._apply_off()
+                return True
+            self._rm.set(True)
+            if self._fr.hardware_square:
+                self._fr.square(hz)
+            if not self._burst_on:
                 self._burst_on = True
-                at = self._clock()
-                if changed:
-                    self.bursts += 1
-            else:
-                ended = self._apply_off()
-                changed, at = ended is not None, ended or 0.0
-        if changed:
-            self._emit(on, at)
+                self.bursts += 1
         return True
 
     def _run(self, stop: threading.Event, steps: tuple[int, ...], hz: float) -> None:
@@ -168,7 +155,3 @@ class Ringer:
             if stop.wait(max(0.0, min(due, end) - now)):
                 return False
         return True
-
-    def _emit(self, on: bool, at: float) -> None:
-        if self._on_burst is not None:
-            self._on_burst(on, at)

@@ -115,6 +115,7 @@ class ToneDetector:
             for f, _ in lines:
                 self._members[freqs.index(f), k] = 1.0
         self._on_level = dbm0_to_mean_square(ON_LEVEL_DBM0) * self._block
+        self._energy_scale = 1.0 / (dbm0_to_mean_square(0.0) * self._block)
         self._patterns = self._build_patterns()
         self._bases: dict[tuple[int, int], npt.NDArray[np.float64]] = {}
         self.reset()
@@ -201,14 +202,14 @@ class ToneDetector:
             self._segments.append(seg)
             del self._segments[:-16]
         seg.end = index + 1
-        seg.energy += energy / dbm0_to_mean_square(0.0) / self._block
+        seg.energy += energy * self._energy_scale
         if on:
             self._chunk.append(block)
             if len(self._chunk) * self._block_ms >= CHUNK_MS:
                 events += self._close_chunk(final=False)
         # A segment still going on can complete a cadence (or outlast the current tone):
         # look every few blocks rather than every block.
-        if self._current is not None or index % 5 == 0:
+        if index % 5 == 0:
             events += self._update(final=False)
         return events
 

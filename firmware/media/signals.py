@@ -38,10 +38,13 @@ def caller_id_pcm(party: Party, standard: str, when: dt.datetime | None = None) 
     """Samples of on-hook caller ID for ``party`` in ``standard`` (bell202, v23, dtmf)."""
     info = party_to_cid(party, when)
     if standard == "dtmf":
-        info = CallerIdInfo(number=info.number, name=None, datetime=None,
-                            number_absence=info.number_absence, name_absence=None)
+        # DTMF caller ID carries digits only: no name, no time, no '+', '*' or '#'.
+        number = "".join(c for c in info.number or "" if c.isdigit()) or None
+        info = CallerIdInfo(number=number, name=None, datetime=None,
+                            number_absence=info.number_absence or (None if number else "O"),
+                            name_absence=None)
     fmt = "A_C" if standard == "dtmf" else "mdmf"
-    signal = generate_cid(info, standard, fmt=fmt)  # type: ignore[arg-type]
+    signal = generate_cid(info, standard, fmt=fmt)
     return signal.samples.astype("<i2").tobytes()
 
 
