@@ -14,6 +14,7 @@ from firmware.app.client import call
 from firmware.app.paths import default_state_dir
 from firmware.app.signal_cmd import add_signal_parser
 from firmware.core.errors import PbxError
+from firmware.media.wavfile import WavError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args))
-    except (PbxError, OSError) as exc:
+    except (PbxError, WavError, OSError) as exc:
         print(f"minipbx: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

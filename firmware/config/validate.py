@@ -198,7 +198,8 @@ def _check_trunk(trunk: Trunk, at: KeyPath, sip: SipConfig, issues: list[Issue])
 
 
 def _check_routes(config: Config, extensions: Collection[str], issues: list[Issue]) -> None:
-    trunks = [t.name for t in config.trunk]
+    # A route goes out through a SIP trunk, or through a PSTN line named "fxo<port>".
+    trunks = [t.name for t in config.trunk] + [f"fxo{p.port}" for p in config.fxo]
     for i, route in enumerate(config.outbound):
         _digit_map(route.pattern, ("outbound", i, "pattern"), issues)
         if route.trunk not in trunks:

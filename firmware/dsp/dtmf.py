@@ -151,12 +151,11 @@ class DtmfDetector:
 
     def feed(self, samples: npt.ArrayLike) -> list[DtmfDigit]:
         """Take any number of samples; return the digits that ended in them."""
-        x = np.asarray(samples)
+        x = samples if type(samples) is np.ndarray else np.asarray(samples)
         if x.ndim != 1:
             raise ValueError("DTMF input must be a 1-D array of samples")
-        if x.size:
-            self._parts.append(x)
-            self._buffered += x.size
+        self._parts.append(x)
+        self._buffered += x.size
         if self._buffered < self._batch:
             return []
         return self._analyse()
@@ -226,14 +225,14 @@ class DtmfDetector:
                 if i - self._last < END_BLOCKS:
                     continue  # a miss inside a digit: a drop-out, or the start of its end
                 found.append(self._emit())
-            if code == _NO_DIGIT or code == self._digit:
+            if code == _NO_DIGIT:
                 self._cand = _NO_DIGIT
                 continue
             if code == self._cand:
                 self._cand_count += 1
             else:
                 self._cand, self._cand_start, self._cand_count = code, i, 1
-            if self._cand_count >= CONFIRM_BLOCKS and self._digit == _NO_DIGIT:
+            if self._cand_count >= CONFIRM_BLOCKS:
                 self._digit, self._start, self._last = code, self._cand_start, i
                 self._cand = _NO_DIGIT
         return found

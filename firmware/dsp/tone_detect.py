@@ -117,7 +117,8 @@ class ToneDetector:
         self._on_level = dbm0_to_mean_square(ON_LEVEL_DBM0) * self._block
         self._energy_scale = 1.0 / (dbm0_to_mean_square(0.0) * self._block)
         self._patterns = self._build_patterns()
-        self._bases: dict[tuple[int, int], npt.NDArray[np.float64]] = {}
+        self._bases: dict[int, tuple[npt.NDArray[np.float64], list[
+            tuple[slice, npt.NDArray[np.float64], npt.NDArray[np.float64]]]]] = {}
         self.reset()
 
     def _build_patterns(self) -> list[tuple[str, list[list[_Step]]]]:
@@ -240,14 +241,14 @@ class ToneDetector:
         total = float(np.dot(x, x))
         if total <= 0.0:
             return -1
+        stacked, fits = self._fit_tables(x.size)
+        projections = stacked @ x  # B^T x for every signature's sines at once
         best, best_share = -1, EXPLAINED_SHARE
-        for k, lines in enumerate(self._lines):
-            basis = self._basis(k, x.size)
-            coef, *_ = np.linalg.lstsq(basis, x, rcond=None)
-            fitted = basis @ coef
-            explained = float(np.dot(fitted, fitted)) / total
+        for k, (part, inverse_gram, expected) in enumerate(fits):
+            bt = projections[part]
+            coef = inverse_gram @ bt  # least squares: (B^T B)^-1 B^T x
+            explained = float(coef @ bt) / total  # |B coef|^2 = coef . B^T x
             powers = coef[0::2] ** 2 + coef[1::2] ** 2
-            expected = np.array([a * a for _, a in lines])
             ratio = powers / expected
             present = ratio.min() >= ratio.max() * 10.0 ** (-COMPONENT_RANGE_DB / 10.0)
             # Prefer the simpler signature unless the richer one explains clearly more.
@@ -255,12 +256,24 @@ class ToneDetector:
                 best, best_share = k, explained
         return best
 
-    def _basis(self, sig: int, length: int) -> npt.NDArray[np.float64]:
-        key = (sig, length)
-        if key not in self._bases:
-            freqs = [f for f, _ in self._lines[sig]]
-            self._bases[key] = dft_table(freqs, length, self.sample_rate)
-        return self._bases[key]
+    def _fit_tables(self, length: int) -> tuple[npt.NDArray[np.float64], list[
+            tuple[slice, npt.NDArray[np.float64], npt.NDArray[np.float64]]]]:
+        """Per window length: every signature's basis (stacked, transposed) and, per
+        signature, its rows, inverse Gram matrix and expected relative line powers."""
+        if length not in self._bases:
+            columns: list[npt.NDArray[np.float64]] = []
+            fits: list[tuple[slice, npt.NDArray[np.float64], npt.NDArray[np.float64]]] = []
+            row = 0
+            for lines in self._lines:
+                basis = dft_table([f for f, _ in lines], length, self.sample_rate)
+                columns.append(basis)
+                part = slice(row, row + basis.shape[1])
+                row += basis.shape[1]
+                inverse_gram = np.asarray(np.linalg.inv(basis.T @ basis), dtype=np.float64)
+                expected = np.array([a * a for _, a in lines], dtype=np.float64)
+                fits.append((part, inverse_gram, expected))
+            self._bases[length] = (np.ascontiguousarray(np.hstack(columns).T), fits)
+        return self._bases[length]
 
     def _update(self, final: bool, closing: bool = False) -> list[ToneEvent]:
         """Check the current tone and look for a new one after a segment change."""

@@ -147,6 +147,18 @@ def place(board: Board, call: Call, number: str, now: float) -> None:
         call.b = callee.leg
         board.emit(Setup(callee.leg, number, call.caller), Tone(call.a, "ringback"))
         call.enter(Phase.RINGING, now)
+    elif isinstance(target, ToTrunk) and board.plan.is_fxo(target.route.trunk):
+        line = target.route.trunk
+        if board.leg_state(line) != "idle":
+            reason = f"PSTN line {line} is {board.leg_state(line)}"
+            record(board, call, now, Disposition.CONGESTION, Cause.NO_CIRCUIT_AVAILABLE, reason)
+            caller_fails(board, call, "congestion", Cause.NO_CIRCUIT_AVAILABLE, now)
+            return
+        call.b = line
+        own = board.plan.extension_on(call.a)
+        shown = own.outbound_caller_id if own is not None else call.caller.number
+        board.emit(Setup(line, target.number, Party(shown, call.caller.name)))
+        call.enter(Phase.PROCEEDING, now)
     elif isinstance(target, ToTrunk):
         call.b = board.new_leg_id()
         call.trunk = target.route.trunk

@@ -199,6 +199,8 @@ class DialPlan:
         for name in names:
             if names.count(name) > 1:
                 raise ConfigError(f"trunk {name!r} is defined twice")
+        # An FXO line is a trunk of one channel: routes may name its leg ("fxo1").
+        names = names + [line.leg for line in self.lines]
         for route in self.outbound:
             if route.trunk not in names:
                 known = ", ".join(names) or "none defined"

@@ -56,11 +56,13 @@ def _cases() -> list[Case]:
     for dev in (-Q24_ACCEPT_DEVIATION, Q24_ACCEPT_DEVIATION):
         cases.append(Case(f"both {dev:+.1%}", True, False,
                           lambda k, d=dev: _pair(k, 100, low_dev=d, high_dev=d)))
-        cases.append(Case(f"low {dev:+.1%}", True, False, lambda k, d=dev: _pair(k, 100, low_dev=d)))
+        cases.append(Case(f"low {dev:+.1%}", True, False,
+                          lambda k, d=dev: _pair(k, 100, low_dev=d)))
         cases.append(Case(f"high {dev:+.1%}", True, False,
                           lambda k, d=dev: _pair(k, 100, high_dev=d)))
     for dev in (-Q24_REJECT_DEVIATION, Q24_REJECT_DEVIATION):
-        cases.append(Case(f"low {dev:+.1%}", False, False, lambda k, d=dev: _pair(k, 100, low_dev=d)))
+        cases.append(Case(f"low {dev:+.1%}", False, False,
+                          lambda k, d=dev: _pair(k, 100, low_dev=d)))
         cases.append(Case(f"high {dev:+.1%}", False, False,
                           lambda k, d=dev: _pair(k, 100, high_dev=d)))
     # Normal twist: high group weaker; reverse: high group stronger.

@@ -35,7 +35,7 @@ INVALID = [
     (
         "route to an unknown trunk",
         lambda: office_plan(outbound=(OutboundRoute("0", "pstn"),)),
-        "outbound route '0': trunk 'pstn' does not exist (trunks: itsp)",
+        "outbound route '0': trunk 'pstn' does not exist (trunks: itsp, fxo1)",
     ),
     (
         "trunk defined twice",

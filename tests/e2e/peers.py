@@ -1,0 +1,588 @@
+"""Real, independent SIP peers on loopback for the end-to-end tests: sipp, baresip and
+kamailio, each a child process that dies with the test process (PR_SET_PDEATHSIG) and is
+killed by the ``Peers`` owner at teardown.
+
+- ``Sipp``: the built-in or a scenario file of ``tests/e2e/sipp`` (``@NAME@`` placeholders
+  filled in per test), with its message log parsed into ``SipMessage`` objects so a test can
+  read what the box really sent.
+- ``Baresip``: a headless user agent (config dir written here) that plays a sine and records
+  what it hears to a WAV file, driven over ctrl_tcp (netstring JSON) by ``BaresipCtrl``.
+- ``Kamailio``: a registrar with digest authentication (one user, static password),
+  foreground, with its own run dir and ctl socket; ``ul_dump()`` lists registrations.
+
+Everything listens and sends on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import subprocess
+import time
+import wave
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.e2e.harness import die_with_parent, free_port
+
+HERE = Path(__file__).resolve().parent
+SCENARIOS = HERE / "sipp"
+LOCALHOST = "127.0.0.1"
+
+
+# --- SIP messages as the peers logged them -------------------------------------------------
+@dataclass
+class SipMessage:
+    direction: str  # "in" (the peer received it) or "out" (the peer sent it)
+    text: str
+    first_line: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: str = ""
+
+    @classmethod
+    def parse(cls, direction: str, text: str) -> SipMessage:
+        text = text.replace("\r\n", "\n").strip("\n")
+        head, _, body = text.partition("\n\n")
+        lines = head.split("\n")
+        headers = []
+        for line in lines[1:]:
+            key, sep, value = line.partition(":")
+            if sep:
+                headers.append((key.strip().lower(), value.strip()))
+        return cls(direction, text, lines[0].strip(), headers, body)
+
+    @property
+    def method(self) -> str | None:
+        """The request's method, or None for a response."""
+        parts = self.first_line.split()
+        return parts[0] if parts and not self.first_line.startswith("SIP/2.0") else None
+
+    @property
+    def status(self) -> int | None:
+        """The response's status code, or None for a request."""
+        parts = self.first_line.split()
+        if len(parts) >= 2 and parts[0] == "SIP/2.0" and parts[1].isdigit():
+            return int(parts[1])
+        return None
+
+    @property
+    def request_uri(self) -> str:
+        return self.first_line.split()[1] if self.method else ""
+
+    @property
+    def cseq_method(self) -> str:
+        value = self.header("cseq") or ""
+        return value.split()[-1] if value else ""
+
+    def header(self, name: str) -> str | None:
+        compact = {"f": "from", "t": "to", "v": "via", "i": "call-id", "m": "contact",
+                   "l": "content-length", "c": "content-type"}
+        wanted = name.lower()
+        for key, value in self.headers:
+            if compact.get(key, key) == wanted:
+                return value
+        return None
+
+    def __str__(self) -> str:
+        return f"[{self.direction}] {self.text}"
+
+
+def uri_user(uri: str) -> str | None:
+    m = re.search(r"sips?:([^@;>]+)@", uri)
+    return m.group(1) if m else None
+
+
+def name_addr(value: str) -> tuple[str | None, str | None]:
+    """``"Carol" <sip:555@host>;tag=x`` -> ("Carol", "555")."""
+    m = re.match(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^<"]*?))\s*<([^>]*)>', value)
+    if not m:
+        return None, uri_user(value)
+    name = m.group(1) if m.group(1) is not None else (m.group(2) or "").strip()
+    return (name or None), uri_user(m.group(3))
+
+
+# --- processes -----------------------------------------------------------------------------
+class Peer:
+    """A child process with its output in ``workdir/<name>.log``."""
+
+    def __init__(self, name: str, workdir: Path, args: list[str],
+                 env: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.args = args
+        self.log_path = workdir / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(args, cwd=workdir, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT,
+                                     preexec_fn=die_with_parent, env=env)
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def wait(self, timeout: float) -> int:
+        """The exit code; the process is killed (and the test fails) if it overruns."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"{self.name} still running after {timeout} s:\n"
+                                 f"{self.describe()}") from None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def describe(self) -> str:
+        return f"$ {' '.join(self.args)}\n{self.output()[-4000:]}"
+
+
+class Sipp(Peer):
+    """One sipp run. ``messages()`` reads its message log (-trace_msg)."""
+
+    def __init__(self, workdir: Path, name: str, args: list[str]) -> None:
+        self.message_file = workdir / f"{name}.messages"
+        self.error_file = workdir / f"{name}.errors"
+        self.screen_file = workdir / f"{name}.screen"
+        full = ["sipp", *args, "-nostdin", "-trace_msg", "-message_file",
+                str(self.message_file), "-trace_err", "-error_file", str(self.error_file),
+                "-trace_screen", "-screen_file", str(self.screen_file)]
+        super().__init__(name, workdir, full)
+
+    def messages(self) -> list[SipMessage]:
+        """Every SIP message sipp sent or received, in order."""
+        if not self.message_file.exists():
+            return []
+        text = self.message_file.read_text(errors="replace")
+        found = []
+        # Each entry: "----... <date>\nUDP message received [N] bytes :\n\n<message>"
+        # or "UDP message sent (N bytes):\n\n<message>".
+        for chunk in re.split(r"^-{20,}[^\n]*\n", text, flags=re.MULTILINE):
+            m = re.match(r"\s*\w+ message (received|sent)[^\n]*\n", chunk)
+            if not m:
+                continue
+            direction = "in" if m.group(1) == "received" else "out"
+            found.append(SipMessage.parse(direction, chunk[m.end():]))
+        return found
+
+    def received(self, method_or_code: str | int) -> list[SipMessage]:
+        """Messages sipp received: requests by method ("INVITE") or responses by code."""
+        out = []
+        for msg in self.messages():
+            if msg.direction != "in":
+                continue
+            if isinstance(method_or_code, int) and msg.status == method_or_code:
+                out.append(msg)
+            elif isinstance(method_or_code, str) and msg.method == method_or_code:
+                out.append(msg)
+        return out
+
+    def describe(self) -> str:
+        parts = [super().describe()]
+        for f in (self.error_file, self.screen_file):
+            if f.exists():
+                parts.append(f"--- {f.name}\n{f.read_text(errors='replace')[-3000:]}")
+        parts.append("--- messages\n" + "\n".join(str(m) for m in self.messages())[-6000:])
+        return "\n".join(parts)
+
+
+def scenario(workdir: Path, name: str, **values: object) -> Path:
+    """``tests/e2e/sipp/<name>.xml`` with ``@KEY@`` placeholders filled in, as a file in
+    ``workdir``. Every placeholder must get a value."""
+    text = (SCENARIOS / f"{name}.xml").read_text()
+    for key, value in values.items():
+        text = text.replace(f"@{key.upper()}@", str(value))
+    left = re.findall(r"@[A-Z_]+@", text)
+    if left:
+        raise ValueError(f"scenario {name}: no value for {sorted(set(left))}")
+    path = workdir / f"{name}-{free_port()}.xml"
+    path.write_text(text)
+    return path
+
+
+# --- baresip -------------------------------------------------------------------------------
+def netstring(data: bytes) -> bytes:
+    return str(len(data)).encode() + b":" + data + b","
+
+
+class BaresipCtrl:
+    """A ctrl_tcp client: commands as netstring JSON, responses and events read back."""
+
+    def __init__(self, port: int, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.create_connection((LOCALHOST, port), timeout=1.0)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        self._buf = b""
+        self._token = 0
+        self.events: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def command(self, command: str, params: str = "", timeout: float = 10.0) -> dict[str, Any]:
+        self._token += 1
+        token = str(self._token)
+        msg: dict[str, str] = {"command": command, "token": token}
+        if params:
+            msg["params"] = params
+        self.sock.sendall(netstring(json.dumps(msg).encode()))
+        return self._wait(lambda: next((r for r in self.responses if r.get("token") == token),
+                                       None), timeout, f"response to {command}")
+
+    def send(self, command: str, params: str = "") -> None:
+        """Send without waiting for the response (for ``quit``)."""
+        self._token += 1
+        msg = {"command": command, "token": str(self._token), "params": params}
+        self.sock.sendall(netstring(json.dumps(msg).encode()))
+
+    def wait_event(self, kind: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The first event of ``kind`` (e.g. CALL_ESTABLISHED), received so far or later."""
+        return self._wait(lambda: next((e for e in self.events if e.get("type") == kind), None),
+                          timeout, f"event {kind}")
+
+    def events_of(self, kind: str) -> list[dict[str, Any]]:
+        self.poll(0.0)
+        return [e for e in self.events if e.get("type") == kind]
+
+    def _wait(self, find: Callable[[], Any], timeout: float, what: str) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = find()
+            if found is not None:
+                return found
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"baresip: no {what} in {timeout} s; events: "
+                                     f"{[e.get('type') for e in self.events]}")
+            self.poll(min(left, 0.2))
+
+    def poll(self, timeout: float) -> None:
+        self.sock.settimeout(timeout if timeout > 0 else 0.001)
+        try:
+            chunk = self.sock.recv(65536)
+        except (TimeoutError, BlockingIOError):
+            chunk = b""
+        if chunk:
+            self._buf += chunk
+        while True:
+            head, sep, rest = self._buf.partition(b":")
+            if not sep or not head.isdigit():
+                break
+            size = int(head)
+            if len(rest) < size + 1:
+                break
+            payload, self._buf = rest[:size], rest[size + 1:]
+            try:
+                obj = json.loads(payload)
+            except ValueError:
+                continue
+            if obj.get("event"):
+                self.events.append(obj)
+            elif obj.get("response"):
+                self.responses.append(obj)
+
+
+class Baresip(Peer):
+    """Headless baresip: account ``bob`` on 127.0.0.1:sip_port with auto answer, a sine as
+    its microphone, what it hears recorded to ``heard.wav`` (aufile player)."""
+
+    def __init__(self, workdir: Path, name: str = "baresip", tone_hz: int = 440) -> None:
+        self.sip_port = free_port()
+        self.ctrl_port = free_port(socket.SOCK_STREAM)
+        self.home = workdir / name
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.heard_path = self.home / "heard.wav"
+        (self.home / "config").write_text("\n".join([
+            "poll_method epoll",
+            f"sip_listen {LOCALHOST}:{self.sip_port}",
+            "sip_transports udp",
+            f"net_interface {LOCALHOST}",
+            f"audio_player aufile,{self.heard_path}",
+            f"audio_source ausine,{tone_hz}",
+            "audio_alert aufile,/dev/null",
+            "ausrc_srate 8000",
+            "auplay_srate 8000",
+            "ausrc_channels 1",
+            "auplay_channels 1",
+            "rtp_timeout 0",
+            "module_path /usr/lib/baresip/modules",
+            "module g711.so",
+            "module ausine.so",
+            "module aufile.so",
+            "module_app account.so",
+            "module_app menu.so",
+            "module_app ctrl_tcp.so",
+            f"ctrl_tcp_listen {LOCALHOST}:{self.ctrl_port}",
+            "",
+        ]))
+        (self.home / "accounts").write_text(
+            f"<sip:bob@{LOCALHOST}:{self.sip_port}>;regint=0;answermode=auto;"
+            "audio_codecs=PCMU\n")
+        (self.home / "contacts").write_text("")
+        super().__init__(name, workdir, ["baresip", "-f", str(self.home)])
+        self.ctrl = BaresipCtrl(self.ctrl_port)
+
+    @property
+    def uri(self) -> str:
+        return f"sip:bob@{LOCALHOST}:{self.sip_port}"
+
+    def heard(self) -> np.ndarray:
+        """What baresip heard (mono int16), read from its WAV recording."""
+        with wave.open(str(self.heard_path), "rb") as w:
+            data = w.readframes(w.getnframes())
+            channels = w.getnchannels()
+            self.heard_rate = w.getframerate()
+        samples = np.frombuffer(data, dtype="<i2")
+        return samples[::channels] if channels > 1 else samples
+
+    def kill(self) -> None:
+        if self.running():
+            try:
+                self.ctrl.send("quit")
+                self.proc.wait(3)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.ctrl.close()
+        super().kill()
+
+
+# --- kamailio ------------------------------------------------------------------------------
+KAMAILIO_CFG = """#!KAMAILIO
+debug=2
+log_stderror=yes
+fork=yes
+children=1
+tcp_children=1
+disable_tcp=yes
+auto_aliases=no
+listen=udp:127.0.0.1:{port}
+alias="127.0.0.1:{port}"
+
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "xlog.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "auth.so"
+loadmodule "ctl.so"
+loadmodule "kex.so"
+
+modparam("usrloc", "db_mode", 0)
+modparam("ctl", "binrpc", "unix:{ctl}")
+
+request_route {{
+    if (!mf_process_maxfwd_header("10")) {{
+        sl_send_reply("483", "Too Many Hops");
+        exit;
+    }}
+    if (is_method("OPTIONS") && uri==myself && $rU==$null) {{
+        sl_send_reply("200", "OK");
+        exit;
+    }}
+    if (is_method("REGISTER")) {{
+        if (!pv_auth_check("$fd", "{password}", "0", "1")) {{
+            xlog("L_NOTICE", "REGISTER from $fu: challenge or bad credentials\\n");
+            auth_challenge("$fd", "0");
+            exit;
+        }}
+        if ($au != "{user}") {{
+            sl_send_reply("403", "Forbidden");
+            exit;
+        }}
+        consume_credentials();
+        if (!save("location")) {{
+            sl_reply_error();
+        }}
+        xlog("L_NOTICE", "registered $tu\\n");
+        exit;
+    }}
+    sl_send_reply("403", "Not here");
+    exit;
+}}
+"""
+
+
+class Kamailio(Peer):
+    """A registrar for one user with a static password (digest auth), on 127.0.0.1."""
+
+    def __init__(self, workdir: Path, user: str = "box", password: str = "s3cret",
+                 name: str = "kamailio") -> None:
+        self.port = free_port()
+        self.user = user
+        self.password = password
+        self.home = workdir / name
+        self.home.mkdir(parents=True, exist_ok=True)
+        # A unix socket path must be short (108 bytes): keep it under /tmp.
+        self.run_dir = Path(_short_tmpdir("kam"))
+        self.ctl = self.run_dir / "ctl.sock"
+        self.cfg = self.home / "kamailio.cfg"
+        self.cfg.write_text(KAMAILIO_CFG.format(port=self.port, ctl=self.ctl,
+                                                password=password, user=user))
+        check = subprocess.run(["kamailio", "-c", "-f", str(self.cfg)], capture_output=True,
+                               text=True, timeout=30)
+        if check.returncode != 0:
+            raise AssertionError(f"kamailio rejects its config:\n{check.stdout}{check.stderr}")
+        super().__init__(name, workdir, [
+            "kamailio", "-DD", "-E", "-f", str(self.cfg), "-Y", str(self.run_dir),
+            "-P", str(self.run_dir / "kamailio.pid"), "-w", str(self.run_dir),
+            "-m", "32", "-M", "8",
+        ])
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                raise AssertionError(f"kamailio exited:\n{self.describe()}")
+            if self.ctl.exists() and self.kamcmd("core.version", check=False).returncode == 0:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"kamailio not ready:\n{self.describe()}")
+
+    def kamcmd(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(["kamcmd", "-s", f"unix:{self.ctl}", *args],
+                                capture_output=True, text=True, timeout=10)
+        if check and result.returncode != 0:
+            raise AssertionError(f"kamcmd {' '.join(args)}: {result.stdout}{result.stderr}")
+        return result
+
+    def ul_dump(self) -> str:
+        return self.kamcmd("ul.dump").stdout
+
+    def kill(self) -> None:
+        super().kill()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _short_tmpdir(prefix: str) -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+
+
+# --- the owner -----------------------------------------------------------------------------
+class Peers:
+    """Starts peers for one test and kills every one of them at the end."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir / "peers"
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.started: list[Peer] = []
+        self._names: dict[str, int] = {}
+
+    def _name(self, base: str) -> str:
+        n = self._names.get(base, 0) + 1
+        self._names[base] = n
+        return base if n == 1 else f"{base}{n}"
+
+    def sipp(self, args: list[str], name: str = "sipp") -> Sipp:
+        peer = Sipp(self.workdir, self._name(name), args)
+        self.started.append(peer)
+        return peer
+
+    def sipp_uas(self, scenario_file: Path | None = None, rtp_echo: bool = True,
+                 calls: int = 1, extra: list[str] | None = None) -> tuple[Sipp, int]:
+        """sipp answering on a free port; returns it and that port."""
+        port = free_port()
+        args = ["-sf", str(scenario_file)] if scenario_file else ["-sn", "uas"]
+        args += ["-i", LOCALHOST, "-p", str(port), "-m", str(calls)]
+        if rtp_echo:
+            args += ["-mi", LOCALHOST, "-mp", str(_free_rtp_port()), "-rtp_echo"]
+        peer = self.sipp([*args, *(extra or [])], name="sipp-uas")
+        return peer, port
+
+    def sipp_uac(self, target: str, service: str, scenario_file: Path | None = None,
+                 rtp_echo: bool = False, extra: list[str] | None = None) -> Sipp:
+        """sipp placing one call to ``target`` (host:port) for ``service`` (the user)."""
+        args = ["-sf", str(scenario_file)] if scenario_file else ["-sn", "uac"]
+        args += [target, "-s", service, "-i", LOCALHOST, "-p", str(free_port()), "-m", "1",
+                 "-mi", LOCALHOST, "-mp", str(_free_rtp_port())]
+        if rtp_echo:
+            args.append("-rtp_echo")
+        return self.sipp([*args, *(extra or [])], name="sipp-uac")
+
+    def scenario(self, name: str, **values: object) -> Path:
+        return scenario(self.workdir, name, **values)
+
+    def baresip(self, tone_hz: int = 440) -> Baresip:
+        peer = Baresip(self.workdir, self._name("baresip"), tone_hz=tone_hz)
+        self.started.append(peer)
+        return peer
+
+    def kamailio(self, user: str = "box", password: str = "s3cret") -> Kamailio:
+        peer = Kamailio(self.workdir, user, password, name=self._name("kamailio"))
+        self.started.append(peer)
+        return peer
+
+    def close(self) -> None:
+        for peer in reversed(self.started):
+            try:
+                peer.kill()
+            except Exception:  # keep killing the others
+                pass
+
+
+def _free_rtp_port() -> int:
+    """A free even port whose odd neighbour (RTCP) is free too."""
+    while True:
+        port = free_port()
+        if port % 2 or port > 64000:
+            continue
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind((LOCALHOST, port + 1))
+        except OSError:
+            continue
+        return port
+
+
+@pytest.fixture
+def peers(tmp_path: Path) -> Iterator[Peers]:
+    """Peers for one test, all killed after it."""
+    owner = Peers(tmp_path)
+    yield owner
+    owner.close()
+
+
+def send_udp(port: int, data: bytes, wait_reply: float = 0.0) -> bytes | None:
+    """Send one datagram to 127.0.0.1:port; with ``wait_reply``, return the first reply."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((LOCALHOST, 0))
+        s.sendto(data, (LOCALHOST, port))
+        if wait_reply <= 0:
+            return None
+        s.settimeout(wait_reply)
+        try:
+            reply, _ = s.recvfrom(65536)
+        except TimeoutError:
+            return None
+        return reply
