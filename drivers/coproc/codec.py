@@ -172,7 +172,7 @@ class FrameDecoder:
         return frames
 
     def _decode(self, encoded: bytes) -> Frame | None:
-            try:
+        try:
             raw = cobs_decode(encoded)
         except FrameError:
             self.stats.bad_cobs += 1

@@ -34,6 +34,8 @@ from drivers.coproc.clock import McuClock
 from drivers.coproc.codec import Frame, FrameDecoder, encode_frame
 from drivers.coproc.errors import FrameError
 from drivers.coproc.messages import (
+    MCU_EVENT_CLASSES,
+    MESSAGE_TYPES,
     NAK_BAD_ARG,
     NAK_NOT_CONNECTED,
     NAK_OUT_OF_ORDER,
@@ -41,8 +43,6 @@ from drivers.coproc.messages import (
     NAK_UNKNOWN_TYPE,
     PROTOCOL_VERSION,
     RESET_CAUSES,
-    MCU_EVENT_CLASSES,
-    MESSAGE_TYPES,
     Ack,
     Command,
     Connect,
@@ -129,7 +129,12 @@ class Link:
         self._refused_boot: int | None = None
         self._out = bytearray()
         self._events: list[LinkEvent] = []
-        self._reset_sequences()
+        self._tx_next = 0
+        self._rx_expected = 0
+        self._unacked: deque[_Outstanding] = deque()
+        self._waiting: deque[Command] = deque()
+        self._ack_pending = False
+        self._peer_heard = False
         self._last_tx = 0.0
         self._last_rx = 0.0
         self._hello_due = 0.0
@@ -350,8 +355,8 @@ class Link:
     def _reset_sequences(self) -> None:
         self._tx_next = 0
         self._rx_expected = 0
-        self._unacked: deque[_Outstanding] = deque()
-        self._waiting: deque[Command] = deque()
+        self._unacked.clear()
+        self._waiting.clear()
         self._ack_pending = False
         self._peer_heard = False
 

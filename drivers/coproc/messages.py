@@ -163,7 +163,9 @@ class Hello:
             firmware = lists[2].decode("ascii")
         except UnicodeDecodeError as exc:
             raise FrameError("HELLO: firmware version is not ASCII") from exc
-        return cls(*head, ports=tuple(lists[0]), commands=tuple(lists[1]), firmware=firmware)
+        version, boot_id, reset_cause, t, clock_bits, tick, ring_min, ring_max = head
+        return cls(version, boot_id, reset_cause, t, clock_bits, tick, ring_min, ring_max,
+                   ports=tuple(lists[0]), commands=tuple(lists[1]), firmware=firmware)
 
     def describe_ports(self) -> str:
         return "".join("S" if k == PORT_FXS else "O" for k in self.ports)

@@ -7,8 +7,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 
 from drivers.base import FRAME_BYTES, SILENCE
+
+# Timing hook (tools/bench_box.py): how many queued frames the Outbox remembers with the
+# instant the line read them (5 s; silence fill is not kept, so an idle handset keeps none).
+SPOKEN_LOG_FRAMES = 250
 
 
 class Outbox:
@@ -18,6 +23,7 @@ class Outbox:
         self._lock = threading.Lock()
         self._pending: deque[bytes] = deque()
         self._partial = b""
+        self._spoken: deque[tuple[float, bytes]] = deque(maxlen=SPOKEN_LOG_FRAMES)
 
     def queue(self, pcm: bytes) -> float:
         """Append s16le samples; returns how many seconds of audio are now queued."""
@@ -39,7 +45,18 @@ class Outbox:
 
     def next_frame(self) -> bytes:
         with self._lock:
-            return self._pending.popleft() if self._pending else SILENCE
+            if not self._pending:
+                return SILENCE
+            frame = self._pending.popleft()
+            self._spoken.append((time.monotonic(), frame))
+            return frame
+
+    def first_sound(self, since: float, level: int) -> tuple[float, int] | None:
+        """Timing hook: when the line read the first queued sample of magnitude >= ``level``
+        from monotonic time ``since`` on, and that sample's index in its frame."""
+        with self._lock:
+            frames = list(self._spoken)
+        return first_sound(frames, since, level)
 
     @property
     def queued_seconds(self) -> float:
@@ -69,6 +86,13 @@ class Recorder:
                 self._capture.remove(item)
                 item[0].set()
 
+    def first_sound(self, since: float, level: int) -> tuple[float, int] | None:
+        """Timing hook: when the first sample of magnitude >= ``level`` heard from monotonic
+        time ``since`` on arrived, and that sample's index in its frame."""
+        with self._lock:
+            frames = [item for item in self._frames if item[0] >= since]
+        return first_sound(frames, since, level)
+
     def since(self, t: float) -> bytes:
         """Everything heard from monotonic time ``t`` on."""
         with self._lock:
@@ -88,3 +112,19 @@ class Recorder:
         with self._lock:
             self._capture = [c for c in self._capture if c[0] is not ev]
             return bytes(buf[: int(seconds * 8000) * 2])
+
+
+def first_sound(frames: Iterable[tuple[float, bytes]], since: float,
+                level: int) -> tuple[float, int] | None:
+    """(instant, sample index) of the first sample of magnitude >= ``level`` in timestamped
+    s16le frames, skipping frames before ``since``."""
+    for at, frame in frames:
+        if at < since:
+            continue
+        samples = memoryview(frame).cast("h")
+        if not samples or (max(samples) < level and min(samples) > -level):
+            continue
+        for i, sample in enumerate(samples):
+            if abs(sample) >= level:
+                return at, i
+    return None

@@ -42,6 +42,7 @@ class SimFxsPort(FxsPort):
         self.mic = Outbox()
         self.earpiece = Recorder()
         self.rings_total = 0
+        self.last_hook_edge: float | None = None  # timing hook: instant of the last edge
 
     # --- the backend interface -------------------------------------------------------
     def attach(self, sink: SignalSink) -> None:
@@ -191,6 +192,7 @@ class SimFxsPort(FxsPort):
             if offhook == self._line_offhook:
                 return
             self._line_offhook = offhook
+            self.last_hook_edge = at
             if offhook:
                 # Ring trip: the bell stops the instant the handset lifts.
                 self._ringing = False

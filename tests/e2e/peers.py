@@ -22,7 +22,7 @@ import socket
 import subprocess
 import time
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.e2e.harness import die_with_parent, free_port
+from tests.e2e.harness import die_with_parent, free_even_port, free_port
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE / "sipp"
@@ -106,6 +106,45 @@ def name_addr(value: str) -> tuple[str | None, str | None]:
         return None, uri_user(value)
     name = m.group(1) if m.group(1) is not None else (m.group(2) or "").strip()
     return (name or None), uri_user(m.group(3))
+
+
+# --- the box's configuration ---------------------------------------------------------------
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(str(value))
+
+
+def _table(name: str, values: dict[str, object]) -> str:
+    return "\n".join([f"[[{name}]]", *(f"{k} = {_toml(v)}" for k, v in values.items()), ""])
+
+
+def box_config(trunks: Sequence[dict[str, object]] = (),
+               outbound: Sequence[dict[str, object]] = (),
+               inbound: Sequence[dict[str, object]] = (),
+               fxs: Sequence[dict[str, object]] | None = None) -> str:
+    """A box config for SIP tests: SIP on 127.0.0.1 with an OS-picked port (``port = 0``)
+    and a free even RTP port; two handsets 101 "Reception" and 102 "Office" by default."""
+    if fxs is None:
+        fxs = [{"port": 1, "extension": "101", "name": "Reception"},
+               {"port": 2, "extension": "102", "name": "Office"}]
+    parts = ['[box]\nname = "sip-test"\ncountry = "us"\nboard = "sim"\n',
+             f'[sip]\nbind = "{LOCALHOST}"\nport = 0\nrtp_port = {free_even_port()}\n']
+    parts += [_table("fxs", f) for f in fxs]
+    parts += [_table("trunk", t) for t in trunks]
+    parts += [_table("outbound", o) for o in outbound]
+    parts += [_table("inbound", i) for i in inbound]
+    return "\n".join(parts)
+
+
+def trunk_to(name: str, port: int, **more: object) -> dict[str, object]:
+    """A trunk to a peer at 127.0.0.1:port, not registering unless ``more`` says so."""
+    return {"name": name, "host": LOCALHOST, "port": port, "transport": "udp",
+            "register": False, **more}
 
 
 # --- processes -----------------------------------------------------------------------------

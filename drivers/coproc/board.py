@@ -1,0 +1,539 @@
+"""The line co-processor backend: ports whose timing lives on an RP2040 behind a UART.
+
+The MCU debounces and classifies hook signals, runs ring cadences, trips ringing and
+validates FXO rings by itself (board/PROTOCOL.md); this backend keeps the wanted state of
+every port, sends it as commands, and turns the MCU's events into line signals. So it
+gives :class:`HookEdge` with ``debounced=True`` only for real hook changes, and
+:class:`PulseDigit` and :class:`HookFlash` for what the MCU classified.
+
+Rules:
+
+* The UART is opened by URL (``serial.serial_for_url``): a device path on the box, a pty
+  path or ``loop://`` in tests, ``spy://`` to trace.
+* One reader thread feeds the sans-IO :class:`Link` and runs its deadlines; commands from
+  any thread go through the same lock, so frames leave in the order they were made.
+* The wanted state (configuration, ringing, polarity, seizure) is kept here and sent again
+  whole after every (re)connection, so an MCU reset or a host watchdog trip on the MCU
+  heals by itself; each of those is also reported as :class:`BoardFault`.
+* Instants: events carry the MCU's clock, mapped to ``time.monotonic()`` by the link.
+* Audio does not cross the UART: ``read_frame``/``write_frame`` go to the port's
+  :class:`AudioEndpoint` (an ALSA codec), or give silence and drop without one.
+* The sink is called from the reader thread, outside the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, cast
+
+import serial
+
+from drivers.base import (
+    SILENCE,
+    Board,
+    BoardFault,
+    FxoPort,
+    FxsPort,
+    HookEdge,
+    HookFlash,
+    LineSignal,
+    LoopCurrent,
+    PolarityReversal,
+    PortKind,
+    PulseDigit,
+    RingBurst,
+    SignalSink,
+)
+from drivers.coproc.errors import LinkOpenError
+from drivers.coproc.link import (
+    Connected,
+    Incompatible,
+    Link,
+    LinkEvent,
+    LinkTimers,
+    Lost,
+    Received,
+    Refused,
+    Tracer,
+    describe_reset,
+)
+from drivers.coproc.messages import (
+    BOARD_PORT,
+    FAULTS,
+    FXO_LOOP,
+    FXO_RING,
+    FXO_SEIZED,
+    FXS_OFFHOOK,
+    PORT_FXO,
+    PORT_FXS,
+    RING_CADENCE,
+    Command,
+    DigitEvent,
+    FaultEvent,
+    FlashEvent,
+    FxoHook,
+    FxoRingEvent,
+    HookEvent,
+    LinePolarityEvent,
+    LoopEvent,
+    McuEvent,
+    Polarity,
+    PortStateEvent,
+    RingEvent,
+    RingStop,
+)
+from drivers.coproc.timing import (
+    FxoTiming,
+    FxsTiming,
+    HookTimingLike,
+    fxo_config,
+    fxs_config,
+    ring_command,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BAUDRATE = 115200
+READ_TIMEOUT_S = 0.02  # the reader wakes at least this often to run the link's deadlines
+CLOSE_FLUSH_S = 0.5  # how long close() waits for the MCU to take the last commands
+REOPEN_PAUSE_S = 1.0
+
+_RING_BURST_FIELDS = {f.name for f in dataclasses.fields(RingBurst)}
+
+
+def ring_burst(kind: PortKind, index: int, on: bool, at: float) -> RingBurst:
+    """A RingBurst, naming the port kind where drivers.base's RingBurst has that field."""
+    if "kind" in _RING_BURST_FIELDS:
+        return cast(Any, RingBurst)(port=index, on=on, at=at, kind=kind)  # type: ignore[no-any-return]
+    return RingBurst(index, on, at)
+
+
+class AudioEndpoint(Protocol):
+    """Where a port's 20 ms frames (160 s16le samples at 8 kHz) come from and go to; called
+    from the media clock thread, never blocks, ``read_frame`` gives silence on underrun."""
+
+    def read_frame(self) -> bytes: ...
+
+    def write_frame(self, frame: bytes) -> None: ...
+
+
+class _Audio:
+    def __init__(self, endpoint: AudioEndpoint | None) -> None:
+        self._endpoint = endpoint
+
+    def read_frame(self) -> bytes:
+        return SILENCE if self._endpoint is None else self._endpoint.read_frame()
+
+    def write_frame(self, frame: bytes) -> None:
+        if self._endpoint is not None:
+            self._endpoint.write_frame(frame)
+
+
+class CoprocFxsPort(FxsPort):
+    def __init__(self, board: CoprocBoard, index: int, channel: int,
+                 audio: AudioEndpoint | None, timing: HookTimingLike) -> None:
+        self.index = index
+        self.channel = channel
+        self._board = board
+        self._audio = _Audio(audio)
+        self.config = fxs_config(channel, timing)
+        self._want_ring: tuple[tuple[int, ...], float] | None = None
+        self._reversed = False
+        self._offhook = False
+        self._burst_on = False
+
+    def read_frame(self) -> bytes:
+        return self._audio.read_frame()
+
+    def write_frame(self, frame: bytes) -> None:
+        self._audio.write_frame(frame)
+
+    def configure_hook(self, timing: HookTimingLike) -> None:
+        """New hook windows (the line layer's HookTiming or :class:`FxsTiming`)."""
+        self.config = fxs_config(self.channel, timing)
+        self._board.command(self.config)
+
+    def start_ringing(self, cadence_ms: Sequence[int], frequency_hz: float) -> None:
+        command = ring_command(self.channel, cadence_ms, frequency_hz,
+                               self._board.ring_limits())
+        if self._offhook:
+            return  # it would trip at once
+        self._want_ring = (command.steps, frequency_hz)
+        self._board.command(command)
+
+    def ring_refused(self) -> None:
+        self._want_ring = None
+
+    def stop_ringing(self) -> None:
+        if self._want_ring is None:
+            return
+        self._want_ring = None
+        self._board.command(RingStop(self.channel))
+
+    def set_polarity(self, reversed_: bool) -> None:
+        self._reversed = reversed_
+        self._board.command(Polarity(self.channel, reversed_))
+
+    @property
+    def offhook(self) -> bool:
+        return self._offhook
+
+    @property
+    def ringing(self) -> bool:
+        return self._want_ring is not None
+
+    def wanted(self) -> list[Command]:
+        commands: list[Command] = [self.config, Polarity(self.channel, self._reversed)]
+        if self._want_ring is not None:
+            steps, hz = self._want_ring
+            commands.append(ring_command(self.channel, steps, hz, self._board.ring_limits()))
+        return commands
+
+    def on_event(self, event: McuEvent, at: float) -> list[LineSignal]:
+        if isinstance(event, HookEvent):
+            self._offhook = event.offhook
+            return [HookEdge(self.index, event.offhook, at, debounced=True)]
+        if isinstance(event, DigitEvent):
+            return [PulseDigit(self.index, event.digit, at)]
+        if isinstance(event, FlashEvent):
+            return [HookFlash(self.index, at)]
+        if isinstance(event, RingEvent):
+            if not event.on and event.reason != RING_CADENCE:
+                self._want_ring = None
+            if event.on == self._burst_on:
+                return []
+            self._burst_on = event.on
+            return [ring_burst("fxs", self.index, event.on, at)]
+        if isinstance(event, PortStateEvent):
+            offhook = bool(event.flags & FXS_OFFHOOK)
+            if offhook != self._offhook:
+                self._offhook = offhook
+                return [HookEdge(self.index, offhook, at, debounced=True)]
+        return []
+
+    def describe(self) -> dict[str, object]:
+        return {**super().describe(), "channel": self.channel, "offhook": self._offhook,
+                "ringing": self.ringing, "reversed": self._reversed}
+
+
+class CoprocFxoPort(FxoPort):
+    def __init__(self, board: CoprocBoard, index: int, channel: int,
+                 audio: AudioEndpoint | None, timing: FxoTiming) -> None:
+        self.index = index
+        self.channel = channel
+        self._board = board
+        self._audio = _Audio(audio)
+        self.config = fxo_config(channel, timing)
+        self._seized = False
+        self._loop: bool | None = None
+        self._ring_on = False
+
+    def read_frame(self) -> bytes:
+        return self._audio.read_frame()
+
+    def write_frame(self, frame: bytes) -> None:
+        self._audio.write_frame(frame)
+
+    def seize(self) -> None:
+        self._seized = True
+        self._board.command(FxoHook(self.channel, True))
+
+    def release(self) -> None:
+        self._seized = False
+        self._board.command(FxoHook(self.channel, False))
+
+    @property
+    def seized(self) -> bool:
+        return self._seized
+
+    def wanted(self) -> list[Command]:
+        return [self.config, FxoHook(self.channel, self._seized)]
+
+    def on_event(self, event: McuEvent, at: float) -> list[LineSignal]:
+        if isinstance(event, FxoRingEvent):
+            self._ring_on = event.on
+            return [ring_burst("fxo", self.index, event.on, at)]
+        if isinstance(event, LinePolarityEvent):
+            return [PolarityReversal(self.index, at)]
+        if isinstance(event, LoopEvent):
+            self._loop = event.present
+            return [LoopCurrent(self.index, event.present, at)]
+        if isinstance(event, PortStateEvent):
+            out: list[LineSignal] = []
+            loop = bool(event.flags & FXO_LOOP)
+            if loop != self._loop:
+                self._loop = loop
+                out.append(LoopCurrent(self.index, loop, at))
+            ring = bool(event.flags & FXO_RING)
+            if ring != self._ring_on:
+                self._ring_on = ring
+                out.append(ring_burst("fxo", self.index, ring, at))
+            if bool(event.flags & FXO_SEIZED) != self._seized:
+                log.info("fxo%d: co-processor had the line %s; sending the wanted state",
+                         self.index, "seized" if event.flags & FXO_SEIZED else "released")
+            return out
+        return []
+
+    def describe(self) -> dict[str, object]:
+        return {**super().describe(), "channel": self.channel, "seized": self._seized,
+                "loop_current": self._loop, "ringing": self._ring_on}
+
+
+class CoprocBoard(Board):
+    """Ports behind the line co-processor on the UART at ``url``.
+
+    ``fxs`` and ``fxo`` map each port's 1-based index to its co-processor channel (the
+    board profile's ``channel``); the MCU's HELLO must agree, or a BoardFault says where.
+    """
+
+    def __init__(self, url: str, *, fxs: Mapping[int, int] | None = None,
+                 fxo: Mapping[int, int] | None = None, baudrate: int = DEFAULT_BAUDRATE,
+                 audio: Mapping[tuple[PortKind, int], AudioEndpoint] | None = None,
+                 fxs_timing: HookTimingLike | None = None, fxo_timing: FxoTiming | None = None,
+                 name: str = "coproc", timers: LinkTimers | None = None,
+                 tracer: Tracer | None = None) -> None:
+        self.name = name
+        self.url = url
+        self._baudrate = baudrate
+        audio = audio or {}
+        self._fxs = [CoprocFxsPort(self, i, ch, audio.get(("fxs", i)),
+                                   fxs_timing or FxsTiming())
+                     for i, ch in sorted((fxs or {}).items())]
+        self._fxo = [CoprocFxoPort(self, i, ch, audio.get(("fxo", i)),
+                                   fxo_timing or FxoTiming())
+                     for i, ch in sorted((fxo or {}).items())]
+        self.fxs = tuple(self._fxs)
+        self.fxo = tuple(self._fxo)
+        channels = [p.channel for p in self._fxs] + [p.channel for p in self._fxo]
+        if len(set(channels)) != len(channels):
+            raise LinkOpenError(f"{name}: two ports share a co-processor channel: {channels}")
+        self._by_channel = {p.channel: p for p in self._ports()}
+        self._lock = threading.RLock()
+        self._link = Link(timers, tracer)
+        self._sink: SignalSink | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._closed = False
+        self._serial = self._open()
+
+    @classmethod
+    def from_profile(cls, profile: Any, *, url: str | None = None,
+                     audio: Mapping[tuple[PortKind, int], AudioEndpoint] | None = None,
+                     **kwargs: Any) -> CoprocBoard:
+        """A board from a ``drivers.profile.BoardProfile``: its ``[uart]`` and the
+        ``channel`` of every ``coproc`` port."""
+        uart = profile.uart
+        if uart is None and url is None:
+            raise LinkOpenError(f"board profile {profile.name} has no [uart] table")
+        fxs = {p.index: p.channel for p in profile.fxs if p.backend == "coproc"}
+        fxo = {p.index: p.channel for p in profile.fxo if p.backend == "coproc"}
+        ring_min = min((p.ring_min_ms for p in profile.fxo if p.backend == "coproc"),
+                       default=None)
+        if ring_min is not None and "fxo_timing" not in kwargs:
+            kwargs["fxo_timing"] = FxoTiming(ring_min_ms=ring_min)
+        return cls(url or uart.device, fxs=fxs, fxo=fxo,
+                   baudrate=uart.baud if uart is not None else DEFAULT_BAUDRATE,
+                   audio=audio, name=profile.name, **kwargs)
+
+    # --- Board ----------------------------------------------------------------------------
+    def start(self, sink: SignalSink) -> None:
+        if self._thread is not None:
+            raise RuntimeError(f"{self.name} board already started")
+        self._sink = sink
+        with self._lock:
+            self._link.open(time.monotonic())
+            self._flush()
+        self._thread = threading.Thread(target=self._run, name=f"coproc-{self.name}",
+                                        daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for fxs in self._fxs:
+                fxs.stop_ringing()
+            for fxo in self._fxo:
+                if fxo.seized:
+                    fxo.release()
+        deadline = time.monotonic() + CLOSE_FLUSH_S
+        while (self._thread is not None and self._link.state == "connected"
+               and self._link.outstanding and time.monotonic() < deadline):
+            time.sleep(0.005)
+        self._stop.set()
+        with contextlib.suppress(AttributeError, OSError, serial.SerialException):
+            self._serial.cancel_read()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+        with self._lock:
+            self._link.close()
+            self._serial.close()
+
+    def _ports(self) -> list[CoprocFxsPort | CoprocFxoPort]:
+        return [*self._fxs, *self._fxo]
+
+    # --- more than Board ------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    @property
+    def link(self) -> Link:
+        """The link object (statistics, hello); read it, do not drive it."""
+        return self._link
+
+    def ring_limits(self) -> tuple[int, int] | None:
+        hello = self._link.hello
+        return None if hello is None else (hello.ring_min, hello.ring_max)
+
+    def command(self, command: Command) -> None:
+        """Send a command now if connected; the ports keep the state to send it later."""
+        with self._lock:
+            if self._closed and not isinstance(command, RingStop | FxoHook):
+                return
+            if self._link.send(command, time.monotonic()):
+                self._flush()
+
+    def describe(self) -> dict[str, object]:
+        hello = self._link.hello
+        stats = self._link.decoder.stats
+        return {"name": self.name, "url": self.url, "state": self._link.state,
+                "firmware": None if hello is None else hello.firmware,
+                "mcu_ports": None if hello is None else hello.describe_ports(),
+                "frames": stats.frames, "frames_dropped": stats.dropped,
+                "retransmissions": self._link.retransmissions}
+
+    # --- the reader thread ----------------------------------------------------------------
+    def _open(self) -> serial.Serial:
+        try:
+            port = serial.serial_for_url(self.url, baudrate=self._baudrate,
+                                         timeout=READ_TIMEOUT_S)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise LinkOpenError(f"{self.name}: cannot open the co-processor UART {self.url}: "
+                                f"{exc}; check the board profile's [uart] device") from exc
+        return port
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self._serial.read(max(1, self._serial.in_waiting))
+            except (serial.SerialException, OSError, TypeError) as exc:
+                if self._stop.is_set():
+                    break
+                self._serial_failed(exc)
+                continue
+            signals = self._step(data, time.monotonic())
+            for signal in signals:
+                self._deliver(signal)
+
+    def _step(self, data: bytes, now: float) -> list[LineSignal]:
+        signals: list[LineSignal] = []
+        with self._lock:
+            if data:
+                self._link.receive(data, now)
+            self._link.poll(now)
+            for event in self._link.take_events():
+                signals.extend(self._on_link_event(event, now))
+            self._flush()
+        return signals
+
+    def _on_link_event(self, event: LinkEvent, now: float) -> list[LineSignal]:
+        if isinstance(event, Received):
+            port = self._by_channel.get(event.message.port)
+            if isinstance(event.message, FaultEvent):
+                return [self._fault_signal(event.message, port, event.at)]
+            if port is None:
+                return []
+            return port.on_event(event.message, event.at)
+        if isinstance(event, Connected):
+            return self._on_connected(event, now)
+        if isinstance(event, Refused):
+            channel = getattr(event.command, "port", None)
+            port = self._by_channel.get(channel) if isinstance(channel, int) else None
+            if isinstance(port, CoprocFxsPort) and event.command.NAME == "RING_START":
+                port.ring_refused()
+            what = f"co-processor refused {event.command.NAME} ({event.why})"
+            log.warning("%s: %s: %r", self.name, what, event.command)
+            return [BoardFault(None if port is None else port.index, what, now)]
+        if isinstance(event, Lost):
+            self._connected.clear()
+            log.warning("%s: co-processor link lost: %s", self.name, event.reason)
+            return [BoardFault(None, f"co-processor link lost: {event.reason}", now)]
+        if isinstance(event, Incompatible):
+            log.error("%s: %s", self.name, event.reason)
+            return [BoardFault(None, event.reason, now)]
+        return []
+
+    def _on_connected(self, event: Connected, now: float) -> list[LineSignal]:
+        hello = event.hello
+        signals: list[LineSignal] = []
+        log.info("%s: co-processor connected (%s): firmware %s, ports %s", self.name,
+                 event.cause, hello.firmware, hello.describe_ports())
+        if event.cause == "reset":
+            signals.append(BoardFault(None, describe_reset(hello), now))
+        elif event.cause == "relink":
+            signals.append(BoardFault(
+                None, "co-processor lost the host and stopped its lines; link re-established",
+                now))
+        for port in self._ports():
+            want = PORT_FXS if isinstance(port, CoprocFxsPort) else PORT_FXO
+            if port.channel >= len(hello.ports) or hello.ports[port.channel] != want:
+                has = ("nothing" if port.channel >= len(hello.ports)
+                       else "an FXS port" if hello.ports[port.channel] == PORT_FXS
+                       else "an FXO port")
+                signals.append(BoardFault(
+                    port.index, f"{port.kind}{port.index} is on co-processor channel "
+                    f"{port.channel}, where the co-processor has {has}; fix the board "
+                    f"profile", now))
+                continue
+            for command in port.wanted():
+                self._link.send(command, now)
+        self._connected.set()
+        return signals
+
+    def _fault_signal(self, event: FaultEvent, port: CoprocFxsPort | CoprocFxoPort | None,
+                      at: float) -> BoardFault:
+        what = FAULTS.get(event.code, f"fault {event.code}")
+        if event.detail:
+            what = f"{what} ({event.detail})"
+        index = None if event.port == BOARD_PORT or port is None else port.index
+        return BoardFault(index, f"co-processor: {what}", at)
+
+    def _flush(self) -> None:
+        data = self._link.take_output()
+        if data and self._serial.is_open:
+            try:
+                self._serial.write(data)
+            except (serial.SerialException, OSError) as exc:
+                log.warning("%s: write to %s failed: %s", self.name, self.url, exc)
+
+    def _deliver(self, signal: LineSignal) -> None:
+        if self._sink is not None:
+            self._sink(signal)
+
+    def _serial_failed(self, exc: BaseException) -> None:
+        log.error("%s: co-processor UART %s failed: %s", self.name, self.url, exc)
+        self._connected.clear()
+        self._deliver(BoardFault(None, f"co-processor UART {self.url} failed: {exc}",
+                                 time.monotonic()))
+        while not self._stop.wait(REOPEN_PAUSE_S):
+            try:
+                with self._lock:
+                    self._serial.close()
+                    self._serial = self._open()
+                    self._link.open(time.monotonic())
+                    self._flush()
+                return
+            except LinkOpenError as again:
+                log.debug("%s: reopen failed: %s", self.name, again)
+
