@@ -50,20 +50,20 @@ def crc16(data: bytes, crc: int = CRC16_INIT) -> int:
 
 
 def cobs_encode(data: bytes) -> bytes:
-    """Consistent Overhead Byte Stuffing: the result has no 0x00 byte."""
+    """Consistent Overhead Byte Stuffing (canonical form): the result has no 0x00 byte."""
     out = bytearray()
     block = bytearray()
-    for byte in data:
+    for i, byte in enumerate(data):
         if byte == 0:
             out.append(len(block) + 1)
             out += block
             block.clear()
-        else:
-            block.append(byte)
-            if len(block) == 254:
-                out.append(255)
-                out += block
-                block.clear()
+            continue
+        block.append(byte)
+        if len(block) == 254 and i != len(data) - 1:
+            out.append(255)
+            out += block
+            block.clear()
     out.append(len(block) + 1)
     out += block
     return bytes(out)

@@ -35,6 +35,7 @@ from firmware.app.listener import LineListener
 from firmware.core.clock import earliest
 from firmware.core.events import Bridge, CallEvent, Party, Unbridge
 from firmware.dsp.profiles import CountryProfile
+from firmware.dsp.supervision import BusyToneDetector
 from firmware.dsp.tones import ToneGenerator
 from firmware.lines import actions as act
 from firmware.lines.fxo import FxoLine
@@ -103,6 +104,8 @@ class Box:
             listener = LineListener(
                 leg, loop, on_digit=lambda d: None,
                 on_caller_id=self._cid_cb(leg),
+                on_disconnect_tone=self._disconnect_cb(leg),
+                disconnect_detector=lambda: BusyToneDetector(profile),
                 cid_standard=standard or "auto")
             self.fxo[leg] = FxoSlot(leg, oport, fline, listener, extension)
             switch.add_line(leg, oport.read_frame, oport.write_frame)
@@ -153,6 +156,7 @@ class Box:
 
     def _digit_cb(self, leg: str) -> Callable[[str], None]:
         def on_digit(digit: str) -> None:
+            log.debug("%s: digit %s detected at monotonic %.6f", leg, digit, time.monotonic())
             self._line_outputs(self.fxs[leg].line.dtmf_digit(digit, time.monotonic()))
         return on_digit
 
@@ -160,6 +164,11 @@ class Box:
         def on_cid(party: Party) -> None:
             self._line_outputs(self.fxo[leg].line.caller_id(party, time.monotonic()))
         return on_cid
+
+    def _disconnect_cb(self, leg: str) -> Callable[[], None]:
+        def on_tone() -> None:
+            self._line_outputs(self.fxo[leg].line.disconnect_tone(time.monotonic()))
+        return on_tone
 
     def _signal_done_cb(self, leg: str) -> Callable[[], None]:
         def done() -> None:  # from the clock thread

@@ -13,14 +13,22 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from firmware.core.events import Party
 from firmware.dsp.cid_rx import CidReceiver, CidResult
 from firmware.dsp.dtmf import DtmfDetector
 
 log = logging.getLogger(__name__)
+
+class ToneWatch(Protocol):
+    """A detector that says True once it has heard what it waits for."""
+
+    def feed(self, samples: npt.NDArray[np.int16]) -> bool: ...
+
 
 # One second of frames: if the loop stalls longer, the oldest audio is dropped.
 MAX_QUEUED_FRAMES = 50
@@ -31,7 +39,7 @@ class LineListener:
                  on_digit: Callable[[str], None],
                  on_caller_id: Callable[[Party], None] | None = None,
                  on_disconnect_tone: Callable[[], None] | None = None,
-                 disconnect_detector: Callable[[], object] | None = None,
+                 disconnect_detector: Callable[[], ToneWatch] | None = None,
                  cid_standard: str = "auto") -> None:
         self.leg = leg
         self._loop = loop
@@ -45,7 +53,7 @@ class LineListener:
         self._cid_standard = cid_standard
         self.dtmf: DtmfDetector | None = None
         self.cid: CidReceiver | None = None
-        self.disconnect: object | None = None
+        self.disconnect: ToneWatch | None = None
         self.dropped = 0
 
     # --- what to listen for (loop thread) -------------------------------------------------
@@ -89,9 +97,10 @@ class LineListener:
             result = self.cid.feed(pcm)
             if result is not None and self._on_caller_id is not None:
                 self._on_caller_id(_party(result))
-        feed = getattr(self.disconnect, "feed", None)
-        if feed is not None and feed(pcm) and self._on_disconnect is not None:
-            self._on_disconnect()
+        if self.disconnect is not None and self.disconnect.feed(pcm):
+            self.disconnect = None  # latched: report once
+            if self._on_disconnect is not None:
+                self._on_disconnect()
 
 
 def _party(result: CidResult) -> Party:

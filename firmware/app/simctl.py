@@ -81,6 +81,17 @@ class SimControl:
         state["caller_id"], state["caller_id_error"] = _decode(phone.onhook_audio())
         return state
 
+    def phone_timing(self, port: int, since: float | None, level: int) -> dict[str, Any]:
+        """Timing hook for tools/bench_box.py: monotonic instants of the handset's last hook
+        edge, and of the first sample of magnitude >= ``level`` the line read from its
+        microphone and it heard, from ``since`` on (default: that edge)."""
+        phone = self._phone(port)
+        edge = phone.last_hook_edge
+        start = since if since is not None else (edge if edge is not None else 0.0)
+        return {"port": port, "now": time.monotonic(), "hook_edge": edge,
+                "spoken": _instant(phone.mic.first_sound(start, level)),
+                "heard": _instant(phone.earpiece.first_sound(start, level))}
+
     # --- PSTN lines ----------------------------------------------------------------------
     def line_ring(self, port: int, cid_number: str | None,
                   cid_name: str | None) -> dict[str, Any]:
@@ -131,6 +142,10 @@ def _pick(ports: list[_Port], port: int, what: str, kind: str) -> _Port:
             return p
     have = ", ".join(str(p.index) for p in ports) or "none"
     raise NotFoundError(f"no simulated {what} {port}: the board's {kind} ports are {have}")
+
+
+def _instant(found: tuple[float, int] | None) -> dict[str, Any] | None:
+    return None if found is None else {"at": found[0], "sample": found[1]}
 
 
 def _decode(pcm: bytes) -> tuple[dict[str, Any] | None, str | None]:

@@ -70,6 +70,15 @@ async def phone_status(system: System, args: Mapping[str, Any]) -> Any:
     return system.sim().phone_status(args["port"])
 
 
+@table.command("sim.phone.timing",
+               "benchmark hook: monotonic instants of the last hook edge and of the first "
+               "sample >= level spoken and heard since S (default: that edge)",
+               {"port": int, "since": float, "level": int}, ("port",))
+async def phone_timing(system: System, args: Mapping[str, Any]) -> Any:
+    return system.sim().phone_timing(args["port"], args.get("since"),
+                                     int(args.get("level", 100)))
+
+
 @table.command("sim.line.ring", "the virtual PSTN line rings the FXO port",
                {"port": int, "cid_number": str, "cid_name": str}, ("port",))
 async def line_ring(system: System, args: Mapping[str, Any]) -> Any:

@@ -2,7 +2,8 @@
 
 Rules:
 
-- The line is cut into 10 ms blocks from the first sample fed. A block is "on" when it
+- The line is cut into 10 ms blocks from the first sample fed, analysed BATCH_BLOCKS at a
+  time (numpy's cost is per call; a tone takes seconds to recognise anyway). A block is "on" when it
   is at least ON_LEVEL_DBM0 and ON_SHARE of its power lies at the frequencies of one of
   the profile's tone spectra (a "signature": the sines of a step, and the sidebands of a
   modulated one). Runs of on and off blocks are the segments of a cadence.
@@ -39,7 +40,7 @@ from firmware.dsp.profiles import CountryProfile
 from firmware.dsp.tones import TONE_NAMES, ToneStep
 
 BLOCK_MS = 10.0
-BATCH_BLOCKS = 10
+BATCH_BLOCKS = 25  # 250 ms: tones take seconds to recognise, so latency costs nothing
 ON_LEVEL_DBM0 = -40.0
 ON_SHARE = 0.5
 CHUNK_MS = 100.0

@@ -108,6 +108,40 @@ def name_addr(value: str) -> tuple[str | None, str | None]:
     return (name or None), uri_user(m.group(3))
 
 
+# --- audio checks --------------------------------------------------------------------------
+def loud_part(samples: np.ndarray, floor_dbfs: float = -45.0, rate: int = 8000) -> np.ndarray:
+    """The 20 ms blocks of ``samples`` louder than ``floor_dbfs``, joined."""
+    n = rate // 50
+    blocks = samples[: samples.size // n * n].astype(np.float64).reshape(-1, n)
+    rms = np.sqrt(np.mean(blocks * blocks, axis=1))
+    keep = 20 * np.log10(np.maximum(rms, 1e-9) / 32768.0) > floor_dbfs
+    return blocks[keep].reshape(-1).astype(np.int16)
+
+
+def tone_share(samples: np.ndarray, freqs: Sequence[float], rate: int = 8000,
+               width_hz: float = 15.0) -> float:
+    """The share of the power of ``samples`` within ``width_hz`` of each of ``freqs``."""
+    x = samples.astype(np.float64) * np.hanning(samples.size)
+    power = np.abs(np.fft.rfft(x)) ** 2
+    hz = np.fft.rfftfreq(samples.size, 1 / rate)
+    near = np.zeros(hz.size, dtype=bool)
+    for f in freqs:
+        near |= np.abs(hz - f) <= width_hz
+    total = float(power.sum())
+    return float(power[near].sum()) / total if total > 0 else 0.0
+
+
+def each_tone_present(samples: np.ndarray, freqs: Sequence[float], rate: int = 8000,
+                      within_db: float = 10.0) -> bool:
+    """Every one of ``freqs`` is there, none more than ``within_db`` below the strongest."""
+    x = samples.astype(np.float64) * np.hanning(samples.size)
+    power = np.abs(np.fft.rfft(x)) ** 2
+    hz = np.fft.rfftfreq(samples.size, 1 / rate)
+    levels = [float(power[np.abs(hz - f) <= 10].max(initial=0.0)) for f in freqs]
+    top = max(levels)
+    return top > 0 and all(lv > 0 and 10 * np.log10(top / lv) <= within_db for lv in levels)
+
+
 # --- the box's configuration ---------------------------------------------------------------
 def _toml(value: object) -> str:
     if isinstance(value, bool):

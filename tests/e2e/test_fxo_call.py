@@ -86,3 +86,18 @@ def test_call_out_through_the_pstn_line(pbx: Daemon) -> None:
     pbx.wait_for("the call", lambda: pbx.port("fxs2")["with"] == "fxo1", timeout=10)
     pbx.phone(2, "onhook")
     pbx.wait_for("the line released", lambda: not pbx.port("fxo1")["seized"])
+
+
+def test_busy_tone_from_the_exchange_ends_the_call(pbx: Daemon) -> None:
+    """Some exchanges never drop loop current: their busy tone is the disconnect signal."""
+    from firmware.dsp.profiles import load_profile
+    from firmware.dsp.tones import generate_tone
+
+    pbx.call("sim.line.ring", port=1)
+    pbx.wait_for("phone 1 to ring", lambda: pbx.port("fxs1")["ringing"], timeout=12)
+    pbx.phone(1, "offhook")
+    pbx.wait_for("the call", lambda: pbx.port("fxs1")["with"] == "fxo1")
+    line_speak(pbx, generate_tone(load_profile("us").tone("busy"), 8.0))
+    pbx.wait_for("the call to end on busy tone", lambda: pbx.port("fxs1")["with"] is None,
+                 timeout=12)
+    pbx.wait_for("the line released", lambda: not pbx.port("fxo1")["seized"])
