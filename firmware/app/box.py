@@ -345,13 +345,17 @@ class Box:
             partners[a], partners[b] = b, a
         ports: list[dict[str, Any]] = []
         for slot in self.fxs.values():
-            ports.append({"leg": slot.leg, **slot.port.describe(), "extension": slot.extension,
+            ports.append({"leg": slot.leg, **slot.port.describe(),
+                          # The interface's own words, whatever the backend describes.
+                          "hook": "off" if slot.port.offhook else "on",
+                          "ringing": slot.port.ringing, "extension": slot.extension,
                           "line_state": slot.line.state,
                           "exchange_state": self.exchange.leg_state(slot.leg),
                           "playing": slot.playing, "with": partners.get(slot.leg)})
         for oslot in self.fxo.values():
             ports.append({"leg": oslot.leg, **oslot.port.describe(),
-                          "extension": oslot.extension, "line_state": oslot.line.state,
+                          "seized": oslot.port.seized, "extension": oslot.extension,
+                          "line_state": oslot.line.state,
                           "exchange_state": self.exchange.leg_state(oslot.leg),
                           "playing": oslot.playing, "with": partners.get(oslot.leg)})
         calls = [{"id": c.call_id, "legs": list(c.legs), "state": c.state,

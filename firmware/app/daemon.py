@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from drivers.sim import SimBoard
 from firmware import __version__
 from firmware.app import wiring
 from firmware.app.boards import build_board
@@ -88,7 +89,8 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     endpoint.start()
     switch = MediaSwitch()
     endpoint.on_shutdown(switch.close)
-    board = build_board(config.box.board, config)
+    built = build_board(config.box.board, config)
+    board = built.board
     exchange = Exchange(wiring.build_plan(config))
     fxs = [(board.port("fxs", p.port), wiring.build_fxs(p, profile), p.extension,
             wiring.cid_standard(p.caller_id_standard, profile)) for p in config.fxs]
@@ -96,6 +98,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
             wiring.cid_standard(p.caller_id_standard, profile)) for p in config.fxo]
     box = Box(loop, board, profile, exchange, switch, fxs, fxo)  # type: ignore[arg-type]
     endpoint.on_shutdown(box.close)
+    endpoint.on_shutdown(built.close)
     first = next(iter(endpoint.transports.values()))
 
     def defer(fn: Callable[[], None]) -> None:
@@ -107,6 +110,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     cdr_path = state_dir / "cdr.jsonl"
     box.on_records = lambda records: _append_records(cdr_path, records)
     box.start()
+    built.start_audio()
 
     system = RunningSystem(config, profile, box, adapter, endpoint, board)
     control = ControlServer(state_dir / SOCKET_NAME, table, system)
@@ -115,7 +119,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     poller = asyncio.create_task(_poll(endpoint, stop))
-    _announce(config, endpoint, state_dir)
+    _announce(config, endpoint, state_dir, simulated=isinstance(board, SimBoard))
     sd_notify("READY=1\nSTATUS=running")
     try:
         await stop.wait()
@@ -150,15 +154,20 @@ def _append_records(path: Path, records: list[Any]) -> None:
             }) + "\n")
 
 
-def _announce(config: Config, endpoint: SipEndpoint, state_dir: Path) -> None:
+def _announce(config: Config, endpoint: SipEndpoint, state_dir: Path,
+              simulated: bool) -> None:
     listen = ", ".join(f"{t.kind} {t.host}:{t.port}" for t in endpoint.transports.values())
     exts = ", ".join(f"phone {p.port} = {p.extension}" for p in config.fxs)
     sd = f" --state-dir {state_dir}"
     callee = config.fxs[1].extension if len(config.fxs) > 1 else "101"
+    head = (f"minipbx {__version__} running on board {config.box.board}, country "
+            f"{config.box.country}; SIP on {listen}\n  handsets: {exts}")
+    if not simulated:
+        print(f"{head}\n  minipbx{sd} status shows the ports; Ctrl-C stops the box.",
+              file=sys.stderr, flush=True)
+        return
     print(
-        f"minipbx {__version__} running on board {config.box.board}, country "
-        f"{config.box.country}; SIP on {listen}\n"
-        f"  handsets: {exts}\n"
+        f"{head}\n"
         f"  try:  minipbx{sd} sim phone 1 offhook\n"
         f"        minipbx{sd} sim phone 1 dial {callee}\n"
         f"        minipbx{sd} sim phone 2 offhook   (answers)\n"
