@@ -8,11 +8,7 @@
 # port, a port of the other kind or an out-of-range field is refused with a NAK and
 # changes nothing.
 
-try:
-    from micropython import const
-except ImportError:  # CPython (the emulator)
-    def const(expr):  # type: ignore[no-redef]
-        return expr
+from micropython import const
 
 import struct
 

@@ -10,11 +10,7 @@
 # instant the thing happened (the first sample of a debounced level, the start of a
 # break that became a hang-up), not the tick that decided it.
 
-try:
-    from micropython import const
-except ImportError:  # CPython (the emulator)
-    def const(expr):  # type: ignore[no-redef]
-        return expr
+from micropython import const
 
 from proto import (
     RING_CADENCE,
@@ -136,8 +132,9 @@ class FxsLine:
             make_end = now if hook.raw else hook.raw_at
             if tdiff(make_end, self.last_make) >= self.interdigit:
                 self._flush_digit()
-        if self.steps is not None:
-            self._ring_tick(now)
+        steps = self.steps
+        if steps is not None:
+            self._ring_tick(now, steps)
 
     def _edge(self, offhook, at):
         state = self.state
@@ -198,7 +195,7 @@ class FxsLine:
         self.rm = True
         if not was_on:
             self._emit(T_RING, now, bytes((1, RING_CADENCE)))
-        self._ring_tick(now)
+        self._ring_tick(now, steps)
 
     def ring_stop(self, now, reason=RING_STOPPED):
         if self.steps is not None:
@@ -215,8 +212,7 @@ class FxsLine:
         self.fr = self.reversed
         self._emit(T_RING, now, bytes((0, reason)))
 
-    def _ring_tick(self, now):
-        steps = self.steps
+    def _ring_tick(self, now, steps):
         while tdiff(now, self.step_at) >= steps[self.step]:
             self.step_at = tadd(self.step_at, steps[self.step])
             self.step = (self.step + 1) % len(steps)

@@ -9,11 +9,7 @@
 # host for HOST_SILENCE: poll() says so once and the link is unconnected again (the caller
 # puts the lines in their safe state).
 
-try:
-    from micropython import const
-except ImportError:  # CPython (the emulator)
-    def const(expr):  # type: ignore[no-redef]
-        return expr
+from micropython import const
 
 import struct
 

@@ -2,17 +2,13 @@
 #
 # Pure: runs under MicroPython on the RP2040, under MicroPython's WebAssembly port in the
 # tests, and under CPython in the co-processor emulator. No typing at run time, no
-# dataclasses; constants through micropython.const.
+# dataclasses; constants through micropython.const (the emulator gives CPython a stand-in).
 #
 # A frame on the wire is 0x00, COBS(payload + CRC-16/IBM-3740 high byte first), 0x00; the
 # payload is type, seq, ack, body. A bad frame is dropped alone: the deframer is back in
 # sync at the next 0x00.
 
-try:
-    from micropython import const
-except ImportError:  # CPython (the emulator)
-    def const(expr):  # type: ignore[no-redef]
-        return expr
+from micropython import const
 
 VERSION = const(1)
 

@@ -24,12 +24,11 @@ Rules:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import serial
 
@@ -102,16 +101,6 @@ DEFAULT_BAUDRATE = 115200
 READ_TIMEOUT_S = 0.02  # the reader wakes at least this often to run the link's deadlines
 CLOSE_FLUSH_S = 0.5  # how long close() waits for the MCU to take the last commands
 REOPEN_PAUSE_S = 1.0
-
-_RING_BURST_FIELDS = {f.name for f in dataclasses.fields(RingBurst)}
-
-
-def ring_burst(kind: PortKind, index: int, on: bool, at: float) -> RingBurst:
-    """A RingBurst, naming the port kind where drivers.base's RingBurst has that field."""
-    if "kind" in _RING_BURST_FIELDS:
-        return cast(Any, RingBurst)(port=index, on=on, at=at, kind=kind)  # type: ignore[no-any-return]
-    return RingBurst(index, on, at)
-
 
 class AudioEndpoint(Protocol):
     """Where a port's 20 ms frames (160 s16le samples at 8 kHz) come from and go to; called
@@ -208,7 +197,7 @@ class CoprocFxsPort(FxsPort):
             if event.on == self._burst_on:
                 return []
             self._burst_on = event.on
-            return [ring_burst("fxs", self.index, event.on, at)]
+            return [RingBurst(self.index, event.on, at, kind="fxs")]
         if isinstance(event, PortStateEvent):
             offhook = bool(event.flags & FXS_OFFHOOK)
             if offhook != self._offhook:
@@ -257,7 +246,7 @@ class CoprocFxoPort(FxoPort):
     def on_event(self, event: McuEvent, at: float) -> list[LineSignal]:
         if isinstance(event, FxoRingEvent):
             self._ring_on = event.on
-            return [ring_burst("fxo", self.index, event.on, at)]
+            return [RingBurst(self.index, event.on, at, kind="fxo")]
         if isinstance(event, LinePolarityEvent):
             return [PolarityReversal(self.index, at)]
         if isinstance(event, LoopEvent):
@@ -266,13 +255,13 @@ class CoprocFxoPort(FxoPort):
         if isinstance(event, PortStateEvent):
             out: list[LineSignal] = []
             loop = bool(event.flags & FXO_LOOP)
-            if loop != self._loop:
-                self._loop = loop
+            if self._loop is not None and loop != self._loop:
                 out.append(LoopCurrent(self.index, loop, at))
+            self._loop = loop  # the first snapshot tells the state, not a change
             ring = bool(event.flags & FXO_RING)
             if ring != self._ring_on:
                 self._ring_on = ring
-                out.append(ring_burst("fxo", self.index, ring, at))
+                out.append(RingBurst(self.index, ring, at, kind="fxo"))
             if bool(event.flags & FXO_SEIZED) != self._seized:
                 log.info("fxo%d: co-processor had the line %s; sending the wanted state",
                          self.index, "seized" if event.flags & FXO_SEIZED else "released")

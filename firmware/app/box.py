@@ -94,6 +94,11 @@ class Box:
         self.fxs: dict[str, FxsSlot] = {}
         self.fxo: dict[str, FxoSlot] = {}
         self.on_records: Callable[[list[Any]], None] | None = None
+        # The last board signals, numbered, for `minipbx hw hook --watch`.
+        self.signal_log: deque[tuple[int, LineSignal]] = deque(maxlen=500)
+        self.signal_seq = 0
+        # Extra taps of a line's audio for diagnostics (`minipbx hw loopback`).
+        self.diag_taps: dict[str, Callable[[bytes], None]] = {}
         for port, line, extension, standard in fxs:
             leg = line.leg
             listener = LineListener(leg, loop, on_digit=self._digit_cb(leg))
@@ -124,6 +129,8 @@ class Box:
 
     def _on_signal(self, sig: LineSignal) -> None:
         now = time.monotonic()
+        self.signal_seq += 1
+        self.signal_log.append((self.signal_seq, sig))
         outs: list[Any] = []
         if isinstance(sig, HookEdge):
             slot = self.fxs.get(f"fxs{sig.port}")
@@ -301,7 +308,26 @@ class Box:
             self._sync_tap(oslot.leg, oslot.listener)
 
     def _sync_tap(self, leg: str, listener: LineListener) -> None:
-        self.switch.tap(leg, listener.sink if listener.active else None)
+        diag = self.diag_taps.get(leg)
+        sink = listener.sink if listener.active else None
+        if diag is not None and sink is not None:
+            def both(frame: bytes, a: Callable[[bytes], None] = sink,
+                     b: Callable[[bytes], None] = diag) -> None:
+                a(frame)
+                b(frame)
+            self.switch.tap(leg, both)
+        else:
+            self.switch.tap(leg, sink or diag)
+
+    def sync_taps(self) -> None:
+        self._sync_listeners()
+
+    def play(self, leg: str, source: Callable[[], bytes | None] | None, what: str) -> None:
+        """Play into a line outside any call (diagnostics); None stops."""
+        if source is None:
+            self._stop_playing(leg)
+        else:
+            self._play(leg, source, what)
 
     # --- timers -----------------------------------------------------------------------------
     def _deadline(self) -> float | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware.app.client import call
+from firmware.app.mcu_cmd import add_mcu_parser
 from firmware.app.paths import default_state_dir
 from firmware.app.signal_cmd import add_signal_parser
 from firmware.core.errors import PbxError
@@ -53,7 +54,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_signal_parser(sub)
     _add_sim(sub)
+    _add_hw(sub)
+    add_mcu_parser(sub)
     return parser
+
+
+def _add_hw(sub: Any) -> None:
+    hw = sub.add_parser("hw", help="installer diagnostics on the running box's line board")
+    verbs = hw.add_subparsers(metavar="VERB")
+    ports = verbs.add_parser("ports", help="backend and live state of each port")
+    ports.add_argument("--json", action="store_true")
+    ports.set_defaults(func=_hw_ports)
+    ring = verbs.add_parser("ring", help="ring an idle FXS port (lifting the handset stops it)")
+    ring.add_argument("port", type=int)
+    ring.add_argument("--seconds", type=float, default=10.0)
+    ring.set_defaults(func=_hw_simple, cmd="hw.ring", keys=("port", "seconds"))
+    tone = verbs.add_parser("tone", help="play dial tone or 1 kHz into a port")
+    tone.add_argument("port", type=int)
+    tone.add_argument("tone", choices=["dial", "1000hz"])
+    tone.add_argument("--seconds", type=float, default=5.0)
+    tone.set_defaults(func=_hw_simple, cmd="hw.tone", keys=("port", "tone", "seconds"))
+    loop = verbs.add_parser("loopback", help="play and record on a port: level and delay")
+    loop.add_argument("port", type=int)
+    loop.set_defaults(func=_hw_simple, cmd="hw.loopback", keys=("port",))
+    hook = verbs.add_parser("hook", help="hook events with their timings (tune flash/pulse)")
+    hook.add_argument("port", type=int)
+    hook.add_argument("--watch", action="store_true", help="keep printing until Ctrl-C")
+    hook.set_defaults(func=_hw_hook)
 
 
 def _add_sim(sub: Any) -> None:
@@ -179,6 +206,47 @@ def _sim_ring(args: argparse.Namespace) -> int:
                   "cid_number": args.cid_number, "cid_name": args.cid_name})
     _print_brief(result)
     return 0
+
+
+def _hw_ports(args: argparse.Namespace) -> int:
+    ports = call(_state(args), "hw.ports")
+    if args.json:
+        print(json.dumps(ports, indent=2, sort_keys=True))
+        return 0
+    for p in ports:
+        state = (f"hook {p.get('hook')}{' ringing' if p.get('ringing') else ''}"
+                 if p["kind"] == "fxs" else ("seized" if p.get("seized") else "idle"))
+        print(f"{p['leg']:<6} {p['board']:<18} ext {p.get('extension') or '-':<6} {state}, "
+              f"line {p.get('line_state')}")
+    return 0
+
+
+def _hw_simple(args: argparse.Namespace) -> int:
+    payload = {k: getattr(args, k) for k in args.keys}
+    timeout = float(payload.get("seconds", 5.0)) + 30.0
+    _print_brief(call(_state(args), args.cmd, payload, timeout=timeout))
+    return 0
+
+
+def _hw_hook(args: argparse.Namespace) -> int:
+    import time
+
+    since = 0
+    first = True
+    while True:
+        result = call(_state(args), "hw.hook", {"port": args.port, "since": since})
+        if first and args.watch:
+            since = result["last"]  # --watch shows what happens from now on
+            first = False
+            continue
+        for ev in result["events"]:
+            extra = " ".join(f"{k}={v}" for k, v in ev.items()
+                             if k not in ("seq", "type", "port", "at"))
+            print(f"{ev['at']:.3f} port {ev['port']} {ev['type']} {extra}", flush=True)
+        since = result["last"]
+        if not args.watch:
+            return 0
+        time.sleep(0.2)
 
 
 def _print_brief(result: Any) -> None:

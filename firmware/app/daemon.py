@@ -33,7 +33,7 @@ from firmware.core.errors import ConfigError
 from firmware.dsp.profiles import ProfileError, available_profiles, load_profile
 from firmware.pbx.exchange import Exchange
 from firmware.sip.adapter import MAX_CALLS, SipAdapter
-from firmware.sip.endpoint import SipEndpoint, TransportSpec
+from firmware.sip.endpoint import SipEndpoint, TransportError, TransportSpec
 from firmware.sip.switch import MediaSwitch
 
 log = logging.getLogger("minipbx")
@@ -60,7 +60,7 @@ def run_daemon(state_dir: Path, config_path: Path | None, board: str | None,
         return 2
     try:
         return asyncio.run(_serve(config, profile, state_dir))
-    except ConfigError as exc:
+    except (ConfigError, TransportError) as exc:
         print(f"minipbx: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ from typing import Any
 from drivers.base import Board
 from drivers.sim import SimBoard
 from firmware.app.box import Box
+from firmware.app.hwctl import HwControl
 from firmware.app.simctl import SimControl
 from firmware.config import Config
 from firmware.core.errors import CommandError
@@ -24,6 +25,7 @@ class RunningSystem:
         self.sip_adapter = sip
         self.endpoint = endpoint
         self.board = board
+        self._hw = HwControl(box)
         self._sim: SimControl | None = None
         if isinstance(board, SimBoard):
             pstn_cid = next((p.caller_id_standard for p in config.fxo
@@ -39,6 +41,9 @@ class RunningSystem:
         status.update({"name": self.config.box.name, "board": self.board.name,
                        "country": self.config.box.country, "sip": sip})
         return status
+
+    def hw(self) -> HwControl:
+        return self._hw
 
     def sim(self) -> SimControl:
         if self._sim is None:

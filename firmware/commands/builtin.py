@@ -110,6 +110,35 @@ async def line_status(system: System, args: Mapping[str, Any]) -> Any:
     return system.sim().line_status(args["port"])
 
 
+@table.command("hw.ports", "backend and live state of each port")
+async def hw_ports(system: System, args: Mapping[str, Any]) -> Any:
+    return system.hw().ports()
+
+
+@table.command("hw.ring", "ring an idle FXS port with the country's cadence",
+               {"port": int, "seconds": float}, ("port",))
+async def hw_ring(system: System, args: Mapping[str, Any]) -> Any:
+    return await system.hw().ring(args["port"], args.get("seconds", 10.0))
+
+
+@table.command("hw.tone", "play dial tone or 1 kHz into a port not in a call",
+               {"port": int, "tone": str, "seconds": float}, ("port", "tone"))
+async def hw_tone(system: System, args: Mapping[str, Any]) -> Any:
+    return await system.hw().tone(args["port"], args["tone"], args.get("seconds", 5.0))
+
+
+@table.command("hw.loopback", "play 1 kHz into a port and measure what comes back", _PORT,
+               ("port",))
+async def hw_loopback(system: System, args: Mapping[str, Any]) -> Any:
+    return await system.hw().loopback(args["port"])
+
+
+@table.command("hw.hook", "board signals (hook edges with timings, pulses, rings) after seq",
+               {"port": int, "since": int})
+async def hw_hook(system: System, args: Mapping[str, Any]) -> Any:
+    return system.hw().hook_events(args.get("port"), args.get("since", 0))
+
+
 def _pcm(text: str) -> bytes:
     try:
         pcm = base64.b64decode(text, validate=True)

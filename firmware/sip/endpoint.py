@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import pjsua2 as pj
 
+from firmware.core.errors import PbxError
+
 log = logging.getLogger(__name__)
 
 # G.711 first: analog lines are narrowband, and every trunk speaks it. Two pjsua2 ends would
@@ -40,6 +42,10 @@ class _LogWriter(pj.LogWriter):  # type: ignore[misc]
             logging.getLogger("pjsip").log(level, "%s", entry.msg.rstrip())
         except Exception:  # an exception escaping a callback can abort pjsua2
             pass
+
+
+class TransportError(PbxError, OSError):
+    """A SIP transport could not be opened (address in use, bad address, no TLS key)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,14 @@ class SipEndpoint:
             tc.tlsConfig.certFile = spec.tls_cert
             tc.tlsConfig.privKeyFile = spec.tls_key
             tc.tlsConfig.method = pj.PJSIP_TLSV1_2_METHOD
-        tid = self.ep.transportCreate(_TRANSPORTS[spec.kind], tc)
+        try:
+            tid = self.ep.transportCreate(_TRANSPORTS[spec.kind], tc)
+        except pj.Error as exc:
+            reason = str(getattr(exc, "reason", "") or exc).strip()
+            raise TransportError(
+                f"cannot listen for SIP on {spec.kind} {spec.bind}:{spec.port}: {reason} "
+                "(is another minipbx or SIP program using that port? change [sip] port)"
+            ) from None
         name = self.ep.transportGetInfo(tid).localName
         host, _, port = name.rpartition(":")
         bound = BoundTransport(spec.kind, tid, host.strip("[]"), int(port))

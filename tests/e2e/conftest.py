@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import Daemon
+from tests.e2e.harness import Daemon, free_even_port
 
 
 @pytest.fixture
@@ -25,10 +25,22 @@ def daemon_factory(tmp_path: Path) -> Iterator[object]:
         assert code == 0, f"daemon exited {code}:\n{d.log()}"
 
 
+def default_config_text() -> str:
+    """The built-in configuration `make run` uses, with the SIP port left to the OS so
+    tests never collide with each other or with a box already running on 5060."""
+    from dataclasses import replace
+
+    from firmware.config import default_config, to_toml
+
+    config = default_config()
+    return to_toml(replace(config, sip=replace(config.sip, port=0, rtp_port=free_even_port())))
+
+
 @pytest.fixture(scope="module")
 def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     """One daemon with the built-in default configuration, shared by a module."""
-    d = Daemon(tmp_path_factory.mktemp("box"), None, extra_args=["--board", "sim"])
+    d = Daemon(tmp_path_factory.mktemp("box"), default_config_text(),
+               extra_args=["--board", "sim"])
     d.wait_ready()
     yield d
     code = d.stop()

@@ -281,7 +281,10 @@ def scenario(workdir: Path, name: str, **values: object) -> Path:
     ``workdir``. Every placeholder must get a value."""
     text = (SCENARIOS / f"{name}.xml").read_text()
     for key, value in values.items():
-        text = text.replace(f"@{key.upper()}@", str(value))
+        mark = f"@{key.upper()}@"
+        if mark not in text:
+            raise ValueError(f"scenario {name} has no {mark}")
+        text = text.replace(mark, str(value))
     left = re.findall(r"@[A-Z_]+@", text)
     if left:
         raise ValueError(f"scenario {name}: no value for {sorted(set(left))}")
@@ -381,31 +384,31 @@ class BaresipCtrl:
 
 class Baresip(Peer):
     """Headless baresip: account ``bob`` on 127.0.0.1:sip_port with auto answer, a sine as
-    its microphone, what it hears recorded to ``heard.wav`` (aufile player)."""
+    its microphone (ausine), and what it decodes from each call dumped to a WAV file by the
+    sndfile filter. No audio player is loaded: ALSA's null device would spin a core, and the
+    decoder (and so the dump) runs without one."""
 
     def __init__(self, workdir: Path, name: str = "baresip", tone_hz: int = 440) -> None:
         self.sip_port = free_port()
         self.ctrl_port = free_port(socket.SOCK_STREAM)
         self.home = workdir / name
         self.home.mkdir(parents=True, exist_ok=True)
-        self.heard_path = self.home / "heard.wav"
+        self.dump_dir = self.home / "dumps"
+        self.dump_dir.mkdir(exist_ok=True)
         (self.home / "config").write_text("\n".join([
             "poll_method epoll",
             f"sip_listen {LOCALHOST}:{self.sip_port}",
             "sip_transports udp",
             f"net_interface {LOCALHOST}",
-            f"audio_player aufile,{self.heard_path}",
             f"audio_source ausine,{tone_hz}",
-            "audio_alert aufile,/dev/null",
-            "ausrc_srate 8000",
-            "auplay_srate 8000",
-            "ausrc_channels 1",
-            "auplay_channels 1",
+            "ausrc_srate 48000",
+            "ausrc_channels 2",
             "rtp_timeout 0",
+            f"snd_path {self.dump_dir}",
             "module_path /usr/lib/baresip/modules",
             "module g711.so",
             "module ausine.so",
-            "module aufile.so",
+            "module sndfile.so",
             "module_app account.so",
             "module_app menu.so",
             "module_app ctrl_tcp.so",
@@ -423,14 +426,21 @@ class Baresip(Peer):
     def uri(self) -> str:
         return f"sip:bob@{LOCALHOST}:{self.sip_port}"
 
-    def heard(self) -> np.ndarray:
-        """What baresip heard (mono int16), read from its WAV recording."""
-        with wave.open(str(self.heard_path), "rb") as w:
+    def dumps(self) -> list[Path]:
+        """The WAV files of what baresip decoded (sndfile's ``*-dec.wav``), oldest first."""
+        return sorted(self.dump_dir.glob("*dec*.wav"), key=lambda p: p.stat().st_mtime)
+
+    def heard(self) -> tuple[np.ndarray, int]:
+        """What baresip heard in its last call: mono int16 samples and their rate."""
+        files = self.dumps()
+        if not files:
+            raise AssertionError(f"baresip dumped no audio in {self.dump_dir}:\n"
+                                 f"{self.describe()}")
+        with wave.open(str(files[-1]), "rb") as w:
             data = w.readframes(w.getnframes())
-            channels = w.getnchannels()
-            self.heard_rate = w.getframerate()
+            channels, rate = w.getnchannels(), w.getframerate()
         samples = np.frombuffer(data, dtype="<i2")
-        return samples[::channels] if channels > 1 else samples
+        return (samples[::channels] if channels > 1 else samples), rate
 
     def kill(self) -> None:
         if self.running():

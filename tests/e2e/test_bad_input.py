@@ -102,3 +102,17 @@ def test_signal_command_bad_wav(tmp_path: Path) -> None:
     line = one_clear_line(minipbx("signal", "detect", "dtmf", str(truncated)))
     assert str(truncated) in line
     assert sys.executable  # the same interpreter ran the command
+
+
+def test_sip_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f"[sip]\nport = {port}\n[[fxs]]\nport = 1\nextension = \"101\"\n")
+        result = minipbx("run", "--config", str(cfg), state=tmp_path / "s")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"cannot listen for SIP on udp 127.0.0.1:{port}" in result.stderr

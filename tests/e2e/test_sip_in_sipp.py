@@ -85,8 +85,8 @@ def test_asserted_identity_is_shown_and_cancel_stops_the_ringing(box: Daemon,
     assert sipp.wait(20) == 0, sipp.describe()
     box.wait_for("the ringing to stop", lambda: not box.port("fxs1")["ringing"])
     box.wait_for("phone 1 idle", lambda: box.port("fxs1")["line_state"] == "idle")
-    assert box.call("status")["sip"]["calls"] == {} or box.wait_for(
-        "the SIP call to go", lambda: box.call("status")["sip"]["calls"] == {})
+    box.wait_for("the SIP call to go", lambda: box.call("status")["sip"]["calls"] == {})
+    assert got(sipp, 487), sipp.describe()
 
 
 def test_unknown_did_gets_404(box: Daemon, peers: Peers) -> None:
