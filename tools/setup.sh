@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-test}
 
-run_debs=(python3-venv libasound2-dev libsystemd-dev pkg-config espeak-ng)
-test_debs=(sip-tester baresip-core kamailio libspandsp2 libspandsp-dev minimodem multimon-ng sox
+run_debs=(python3-venv python3-dev gcc libasound2-dev libsystemd-dev pkg-config)
+test_debs=(espeak-ng sip-tester baresip-core kamailio libspandsp2 libspandsp-dev minimodem multimon-ng sox
            socat tshark nodejs npm)
 
 debs=("${run_debs[@]}")

@@ -9,9 +9,12 @@ pjsua2 aborts the interpreter when Call or AudioMediaPort objects are still aliv
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pjsua2 as pj
@@ -44,6 +47,19 @@ class _LogWriter(pj.LogWriter):  # type: ignore[misc]
             pass
 
 
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 class TransportError(PbxError, OSError):
     """A SIP transport could not be opened (address in use, bad address, no TLS key)."""
 
@@ -72,7 +88,9 @@ class SipEndpoint:
         self._cleanups: list[Callable[[], None]] = []
         self.transports: dict[str, BoundTransport] = {}
         self.ep = pj.Endpoint()
-        self.ep.libCreate()
+        with _quiet_stdout():
+            # pjlib prints its start-up banner on stdout before our log writer exists.
+            self.ep.libCreate()
         cfg = pj.EpConfig()
         cfg.uaConfig.threadCnt = 0
         cfg.uaConfig.mainThreadOnly = True
