@@ -220,7 +220,8 @@ class Peer:
         self._log.close()
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def describe(self) -> str:
@@ -388,7 +389,9 @@ class Baresip(Peer):
     sndfile filter. No audio player is loaded: ALSA's null device would spin a core, and the
     decoder (and so the dump) runs without one."""
 
-    def __init__(self, workdir: Path, name: str = "baresip", tone_hz: int = 440) -> None:
+    def __init__(self, workdir: Path, name: str = "baresip", tone_hz: int = 440,
+                 user: str = "bob") -> None:
+        self.user = user
         self.sip_port = free_port()
         self.ctrl_port = free_port(socket.SOCK_STREAM)
         self.home = workdir / name
@@ -416,7 +419,7 @@ class Baresip(Peer):
             "",
         ]))
         (self.home / "accounts").write_text(
-            f"<sip:bob@{LOCALHOST}:{self.sip_port}>;regint=0;answermode=auto;"
+            f"<sip:{user}@{LOCALHOST}:{self.sip_port}>;regint=0;answermode=auto;"
             "audio_codecs=PCMU\n")
         (self.home / "contacts").write_text("")
         super().__init__(name, workdir, ["baresip", "-f", str(self.home)])
@@ -424,7 +427,7 @@ class Baresip(Peer):
 
     @property
     def uri(self) -> str:
-        return f"sip:bob@{LOCALHOST}:{self.sip_port}"
+        return f"sip:{self.user}@{LOCALHOST}:{self.sip_port}"
 
     def dumps(self) -> list[Path]:
         """The WAV files of what baresip decoded (sndfile's ``*-dec.wav``), oldest first."""
@@ -441,6 +444,11 @@ class Baresip(Peer):
             channels, rate = w.getnchannels(), w.getframerate()
         samples = np.frombuffer(data, dtype="<i2")
         return (samples[::channels] if channels > 1 else samples), rate
+
+    def output(self) -> str:
+        # Leave out the menu's once-a-tick call status lines ("[0:00:03] audio=...").
+        return "\n".join(line for line in super().output().splitlines()
+                         if line.strip() and not re.match(r"\[\d+:\d\d:\d\d\] ", line))
 
     def kill(self) -> None:
         if self.running():
@@ -616,8 +624,8 @@ class Peers:
     def scenario(self, name: str, **values: object) -> Path:
         return scenario(self.workdir, name, **values)
 
-    def baresip(self, tone_hz: int = 440) -> Baresip:
-        peer = Baresip(self.workdir, self._name("baresip"), tone_hz=tone_hz)
+    def baresip(self, tone_hz: int = 440, user: str = "bob") -> Baresip:
+        peer = Baresip(self.workdir, self._name("baresip"), tone_hz=tone_hz, user=user)
         self.started.append(peer)
         return peer
 
