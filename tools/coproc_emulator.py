@@ -120,6 +120,7 @@ class CoprocEmulator:
         self.deaf = False  # drop what the host sends (the MCU stops hearing it)
         self.mute = False  # drop what the MCU sends
         self._corrupt = 0  # corrupt this many outgoing chunks
+        self._rx = bytearray()  # from the host, for the next tick
         self.rx_bytes = 0
         self.tx_bytes = 0
         self.tx_dropped = 0
@@ -149,6 +150,7 @@ class CoprocEmulator:
         """The MCU restarts: new boot id, lines back to their power-on state."""
         with self._lock:
             self._reset(boot_id, reset_cause)
+            self._rx.clear()
             self._scripts.clear()
             self._tails.clear()
 
@@ -272,7 +274,7 @@ class CoprocEmulator:
                 if data:
                     self.rx_bytes += len(data)
                     if not self.deaf:
-                        self.core.receive(data, self._ms & TICKS_MASK)
+                        self._rx += data
                 while self._ms < target:
                     self._ms += 1
                     self._tick(self._ms)
@@ -281,6 +283,11 @@ class CoprocEmulator:
                     self._write(out)
 
     def _tick(self, ms: int) -> None:
+        # One pass of the MCU's loop (board/mcu/main.py): what the UART gave, then the
+        # inputs, the sample, the outputs.
+        if self._rx:
+            data, self._rx = bytes(self._rx), bytearray()
+            self.core.receive(data, ms & TICKS_MASK)
         lines = self.core.lines
         for (port, name), script in self._scripts.items():
             while script and script[0][0] <= ms:

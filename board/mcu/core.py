@@ -80,6 +80,7 @@ class Coproc:
             reason = self.execute(ftype, body, now)
             if reason:
                 link.nak(seq, reason, now)
+        link.ack(now)
 
     def tick(self, now):
         for line in self.lines:

@@ -4,8 +4,9 @@
 # refused with NAK NOT_CONNECTED. CONNECT with our boot_id: both sequence spaces start at
 # 0, undelivered events are forgotten, and feed() reports the connection so the caller can
 # send the port states. Connected: host commands are taken strictly in order (duplicates
-# re-acknowledged, gaps NAKed), events go out sequenced with at most WINDOW outstanding
-# and are sent again go-back-N after RTO or a NAK OUT_OF_ORDER. No valid frame from the
+# re-acknowledged, gaps NAKed); the caller runs them, NAKs the ones it refuses, then calls
+# ack(), so one frame acknowledges them all. Events go out sequenced with at most WINDOW
+# outstanding and are sent again go-back-N after RTO or a NAK OUT_OF_ORDER. No valid frame from the
 # host for HOST_SILENCE: poll() says so once and the link is unconnected again (the caller
 # puts the lines in their safe state).
 
@@ -52,6 +53,7 @@ class Link:
         self.keepalive_at = now
         self.hello_at = now
         self.go_back_at = now
+        self.ack_due = False
         self._reset()
         self.hello_at = tadd(now, -HELLO_INTERVAL)  # the first HELLO goes on the first poll
 
@@ -66,7 +68,7 @@ class Link:
         # Returns the host commands to execute, in order, as (type, seq, body); CONNECTED
         # stands in the list where a CONNECT was taken.
         taken = []
-        ack_due = False
+        ack_due = self.ack_due
         for ftype, seq, ack, body in self.deframer.feed(data):
             if ftype == T_HELLO_REQ:
                 self._send_hello(now)
@@ -102,9 +104,14 @@ class Link:
                     self._go_back(now)
                 continue
             self._acked(ack, now)
-        if ack_due:
-            self._send(T_ACK, 0, b"", now)
+        self.ack_due = ack_due
         return taken
+
+    def ack(self, now):
+        # After the commands feed() returned have run: acknowledge them, unless a frame
+        # sent meanwhile (a NAK, an event) already carried the acknowledgement.
+        if self.ack_due:
+            self._send(T_ACK, 0, b"", now)
 
     def nak(self, seq, reason, now):
         # Refuse a command that feed() returned (it still counts as received).
@@ -172,6 +179,7 @@ class Link:
         self._send(T_HELLO, 0, self.hello_body(now), now)
 
     def _send(self, ftype, seq, body, now):
+        self.ack_due = False  # every frame carries the acknowledgement
         self.out.extend(encode(ftype, seq, (self.rx_expected - 1) & 0xFF, body))
         self.last_tx = now
 

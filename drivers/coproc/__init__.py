@@ -3,12 +3,13 @@ talks to the host over a UART (board/PROTOCOL.md).
 
 ``codec`` frames bytes, ``messages`` names what the frames carry, ``link`` keeps sequence
 numbers, acknowledgements and the connection (all three sans-IO), ``board`` is the backend
-with its reader thread.
+with its reader thread, ``ports`` its ports.
 """
 
-from drivers.coproc.board import AudioEndpoint, CoprocBoard, CoprocFxoPort, CoprocFxsPort
+from drivers.coproc.board import CoprocBoard
 from drivers.coproc.errors import CommandError, CoprocError, FrameError, LinkOpenError
 from drivers.coproc.link import Link, LinkTimers
+from drivers.coproc.ports import AudioEndpoint, CoprocFxoPort, CoprocFxsPort
 from drivers.coproc.timing import FxoTiming, FxsTiming
 
 __all__ = [

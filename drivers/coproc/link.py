@@ -133,6 +133,7 @@ class Link:
         self._rx_expected = 0
         self._unacked: deque[_Outstanding] = deque()
         self._waiting: deque[Command] = deque()
+        self._sent: dict[int, Command] = {}  # by seq, for a NAK that comes after its ACK
         self._ack_pending = False
         self._peer_heard = False
         self._last_tx = 0.0
@@ -309,10 +310,10 @@ class Link:
             if now - self._last_go_back >= self.timers.nak_holdoff:
                 self._go_back(now)
             return
-        for item in self._unacked:
-            if item.seq == nak.seq:
-                self._events.append(Refused(item.command, nak.reason))
-                break
+        command = self._sent.get(nak.seq)
+        if command is not None:
+            del self._sent[nak.seq]
+            self._events.append(Refused(command, nak.reason))
         self._on_ack(ack, now)
 
     def _on_ack(self, ack: int, now: float) -> None:
@@ -329,6 +330,7 @@ class Link:
         item = _Outstanding(self._tx_next, command, now)
         self._tx_next = (self._tx_next + 1) & 0xFF
         self._unacked.append(item)
+        self._sent[item.seq] = command
         self._emit(frame_of(command, item.seq, self._ack_value()), now)
 
     def _go_back(self, now: float) -> None:
@@ -357,6 +359,7 @@ class Link:
         self._rx_expected = 0
         self._unacked.clear()
         self._waiting.clear()
+        self._sent.clear()
         self._ack_pending = False
         self._peer_heard = False
 

@@ -100,6 +100,7 @@ class SimFxsPort(FxsPort):
             "ringing": self._ringing,
             "ring_burst_now": self.ring_burst_now(),
             "ring_hz": self._ring_hz,
+            "ring_cadence_ms": list(self._cadence),
             "polarity": "reversed" if self._reversed else "normal",
         }
 

@@ -15,6 +15,7 @@ Everything listens and sends on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -22,13 +23,12 @@ import socket
 import subprocess
 import time
 import wave
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from tests.e2e.harness import die_with_parent, free_even_port, free_port
 
@@ -115,7 +115,8 @@ def loud_part(samples: np.ndarray, floor_dbfs: float = -45.0, rate: int = 8000) 
     blocks = samples[: samples.size // n * n].astype(np.float64).reshape(-1, n)
     rms = np.sqrt(np.mean(blocks * blocks, axis=1))
     keep = 20 * np.log10(np.maximum(rms, 1e-9) / 32768.0) > floor_dbfs
-    return blocks[keep].reshape(-1).astype(np.int16)
+    loud: np.ndarray = blocks[keep].reshape(-1).astype(np.int16)
+    return loud
 
 
 def tone_share(samples: np.ndarray, freqs: Sequence[float], rate: int = 8000,
@@ -262,9 +263,8 @@ class Sipp(Peer):
         for msg in self.messages():
             if msg.direction != "in":
                 continue
-            if isinstance(method_or_code, int) and msg.status == method_or_code:
-                out.append(msg)
-            elif isinstance(method_or_code, str) and msg.method == method_or_code:
+            wanted = msg.status if isinstance(method_or_code, int) else msg.method
+            if wanted == method_or_code:
                 out.append(msg)
         return out
 
@@ -327,8 +327,10 @@ class BaresipCtrl:
         if params:
             msg["params"] = params
         self.sock.sendall(netstring(json.dumps(msg).encode()))
-        return self._wait(lambda: next((r for r in self.responses if r.get("token") == token),
-                                       None), timeout, f"response to {command}")
+        response: dict[str, Any] = self._wait(
+            lambda: next((r for r in self.responses if r.get("token") == token), None),
+            timeout, f"response to {command}")
+        return response
 
     def send(self, command: str, params: str = "") -> None:
         """Send without waiting for the response (for ``quit``)."""
@@ -338,8 +340,10 @@ class BaresipCtrl:
 
     def wait_event(self, kind: str, timeout: float = 10.0) -> dict[str, Any]:
         """The first event of ``kind`` (e.g. CALL_ESTABLISHED), received so far or later."""
-        return self._wait(lambda: next((e for e in self.events if e.get("type") == kind), None),
-                          timeout, f"event {kind}")
+        event: dict[str, Any] = self._wait(
+            lambda: next((e for e in self.events if e.get("type") == kind), None),
+            timeout, f"event {kind}")
+        return event
 
     def events_of(self, kind: str) -> list[dict[str, Any]]:
         self.poll(0.0)
@@ -636,10 +640,8 @@ class Peers:
 
     def close(self) -> None:
         for peer in reversed(self.started):
-            try:
+            with contextlib.suppress(Exception):  # keep killing the others
                 peer.kill()
-            except Exception:  # keep killing the others
-                pass
 
 
 def _free_rtp_port() -> int:
@@ -656,24 +658,20 @@ def _free_rtp_port() -> int:
         return port
 
 
-@pytest.fixture
-def peers(tmp_path: Path) -> Iterator[Peers]:
-    """Peers for one test, all killed after it."""
-    owner = Peers(tmp_path)
-    yield owner
-    owner.close()
-
-
-def send_udp(port: int, data: bytes, wait_reply: float = 0.0) -> bytes | None:
-    """Send one datagram to 127.0.0.1:port; with ``wait_reply``, return the first reply."""
+def send_udp(port: int, data: bytes, wait_reply: float = 0.0,
+             until: Callable[[SipMessage], bool] | None = None) -> bytes | None:
+    """Send one datagram to 127.0.0.1:port. With ``wait_reply``, return the first reply
+    (or the first for which ``until`` holds), or None if none came in that time."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind((LOCALHOST, 0))
         s.sendto(data, (LOCALHOST, port))
-        if wait_reply <= 0:
-            return None
-        s.settimeout(wait_reply)
-        try:
-            reply, _ = s.recvfrom(65536)
-        except TimeoutError:
-            return None
-        return reply
+        deadline = time.monotonic() + wait_reply
+        while (left := deadline - time.monotonic()) > 0:
+            s.settimeout(left)
+            try:
+                reply, _ = s.recvfrom(65536)
+            except TimeoutError:
+                return None
+            if until is None or until(SipMessage.parse("in", reply.decode(errors="replace"))):
+                return reply
+        return None

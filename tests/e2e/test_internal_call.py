@@ -110,3 +110,25 @@ def test_caller_id_decodes_in_spandsp(box: Daemon) -> None:
     fields = dict(messages[0][1:])  # after the message-type field: MDMF parameters
     assert fields[0x02] == b"101", messages  # calling line number
     assert fields[0x07] == b"Extension 101", messages  # calling name: the port name
+
+
+def test_ringing_follows_the_country_profile(daemon_factory) -> None:  # type: ignore[no-untyped-def]
+    """Germany: 25 Hz ringing, 1 s on 4 s off, V.23 caller ID after the first ring."""
+    from tests.e2e.harness import free_even_port
+
+    de: Daemon = daemon_factory(
+        f'[box]\ncountry = "de"\n[sip]\nport = 0\nrtp_port = {free_even_port()}\n'
+        '[[fxs]]\nport = 1\nextension = "21"\nname = "Anna"\n'
+        '[[fxs]]\nport = 2\nextension = "22"\n', name="de")
+    de.phone(1, "offhook")
+    assert "dial" in tones_in(de.hear(1, 2.0), "de")
+    de.dial(1, "22")
+    ringing = de.wait_for("phone 2 to ring",
+                          lambda: (s := de.phone_status(2))["ringing"] and s)
+    assert ringing["ring_hz"] == 25.0
+    assert ringing["ring_cadence_ms"] == [1000, 4000]
+    status = de.wait_for("caller ID", lambda: (s := de.phone_status(2))["caller_id"] and s,
+                         timeout=8)
+    assert status["caller_id"]["standard"] == "v23"
+    assert status["caller_id"]["number"] == "21"
+    de.phone(1, "onhook")

@@ -26,7 +26,7 @@ def peers(tmp_path: Path) -> Iterator[Peers]:
 
 
 def connected(box: Daemon) -> bool:
-    return box.port("fxs1")["exchange_state"] == "connected"
+    return bool(box.port("fxs1")["exchange_state"] == "connected")
 
 
 def test_call_to_baresip_audio_both_ways_and_rfc4733_digits(

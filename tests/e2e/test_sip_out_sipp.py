@@ -47,7 +47,7 @@ def dial_out(box: Daemon, number: str) -> None:
 
 
 def connected(box: Daemon) -> bool:
-    return box.port("fxs1")["exchange_state"] == "connected"
+    return bool(box.port("fxs1")["exchange_state"] == "connected")
 
 
 def test_outbound_invite_carries_number_and_identity_and_audio_flows_both_ways(

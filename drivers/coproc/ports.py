@@ -1,0 +1,244 @@
+"""The ports of the co-processor backend: each keeps its wanted state and turns the MCU's
+events for its channel into line signals.
+
+Rules:
+
+* Every setter records the wanted state first and then asks the board to send it, so a
+  command given while the link is down is not lost: the board sends every port's
+  :meth:`wanted` commands again at each (re)connection.
+* A port reports only changes: an event that repeats what the port already knows (a
+  PORT_STATE snapshot after a reset told it first) gives no signal.
+* Audio never crosses the UART: it goes to the port's :class:`AudioEndpoint`, or is
+  silence and dropped without one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from drivers.base import (
+    SILENCE,
+    FxoPort,
+    FxsPort,
+    HookEdge,
+    HookFlash,
+    LineSignal,
+    LoopCurrent,
+    PolarityReversal,
+    PulseDigit,
+    RingBurst,
+)
+from drivers.coproc.messages import (
+    FXO_LOOP,
+    FXO_RING,
+    FXO_SEIZED,
+    FXS_OFFHOOK,
+    RING_CADENCE,
+    Command,
+    DigitEvent,
+    FlashEvent,
+    FxoHook,
+    FxoRingEvent,
+    HookEvent,
+    LinePolarityEvent,
+    LoopEvent,
+    McuEvent,
+    Polarity,
+    PortStateEvent,
+    RingEvent,
+    RingStop,
+)
+from drivers.coproc.timing import (
+    FxoTiming,
+    HookTimingLike,
+    fxo_config,
+    fxs_config,
+    ring_command,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Commander(Protocol):
+    """What a port needs of its board."""
+
+    def command(self, command: Command) -> None: ...
+
+    def ring_limits(self) -> tuple[int, int] | None: ...
+
+
+class AudioEndpoint(Protocol):
+    """Where a port's 20 ms frames (160 s16le samples at 8 kHz) come from and go to; called
+    from the media clock thread, never blocks, ``read_frame`` gives silence on underrun."""
+
+    def read_frame(self) -> bytes: ...
+
+    def write_frame(self, frame: bytes) -> None: ...
+
+
+class _Audio:
+    def __init__(self, endpoint: AudioEndpoint | None) -> None:
+        self._endpoint = endpoint
+
+    def read_frame(self) -> bytes:
+        return SILENCE if self._endpoint is None else self._endpoint.read_frame()
+
+    def write_frame(self, frame: bytes) -> None:
+        if self._endpoint is not None:
+            self._endpoint.write_frame(frame)
+
+
+class CoprocFxsPort(FxsPort):
+    def __init__(self, board: Commander, index: int, channel: int,
+                 audio: AudioEndpoint | None, timing: HookTimingLike) -> None:
+        self.index = index
+        self.channel = channel
+        self._board = board
+        self._audio = _Audio(audio)
+        self.config = fxs_config(channel, timing)
+        self._want_ring: tuple[tuple[int, ...], float] | None = None
+        self._reversed = False
+        self._offhook = False
+        self._burst_on = False
+
+    def read_frame(self) -> bytes:
+        return self._audio.read_frame()
+
+    def write_frame(self, frame: bytes) -> None:
+        self._audio.write_frame(frame)
+
+    def configure_hook(self, timing: HookTimingLike) -> None:
+        """New hook windows (the line layer's HookTiming or :class:`FxsTiming`)."""
+        self.config = fxs_config(self.channel, timing)
+        self._board.command(self.config)
+
+    def start_ringing(self, cadence_ms: Sequence[int], frequency_hz: float) -> None:
+        command = ring_command(self.channel, cadence_ms, frequency_hz,
+                               self._board.ring_limits())
+        if self._offhook:
+            return  # it would trip at once
+        self._want_ring = (command.steps, frequency_hz)
+        self._board.command(command)
+
+    def ring_refused(self) -> None:
+        self._want_ring = None
+
+    def stop_ringing(self) -> None:
+        if self._want_ring is None:
+            return
+        self._want_ring = None
+        self._board.command(RingStop(self.channel))
+
+    def set_polarity(self, reversed_: bool) -> None:
+        self._reversed = reversed_
+        self._board.command(Polarity(self.channel, reversed_))
+
+    @property
+    def offhook(self) -> bool:
+        return self._offhook
+
+    @property
+    def ringing(self) -> bool:
+        return self._want_ring is not None
+
+    def wanted(self) -> list[Command]:
+        commands: list[Command] = [self.config, Polarity(self.channel, self._reversed)]
+        if self._want_ring is not None:
+            steps, hz = self._want_ring
+            commands.append(ring_command(self.channel, steps, hz, self._board.ring_limits()))
+        return commands
+
+    def on_event(self, event: McuEvent, at: float) -> list[LineSignal]:
+        if isinstance(event, HookEvent):
+            if event.offhook == self._offhook:
+                return []  # already known (a PORT_STATE after a reset told it first)
+            self._offhook = event.offhook
+            return [HookEdge(self.index, event.offhook, at, debounced=True)]
+        if isinstance(event, DigitEvent):
+            return [PulseDigit(self.index, event.digit, at)]
+        if isinstance(event, FlashEvent):
+            return [HookFlash(self.index, at)]
+        if isinstance(event, RingEvent):
+            if not event.on and event.reason != RING_CADENCE:
+                self._want_ring = None
+            if event.on == self._burst_on:
+                return []
+            self._burst_on = event.on
+            return [RingBurst(self.index, event.on, at, kind="fxs")]
+        if isinstance(event, PortStateEvent):
+            offhook = bool(event.flags & FXS_OFFHOOK)
+            if offhook != self._offhook:
+                self._offhook = offhook
+                return [HookEdge(self.index, offhook, at, debounced=True)]
+        return []
+
+    def describe(self) -> dict[str, object]:
+        return {**super().describe(), "channel": self.channel, "offhook": self._offhook,
+                "ringing": self.ringing, "reversed": self._reversed}
+
+
+class CoprocFxoPort(FxoPort):
+    def __init__(self, board: Commander, index: int, channel: int,
+                 audio: AudioEndpoint | None, timing: FxoTiming) -> None:
+        self.index = index
+        self.channel = channel
+        self._board = board
+        self._audio = _Audio(audio)
+        self.config = fxo_config(channel, timing)
+        self._seized = False
+        self._loop: bool | None = None
+        self._ring_on = False
+
+    def read_frame(self) -> bytes:
+        return self._audio.read_frame()
+
+    def write_frame(self, frame: bytes) -> None:
+        self._audio.write_frame(frame)
+
+    def seize(self) -> None:
+        self._seized = True
+        self._board.command(FxoHook(self.channel, True))
+
+    def release(self) -> None:
+        self._seized = False
+        self._board.command(FxoHook(self.channel, False))
+
+    @property
+    def seized(self) -> bool:
+        return self._seized
+
+    def wanted(self) -> list[Command]:
+        return [self.config, FxoHook(self.channel, self._seized)]
+
+    def on_event(self, event: McuEvent, at: float) -> list[LineSignal]:
+        if isinstance(event, FxoRingEvent):
+            self._ring_on = event.on
+            return [RingBurst(self.index, event.on, at, kind="fxo")]
+        if isinstance(event, LinePolarityEvent):
+            return [PolarityReversal(self.index, at)]
+        if isinstance(event, LoopEvent):
+            if event.present == self._loop:
+                return []
+            self._loop = event.present
+            return [LoopCurrent(self.index, event.present, at)]
+        if isinstance(event, PortStateEvent):
+            out: list[LineSignal] = []
+            loop = bool(event.flags & FXO_LOOP)
+            if self._loop is not None and loop != self._loop:
+                out.append(LoopCurrent(self.index, loop, at))
+            self._loop = loop  # the first snapshot tells the state, not a change
+            ring = bool(event.flags & FXO_RING)
+            if ring != self._ring_on:
+                self._ring_on = ring
+                out.append(RingBurst(self.index, ring, at, kind="fxo"))
+            if bool(event.flags & FXO_SEIZED) != self._seized:
+                log.info("fxo%d: co-processor had the line %s; sending the wanted state",
+                         self.index, "seized" if event.flags & FXO_SEIZED else "released")
+            return out
+        return []
+
+    def describe(self) -> dict[str, object]:
+        return {**super().describe(), "channel": self.channel, "seized": self._seized,
+                "loop_current": self._loop, "ringing": self._ring_on}

@@ -1,0 +1,280 @@
+"""The co-processor backend over a real pty against the emulated MCU (its own code).
+
+Handset and line timings are exact in the emulator's milliseconds; the tests only wait
+(generously) for events and never assert on wall-clock speed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from coproc_helpers import Signals, wait_until
+
+from drivers.base import (
+    SILENCE,
+    BoardFault,
+    HookEdge,
+    HookFlash,
+    LoopCurrent,
+    PolarityReversal,
+    PulseDigit,
+    RingBurst,
+)
+from drivers.coproc import CommandError, CoprocBoard, FxsTiming, LinkOpenError
+
+Emulator = Any
+BoardFactory = Callable[..., CoprocBoard]
+
+
+def settle(emu: Emulator, until_ms: int) -> None:
+    """Wait until the emulator's clock has passed ``until_ms`` (and the link has had time
+    to carry what happened by then)."""
+    assert wait_until(lambda: emu.now_ms >= until_ms + 150), "the emulator stopped"
+
+
+def lift(emu: Emulator, signals: Signals, port: int = 0) -> None:
+    emu.offhook(port)
+    edges = signals.wait_for(HookEdge)
+    assert edges and edges[-1].offhook
+    signals.clear()
+
+
+def test_connects_and_learns_the_ports(board: CoprocBoard) -> None:
+    info = board.describe()
+    assert info["state"] == "connected"
+    assert info["mcu_ports"] == "SSO"
+    assert str(info["firmware"]).startswith("minipbx-coproc")
+    assert board.fxs[1].describe()["channel"] == 1
+    assert [p.index for p in board.fxs] == [1, 2] and board.fxo[0].index == 1
+
+
+def test_contact_bounce_gives_one_debounced_off_hook(board: CoprocBoard, emulator: Emulator,
+                                                    signals: Signals) -> None:
+    end = emulator.play(0, "shk", [(True, 5), (False, 5), (True, 3), (False, 4), (True, 1)])
+    edges = signals.wait_for(HookEdge)
+    settle(emulator, end + 100)
+    edges = signals.of(HookEdge)
+    assert len(edges) == 1
+    assert edges[0].port == 1 and edges[0].offhook and edges[0].debounced
+    assert board.fxs[0].offhook
+
+
+@pytest.mark.parametrize(("ratio", "digits"), [(0.6, "35"), (0.67, "0")],
+                         ids=["60/40", "67/33"])
+def test_pulse_digits_at_10_pps(board: CoprocBoard, emulator: Emulator, signals: Signals,
+                                ratio: float, digits: str) -> None:
+    lift(emulator, signals)
+    emulator.dial(0, digits, pps=10, break_ratio=ratio, interdigit_ms=400)
+    got = signals.wait_for(PulseDigit, len(digits))
+    assert [d.digit for d in got] == list(digits)
+    assert all(d.port == 1 for d in got)
+    assert [d.at for d in got] == sorted(d.at for d in got)
+    assert signals.of(HookEdge) == []  # the breaks of dialling are not hang-ups
+
+
+@pytest.mark.parametrize(("break_ms", "expect"), [
+    (90, "pulse"), (97, "nothing"), (100, "flash"), (900, "flash"), (1000, "on-hook")])
+def test_the_edges_of_the_flash_window(board: CoprocBoard, emulator: Emulator,
+                                       signals: Signals, break_ms: int, expect: str) -> None:
+    lift(emulator, signals)
+    end = emulator.hook_break(0, break_ms)
+    settle(emulator, end + 300)  # past the 250 ms interdigit time
+    digits, flashes, edges = (signals.of(PulseDigit), signals.of(HookFlash),
+                              signals.of(HookEdge))
+    if expect == "pulse":
+        assert [d.digit for d in digits] == ["1"] and not flashes and not edges
+    elif expect == "nothing":
+        assert not digits and not flashes and not edges
+    elif expect == "flash":
+        assert len(flashes) == 1 and flashes[0].port == 1 and not digits and not edges
+    else:
+        assert [e.offhook for e in edges] == [False, True] and not flashes and not digits
+        assert edges[1].at - edges[0].at == pytest.approx(break_ms / 1000, abs=0.03)
+
+
+def test_ring_cadence_runs_on_the_mcu(board: CoprocBoard, emulator: Emulator,
+                                      signals: Signals) -> None:
+    port = board.fxs[1]
+    port.start_ringing([400, 200, 400, 2000], 25.0)
+    assert port.ringing
+    bursts = signals.wait_for(RingBurst, 4)
+    assert [(b.port, b.on, b.kind) for b in bursts[:4]] == [
+        (2, True, "fxs"), (2, False, "fxs"), (2, True, "fxs"), (2, False, "fxs")]
+    edges = emulator.ring_edges(1)
+    times = [ms for ms, _ in edges[:5]]
+    assert [b - a for a, b in itertools.pairwise(times)][:3] == [400, 200, 400]
+    # 25 Hz: the F/R output changes every 20 ms inside a 400 ms burst
+    first_on = edges[0][0]
+    assert emulator.fr_toggles(1, first_on + 1, first_on + 400) == 19
+    port.stop_ringing()
+    assert wait_until(lambda: emulator.line(1).steps is None)
+    assert not port.ringing
+
+
+def test_ring_trip_stops_ringing_the_instant_the_handset_lifts(
+        board: CoprocBoard, emulator: Emulator, signals: Signals) -> None:
+    port = board.fxs[0]
+    port.start_ringing([2000, 4000], 20.0)
+    assert signals.wait_for(RingBurst) and signals.of(RingBurst)[0].on
+    lifted = emulator.offhook(0) - 1  # the ms whose sample first shows off-hook
+    edges = signals.wait_for(HookEdge)
+    assert edges and edges[0].offhook and edges[0].debounced
+    assert wait_until(lambda: not port.ringing)
+    bursts = signals.of(RingBurst)
+    assert [b.on for b in bursts] == [True, False]
+    ring = emulator.ring_edges(0)
+    assert ring[-1] == (lifted, False)  # RM fell on that very sample, before debounce
+    assert bursts[1].at <= edges[0].at + 0.002
+
+
+def test_no_ringing_while_off_hook(board: CoprocBoard, emulator: Emulator,
+                                   signals: Signals) -> None:
+    lift(emulator, signals)
+    board.fxs[0].start_ringing([2000, 4000], 20.0)
+    assert not board.fxs[0].ringing
+    settle(emulator, emulator.now_ms + 100)
+    assert emulator.ring_edges(0) == []
+
+
+def test_polarity_reversal(board: CoprocBoard, emulator: Emulator) -> None:
+    board.fxs[0].set_polarity(True)
+    assert wait_until(lambda: emulator.line(0).fr and emulator.line(0).reversed)
+    board.fxs[0].set_polarity(False)
+    assert wait_until(lambda: not emulator.line(0).fr)
+
+
+def test_fxo_ring_is_validated(board: CoprocBoard, emulator: Emulator,
+                               signals: Signals) -> None:
+    emulator.ring_line(2, 600, hz=25.0)
+    bursts = signals.wait_for(RingBurst, 2)
+    assert [(b.port, b.on, b.kind) for b in bursts] == [(1, True, "fxo"), (1, False, "fxo")]
+    assert bursts[1].at - bursts[0].at == pytest.approx(0.56, abs=0.03)
+
+
+def test_fxo_short_blip_is_not_a_ring(board: CoprocBoard, emulator: Emulator,
+                                      signals: Signals) -> None:
+    end = emulator.play(2, "rd", [(True, 20), (False, 10), (True, 5), (False, 1)])
+    settle(emulator, end + 200)
+    assert signals.of(RingBurst) == []
+
+
+def test_fxo_loop_current_and_polarity(board: CoprocBoard, emulator: Emulator,
+                                       signals: Signals) -> None:
+    board.fxo[0].seize()
+    assert wait_until(lambda: emulator.line(2).oh)
+    emulator.set(2, "lc", True)
+    assert signals.wait_for(LoopCurrent)[0].present
+    emulator.play(2, "lc", [(False, 400), (True, 1)])  # a CPC disconnect pulse
+    currents = signals.wait_for(LoopCurrent, 3)
+    assert [c.present for c in currents] == [True, False, True]
+    assert currents[2].at - currents[1].at == pytest.approx(0.4, abs=0.03)
+    emulator.set(2, "pol", True)
+    reversals = signals.wait_for(PolarityReversal)
+    assert len(reversals) == 1 and reversals[0].port == 1
+    board.fxo[0].release()
+    assert wait_until(lambda: not emulator.line(2).oh)
+
+
+def test_a_co_processor_reset_is_reported_and_healed(board: CoprocBoard, emulator: Emulator,
+                                                     signals: Signals) -> None:
+    board.fxs[0].configure_hook(FxsTiming(flash_max_ms=1200))
+    board.fxs[1].start_ringing([1000, 4000], 25.0)
+    assert wait_until(lambda: emulator.line(0).flash_max == 1200)
+    emulator.reset(reset_cause=1)
+    assert emulator.line(0).flash_max == 900  # the MCU forgot everything
+    faults = signals.wait_for(BoardFault)
+    assert "restarted (watchdog" in faults[0].what
+    assert wait_until(lambda: emulator.line(0).flash_max == 1200)
+    assert wait_until(lambda: emulator.line(1).steps is not None)
+    assert board.fxs[1].ringing
+
+
+def test_the_mcu_stops_ringing_when_it_stops_hearing_the_host(
+        board: CoprocBoard, emulator: Emulator, signals: Signals) -> None:
+    board.fxs[0].start_ringing([60000, 1000], 20.0)
+    assert wait_until(lambda: emulator.line(0).rm)
+    emulator.deaf = True  # to the MCU, the host has gone silent
+    deaf_at = emulator.now_ms
+    assert wait_until(lambda: emulator.line(0).steps is None, timeout=10.0)
+    stopped_at = emulator.ring_edges(0)[-1][0]
+    assert deaf_at + 1400 <= stopped_at <= deaf_at + 2001  # HOST_SILENCE after the last frame
+    emulator.deaf = False
+    faults = signals.wait_for(BoardFault)
+    assert "lost the host" in faults[0].what
+    assert wait_until(lambda: emulator.line(0).rm)  # the wanted state was sent again
+
+
+def test_garbage_and_corruption_on_the_wire_are_survived(
+        board: CoprocBoard, emulator: Emulator, signals: Signals) -> None:
+    lift(emulator, signals)
+    emulator.send_raw(b"\x13\x37 line noise \x00\xff\xfe\x00")
+    emulator.corrupt_next(2)
+    emulator.dial(0, "2", interdigit_ms=400)
+    assert [d.digit for d in signals.wait_for(PulseDigit)] == ["2"]
+    assert int(str(board.describe()["frames_dropped"])) >= 1
+
+
+def test_audio_goes_to_the_endpoint_not_the_uart(emulator: Emulator,
+                                                 board_factory: BoardFactory) -> None:
+    class Endpoint:
+        def __init__(self) -> None:
+            self.written: list[bytes] = []
+
+        def read_frame(self) -> bytes:
+            return b"\x01\x00" * 160
+
+        def write_frame(self, frame: bytes) -> None:
+            self.written.append(frame)
+
+    endpoint = Endpoint()
+    board = board_factory(emulator.path, audio={("fxs", 1): endpoint})
+    assert board.fxs[0].read_frame() == b"\x01\x00" * 160
+    board.fxs[0].write_frame(SILENCE)
+    assert endpoint.written == [SILENCE]
+    assert board.fxs[1].read_frame() == SILENCE  # no endpoint: silence
+    board.fxs[1].write_frame(SILENCE)  # and dropped
+
+
+def test_loop_url_opens_and_holds_the_wanted_state(board_factory: BoardFactory) -> None:
+    board = board_factory("loop://", fxs={1: 0}, fxo={}, connect=False)
+    assert not board.wait_connected(0.3)  # its own echo is not a co-processor
+    board.fxs[0].start_ringing([2000, 4000], 20.0)
+    assert board.fxs[0].ringing
+    board.close()
+    board.close()
+
+
+def test_a_missing_uart_is_a_clear_error() -> None:
+    with pytest.raises(LinkOpenError, match="cannot open the co-processor UART"):
+        CoprocBoard("/dev/no-such-uart", fxs={1: 0})
+
+
+def test_bad_ring_requests_are_refused_where_they_are_made(board: CoprocBoard) -> None:
+    with pytest.raises(CommandError, match="on/off pairs"):
+        board.fxs[0].start_ringing([2000, 4000, 1000], 20.0)
+    with pytest.raises(CommandError, match="outside the co-processor's 10 to 60 Hz"):
+        board.fxs[0].start_ringing([2000, 4000], 100.0)
+    with pytest.raises(ValueError):
+        board.fxs[0].start_ringing([], 20.0)
+    assert not board.fxs[0].ringing
+
+
+def test_close_stops_ringing_and_releases_lines(board: CoprocBoard,
+                                                emulator: Emulator) -> None:
+    board.fxs[0].start_ringing([2000, 4000], 20.0)
+    board.fxo[0].seize()
+    assert wait_until(lambda: emulator.line(0).rm and emulator.line(2).oh)
+    board.close()
+    assert not emulator.line(0).rm and emulator.line(0).steps is None
+    assert not emulator.line(2).oh
+
+
+def test_a_profile_that_disagrees_with_the_mcu_is_a_fault(
+        emulator: Emulator, board_factory: BoardFactory, signals: Signals) -> None:
+    board_factory(emulator.path, fxs={1: 0}, fxo={1: 1})  # channel 1 is FXS on this MCU
+    faults = signals.wait_for(BoardFault)
+    assert faults and faults[0].port == 1
+    assert "channel 1, where the co-processor has an FXS port" in faults[0].what
