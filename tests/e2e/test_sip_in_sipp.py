@@ -51,7 +51,7 @@ def test_inbound_call_rings_with_caller_id_answers_and_ends_on_bye(box: Daemon,
                                                                    peers: Peers) -> None:
     sipp = peers.sipp_uac(target(box), DID, peers.scenario(
         "uac_call", From='"Carol" <sip:5557777@127.0.0.1>', headers="",
-        answer_timeout_ms=30000, hold_ms=2000))
+        answer_timeout_ms=30000, hold_ms=1000))
     box.wait_for("phone 1 to ring", lambda: box.port("fxs1")["ringing"], timeout=10)
     cid = caller_id(box)
     assert cid["number"] == "5557777", cid
@@ -66,7 +66,7 @@ def test_inbound_call_rings_with_caller_id_answers_and_ends_on_bye(box: Daemon,
     ok = sipp.received(200)[0]
     assert ok.cseq_method == "INVITE" and "PCMU/8000" in ok.body, ok
 
-    # sipp hangs up after 2 s: the BYE is answered, the handset hears busy tone.
+    # sipp hangs up after 1 s: the BYE is answered, the handset hears busy tone.
     assert sipp.wait(20) == 0, sipp.describe()
     box.wait_for("the call to end", lambda: box.port("fxs1")["exchange_state"] != "connected")
     heard = box.hear(1, 3.0)

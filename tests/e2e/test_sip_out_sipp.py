@@ -78,11 +78,11 @@ def test_outbound_invite_carries_number_and_identity_and_audio_flows_both_ways(
 
 def test_ringing_far_end_gives_local_ringback(daemon_factory: Callable[..., Daemon],
                                               peers: Peers) -> None:
-    # sipp sends 180 (no SDP: no early media) at once, then answers 4 s later.
-    uas, port = peers.sipp_uas(peers.scenario("uas_answer", ring_ms=4000))
+    # sipp sends 180 (no SDP: no early media) at once, then answers 3 s later.
+    uas, port = peers.sipp_uas(peers.scenario("uas_answer", ring_ms=3000))
     box = box_with_trunk(daemon_factory, port)
     dial_out(box, "5551234")
-    heard = box.hear(1, 2.5)  # the first ringback burst (US: 440 + 480 Hz, 2 s on)
+    heard = box.hear(1, 2.0)  # the first ringback burst (US: 440 + 480 Hz, 2 s on)
     assert _sent(uas, 180), uas.describe()
     burst = loud_part(heard)
     assert burst.size >= 8000 // 2, "less than 0.5 s of ringback heard"
