@@ -59,11 +59,11 @@ def load_mcu(mcu_dir: Path = MCU_DIR) -> types.SimpleNamespace:
             spec.loader.exec_module(module)
             loaded[name] = module
     finally:
-        for name, module in saved.items():
-            if module is None:
+        for name, previous in saved.items():
+            if previous is None:
                 sys.modules.pop(name, None)
             else:
-                sys.modules[name] = module
+                sys.modules[name] = previous
     return types.SimpleNamespace(**loaded)
 
 

@@ -81,6 +81,8 @@ class FxsLine:
         self.state = ONHOOK
         self.break_at = 0
         self.pulses = 0
+        self.spoilt = False
+        self.rejected = 0  # digits dropped as spoilt
         self.last_make = 0
         self.steps = None  # the running cadence, or None
         self.freq = 2000
@@ -125,7 +127,7 @@ class FxsLine:
         state = self.state
         if state == BREAK:
             if not hook.raw and tdiff(now, self.break_at) > self.flash_max:
-                self._flush_digit()
+                self._drop_digit()
                 self.state = ONHOOK
                 self._emit(T_HOOK, self.break_at, b"\x00")
         elif state == OFFHOOK and self.pulses:
@@ -141,13 +143,13 @@ class FxsLine:
         if offhook:
             if state == ONHOOK:
                 self.state = OFFHOOK
-                self.pulses = 0
+                self._drop_digit()
                 self._emit(T_HOOK, at, b"\x01")
             elif state == BREAK:
                 self._break_ended(at)
         elif state == OFFHOOK:
-            if self.pulses and tdiff(at, self.last_make) > self.make_max:
-                self._flush_digit()
+            if self.pulses and not self.make_min <= tdiff(at, self.last_make) <= self.make_max:
+                self.spoilt = True  # a make outside its window inside a digit
             self.state = BREAK
             self.break_at = at
 
@@ -158,20 +160,30 @@ class FxsLine:
             self.pulses += 1
             self.last_make = at
         elif self.flash_min <= length <= self.flash_max:
-            self._flush_digit()
+            self._drop_digit()
             self._emit(T_FLASH, at, bytes((length & 0xFF, length >> 8)))
         elif length > self.flash_max:  # a hang-up decided late: report both edges
-            self._flush_digit()
+            self._drop_digit()
             self._emit(T_HOOK, self.break_at, b"\x00")
             self._emit(T_HOOK, at, b"\x01")
-        # any other length is neither a pulse nor a flash: ignored
+        elif self.pulses:
+            self.spoilt = True  # a glitch inside a digit
+        # otherwise neither a pulse nor a flash: ignored
+
+    def _drop_digit(self):
+        # A flash, a hang-up or a new off-hook in the middle of a digit spoils it.
+        if self.pulses:
+            self.rejected += 1
+        self.pulses = 0
+        self.spoilt = False
 
     def _flush_digit(self):
         n = self.pulses
-        if not n:
-            return
+        spoilt = self.spoilt
         self.pulses = 0
-        if n > MAX_PULSES:
+        self.spoilt = False
+        if spoilt or n > MAX_PULSES:
+            self.rejected += 1
             return
         if self.pulse_map == 1:  # New Zealand
             digit = MAX_PULSES - n

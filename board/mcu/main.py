@@ -14,6 +14,7 @@ from proto import BOARD_PORT, FAULT_TICK_OVERRUN
 
 TICK_MS = const(1)
 OVERRUN_MS = const(5)  # a loop this late is reported: pulses and debounce lost precision
+OVERRUN_REPORT_MS = const(1000)  # at most one report a second
 
 
 def main():
@@ -25,6 +26,7 @@ def main():
     wdt = hw.watchdog()
     uart.write(b"\x00")  # close whatever half frame the host's receiver holds
     last = now
+    reported = time.ticks_add(now, -OVERRUN_REPORT_MS)
     while True:
         now = time.ticks_ms()
         waiting = uart.any()
@@ -40,7 +42,8 @@ def main():
             coproc.tick(now)
             for p in pins:
                 p.drive()
-            if late > OVERRUN_MS:
+            if late > OVERRUN_MS and time.ticks_diff(now, reported) >= OVERRUN_REPORT_MS:
+                reported = now
                 coproc.fault(BOARD_PORT, FAULT_TICK_OVERRUN, late, now)
         out = coproc.output()
         if out:

@@ -63,6 +63,7 @@ from drivers.coproc.messages import (
 )
 from drivers.coproc.ports import AudioEndpoint, CoprocFxoPort, CoprocFxsPort
 from drivers.coproc.timing import FxoTiming, FxsTiming, HookTimingLike
+from drivers.errors import BoardProfileError
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ DEFAULT_BAUDRATE = 115200
 READ_TIMEOUT_S = 0.02  # the reader wakes at least this often to run the link's deadlines
 CLOSE_FLUSH_S = 0.5  # how long close() waits for the MCU to take the last commands
 REOPEN_PAUSE_S = 1.0
+
 
 class CoprocBoard(Board):
     """Ports behind the line co-processor on the UART at ``url``.
@@ -98,7 +100,8 @@ class CoprocBoard(Board):
         self.fxo = tuple(self._fxo)
         channels = [p.channel for p in self._fxs] + [p.channel for p in self._fxo]
         if len(set(channels)) != len(channels):
-            raise LinkOpenError(f"{name}: two ports share a co-processor channel: {channels}")
+            raise BoardProfileError(f"{name}: two ports share a co-processor channel "
+                                    f"({channels}); give each port its own channel")
         self._by_channel = {p.channel: p for p in self._ports()}
         self._lock = threading.RLock()
         self._link = Link(timers, tracer)
@@ -161,6 +164,7 @@ class CoprocBoard(Board):
         return self._link
 
     def ring_limits(self) -> tuple[int, int] | None:
+        """The ring frequencies the MCU makes (centihertz), once it has said so."""
         hello = self._link.hello
         return None if hello is None else (hello.ring_min, hello.ring_max)
 

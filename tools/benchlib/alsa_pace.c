@@ -23,6 +23,18 @@ typedef unsigned long snd_pcm_uframes_t;
 struct paced { void *pcm; unsigned rate; struct timespec next; };
 
 static struct paced table[MAX_PCMS];
+
+/* The real ALSA function. libasound is often loaded privately (RTLD_LOCAL, as a dependency
+ * of a plug-in module), where RTLD_NEXT does not reach: then ask libasound itself. */
+static void *real_sym(const char *name) {
+    void *fn = dlsym(RTLD_NEXT, name);
+    if (!fn) {
+        void *lib = dlopen("libasound.so.2", RTLD_LAZY | RTLD_NOLOAD);
+        if (!lib) lib = dlopen("libasound.so.2", RTLD_LAZY);
+        if (lib) fn = dlsym(lib, name);
+    }
+    return fn;
+}
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct paced *find(void *pcm, int create) {
@@ -39,10 +51,10 @@ static struct paced *find(void *pcm, int create) {
 int snd_pcm_hw_params(void *pcm, void *params) {
     static int (*real)(void *, void *);
     static int (*get_rate)(const void *, unsigned *, int *);
-    if (!real) real = (int (*)(void *, void *))dlsym(RTLD_NEXT, "snd_pcm_hw_params");
+    if (!real) real = (int (*)(void *, void *))real_sym("snd_pcm_hw_params");
     if (!get_rate)
-        get_rate = (int (*)(const void *, unsigned *, int *))dlsym(
-            RTLD_DEFAULT, "snd_pcm_hw_params_get_rate");
+        get_rate = (int (*)(const void *, unsigned *, int *))real_sym(
+            "snd_pcm_hw_params_get_rate");
     int err = real(pcm, params);
     unsigned rate = 0;
     int dir = 0;
@@ -57,7 +69,7 @@ int snd_pcm_hw_params(void *pcm, void *params) {
 
 int snd_pcm_close(void *pcm) {
     static int (*real)(void *);
-    if (!real) real = (int (*)(void *))dlsym(RTLD_NEXT, "snd_pcm_close");
+    if (!real) real = (int (*)(void *))real_sym("snd_pcm_close");
     pthread_mutex_lock(&lock);
     struct paced *p = find(pcm, 0);
     if (p) p->pcm = NULL;
@@ -68,8 +80,8 @@ int snd_pcm_close(void *pcm) {
 snd_pcm_sframes_t snd_pcm_writei(void *pcm, const void *buf, snd_pcm_uframes_t frames) {
     static snd_pcm_sframes_t (*real)(void *, const void *, snd_pcm_uframes_t);
     if (!real)
-        real = (snd_pcm_sframes_t (*)(void *, const void *, snd_pcm_uframes_t))dlsym(
-            RTLD_NEXT, "snd_pcm_writei");
+        real = (snd_pcm_sframes_t (*)(void *, const void *, snd_pcm_uframes_t))real_sym(
+            "snd_pcm_writei");
     snd_pcm_sframes_t n = real(pcm, buf, frames);
     if (n <= 0) return n;
     struct timespec now, next;

@@ -75,9 +75,9 @@ class Baresip:
             f"audio_player {audio_player}",
             "audio_source ausine,440",
             "audio_alert aufile,/dev/null" if player == "aufile" else "audio_alert alsa,null",
-            "ausrc_srate 8000",
+            "ausrc_srate 48000",  # ausine makes 48 kHz stereo only
             "auplay_srate 8000",
-            "ausrc_channels 1",
+            "ausrc_channels 2",
             "auplay_channels 1",
             "rtp_timeout 0",
             "call_max_calls 8",
