@@ -21,6 +21,8 @@ lint: setup-test
 	@.venv/bin/mypy --strict firmware drivers
 	@echo "make: import rules"
 	@.venv/bin/lint-imports
+	@echo "make: pyright on the co-processor program (MicroPython stubs)"
+	@tests/coproc/mpy_wasm/node_modules/.bin/pyright -p board/mcu
 
 test: lint
 	@echo "make: pytest"

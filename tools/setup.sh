@@ -45,7 +45,9 @@ if [[ ! -f $stamp || pyproject.toml -nt $stamp || requirements-dev.txt -nt $stam
 else
   echo "setup: Python packages present in .venv"
 fi
-if [[ $what == test && -f tests/coproc/mpy_wasm/package.json && ! -d tests/coproc/mpy_wasm/node_modules ]]; then
-  echo "setup: installing MicroPython (WebAssembly) for the co-processor tests"
-  (cd tests/coproc/mpy_wasm && npm install --no-audit --no-fund --silent)
+wasm=tests/coproc/mpy_wasm
+if [[ $what == test && ( ! -d $wasm/node_modules || $wasm/package-lock.json -nt $wasm/node_modules ) ]]; then
+  echo "setup: installing MicroPython (WebAssembly) and pyright for the co-processor program"
+  npm ci --prefix "$wasm" --no-audit --no-fund --silent
+  touch "$wasm/node_modules"
 fi

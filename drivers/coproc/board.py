@@ -159,6 +159,11 @@ class CoprocBoard(Board):
         return self._connected.wait(timeout)
 
     @property
+    def lock(self) -> threading.RLock:
+        """Held while the link or any port's state changes (ports take it too)."""
+        return self._lock
+
+    @property
     def link(self) -> Link:
         """The link object (statistics, hello); read it, do not drive it."""
         return self._link

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from drivers.base import (
@@ -62,7 +63,11 @@ log = logging.getLogger(__name__)
 
 
 class Commander(Protocol):
-    """What a port needs of its board."""
+    """What a port needs of its board: its lock (the reader thread changes port state
+    under it too), and a way to send a command."""
+
+    @property
+    def lock(self) -> AbstractContextManager[object]: ...
 
     def command(self, command: Command) -> None: ...
 
@@ -111,29 +116,34 @@ class CoprocFxsPort(FxsPort):
 
     def configure_hook(self, timing: HookTimingLike) -> None:
         """New hook windows (the line layer's HookTiming or :class:`FxsTiming`)."""
-        self.config = fxs_config(self.channel, timing)
-        self._board.command(self.config)
+        config = fxs_config(self.channel, timing)
+        with self._board.lock:
+            self.config = config
+            self._board.command(config)
 
     def start_ringing(self, cadence_ms: Sequence[int], frequency_hz: float) -> None:
         command = ring_command(self.channel, cadence_ms, frequency_hz,
                                self._board.ring_limits())
-        if self._offhook:
-            return  # it would trip at once
-        self._want_ring = (command.steps, frequency_hz)
-        self._board.command(command)
+        with self._board.lock:
+            if self._offhook:
+                return  # it would trip at once
+            self._want_ring = (command.steps, frequency_hz)
+            self._board.command(command)
 
     def ring_refused(self) -> None:
         self._want_ring = None
 
     def stop_ringing(self) -> None:
-        if self._want_ring is None:
-            return
-        self._want_ring = None
-        self._board.command(RingStop(self.channel))
+        with self._board.lock:
+            if self._want_ring is None:
+                return
+            self._want_ring = None
+            self._board.command(RingStop(self.channel))
 
     def set_polarity(self, reversed_: bool) -> None:
-        self._reversed = reversed_
-        self._board.command(Polarity(self.channel, reversed_))
+        with self._board.lock:
+            self._reversed = reversed_
+            self._board.command(Polarity(self.channel, reversed_))
 
     @property
     def offhook(self) -> bool:
@@ -198,12 +208,14 @@ class CoprocFxoPort(FxoPort):
         self._audio.write_frame(frame)
 
     def seize(self) -> None:
-        self._seized = True
-        self._board.command(FxoHook(self.channel, True))
+        with self._board.lock:
+            self._seized = True
+            self._board.command(FxoHook(self.channel, True))
 
     def release(self) -> None:
-        self._seized = False
-        self._board.command(FxoHook(self.channel, False))
+        with self._board.lock:
+            self._seized = False
+            self._board.command(FxoHook(self.channel, False))
 
     @property
     def seized(self) -> bool:

@@ -4,6 +4,7 @@ box's call ends at once and frees its pjsua2 call slot."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -62,10 +63,8 @@ class InviteSink:
         if to:
             lines.append(f"To: {to[0]}" + ("" if ";tag=" in to[0] else ";tag=bench"))
         lines += ["Content-Length: 0", "", ""]
-        try:
+        with contextlib.suppress(OSError):
             self.sock.sendto("\r\n".join(lines).encode(), addr)
-        except OSError:
-            pass
 
 
 def _header(text: str, name: str) -> list[str]:
