@@ -27,7 +27,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 FRAME_SAMPLES = 160
 FRAME_BYTES = FRAME_SAMPLES * 2
@@ -105,6 +105,28 @@ LineSignal = (
     HookEdge | PulseDigit | HookFlash | RingBurst | PolarityReversal | LoopCurrent | BoardFault
 )
 SignalSink = Callable[[LineSignal], None]
+
+
+@runtime_checkable
+class AudioEndpoint(Protocol):
+    """Where a port's 20 ms frames come from and go to when the board's line switching
+    and its audio are separate (a GPIO or co-processor board with a codec per port,
+    usually :class:`drivers.alsa.AlsaAudio`). Both methods are called from the media clock
+    thread: they never block, and ``read_frame`` gives silence on underrun."""
+
+    def read_frame(self) -> bytes: ...
+
+    def write_frame(self, frame: bytes) -> None: ...
+
+
+class SilentAudio:
+    """The endpoint of a port with no codec: hears silence, drops what it is sent."""
+
+    def read_frame(self) -> bytes:
+        return SILENCE
+
+    def write_frame(self, frame: bytes) -> None:
+        del frame
 
 
 class LinePort(ABC):

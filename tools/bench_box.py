@@ -352,6 +352,11 @@ def bench_cpu(box: Daemon, peer: Baresip, window: float) -> dict[str, Any]:
                 "ratio": round(per_box / per_peer, 2) if per_peer > 0.05 else None,
             }
             if n == 4:
+                # What each call beyond the first adds (the first also starts the media).
+                one = out["calls_1"]
+                out["marginal_per_call_pct"] = {
+                    "daemon": round((busy_box - one["daemon_pct"]) / 3, 2),
+                    "baresip": round((busy_peer - one["baresip_pct"]) / 3, 2)}
                 out["rss_4_calls_mb"] = round(rss_mb(daemon_pid), 1)
                 out["baresip_rss_4_calls_mb"] = round(rss_mb(peer.pid), 1)
     finally:
@@ -529,6 +534,11 @@ def run(quick: bool, json_path: Path) -> int:
                     print(f"   idle baseline: daemon {c['idle']['daemon_pct']:.2f} %, "
                           f"baresip {c['idle']['baresip_pct']:.2f} % of a core; baresip "
                           f"player {c['player']}; window {c['window_s']:g} s", flush=True)
+                if "marginal_per_call_pct" in c:
+                    m = c["marginal_per_call_pct"]
+                    print(f"   each call beyond the first: daemon {m['daemon']:.2f} %, "
+                          f"baresip {m['baresip']:.2f} % of a core; baresip resident "
+                          f"{c['baresip_rss_4_calls_mb']:.1f} MB with 4 calls", flush=True)
         if cfg.variants:
             figs["baresip_players"] = players = []
             peer.stop()

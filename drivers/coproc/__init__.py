@@ -6,10 +6,11 @@ numbers, acknowledgements and the connection (all three sans-IO), ``board`` is t
 with its reader thread, ``ports`` its ports.
 """
 
+from drivers.base import AudioEndpoint
 from drivers.coproc.board import CoprocBoard
 from drivers.coproc.errors import CommandError, CoprocError, FrameError, LinkOpenError
 from drivers.coproc.link import Link, LinkTimers
-from drivers.coproc.ports import AudioEndpoint, CoprocFxoPort, CoprocFxsPort
+from drivers.coproc.ports import CoprocFxoPort, CoprocFxsPort
 from drivers.coproc.timing import FxoTiming, FxsTiming
 
 __all__ = [

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 import serial
 
 from drivers.base import (
+    AudioEndpoint,
     Board,
     BoardFault,
     LineSignal,
@@ -61,7 +62,7 @@ from drivers.coproc.messages import (
     FxoHook,
     RingStop,
 )
-from drivers.coproc.ports import AudioEndpoint, CoprocFxoPort, CoprocFxsPort
+from drivers.coproc.ports import CoprocFxoPort, CoprocFxsPort
 from drivers.coproc.timing import FxoTiming, FxsTiming, HookTimingLike
 from drivers.errors import BoardProfileError
 

@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from drivers.base import (
-    SILENCE,
+    AudioEndpoint,
     FxoPort,
     FxsPort,
     HookEdge,
@@ -30,6 +30,7 @@ from drivers.base import (
     PolarityReversal,
     PulseDigit,
     RingBurst,
+    SilentAudio,
 )
 from drivers.coproc.messages import (
     FXO_LOOP,
@@ -74,34 +75,13 @@ class Commander(Protocol):
     def ring_limits(self) -> tuple[int, int] | None: ...
 
 
-class AudioEndpoint(Protocol):
-    """Where a port's 20 ms frames (160 s16le samples at 8 kHz) come from and go to; called
-    from the media clock thread, never blocks, ``read_frame`` gives silence on underrun."""
-
-    def read_frame(self) -> bytes: ...
-
-    def write_frame(self, frame: bytes) -> None: ...
-
-
-class _Audio:
-    def __init__(self, endpoint: AudioEndpoint | None) -> None:
-        self._endpoint = endpoint
-
-    def read_frame(self) -> bytes:
-        return SILENCE if self._endpoint is None else self._endpoint.read_frame()
-
-    def write_frame(self, frame: bytes) -> None:
-        if self._endpoint is not None:
-            self._endpoint.write_frame(frame)
-
-
 class CoprocFxsPort(FxsPort):
     def __init__(self, board: Commander, index: int, channel: int,
                  audio: AudioEndpoint | None, timing: HookTimingLike) -> None:
         self.index = index
         self.channel = channel
         self._board = board
-        self._audio = _Audio(audio)
+        self._audio: AudioEndpoint = audio or SilentAudio()
         self.config = fxs_config(channel, timing)
         self._want_ring: tuple[tuple[int, ...], float] | None = None
         self._reversed = False
@@ -195,7 +175,7 @@ class CoprocFxoPort(FxoPort):
         self.index = index
         self.channel = channel
         self._board = board
-        self._audio = _Audio(audio)
+        self._audio: AudioEndpoint = audio or SilentAudio()
         self.config = fxo_config(channel, timing)
         self._seized = False
         self._loop: bool | None = None
