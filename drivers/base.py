@@ -148,8 +148,37 @@ class LinePort(ABC):
         return {"kind": self.kind, "index": self.index}
 
 
+class HookWindows(Protocol):
+    """The hook timing windows a port is to use (the line layer's ``HookTiming`` fits)."""
+
+    @property
+    def debounce_ms(self) -> float: ...
+    @property
+    def flash_min_ms(self) -> float: ...
+    @property
+    def flash_max_ms(self) -> float: ...
+    @property
+    def pulse_break_min_ms(self) -> float: ...
+    @property
+    def pulse_break_max_ms(self) -> float: ...
+    @property
+    def pulse_make_min_ms(self) -> float: ...
+    @property
+    def pulse_make_max_ms(self) -> float: ...
+    @property
+    def interdigit_ms(self) -> float: ...
+    @property
+    def pulse_mapping(self) -> str: ...
+
+
 class FxsPort(LinePort):
     kind: PortKind = "fxs"
+
+    def configure_hook(self, timing: HookWindows) -> None:
+        """Take the port's hook windows. A backend that classifies pulses and flashes in
+        hardware must apply them; one that gives raw edges may ignore them (the line
+        layer classifies with the same windows)."""
+        del timing
 
     @abstractmethod
     def start_ringing(self, cadence_ms: Sequence[int], frequency_hz: float) -> None:

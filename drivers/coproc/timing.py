@@ -2,7 +2,7 @@
 
 The FXS field names are those of the line layer's ``HookTiming`` (firmware/lines/timing.py),
 so the application can pass its own object (anything with these attributes) unchanged;
-drivers never import firmware, so the shape is restated here as a Protocol. Values are
+drivers never import firmware, so the shape is the Protocol ``drivers.base.HookWindows``. Values are
 checked against the wire sizes and the co-processor's limits here, on the caller's thread,
 so a bad value fails where it was given rather than as a NAK later.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
+from drivers.base import HookWindows
 from drivers.coproc.errors import CommandError
 from drivers.coproc.messages import MAX_CADENCE_STEPS, CfgFxo, CfgFxs, RingStart
 
@@ -21,25 +21,7 @@ PULSE_MAPS = {"standard": 0, "nz": 1, "se": 2}
 RING_MIN_FLOOR_MS = 40
 
 
-class HookTimingLike(Protocol):
-    @property
-    def debounce_ms(self) -> float: ...
-    @property
-    def flash_min_ms(self) -> float: ...
-    @property
-    def flash_max_ms(self) -> float: ...
-    @property
-    def pulse_break_min_ms(self) -> float: ...
-    @property
-    def pulse_break_max_ms(self) -> float: ...
-    @property
-    def pulse_make_min_ms(self) -> float: ...
-    @property
-    def pulse_make_max_ms(self) -> float: ...
-    @property
-    def interdigit_ms(self) -> float: ...
-    @property
-    def pulse_mapping(self) -> str: ...
+HookTimingLike = HookWindows
 
 
 @dataclass(frozen=True)

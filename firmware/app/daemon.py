@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from drivers.base import FxsPort
 from drivers.sim import SimBoard
 from firmware import __version__
 from firmware.app import wiring
@@ -92,6 +93,11 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     built = build_board(config.box.board, config)
     board = built.board
     exchange = Exchange(wiring.build_plan(config))
+    for p in config.fxs:
+        # Boards that classify pulses and flashes in hardware use the port's windows too.
+        line_port = board.port("fxs", p.port)
+        assert isinstance(line_port, FxsPort)
+        line_port.configure_hook(wiring.hook_timing(p))
     fxs = [(board.port("fxs", p.port), wiring.build_fxs(p, profile), p.extension,
             wiring.cid_standard(p.caller_id_standard, profile)) for p in config.fxs]
     fxo = [(board.port("fxo", p.port), wiring.build_fxo(p, profile), p.extension,

@@ -73,6 +73,11 @@ def cid_standard(configured: str, profile: CountryProfile) -> str | None:
     return "v23" if standard == "v23_jp" else standard
 
 
+def hook_timing(port: FxsConfig) -> HookTiming:
+    return HookTiming(debounce_ms=port.debounce_ms, flash_min_ms=port.flash_min_ms,
+                      flash_max_ms=port.flash_max_ms)
+
+
 def build_fxs(port: FxsConfig, profile: CountryProfile) -> FxsLine:
     standard = cid_standard(port.caller_id_standard, profile)
     plan = _ALERTS.get(profile.caller_id.alert, CallerIdPlan())
@@ -83,8 +88,7 @@ def build_fxs(port: FxsConfig, profile: CountryProfile) -> FxsLine:
         cadence = _ring_pattern(port, profile)
     return FxsLine(
         fxs_leg(port.port),
-        HookTiming(debounce_ms=port.debounce_ms, flash_min_ms=port.flash_min_ms,
-                   flash_max_ms=port.flash_max_ms),
+        hook_timing(port),
         cadence,
         profile.ring.frequency_hz,
         plan,
