@@ -112,6 +112,15 @@ class SimFxoPort(FxoPort):
         if seized:
             self._emit(LoopCurrent(self.index, False, time.monotonic()))
 
+    def loop_break(self, ms: float) -> None:
+        """Loop current drops for ``ms`` during a call and comes back, as an exchange's
+        open-loop pulse does (TELEPHONY.md: 300 to 500 ms means the far end hung up)."""
+        if not self._seized:
+            raise DriverError(f"fxo{self.index}: no loop current to drop; seize the line first")
+        t = time.monotonic()
+        self._timeline.at(t, functools.partial(self._loop_if_seized, False))
+        self._timeline.at(t + ms / 1000.0, functools.partial(self._loop_if_seized, True))
+
     def speak(self, pcm: bytes) -> float:
         return self.line_audio.queue(pcm)
 
@@ -130,6 +139,10 @@ class SimFxoPort(FxoPort):
     def _play_if(self, gen: int, pcm: bytes) -> None:
         if gen == self._ring_generation:
             self.line_audio.queue(pcm)
+
+    def _loop_if_seized(self, present: bool, at: float) -> None:
+        if self._seized:  # a released line carries no loop current to report
+            self._emit(LoopCurrent(self.index, present, at))
 
     def _stop_if(self, gen: int) -> None:
         with self._lock:
