@@ -12,7 +12,7 @@ setup-test:
 
 run: setup-run
 	@echo "make: starting minipbx on the simulated board (state in $(STATE)/, Ctrl-C stops it)"
-	@.venv/bin/minipbx run --board sim --state-dir $(STATE)
+	@.venv/bin/minipbx --state-dir $(STATE) run --board sim
 
 lint: setup-test
 	@echo "make: ruff"

@@ -40,6 +40,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
 from benchlib.baresip import Baresip, build_pace_shim  # noqa: E402
-from benchlib.procstat import cpu_percent, rss_mb  # noqa: E402
+from benchlib.procstat import cpu_percent, cpu_window, rss_mb  # noqa: E402
 from benchlib.siptrunk import InviteSink  # noqa: E402
 
 from tests.e2e.harness import Daemon, die_with_parent, free_even_port, free_port  # noqa: E402
@@ -193,7 +194,7 @@ def bench_invite(box: Daemon, picker: PortPicker, sink: InviteSink,
         t0 = time.monotonic()
         box.phone(port, "offhook")
         box.dial(port, SINK_PREFIX + NUMBER)
-        invite_at, uri = wait("the INVITE at the trunk", lambda t0=t0: sink.invites_since(t0),
+        invite_at, uri = wait("the INVITE at the trunk", partial(sink.invites_since, t0),
                               5.0)[0]
         leg = f"fxs{port}"
         detected = [float(m.group(3)) for m in _DIGIT_LINE.finditer(box.log())
@@ -302,6 +303,10 @@ def sip_calls_connected(box: Daemon) -> int:
     return sum(1 for c in calls.values() if c["state"] == "connected")
 
 
+def calls_up(box: Daemon, n: int) -> bool:
+    return sip_calls_connected(box) >= n
+
+
 def place_calls(box: Daemon, which: list[int]) -> None:
     """Lift and dial on several handsets at once (each dial takes about 2 s of tones)."""
     errors: list[BaseException] = []
@@ -325,11 +330,12 @@ def place_calls(box: Daemon, which: list[int]) -> None:
 def bench_cpu(box: Daemon, peer: Baresip, window: float) -> dict[str, Any]:
     wait_idle(box)
     daemon_pid = box.proc.pid
-    idle_box, idle_peer = cpu_percent([daemon_pid, peer.pid], window)
+    (idle_box, idle_peer), threads = cpu_window([daemon_pid, peer.pid], window, daemon_pid)
     out: dict[str, Any] = {
         "window_s": window, "player": peer.player,
         "idle": {"daemon_pct": round(idle_box, 2), "baresip_pct": round(idle_peer, 2)},
         "rss_idle_mb": round(rss_mb(daemon_pid), 1),
+        "daemon_threads_pct": {"idle": _rounded(threads)},
     }
     up: list[int] = []
     try:
@@ -337,10 +343,11 @@ def bench_cpu(box: Daemon, peer: Baresip, window: float) -> dict[str, Any]:
             new = list(range(len(up) + 1, n + 1))
             place_calls(box, new)
             up += new
-            wait(f"{n} SIP calls connected", lambda n=n: sip_calls_connected(box) >= n, 10.0,
-                 0.1)
+            wait(f"{n} SIP calls connected", partial(calls_up, box, n), 10.0, 0.1)
             time.sleep(1.0)  # media running, jitter buffers settled
-            busy_box, busy_peer = cpu_percent([daemon_pid, peer.pid], window)
+            (busy_box, busy_peer), threads = cpu_window([daemon_pid, peer.pid], window,
+                                                        daemon_pid)
+            out["daemon_threads_pct"][f"calls_{n}"] = _rounded(threads)
             if sip_calls_connected(box) < n:
                 raise RuntimeError(f"a call dropped during the {n}-call window")
             per_box = (busy_box - idle_box) / n
@@ -363,6 +370,10 @@ def bench_cpu(box: Daemon, peer: Baresip, window: float) -> dict[str, Any]:
         hang_up(box, up)
         wait("the SIP calls to end", lambda: sip_calls_connected(box) == 0, 10.0, 0.1)
     return out
+
+
+def _rounded(by_name: dict[str, float]) -> dict[str, float]:
+    return {name: round(pct, 2) for name, pct in sorted(by_name.items()) if pct > 0}
 
 
 def bench_player_variant(box: Daemon, peer: Baresip, window: float) -> dict[str, Any]:
@@ -456,6 +467,10 @@ def judge(figs: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _missing(what: str) -> dict[str, Any]:
+    raise RuntimeError(f"{what} did not start (see the notes)")
+
+
 def _err(d: Any) -> str:
     return f"not measured: {d.get('error', '?')}" if isinstance(d, dict) else "not measured"
 
@@ -495,9 +510,19 @@ def run(quick: bool, json_path: Path) -> int:
     if shim is None:
         notes.append(f"baresip: no pacing shim ({why}); using the aufile player")
     sink = InviteSink()
-    peer = Baresip(work, NUMBER, player, shim)
-    echo, echo_port = start_sipp_echo(work)
-    box = Daemon(work / "box", box_config(sink.port, peer.sip_port, echo_port),
+    peer: Baresip | None = None
+    try:
+        peer = Baresip(work, NUMBER, player, shim)
+    except (OSError, RuntimeError) as exc:
+        notes.append(f"baresip did not start: {exc}")
+    echo: subprocess.Popen[bytes] | None = None
+    try:
+        echo, echo_port = start_sipp_echo(work)
+    except OSError as exc:
+        notes.append(f"sipp did not start: {exc}")
+        echo_port = free_port()
+    box = Daemon(work / "box", box_config(sink.port, peer.sip_port if peer else free_port(),
+                                          echo_port),
                  extra_args=["--log-level", "debug"])
     failed = False
     try:
@@ -507,8 +532,10 @@ def run(quick: bool, json_path: Path) -> int:
             ("dialtone", lambda: bench_dialtone(box, picker, cfg.dialtone_trials)),
             ("invite", lambda: bench_invite(box, picker, sink, cfg.invite_trials)),
             ("audio", lambda: bench_audio(box, cfg.audio_trials)),
-            ("echo", lambda: bench_echo(box, cfg.audio_trials)),
-            ("cpu", lambda: bench_cpu(box, peer, cfg.window_s)),
+            ("echo", lambda: bench_echo(box, cfg.audio_trials) if echo is not None
+             else _missing("sipp")),
+            ("cpu", lambda: bench_cpu(box, peer, cfg.window_s) if peer is not None
+             else _missing("baresip")),
         ]
         for key, step in steps:
             try:
@@ -534,12 +561,15 @@ def run(quick: bool, json_path: Path) -> int:
                     print(f"   idle baseline: daemon {c['idle']['daemon_pct']:.2f} %, "
                           f"baresip {c['idle']['baresip_pct']:.2f} % of a core; baresip "
                           f"player {c['player']}; window {c['window_s']:g} s", flush=True)
+                for when, threads in c.get("daemon_threads_pct", {}).items():
+                    text = ", ".join(f"{name} {pct:.1f} %" for name, pct in threads.items())
+                    print(f"   daemon threads, {when.replace('_', ' ')}: {text}", flush=True)
                 if "marginal_per_call_pct" in c:
                     m = c["marginal_per_call_pct"]
                     print(f"   each call beyond the first: daemon {m['daemon']:.2f} %, "
                           f"baresip {m['baresip']:.2f} % of a core; baresip resident "
                           f"{c['baresip_rss_4_calls_mb']:.1f} MB with 4 calls", flush=True)
-        if cfg.variants:
+        if cfg.variants and peer is not None:
             figs["baresip_players"] = players = []
             peer.stop()
             for variant in ("null", "aufile"):
@@ -558,11 +588,13 @@ def run(quick: bool, json_path: Path) -> int:
             print(f"   baresip with 1 call by player: {player} {paced} % (above); {text}")
     finally:
         code = box.stop()
-        peer.stop()
+        if peer is not None:
+            peer.stop()
         sink.close()
-        if echo.poll() is None:
-            echo.terminate()
-        echo.wait(5)
+        if echo is not None:
+            if echo.poll() is None:
+                echo.terminate()
+            echo.wait(5)
         if code != 0:
             failed = True
             notes.append(f"the daemon exited {code}")

@@ -2,7 +2,8 @@
 
 The virtual line rings with a cadence (ring bursts as the board's ring detector reports
 them), plays audio into the line (caller ID between rings, the far party's voice), records
-what the box sends (dialled digits, voice), and hangs up by dropping loop current.
+what the box sends (dialled digits, voice), and hangs up by dropping loop current (or
+drops it for a moment: ``loop_break``).
 """
 
 from __future__ import annotations

@@ -39,8 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the daemon's runtime folder (default: .state/ in a checkout, "
                              "/var/lib/minipbx on a device)")
     sub = parser.add_subparsers(metavar="COMMAND")
+    # --state-dir may also follow the subcommand: `minipbx run --state-dir D`.
+    here = argparse.ArgumentParser(add_help=False)
+    here.add_argument("--state-dir", type=Path, default=argparse.SUPPRESS,
+                      help="the daemon's runtime folder")
 
-    run = sub.add_parser("run", help="run the exchange in the foreground")
+    run = sub.add_parser("run", help="run the exchange in the foreground", parents=[here])
     run.add_argument("--board", default=None, help="board profile (default: from config)")
     run.add_argument("--config", type=Path, default=None,
                      help="configuration file (TOML; default: the built-in configuration)")
@@ -48,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                      choices=["debug", "info", "warning", "error"])
     run.set_defaults(func=_run)
 
-    status = sub.add_parser("status", help="ports, trunks and calls of the running box")
+    status = sub.add_parser("status", help="ports, trunks and calls of the running box",
+                            parents=[here])
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=_status)
 

@@ -116,3 +116,16 @@ def test_sip_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert f"cannot listen for SIP on udp 127.0.0.1:{port}" in result.stderr
+
+
+def test_make_run_command_line_parses() -> None:
+    """The exact command `make run` uses, and the README's order of options."""
+    from firmware.app.cli import build_parser
+
+    makefile = (ROOT / "Makefile").read_text()
+    line = next(ln for ln in makefile.splitlines() if "minipbx --state-dir" in ln)
+    argv = line.split("minipbx", 1)[1].replace("$(STATE)", ".state").split()
+    args = build_parser().parse_args(argv)
+    assert args.board == "sim" and str(args.state_dir) == ".state"
+    args = build_parser().parse_args(["run", "--state-dir", "/x", "--board", "sim"])
+    assert str(args.state_dir) == "/x"

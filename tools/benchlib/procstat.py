@@ -9,13 +9,31 @@ from collections.abc import Sequence
 TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of every thread of ``pid`` so far, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
+def _stat_cpu(path: str) -> float:
+    with open(path) as f:
         text = f.read()
     # The command name (field 2) may hold spaces; the fields after it are plain.
     fields = text[text.rindex(")") + 2:].split()
     return (int(fields[11]) + int(fields[12])) * TICK_S  # fields 14 and 15 of stat(5)
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of every thread of ``pid`` so far, in seconds."""
+    return _stat_cpu(f"/proc/{pid}/stat")
+
+
+def thread_seconds(pid: int) -> dict[str, tuple[str, float]]:
+    """Thread id -> (thread name, utime + stime so far) for each live thread of ``pid``;
+    the main thread is named "main" (other threads may share the process name)."""
+    out = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/comm") as f:
+                name = "main" if task == str(pid) else f.read().strip()
+            out[task] = (name, _stat_cpu(f"/proc/{pid}/task/{task}/stat"))
+        except OSError:  # the thread ended meanwhile
+            continue
+    return out
 
 
 def rss_mb(pid: int) -> float:
@@ -29,9 +47,22 @@ def rss_mb(pid: int) -> float:
 
 def cpu_percent(pids: Sequence[int], seconds: float) -> list[float]:
     """Percent of one core each process used over the next ``seconds`` (side by side)."""
+    return cpu_window(pids, seconds)[0]
+
+
+def cpu_window(pids: Sequence[int], seconds: float,
+               threads_of: int | None = None) -> tuple[list[float], dict[str, float]]:
+    """Percent of one core each process used over the next ``seconds`` (side by side),
+    and per thread name of process ``threads_of`` (threads sharing a name are summed)."""
+    t_start = thread_seconds(threads_of) if threads_of is not None else {}
     start = [cpu_seconds(p) for p in pids]
     t0 = time.monotonic()
     time.sleep(seconds)
     end = [cpu_seconds(p) for p in pids]
     wall = time.monotonic() - t0
-    return [100.0 * (b - a) / wall for a, b in zip(start, end, strict=True)]
+    t_end = thread_seconds(threads_of) if threads_of is not None else {}
+    by_name: dict[str, float] = {}
+    for tid, (name, spent) in t_end.items():
+        before = t_start.get(tid, (name, 0.0))[1]
+        by_name[name] = by_name.get(name, 0.0) + 100.0 * (spent - before) / wall
+    return [100.0 * (b - a) / wall for a, b in zip(start, end, strict=True)], by_name
