@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import shutil
 import signal
 import sys
 import time
@@ -148,6 +149,15 @@ async def _poll(endpoint: SipEndpoint, stop: asyncio.Event) -> None:
         await asyncio.sleep(POLL_INTERVAL_S)
 
 
+def _me() -> str:
+    """How the person who started us runs minipbx (`minipbx`, or `.venv/bin/minipbx`)."""
+    argv0 = sys.argv[0]
+    found = shutil.which("minipbx")
+    if found and Path(argv0).name == "minipbx" and Path(found).resolve() == Path(argv0).resolve():
+        return "minipbx"
+    return argv0 if Path(argv0).name == "minipbx" else "minipbx"
+
+
 def _append_records(path: Path, records: list[Any]) -> None:
     with path.open("a", encoding="utf-8") as f:
         for r in records:
@@ -164,19 +174,19 @@ def _announce(config: Config, endpoint: SipEndpoint, state_dir: Path,
               simulated: bool) -> None:
     listen = ", ".join(f"{t.kind} {t.host}:{t.port}" for t in endpoint.transports.values())
     exts = ", ".join(f"phone {p.port} = {p.extension}" for p in config.fxs)
-    sd = f" --state-dir {state_dir}"
+    sd = f"{_me()} --state-dir {state_dir}"
     callee = config.fxs[1].extension if len(config.fxs) > 1 else "101"
     head = (f"minipbx {__version__} running on board {config.box.board}, country "
             f"{config.box.country}; SIP on {listen}\n  handsets: {exts}")
     if not simulated:
-        print(f"{head}\n  minipbx{sd} status shows the ports; Ctrl-C stops the box.",
+        print(f"{head}\n  {sd} status shows the ports; Ctrl-C stops the box.",
               file=sys.stderr, flush=True)
         return
     print(
         f"{head}\n"
-        f"  try:  minipbx{sd} sim phone 1 offhook\n"
-        f"        minipbx{sd} sim phone 1 dial {callee}\n"
-        f"        minipbx{sd} sim phone 2 offhook   (answers)\n"
-        f"        minipbx{sd} status\n"
+        f"  try:  {sd} sim phone 1 offhook\n"
+        f"        {sd} sim phone 1 dial {callee}\n"
+        f"        {sd} sim phone 2 offhook   (answers)\n"
+        f"        {sd} status\n"
         f"  Ctrl-C stops the box.",
         file=sys.stderr, flush=True)
