@@ -40,9 +40,12 @@ from firmware.sip.switch import MediaSwitch
 
 log = logging.getLogger("minipbx")
 
-# pjsua2 is polled from the loop; its work waits at most this long. SIP timers are in
-# hundreds of milliseconds, so 5 ms costs nothing in behaviour and little CPU.
-POLL_INTERVAL_S = 0.005
+# pjsua2 is polled from the loop. While SIP is busy (calls up, or messages in the last
+# second) its work waits at most POLL_BUSY_S; an idle box polls every POLL_IDLE_S, which
+# answers a new INVITE well inside SIP's 500 ms T1 and keeps an idle Pi's CPU near zero.
+POLL_BUSY_S = 0.005
+POLL_IDLE_S = 0.05
+BUSY_HOLD_S = 1.0
 
 
 def run_daemon(state_dir: Path, config_path: Path | None, board: str | None,
@@ -125,7 +128,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    poller = asyncio.create_task(_poll(endpoint, stop))
+    poller = asyncio.create_task(_poll(endpoint, adapter, stop))
     _announce(config, endpoint, state_dir, simulated=isinstance(board, SimBoard))
     sd_notify("READY=1\nSTATUS=running")
     try:
@@ -140,13 +143,18 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     return 0
 
 
-async def _poll(endpoint: SipEndpoint, stop: asyncio.Event) -> None:
+async def _poll(endpoint: SipEndpoint, adapter: SipAdapter, stop: asyncio.Event) -> None:
+    busy_until = 0.0
     while not stop.is_set():
         try:
-            endpoint.poll(0)
+            handled = endpoint.poll(0)
         except Exception:
             log.exception("SIP polling failed")
-        await asyncio.sleep(POLL_INTERVAL_S)
+            handled = 0
+        now = time.monotonic()
+        if handled or adapter.busy():
+            busy_until = now + BUSY_HOLD_S
+        await asyncio.sleep(POLL_BUSY_S if now < busy_until else POLL_IDLE_S)
 
 
 def _me() -> str:

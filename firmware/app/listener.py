@@ -32,6 +32,9 @@ class ToneWatch(Protocol):
 
 # One second of frames: if the loop stalls longer, the oldest audio is dropped.
 MAX_QUEUED_FRAMES = 50
+# Wake the loop once per 100 ms of audio, not per frame: detection needs blocks of audio
+# anyway (the DTMF detector analyses ~150 ms at a time), and each wake-up costs the loop.
+BATCH_FRAMES = 5
 
 
 class LineListener:
@@ -76,7 +79,7 @@ class LineListener:
             if len(self._frames) == MAX_QUEUED_FRAMES:
                 self.dropped += 1
             self._frames.append(frame)
-            if self._scheduled:
+            if self._scheduled or len(self._frames) < BATCH_FRAMES:
                 return
             self._scheduled = True
         self._loop.call_soon_threadsafe(self._drain)

@@ -86,7 +86,7 @@ class FxsPort:
     caller_id: str = setting("", 'number presented on outbound trunk calls ("" = the trunk\'s)')
     flash_min_ms: int = setting(100, "shortest on-hook taken as a hook flash", lo=50, hi=1500)
     flash_max_ms: int = setting(900, "longest on-hook taken as a hook flash", lo=50, hi=2500)
-    debounce_ms: int = setting(20, "hook switch debounce", lo=5, hi=50)
+    debounce_ms: int = setting(12, "hook switch debounce", lo=5, hi=50)
     caller_id_standard: CallerIdStandard = field(
         default="",
         metadata=meta(

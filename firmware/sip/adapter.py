@@ -111,6 +111,10 @@ class SipAdapter:
         elif isinstance(event, Release) and call.state != "ended":
             call.end(cause_to_sip(event.cause))
 
+    def busy(self) -> bool:
+        """Whether SIP work is in flight (a call exists), so pjsua2 wants brisk polling."""
+        return bool(self._calls)
+
     def owns(self, leg: LegId) -> bool:
         return leg in self._calls
 

@@ -71,7 +71,7 @@ def test_default_written_out() -> None:
 
 def test_comments_carry_the_help_text() -> None:
     text = to_toml(default_config(), comments=True)
-    assert "# hook switch debounce\ndebounce_ms = 20\n" in text
+    assert "# hook switch debounce\ndebounce_ms = 12\n" in text
     assert "# one analog handset port.\n[[fxs]]\n" in text
 
 

@@ -16,8 +16,8 @@ from firmware.core.errors import ConfigError, NotFoundError
 
 V1 = to_toml(default_config())
 V2 = V1.replace('name = "minipbx"', 'name = "office"')
-V3 = V2.replace("debounce_ms = 20", "debounce_ms = 25", 1)
-INVALID = V1.replace("debounce_ms = 20", "debounce_ms = 2", 1)
+V3 = V2.replace("debounce_ms = 12", "debounce_ms = 25", 1)
+INVALID = V1.replace("debounce_ms = 12", "debounce_ms = 2", 1)
 
 
 class StepClock:

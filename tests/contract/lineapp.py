@@ -94,8 +94,9 @@ class LineApp:
         self._thread.start()
 
     def close(self) -> None:
-        self._inbox.put(_STOP)
-        self._thread.join(timeout=WAIT_S)
+        if self._thread.is_alive():
+            self._inbox.put(_STOP)
+            self._thread.join(timeout=WAIT_S)
 
     # --- from the board and the PBX (any thread) ------------------------------------------
     def sink(self, signal: LineSignal) -> None:

@@ -22,9 +22,9 @@ import functools
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any, Final, Literal, TypeVar
 
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
@@ -43,7 +43,7 @@ from tests.support import WAIT_S, load_tool, wait_until
 FXS_LEG = "fxs1"
 FXO_LEG = "fxo1"
 # The line layer's own defaults: 20 ms debounce, flash 100..900 ms, break 30..95 ms,
-# make 25..95 ms, a make of 250 ms ends a digit. The co-processor is given the same.
+# make 25..95 ms, a make of 250 ms ends a digit; a test may ask for others.
 TIMING = HookTiming()
 # A long first burst, so the bell is still in it when a test looks.
 RING_CADENCE_MS = (2000, 4000)
@@ -55,11 +55,13 @@ RING_QUIET_MS = 300.0
 GPIO_PROFILE = "ag1171-gpio-2p"
 
 Levels = Sequence[tuple[bool, float]]  # (input active, ms held), as a script plays them
+B = TypeVar("B", bound=Board)
+R = TypeVar("R", bound="Rig")
 
 
-def make_lines() -> tuple[FxsLine, FxoLine]:
+def make_lines(timing: HookTiming) -> tuple[FxsLine, FxoLine]:
     """The machines as wiring.py builds them, without caller ID (no media path here)."""
-    fxs = FxsLine(FXS_LEG, TIMING, RING_CADENCE_MS, RING_HZ, CallerIdPlan(enabled=False))
+    fxs = FxsLine(FXS_LEG, timing, RING_CADENCE_MS, RING_HZ, CallerIdPlan(enabled=False))
     fxo = FxoLine(FXO_LEG)  # no caller ID standard: Setup goes up at the first valid ring
     return fxs, fxo
 
@@ -69,11 +71,14 @@ class Rig(ABC):
 
     name: str
 
-    def __init__(self, board: Board) -> None:
+    def __init__(self, board: Board, timing: HookTiming) -> None:
         self.board = board
         self.fxs: FxsPort = board.fxs[0]
         self.fxo: FxoPort = board.fxo[0]
-        self.fxs_line, self.fxo_line = make_lines()
+        self.fxs_line, self.fxo_line = make_lines(timing)
+        # As the daemon does: the port gets its line's windows (a board that classifies
+        # in hardware must judge by them too).
+        self.fxs.configure_hook(timing)
         self.app = LineApp(self.fxs, self.fxs_line, self.fxo, self.fxo_line)
         self.app.on_action = self._pstn_reacts
 
@@ -121,8 +126,9 @@ class Rig(ABC):
     def drop_loop_current(self, ms: float | None = None) -> None:
         """Loop current drops for ``ms`` and returns, or for good (the far end hung up)."""
 
+    @abstractmethod
     def _pstn_reacts(self, action: act.LineAction) -> None:
-        """What the far end does when the board acts (the sim board does it itself)."""
+        """What the far end does when the board acts (on the app thread, after it)."""
 
     # --- the backend's hardware side ------------------------------------------------------
     @abstractmethod
@@ -143,8 +149,8 @@ class Rig(ABC):
 class SimRig(Rig):
     name = "sim"
 
-    def __init__(self, board: SimBoard) -> None:
-        super().__init__(board)
+    def __init__(self, board: SimBoard, timing: HookTiming) -> None:
+        super().__init__(board, timing)
         self.handset = board.sim_fxs[0]
         self.line = board.sim_fxo[0]
 
@@ -181,6 +187,9 @@ class SimRig(Rig):
         else:
             self.line.loop_break(ms)
 
+    def _pstn_reacts(self, action: act.LineAction) -> None:
+        pass  # the sim line feeds and drops loop current itself
+
     def bell_sounding(self) -> bool:
         return self.handset.ring_burst_now()
 
@@ -192,13 +201,24 @@ class SimRig(Rig):
 
 
 @contextmanager
-def sim_rig() -> Iterator[SimRig]:
-    rig = SimRig(SimBoard(fxs=1, fxo=1))
-    rig.start()
+def running(board: B, build: Callable[[B], R]) -> Iterator[R]:
+    """The rig ``build`` makes on ``board``, started; the board and the rig always closed."""
     try:
+        rig = build(board)
+    except BaseException:
+        board.close()
+        raise
+    try:
+        rig.start()
         yield rig
     finally:
         rig.close()
+
+
+@contextmanager
+def sim_rig(timing: HookTiming = TIMING) -> Iterator[SimRig]:
+    with running(SimBoard(fxs=1, fxo=1), lambda b: SimRig(b, timing)) as rig:
+        yield rig
 
 
 # --- scripted inputs (gpio, coproc) ---------------------------------------------------------
@@ -273,7 +293,7 @@ class ScriptedRig(Rig):
 
 # --- gpio -----------------------------------------------------------------------------------
 
-class EdgePin(MockPWMPin):
+class EdgePin(MockPWMPin):  # type: ignore[misc]  # gpiozero is untyped
     """gpiozero's mock pin, whose edges carry the instant they were planned for, as a
     kernel's edge timestamps do (lgpio): the instant holds however late the driving
     thread runs on a loaded machine."""
@@ -300,8 +320,8 @@ class EdgePin(MockPWMPin):
 class GpioRig(ScriptedRig):
     name = "gpio"
 
-    def __init__(self, board: GpioBoard, factory: MockFactory) -> None:
-        super().__init__(board)
+    def __init__(self, board: GpioBoard, factory: MockFactory, timing: HookTiming) -> None:
+        super().__init__(board, timing)
         fxs, fxo = board.profile.fxs[0], board.profile.fxo[0]
         self._inputs: dict[Input, tuple[EdgePin, bool]] = {
             "shk": (factory.pin(fxs.pins["shk"]), "shk" in fxs.active_low),
@@ -345,7 +365,7 @@ class GpioRig(ScriptedRig):
 
 
 @contextmanager
-def gpio_rig() -> Iterator[GpioRig]:
+def gpio_rig(timing: HookTiming = TIMING) -> Iterator[GpioRig]:
     profile = load_board_profile(GPIO_PROFILE)
     saved = Device.pin_factory
     factory = MockFactory(pin_class=MockPWMPin)
@@ -354,12 +374,9 @@ def gpio_rig() -> Iterator[GpioRig]:
         fxs, fxo = profile.fxs[0], profile.fxo[0]
         for bcm in (fxs.pins["shk"], fxo.pins["ring_detect"], fxo.pins["loop_current"]):
             factory.pin(bcm, pin_class=EdgePin)  # before the board claims them
-        rig = GpioRig(GpioBoard(profile, pin_factory=factory), factory)
-        rig.start()
-        try:
+        board = GpioBoard(profile, pin_factory=factory)
+        with running(board, lambda b: GpioRig(b, factory, timing)) as rig:
             yield rig
-        finally:
-            rig.close()
     finally:
         factory.reset()
         Device.pin_factory = saved
@@ -367,18 +384,20 @@ def gpio_rig() -> Iterator[GpioRig]:
 
 # --- coproc ---------------------------------------------------------------------------------
 
+# The emulated MCU's channels ("SSO"): FXS 1 and 2, then FXO 1.
+COPROC_CHANNELS: Final[Mapping[Input, int]] = {"shk": 0, "rd": 2, "lc": 2}
+
+
 class CoprocRig(ScriptedRig):
     name = "coproc"
-    # The emulated MCU's channels ("SSO"): FXS 1 and 2, then FXO 1.
-    CHANNELS: dict[Input, int] = {"shk": 0, "rd": 2, "lc": 2}
 
-    def __init__(self, board: CoprocBoard, emulator: Any) -> None:
-        super().__init__(board)
+    def __init__(self, board: CoprocBoard, emulator: Any, timing: HookTiming) -> None:
+        super().__init__(board, timing)
         self.emulator = emulator
 
     def _play(self, name: Input, levels: Levels) -> None:
         # The emulator keeps whole milliseconds and plays them exactly.
-        self.emulator.play(self.CHANNELS[name], name,
+        self.emulator.play(COPROC_CHANNELS[name], name,
                            [(active, max(1, round(ms))) for active, ms in levels])
 
     def _output(self, channel: int, name: str) -> bool:
@@ -396,16 +415,12 @@ class CoprocRig(ScriptedRig):
 
 
 @contextmanager
-def coproc_rig() -> Iterator[CoprocRig]:
+def coproc_rig(timing: HookTiming = TIMING) -> Iterator[CoprocRig]:
     emulator = load_tool("coproc_emulator").CoprocEmulator("SSO").start()
     try:
-        board = CoprocBoard(emulator.path, fxs={1: 0, 2: 1}, fxo={1: 2}, fxs_timing=TIMING)
-        rig = CoprocRig(board, emulator)
-        rig.start()
-        try:
+        board = CoprocBoard(emulator.path, fxs={1: 0, 2: 1}, fxo={1: 2})
+        with running(board, lambda b: CoprocRig(b, emulator, timing)) as rig:
             assert board.wait_connected(WAIT_S), "the host never connected to the MCU"
             yield rig
-        finally:
-            rig.close()
     finally:
         emulator.stop()

@@ -20,6 +20,7 @@ import pytest
 from drivers.base import HookEdge, LoopCurrent, RingBurst
 from firmware.core.causes import Cause
 from firmware.core.events import Answer, Digit, Flash, Party, Release, Seize, Setup
+from firmware.lines import HookTiming
 from firmware.lines import actions as act
 from tests.contract.rigs import FXO_LEG, FXS_LEG, RING_CADENCE_MS, RING_HZ, Rig
 from tests.support import wait_until
@@ -80,6 +81,15 @@ def test_a_300ms_break_is_a_flash_and_a_1500ms_break_is_a_hang_up(rig: Rig) -> N
     rig.hold_break(1500)
     # The make after the long break is a new off-hook: the trailing Seize is the sentinel.
     assert rig.app.wait_up(4, FXS_LEG) == [SEIZE, FLASH, HUNG_UP, SEIZE]
+
+
+@pytest.mark.hook_timing(HookTiming(flash_max_ms=600))
+def test_every_board_judges_by_the_ports_own_hook_windows(rig: Rig) -> None:
+    # A board that classifies in hardware would call a 750 ms break a flash by its own
+    # default window (900 ms); given the port's 600 ms, it is a hang-up and a new lift.
+    lift(rig)
+    rig.hold_break(750)
+    assert rig.app.wait_up(3, FXS_LEG) == [SEIZE, HUNG_UP, SEIZE]
 
 
 # --- 4. ringing -------------------------------------------------------------------------
