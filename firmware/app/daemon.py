@@ -40,10 +40,11 @@ from firmware.sip.switch import MediaSwitch
 
 log = logging.getLogger("minipbx")
 
-# pjsua2 is polled from the loop. While SIP is busy (calls up, or messages in the last
-# second) its work waits at most POLL_BUSY_S; an idle box polls every POLL_IDLE_S, which
-# answers a new INVITE well inside SIP's 500 ms T1 and keeps an idle Pi's CPU near zero.
-POLL_BUSY_S = 0.005
+# pjsua2 is polled from the loop (RTP has pjmedia's own thread; only SIP signalling waits
+# for the poll). While SIP is busy (calls up, or messages in the last second) it waits at
+# most POLL_BUSY_S; an idle box polls every POLL_IDLE_S. Both answer well inside SIP's
+# 500 ms T1, and an INVITE we send goes out at once, inside makeCall, not at a poll.
+POLL_BUSY_S = 0.02
 POLL_IDLE_S = 0.05
 BUSY_HOLD_S = 1.0
 
