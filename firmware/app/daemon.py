@@ -93,7 +93,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
         # Later transports take the next port; with port 0 every one picks its own.
         port = bound.port + 1 if port else 0
     endpoint.start()
-    switch = MediaSwitch()
+    switch = MediaSwitch(endpoint.null_sink())
     endpoint.on_shutdown(switch.close)
     built = build_board(config.box.board, config)
     board = built.board

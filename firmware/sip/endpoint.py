@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pjsua2 as pj
 
@@ -110,6 +111,9 @@ class SipEndpoint:
         med.ptime = 20
         med.noVad = True
         med.ecTailLen = 0  # the line echo canceller belongs to the line side (later issue)
+        # Never stop the bridge's clock when the last link goes: line ports play tones and
+        # caller ID with no link at all, on the clock's ticks.
+        med.sndAutoCloseTime = -1
         self.ep.libInit(cfg)
         self._started = False
 
@@ -148,6 +152,10 @@ class SipEndpoint:
             elif cid.startswith(LOWER_CODECS):
                 self.ep.codecSetPriority(cid, 0)
         self._started = True
+
+    def null_sink(self) -> Any:
+        """The null sound device's playback side: a listener that costs no Python."""
+        return self.ep.audDevManager().getPlaybackDevMedia()
 
     def poll(self, max_ms: int = 0) -> int:
         """Run due SIP work; returns the number of events handled."""

@@ -1,15 +1,13 @@
 """The media switch: pjsua2's conference bridge, with the connection map kept in Python.
 
-Every line port is a pair of bridge ports created once at start-up and kept until shutdown
-(destroying an AudioMediaPort while the clock runs is a use-after-free in pjsua2 2.15.1):
+Every line is one bridge port (:class:`LineBridgePort`), created at start-up and kept until
+shutdown (destroying an AudioMediaPort while the clock runs is a use-after-free in pjsua2
+2.15.1). What the box itself plays into a line (tones, caller ID, DTMF) is mixed in by the
+port; the detectors tap the line's audio there too. pjmedia asks a port for its audio only
+while something listens to it, so a tapped line with no call partner is linked to the null
+sound device, whose clock drives the bridge.
 
-* ``line``: the port's own audio: what the bridge sends it goes to the line, and what the
-  line sends is read from the board.
-* ``signal``: what the box itself plays into the line (tones, caller ID, prompts), and the
-  tap through which the line's audio reaches the detectors (DTMF, caller ID, busy tone).
-
-Links are made only while needed: an idle on-hook line costs no Python callbacks. SIP call
-legs join with the AudioMedia of their call once its media is active. Connects and
+SIP call legs join with the AudioMedia of their call once its media is active. Connects and
 disconnects take effect on the bridge's next tick, so the desired state lives here and is
 applied whenever either end appears or goes.
 """
@@ -23,22 +21,23 @@ from typing import Any
 
 from firmware.core.events import LegId
 from firmware.sip.frames import FrameIO, select_frame_io
-from firmware.sip.ports import FrameSink, FrameSource, PyPort
+from firmware.sip.ports import FrameSink, FrameSource, LineBridgePort
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class _Line:
-    line: PyPort
-    signal: PyPort
-    playing: bool = False
-    tapped: bool = False
+    port: LineBridgePort
+    # Linked to the null device so that pjmedia asks for the line's audio (for the tap).
+    listened: bool = False
 
 
 class MediaSwitch:
-    def __init__(self) -> None:
+    def __init__(self, null_sink: Any) -> None:
+        """``null_sink``: the AudioMedia of the null sound device (the bridge's master)."""
         self.io: FrameIO = select_frame_io()
+        self._null_sink: Any | None = null_sink
         self._lines: dict[LegId, _Line] = {}
         self._calls: dict[LegId, Any] = {}  # leg -> pjsua2 AudioMedia of the call
         self._wanted: set[frozenset[LegId]] = set()
@@ -48,9 +47,7 @@ class MediaSwitch:
     def add_line(self, leg: LegId, read: Callable[[], bytes], write: FrameSink) -> None:
         if leg in self._lines:
             raise ValueError(f"line {leg} is already on the bridge")
-        line = PyPort(f"{leg}-line", self.io, source=read, sink=write)
-        signal = PyPort(f"{leg}-signal", self.io)
-        self._lines[leg] = _Line(line, signal)
+        self._lines[leg] = _Line(LineBridgePort(leg, self.io, read, write))
 
     def set_call_media(self, leg: LegId, media: Any | None) -> None:
         """Give (or take away, with None) the AudioMedia of a SIP call leg."""
@@ -86,28 +83,22 @@ class MediaSwitch:
 
     def play(self, leg: LegId, source: FrameSource | None) -> None:
         """Play ``source`` into a line (None stops). The source runs on the clock thread."""
-        entry = self._lines[leg]
-        entry.signal.source = source
-        if source is not None and not entry.playing:
-            entry.signal.startTransmit(entry.line)
-            entry.playing = True
-        elif source is None and entry.playing:
-            entry.signal.stopTransmit(entry.line)
-            entry.playing = False
+        self._lines[leg].port.source = source
 
     def tap(self, leg: LegId, sink: FrameSink | None) -> None:
         """Send the line's own audio to ``sink`` (on the clock thread); None stops."""
         entry = self._lines[leg]
-        entry.signal.sink = sink
-        if sink is not None and not entry.tapped:
-            entry.line.startTransmit(entry.signal)
-            entry.tapped = True
-        elif sink is None and entry.tapped:
-            entry.line.stopTransmit(entry.signal)
-            entry.tapped = False
+        entry.port.tap = sink
+        want = sink is not None and self._null_sink is not None
+        if want and not entry.listened:
+            entry.port.startTransmit(self._null_sink)
+            entry.listened = True
+        elif not want and entry.listened:
+            entry.port.stopTransmit(self._null_sink)
+            entry.listened = False
 
     def port_errors(self) -> int:
-        return sum(e.line.errors + e.signal.errors for e in self._lines.values())
+        return sum(e.port.errors for e in self._lines.values())
 
     def close(self) -> None:
         """Drop every link and port (before the SIP library goes)."""
@@ -118,11 +109,12 @@ class MediaSwitch:
             self.tap(leg, None)
         self._calls.clear()
         self._lines.clear()
+        self._null_sink = None
 
     # --- internals -----------------------------------------------------------------------
     def _media(self, leg: LegId) -> Any | None:
         entry = self._lines.get(leg)
-        return entry.line if entry is not None else self._calls.get(leg)
+        return entry.port if entry is not None else self._calls.get(leg)
 
     def _apply(self) -> None:
         for pair in self._wanted - self._made:

@@ -120,6 +120,10 @@ class LineApp:
         result: T = call.result[0]
         return result
 
+    def barrier(self) -> None:
+        """Return once the app has handled everything handed to it before this call."""
+        self.inspect(lambda: None)
+
     # --- what happened (any thread) -------------------------------------------------------
     def up(self, leg: LegId | None = None) -> list[CallEvent]:
         """The core events sent up so far (by one leg, or all), in order."""

@@ -117,6 +117,7 @@ def test_the_pbx_ends_ringing_nobody_answers(rig: Rig) -> None:
     rig.app.command(Release(FXS_LEG, Cause.NO_ANSWER))
     assert wait_until(lambda: not rig.fxs.ringing)
     assert wait_until(lambda: not rig.bell_sounding())
+    rig.app.barrier()  # the Release and all it made have been handled
     assert act.StopRinging(FXS_LEG) in rig.app.actions()
     assert rig.app.up(FXS_LEG) == []
 

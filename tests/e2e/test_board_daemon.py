@@ -5,37 +5,22 @@ the whole box: pulses counted by the co-processor, ringing with its cadence, rin
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from tests.e2e.harness import ROOT, Daemon, free_even_port
-
-
-def load_emulator() -> ModuleType:
-    """tools/ is no package (nothing imports tools): load the emulator by its path."""
-    name = "coproc_emulator"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+from tests.support import load_tool
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def emulator() -> Iterator[object]:
-    emu = load_emulator().CoprocEmulator("SSO").start()
+    emu = load_tool("coproc_emulator").CoprocEmulator("SSO").start()
     yield emu
     emu.stop()
 
