@@ -20,18 +20,12 @@ from typing import Any, Protocol
 
 from drivers.base import (
     Board,
-    BoardFault,
     FxoPort,
     FxsPort,
-    HookEdge,
-    HookFlash,
     LineSignal,
-    LoopCurrent,
-    PolarityReversal,
-    PulseDigit,
-    RingBurst,
 )
 from firmware.app.listener import LineListener
+from firmware.app.routing import board_action, deliver
 from firmware.core.clock import earliest
 from firmware.core.events import Bridge, CallEvent, Party, Unbridge
 from firmware.dsp.profiles import CountryProfile
@@ -115,6 +109,9 @@ class Box:
             self.fxo[leg] = FxoSlot(leg, oport, fline, listener, extension)
             switch.add_line(leg, oport.read_frame, oport.write_frame)
 
+        self._fxs_by_port = {slot.port.index: slot.line for slot in self.fxs.values()}
+        self._fxo_by_port = {slot.port.index: slot.line for slot in self.fxo.values()}
+
     # --- entry points ----------------------------------------------------------------------
     def start(self) -> None:
         self.board.start(self._signal_threadsafe)
@@ -128,38 +125,10 @@ class Box:
         self.loop.call_soon_threadsafe(self._on_signal, signal)
 
     def _on_signal(self, sig: LineSignal) -> None:
-        now = time.monotonic()
         self.signal_seq += 1
         self.signal_log.append((self.signal_seq, sig))
-        outs: list[Any] = []
-        if isinstance(sig, HookEdge):
-            slot = self.fxs.get(f"fxs{sig.port}")
-            if slot is not None:
-                outs = slot.line.hook_edge(sig.offhook, sig.at, now, sig.debounced)
-        elif isinstance(sig, PulseDigit):
-            slot = self.fxs.get(f"fxs{sig.port}")
-            if slot is not None:
-                outs = slot.line.pulse_digit(sig.digit, now)
-        elif isinstance(sig, HookFlash):
-            slot = self.fxs.get(f"fxs{sig.port}")
-            if slot is not None:
-                outs = slot.line.flash(now)
-        elif isinstance(sig, RingBurst):
-            if sig.kind == "fxs":
-                slot = self.fxs.get(f"fxs{sig.port}")
-                if slot is not None:
-                    outs = slot.line.ring_burst(sig.on, sig.at, now)
-            elif (oslot := self.fxo.get(f"fxo{sig.port}")) is not None:
-                outs = oslot.line.ring_burst(sig.on, sig.at, now)
-        elif isinstance(sig, PolarityReversal):
-            if (oslot := self.fxo.get(f"fxo{sig.port}")) is not None:
-                outs = oslot.line.polarity_reversal(sig.at, now)
-        elif isinstance(sig, LoopCurrent):
-            if (oslot := self.fxo.get(f"fxo{sig.port}")) is not None:
-                outs = oslot.line.loop_current(sig.present, sig.at, now)
-        elif isinstance(sig, BoardFault):
-            log.error("board fault on port %s: %s", sig.port, sig.what)
-        self._line_outputs(outs)
+        outs = deliver(sig, self._fxs_by_port, self._fxo_by_port, time.monotonic())
+        self._line_outputs(list(outs))
 
     def _digit_cb(self, leg: str) -> Callable[[str], None]:
         def on_digit(digit: str) -> None:
@@ -264,17 +233,9 @@ class Box:
         elif isinstance(a, act.StopSignal):
             if (slot and slot.playing == "cid") or (oslot and oslot.playing == "dtmf"):
                 self._stop_playing(leg)
-        elif isinstance(a, act.StartRinging) and slot is not None:
-            slot.port.start_ringing(a.cadence_ms, a.frequency_hz)
-        elif isinstance(a, act.StopRinging) and slot is not None:
-            slot.port.stop_ringing()
-        elif isinstance(a, act.SetPolarity) and slot is not None:
-            slot.port.set_polarity(a.reversed_)
-        elif isinstance(a, act.SeizeLine) and oslot is not None:
-            oslot.port.seize()
-        elif isinstance(a, act.ReleaseLine) and oslot is not None:
-            self._stop_playing(leg)
-            oslot.port.release()
+        elif board_action(a, slot.port if slot else None, oslot.port if oslot else None):
+            if isinstance(a, act.ReleaseLine):
+                self._stop_playing(leg)
         elif isinstance(a, act.DialDigits) and oslot is not None:
             self._play(leg, PcmSource(dtmf_pcm(a.digits), self._signal_done_cb(leg)), "dtmf")
         elif isinstance(a, act.ListenCallerId) and oslot is not None:

@@ -22,17 +22,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from drivers.base import (
-    BoardFault,
     FxoPort,
     FxsPort,
     HookEdge,
-    HookFlash,
     LineSignal,
-    LoopCurrent,
-    PolarityReversal,
-    PulseDigit,
-    RingBurst,
 )
+from firmware.app.routing import board_action, deliver
 from firmware.core.clock import earliest
 from firmware.core.events import CallEvent, LegId
 from firmware.lines import FxoLine, FxsLine
@@ -214,27 +209,9 @@ class LineApp:
             raise TypeError(f"the app was handed {item!r}")
 
     def _on_signal(self, sig: LineSignal, now: float) -> Sequence[LineOutput]:
-        """box.py's routing: each signal to the line of its port; other ports are not ours."""
-        fxs = self.fxs_line if sig.port == self.fxs_port.index else None
-        fxo = self.fxo_line if sig.port == self.fxo_port.index else None
-        if isinstance(sig, HookEdge) and fxs is not None:
-            return fxs.hook_edge(sig.offhook, sig.at, now, sig.debounced)
-        if isinstance(sig, PulseDigit) and fxs is not None:
-            return fxs.pulse_digit(sig.digit, now)
-        if isinstance(sig, HookFlash) and fxs is not None:
-            return fxs.flash(now)
-        if isinstance(sig, RingBurst):
-            if sig.kind == "fxs" and fxs is not None:
-                return fxs.ring_burst(sig.on, sig.at, now)
-            if sig.kind == "fxo" and fxo is not None:
-                return fxo.ring_burst(sig.on, sig.at, now)
-        if isinstance(sig, PolarityReversal) and fxo is not None:
-            return fxo.polarity_reversal(sig.at, now)
-        if isinstance(sig, LoopCurrent) and fxo is not None:
-            return fxo.loop_current(sig.present, sig.at, now)
-        if isinstance(sig, BoardFault):
-            log.warning("board fault on port %s: %s", sig.port, sig.what)
-        return []
+        """box.py's routing, the same function: each signal to the line of its port."""
+        return deliver(sig, {self.fxs_port.index: self.fxs_line},
+                       {self.fxo_port.index: self.fxo_line}, now)
 
     def _outputs(self, outs: Sequence[LineOutput]) -> None:
         now = time.monotonic()
@@ -248,18 +225,12 @@ class LineApp:
                 self._action(out)
 
     def _action(self, a: LineAction) -> None:
-        """box.py's _action, for what reaches the board; the media path is not here."""
-        if isinstance(a, act.StartRinging):
-            self.fxs_port.start_ringing(a.cadence_ms, a.frequency_hz)
-        elif isinstance(a, act.StopRinging):
-            self.fxs_port.stop_ringing()
-        elif isinstance(a, act.SetPolarity):
-            self.fxs_port.set_polarity(a.reversed_)
-        elif isinstance(a, act.SeizeLine):
-            self.fxo_port.seize()
-        elif isinstance(a, act.ReleaseLine):
-            self.fxo_port.release()
-        elif isinstance(a, act.SendCallerId | act.DialDigits):
+        """box.py's board actions, the same function; the media path is not here."""
+        mine = a.leg in (self.fxs_line.leg, self.fxo_line.leg)
+        fxs = self.fxs_port if a.leg == self.fxs_line.leg else None
+        fxo = self.fxo_port if a.leg == self.fxo_line.leg else None
+        if mine and not board_action(a, fxs, fxo) and isinstance(
+                a, act.SendCallerId | act.DialDigits):
             # No media path here: what was asked for has "played" at once (box.py does the
             # same for a port without a caller ID standard).
             self._inbox.put(_SignalDone(a.leg))
