@@ -72,3 +72,22 @@ def test_ring_refuses_a_busy_port(box: Daemon) -> None:
     with pytest.raises(ClientError, match="fxs1 is offhook"):
         box.call("hw.ring", port=1, seconds=1.0)
     box.phone(1, "onhook")
+
+
+def test_hw_commands_from_the_command_line(box: Daemon) -> None:
+    import subprocess
+
+    from tests.e2e.harness import MINIPBX, ROOT
+
+    def run(*args: str) -> str:
+        result = subprocess.run([*MINIPBX, "--state-dir", str(box.state), "hw", *args],
+                                cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    ports = run("ports")
+    assert "fxs1" in ports and "fxo1" in ports and "sim" in ports
+    box.phone(2, "offhook")
+    box.phone(2, "onhook")
+    events = run("hook", "2")
+    assert "HookEdge" in events and "hook=off" in events and "hook=on" in events

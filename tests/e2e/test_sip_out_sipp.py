@@ -105,3 +105,22 @@ def test_far_end_busy_gives_busy_tone(daemon_factory: Callable[..., Daemon],
 
 def _sent(sipp: Sipp, code: int) -> bool:
     return any(m.direction == "out" and m.status == code for m in sipp.messages())
+
+
+def test_early_media_on_183_reaches_the_handset(daemon_factory: Callable[..., Daemon],
+                                                peers: Peers) -> None:
+    """On 183 with SDP the handset hears the far end's own audio (an announcement, a
+    carrier's ringback), not local ringback: here sipp echoes what the handset says."""
+    uas, port = peers.sipp_uas(peers.scenario("uas_early", early_ms=6000))
+    box = box_with_trunk(daemon_factory, port)
+    dial_out(box, "5551234")
+    box.wait_for("early media", lambda: box.port("fxs1")["with"] is not None, timeout=15)
+    assert not connected(box)
+    assert level_dbfs(box.hear(1, 0.5)) < -45  # no local ringback over the far end's audio
+    box.speak(1, sine(1000, 2.0))
+    echoed = box.hear(1, 1.0)
+    assert abs(dominant_hz(echoed) - 1000) < 10
+    assert not connected(box)  # all of that before the answer
+    box.wait_for("the answer", lambda: connected(box), timeout=15)
+    box.phone(1, "onhook")
+    assert uas.wait(15) == 0, uas.describe()
