@@ -520,6 +520,15 @@ request_route {{
         xlog("L_NOTICE", "registered $tu\\n");
         exit;
     }}
+    # As an outbound proxy: a new INVITE (or its CANCEL) for elsewhere is relayed
+    # statefully; the dialog then runs end to end (no Record-Route).
+    if (!has_totag() && is_method("INVITE|CANCEL") && uri!=myself) {{
+        xlog("L_NOTICE", "relaying $rm to $ru\n");
+        if (!t_relay()) {{
+            sl_reply_error();
+        }}
+        exit;
+    }}
     sl_send_reply("403", "Not here");
     exit;
 }}
@@ -527,7 +536,8 @@ request_route {{
 
 
 class Kamailio(Peer):
-    """A registrar for one user with a static password (digest auth), on 127.0.0.1."""
+    """A registrar for one user with a static password (digest auth), on 127.0.0.1, that
+    also relays new INVITEs for other hosts (an outbound proxy)."""
 
     def __init__(self, workdir: Path, user: str = "box", password: str = "s3cret",
                  name: str = "kamailio") -> None:

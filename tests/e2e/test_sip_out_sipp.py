@@ -124,3 +124,27 @@ def test_early_media_on_183_reaches_the_handset(daemon_factory: Callable[..., Da
     box.wait_for("the answer", lambda: connected(box), timeout=15)
     box.phone(1, "onhook")
     assert uas.wait(15) == 0, uas.describe()
+
+
+def test_outbound_proxy_carries_the_invite(daemon_factory: Callable[..., Daemon],
+                                           peers: Peers) -> None:
+    """With outbound_proxy set, the INVITE goes through kamailio (a second Via), not
+    straight to the trunk's host; the call then works as usual."""
+    proxy = peers.kamailio()
+    uas, port = peers.sipp_uas(peers.scenario("uas_answer", ring_ms=0))
+    box = daemon_factory(box_config(
+        trunks=[trunk_to("far", port, caller_id="5551000",
+                         outbound_proxy=f"sip:127.0.0.1:{proxy.port}")],
+        outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}],
+    ))
+    dial_out(box, "5551234")
+    box.wait_for("the trunk call to connect", lambda: connected(box), timeout=15)
+    invite = uas.received("INVITE")[0]
+    vias = [v for k, v in invite.headers if k in ("via", "v")]
+    assert len(vias) == 2, invite  # kamailio's Via on top of the box's
+    assert f"127.0.0.1:{proxy.port}" in vias[0], invite
+    assert uri_user(invite.request_uri) == "5551234", invite
+    box.speak(1, sine(1000, 2.0))
+    assert abs(dominant_hz(box.hear(1, 1.0)) - 1000) < 10
+    box.phone(1, "onhook")
+    assert uas.wait(15) == 0, uas.describe()
