@@ -132,3 +132,18 @@ def test_ringing_follows_the_country_profile(daemon_factory) -> None:  # type: i
     assert status["caller_id"]["standard"] == "v23"
     assert status["caller_id"]["number"] == "21"
     de.phone(1, "onhook")
+
+
+def test_every_call_leaves_a_record(box: Daemon) -> None:
+    import json
+
+    cdr = box.state / "cdr.jsonl"
+    before = len(cdr.read_text().splitlines()) if cdr.exists() else 0
+    ring_and_answer(box)
+    box.phone(1, "onhook")
+    box.wait_for("the record", lambda: cdr.exists()
+                 and len(cdr.read_text().splitlines()) > before)
+    record = json.loads(cdr.read_text().splitlines()[-1])
+    assert record["caller_leg"] == "fxs1" and record["callee_leg"] == "fxs2"
+    assert record["called_number"] == "102" and record["disposition"] == "ANSWERED"
+    assert record["answer"] is not None and record["end"] >= record["answer"]
