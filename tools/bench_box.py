@@ -550,8 +550,9 @@ def run(quick: bool, json_path: Path) -> int:
                     hang_up(box, list(range(1, PORTS + 1)))
             print_figure(key, figs)
             if key == "dialtone" and "median" in figs[key]:
-                print(f"   includes the hook debounce ({DEBOUNCE_MS} ms, the config default) "
-                      "and the wait for the next 20 ms media tick", flush=True)
+                print("   early dial tone starts at the first off-hook edge: this is the wait "
+                      "for the next 20 ms media tick and the loop; Seize still waits for the "
+                      f"{DEBOUNCE_MS} ms debounce", flush=True)
             if key == "audio" and "median" in figs[key]:
                 print("   from the box reading the frame; from queueing it in the handset: "
                       f"median {figs[key]['queued_to_heard_median_ms']:.1f} ms (adds the wait "

@@ -221,7 +221,7 @@ class Box:
         if isinstance(a, act.PlayTone):
             if a.tone is None:
                 self._stop_playing(leg)
-            else:
+            elif self._slot(leg).playing != f"tone:{a.tone}":  # an early tone goes on
                 gen = ToneGenerator(self.profile.tone(a.tone))
                 self._play(leg, GeneratorSource(gen), f"tone:{a.tone}")
         elif isinstance(a, act.SendCallerId) and slot is not None:

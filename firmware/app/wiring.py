@@ -93,6 +93,7 @@ def build_fxs(port: FxsConfig, profile: CountryProfile) -> FxsLine:
         profile.ring.frequency_hz,
         plan,
         ring_patterns=dict(profile.ring.distinctive),
+        early_tone="dial",
     )
 
 

@@ -23,6 +23,10 @@ Rules:
   tone the PBX left playing.
 * Tones are played only off-hook: on-hook there is nobody to hear them, and they would
   spoil a caller ID. Answer, Alerting, Digit and Seize are not for an FXS port: ignored.
+* Early dial tone: an idle line's first raw off-hook edge starts ``early_tone`` at once,
+  before the debounce has confirmed the lift (call control still waits for it: Seize
+  comes only after the debounce). A handset hears dial tone within one media frame of
+  lifting; if the edge was a bounce, the tone stops when the classifier rejects it.
 
 Transitions (what is not listed is ignored):
 
@@ -100,6 +104,7 @@ class FxsLine:
         *,
         ring_patterns: Mapping[str, tuple[int, ...]] | None = None,
         offhook: bool = False,
+        early_tone: ToneName | None = None,
     ) -> None:
         if isinstance(ring_hz, bool) or not RING_HZ_MIN <= ring_hz <= RING_HZ_MAX:
             raise ConfigError(f"{leg}: ring_hz={ring_hz!r} is out of range; set it between "
@@ -114,6 +119,8 @@ class FxsLine:
         self._ring = RingSequencer(leg, cid, ring_hz)
         self._state: FxsState = "offhook" if offhook else "idle"
         self._tone: ToneName | None = None
+        self._early_tone = early_tone
+        self._early = False  # the early tone plays and the lift is not confirmed yet
 
     @property
     def state(self) -> FxsState:
@@ -128,7 +135,13 @@ class FxsLine:
     def hook_edge(self, offhook: bool, at: float, now: float,
                   debounced: bool = False) -> list[LineOutput]:
         """A hook-switch edge stamped ``at`` (raw unless the board ``debounced`` it)."""
-        return self._hook_signals(self._hook.edge(offhook, at, debounced=debounced), now)
+        out = self._hook_signals(self._hook.edge(offhook, at, debounced=debounced), now)
+        if (offhook and not debounced and self._early_tone is not None
+                and self._state == "idle" and self._tone is None):
+            self._early = True
+            self._tone = self._early_tone
+            out.append(PlayTone(self.leg, self._early_tone))
+        return out + self._early_tone_check()
 
     def pulse_digit(self, digit: str, now: float) -> list[LineOutput]:
         """A rotary digit the board counted in hardware."""
@@ -156,7 +169,7 @@ class FxsLine:
         """Run every timer due by ``now``; call it when ``next_deadline`` comes."""
         out = self._hook_signals(self._hook.poll(now), now)
         out += self._ring.poll(now)
-        return out
+        return out + self._early_tone_check()
 
     # -- commands from the PBX -------------------------------------------------------
 
@@ -231,6 +244,19 @@ class FxsLine:
             else:
                 out += self._dialled(signal.digit, "pulse")
         return out
+
+    def _early_tone_check(self) -> list[LineOutput]:
+        """Stop an early tone whose lift the classifier rejected (a bounce, a glitch)."""
+        if not self._early:
+            return []
+        if self._state != "idle":
+            self._early = False  # confirmed: the tone is the line's now
+            return []
+        if self._hook.settled and not self._hook.offhook:
+            self._early = False
+            self._tone = None
+            return [PlayTone(self.leg, None)]
+        return []
 
     def _dialled(self, digit: str, source: str) -> list[LineOutput]:
         if not self._move("digit"):

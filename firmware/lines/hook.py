@@ -130,6 +130,11 @@ class HookClassifier:
         return self._state != "onhook"
 
     @property
+    def settled(self) -> bool:
+        """No raw edge waits for its debounce."""
+        return self._raw == self._stable
+
+    @property
     def next_deadline(self) -> float | None:
         if self._raw != self._stable:
             return after_ms(self._raw_at, self.timing.debounce_ms)
