@@ -157,7 +157,11 @@ class AlsaAudio:
                 self.pump()
             except AlsaError as exc:
                 self._errors += 1
-                log.warning("%s: %s; retrying in %.0f s", self.name, exc, self._retry_s)
+                # A missing codec fails every retry: say so once, then once a minute or so.
+                loud = self._errors == 1 or self._errors % 60 == 0
+                log.log(logging.WARNING if loud else logging.DEBUG,
+                        "%s: %s; retrying every %.0f s (failure %d)", self.name, exc,
+                        self._retry_s, self._errors)
                 self._close_pcms()
                 self._rx.reset()
                 self._tx.reset()
