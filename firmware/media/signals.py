@@ -4,6 +4,7 @@ Party, DTMF digits, call-progress tones from the country profile."""
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 from firmware.core.events import Party
 from firmware.dsp.callerid import CallerIdInfo
@@ -60,6 +61,10 @@ def _digits(number: str | None) -> str:
 
 
 def _printable(name: str | None) -> str:
+    """Caller ID names are ASCII: accents fold to their letters ("José" -> "Jose"), and what
+    has no ASCII form becomes "?"."""
     if not name:
         return ""
-    return "".join(c if 32 <= ord(c) < 127 else "?" for c in name)[:MAX_CID_NAME]
+    folded = "".join(c for c in unicodedata.normalize("NFKD", name)
+                     if not unicodedata.combining(c))
+    return "".join(c if 32 <= ord(c) < 127 else "?" for c in folded)[:MAX_CID_NAME]
