@@ -164,8 +164,8 @@ class Box:
 
     # --- the work queue ---------------------------------------------------------------------
     def _line_outputs(self, outs: list[Any]) -> None:
-        for out in outs:
-            self._queue.append(("up" if isinstance(out, CallEvent) else "action", out))
+        """What a line machine said: events up to the exchange, actions to carry out."""
+        self._enqueue(outs)
         self._run()
 
     def _run(self) -> None:
@@ -201,15 +201,15 @@ class Box:
         elif isinstance(out, Unbridge):
             self.switch.unbridge(out.a, out.b)
         elif (slot := self.fxs.get(out.leg)) is not None:
-            self._line_outputs_queued(slot.line.command(out, now))
+            self._enqueue(slot.line.command(out, now))
         elif (oslot := self.fxo.get(out.leg)) is not None:
-            self._line_outputs_queued(oslot.line.command(out, now))
+            self._enqueue(oslot.line.command(out, now))
         elif self.sip is not None:
             self.sip.command(out)
         else:
             log.warning("%s: no SIP stack for %s", out.leg, type(out).__name__)
 
-    def _line_outputs_queued(self, outs: list[Any]) -> None:
+    def _enqueue(self, outs: list[Any]) -> None:
         for out in outs:
             self._queue.append(("up" if isinstance(out, CallEvent) else "action", out))
 
@@ -313,9 +313,9 @@ class Box:
         self._timer_at = None
         now = time.monotonic()
         for slot in self.fxs.values():
-            self._line_outputs_queued(slot.line.poll(now))
+            self._enqueue(slot.line.poll(now))
         for oslot in self.fxo.values():
-            self._line_outputs_queued(oslot.line.poll(now))
+            self._enqueue(oslot.line.poll(now))
         for out in self.exchange.poll(now):
             self._queue.append(("down", out))
         self._run()

@@ -101,16 +101,9 @@ def _add_sim(sub: Any) -> None:
     dial.add_argument("digits")
     dial.add_argument("--pulse", action="store_true", help="rotary: hook-switch pulses")
     dial.set_defaults(func=_sim_dial)
-    play = verbs.add_parser("play", help="send a WAV file into the line")
-    play.add_argument("file", type=Path)
-    play.set_defaults(func=_sim_play, cmd="sim.phone.play")
-    rec = verbs.add_parser("record", help="record what the handset hears (on-hook too)")
-    rec.add_argument("file", type=Path)
-    rec.add_argument("--seconds", type=float, required=True)
-    rec.set_defaults(func=_sim_record, cmd="sim.phone.record")
-    st = verbs.add_parser("status", help="hook, ringing, polarity, decoded caller ID")
-    st.add_argument("--json", action="store_true")
-    st.set_defaults(func=_sim_status, cmd="sim.phone.status")
+    _add_audio_verbs(verbs, "sim.phone", play="send a WAV file into the line",
+                     record="record what the handset hears (on-hook too)",
+                     status="hook, ringing, polarity, decoded caller ID")
 
     line = kinds.add_parser("line", help="the virtual PSTN line on an FXO port")
     line.add_argument("port", type=int)
@@ -121,16 +114,23 @@ def _add_sim(sub: Any) -> None:
     ring.set_defaults(func=_sim_ring)
     hang = lverbs.add_parser("hangup", help="the far end hangs up")
     hang.set_defaults(func=_sim_call, cmd="sim.line.hangup", extra={})
-    lplay = lverbs.add_parser("play", help="the far end speaks a WAV file")
-    lplay.add_argument("file", type=Path)
-    lplay.set_defaults(func=_sim_play, cmd="sim.line.play")
-    lrec = lverbs.add_parser("record", help="record what the box sends into the line")
-    lrec.add_argument("file", type=Path)
-    lrec.add_argument("--seconds", type=float, required=True)
-    lrec.set_defaults(func=_sim_record, cmd="sim.line.record")
-    lst = lverbs.add_parser("status", help="seized, ringing, digits the box dialled")
-    lst.add_argument("--json", action="store_true")
-    lst.set_defaults(func=_sim_status, cmd="sim.line.status")
+    _add_audio_verbs(lverbs, "sim.line", play="the far end speaks a WAV file",
+                     record="record what the box sends into the line",
+                     status="seized, ringing, digits the box dialled")
+
+
+def _add_audio_verbs(verbs: Any, prefix: str, play: str, record: str, status: str) -> None:
+    """play / record / status: the same three verbs for a virtual handset and a PSTN line."""
+    p = verbs.add_parser("play", help=play)
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=_sim_play, cmd=f"{prefix}.play")
+    r = verbs.add_parser("record", help=record)
+    r.add_argument("file", type=Path)
+    r.add_argument("--seconds", type=float, required=True)
+    r.set_defaults(func=_sim_record, cmd=f"{prefix}.record")
+    st = verbs.add_parser("status", help=status)
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=_sim_status, cmd=f"{prefix}.status")
 
 
 def _state(args: argparse.Namespace) -> Path:

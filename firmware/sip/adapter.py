@@ -86,11 +86,10 @@ class SipAdapter:
     def command(self, event: CallEvent) -> None:
         try:
             self._command(event)
-        except Exception as exc:  # a pjsua2 error must not take the exchange down
+        except Exception:  # a pjsua2 error must not take the exchange down
             log.exception("%s: SIP action for %s failed", event.leg, type(event).__name__)
             if isinstance(event, Setup):
                 self._emit(Release(event.leg, Cause.TEMPORARY_FAILURE))
-            del exc
 
     def _command(self, event: CallEvent) -> None:
         if isinstance(event, Setup):

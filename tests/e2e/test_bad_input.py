@@ -5,7 +5,6 @@ give one clear line and a non-zero exit, never a traceback. None of it disturbs 
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -101,7 +100,6 @@ def test_signal_command_bad_wav(tmp_path: Path) -> None:
     truncated.write_bytes(ok.read_bytes()[:30])
     line = one_clear_line(minipbx("signal", "detect", "dtmf", str(truncated)))
     assert str(truncated) in line
-    assert sys.executable  # the same interpreter ran the command
 
 
 def test_sip_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
