@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from firmware.core.errors import CommandError, PbxError
+from firmware.commands.caller import ROOT, Caller, Role, reset_caller, run_as
+from firmware.core.errors import CommandError, PbxError, PermissionDeniedError
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ class Command:
     # Argument name -> the Python type it must have (int, str, float, bool).
     args: Mapping[str, type] | None = None
     required: tuple[str, ...] = ()
+    # The least role that may run it (firmware.commands.caller).
+    role: Role = "admin"
 
 
 class CommandTable:
@@ -39,24 +42,41 @@ class CommandTable:
         self._commands[command.name] = command
 
     def command(self, name: str, help: str, args: Mapping[str, type] | None = None,
-                required: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+                required: tuple[str, ...] = (), role: Role = "admin",
+                ) -> Callable[[Handler], Handler]:
         def deco(fn: Handler) -> Handler:
-            self.register(Command(name, help, fn, args, required))
+            self.register(Command(name, help, fn, args, required, role))
             return fn
         return deco
 
-    def names(self) -> list[str]:
-        return sorted(self._commands)
+    def names(self, caller: Caller | None = None) -> list[str]:
+        """Every command's name, or those ``caller`` may run."""
+        return sorted(n for n, c in self._commands.items()
+                      if caller is None or caller.may(c.role))
 
-    def describe(self) -> list[dict[str, str]]:
-        return [{"name": c.name, "help": c.help} for c in sorted(
-            self._commands.values(), key=lambda c: c.name)]
+    def get(self, name: str) -> Command | None:
+        return self._commands.get(name)
 
-    async def call(self, system: Any, name: str, args: Mapping[str, Any]) -> Any:
+    def describe(self, caller: Caller | None = None) -> list[dict[str, Any]]:
+        """Name, help, arguments (name: type) and role of each command ``caller`` may run:
+        the source of the console's help and completion."""
+        return [{"name": c.name, "help": c.help, "role": c.role,
+                 "args": {k: t.__name__ for k, t in (c.args or {}).items()},
+                 "required": list(c.required)}
+                for c in sorted(self._commands.values(), key=lambda c: c.name)
+                if caller is None or caller.may(c.role)]
+
+    async def call(self, system: Any, name: str, args: Mapping[str, Any],
+                   caller: Caller = ROOT) -> Any:
         command = self._commands.get(name)
         if command is None:
-            raise CommandError(f"unknown command {name!r}; known: {', '.join(self.names())}")
+            raise CommandError(
+                f"unknown command {name!r}; known: {', '.join(self.names(caller))}")
+        if not caller.may(command.role):
+            raise PermissionDeniedError(
+                f"{name}: needs the {command.role} role; {caller.name} is {caller.role}")
         checked = _check_args(command, args)
+        token = run_as(caller)
         try:
             return await command.handler(system, checked)
         except PbxError:
@@ -64,6 +84,8 @@ class CommandTable:
         except (LookupError, ValueError) as exc:
             # Lower layers speak Python's built-ins; a person gets their text.
             raise CommandError(f"{name}: {exc}") from exc
+        finally:
+            reset_caller(token)
 
 
 def _check_args(command: Command, args: Mapping[str, Any]) -> dict[str, Any]:

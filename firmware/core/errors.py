@@ -19,3 +19,7 @@ class CommandError(PbxError, ValueError):
 
 class NotFoundError(CommandError, LookupError):
     """A command named something that does not exist (a port, a trunk, a call)."""
+
+
+class PermissionDeniedError(CommandError, PermissionError):
+    """The caller's role does not allow the command (firmware.commands.caller)."""
