@@ -16,6 +16,7 @@ from firmware.config.schema import (
     BoxConfig,
     CallerIdStandard,
     Config,
+    ConsoleConfig,
     DialPlanConfig,
     DisconnectMethod,
     DtmfMode,
@@ -26,6 +27,7 @@ from firmware.config.schema import (
     SipConfig,
     Transport,
     Trunk,
+    WebConfig,
 )
 from firmware.config.store import ConfigStore, Version
 
@@ -35,6 +37,7 @@ __all__ = [
     "CallerIdStandard",
     "Config",
     "ConfigStore",
+    "ConsoleConfig",
     "DialPlanConfig",
     "DisconnectMethod",
     "DtmfMode",
@@ -48,6 +51,7 @@ __all__ = [
     "Transport",
     "Trunk",
     "Version",
+    "WebConfig",
     "check_config",
     "default_config",
     "load_config",

@@ -183,6 +183,28 @@ class InboundRoute:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WebConfig:
+    """[web]: the setup web page served by the box."""
+
+    enabled: bool = setting(True, "serve the setup web page")
+    bind: str = setting("127.0.0.1", "IP address of the web page (0.0.0.0 = all)")
+    port: int = setting(8080, "TCP port of the web page; 0 lets the OS choose (tests)",
+                        lo=0, hi=65535)
+    tls_cert: str = setting("", 'certificate file (PEM) for HTTPS ("" = plain HTTP)')
+    tls_key: str = setting("", "private key file (PEM) for HTTPS")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsoleConfig:
+    """[console]: the installer's serial console."""
+
+    device: str = setting("", 'serial device such as "/dev/ttyAMA0" ("" = no console)')
+    baud: int = setting(115200, "serial speed in bit/s", lo=300, hi=4000000)
+    idle_logout_s: int = setting(600, "log out after this long without a key (0 = never)",
+                                 lo=0, hi=86400)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """The whole configuration file."""
 
@@ -194,6 +216,8 @@ class Config:
     dialplan: DialPlanConfig = field(default_factory=DialPlanConfig)
     outbound: tuple[OutboundRoute, ...] = ()
     inbound: tuple[InboundRoute, ...] = ()
+    web: WebConfig = field(default_factory=WebConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
 
     @property
     def extensions(self) -> tuple[str, ...]:

@@ -9,8 +9,9 @@ say:
   route names a trunk that exists, a trunk's transport is one the box listens on;
 - pairs: flash_min_ms < flash_max_ms, and longer than debounce_ms (else every bounce of the
   hook switch would be a flash); the TLS certificate comes with its key;
-- formats: dialable numbers, digit maps, ring cadences, the bind address, an even RTP port
-  (RTP takes the even port and RTCP the odd one above it, RFC 3550);
+- formats: dialable numbers, digit maps, ring cadences, the bind addresses (SIP and web),
+  an even RTP port (RTP takes the even port and RTCP the odd one above it, RFC 3550), the
+  console's device path;
 - the country code is one of the known profiles; the caller passes the dsp package's list,
   since this package may not import it.
 
@@ -24,7 +25,16 @@ import re
 from collections.abc import Collection, Iterable
 
 from firmware.config.problems import Issue, KeyPath, did_you_mean, format_path
-from firmware.config.schema import KNOWN_COUNTRIES, Config, FxoPort, FxsPort, SipConfig, Trunk
+from firmware.config.schema import (
+    KNOWN_COUNTRIES,
+    Config,
+    ConsoleConfig,
+    FxoPort,
+    FxsPort,
+    SipConfig,
+    Trunk,
+    WebConfig,
+)
 
 NUMBER_RE = re.compile(r"\+?[0-9]{1,20}")
 """A dialable number: an extension, a DID or a presented caller ID (E.164 digits at most)."""
@@ -48,6 +58,9 @@ CADENCE_STEP_MS = (50, 10000)
 
 PATTERN_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 """A distinctive ring named in the country profile ("dr2"); the profile says which exist."""
+
+SERIAL_URL_RE = re.compile(r"[a-z][a-z0-9+-]*://\S*")
+"""A pyserial URL (``loop://``, ``rfc2217://host:port``) in place of a device path."""
 
 
 def validate_config(config: Config, known_countries: Collection[str] | None = None) -> list[Issue]:
@@ -76,6 +89,8 @@ def validate_config(config: Config, known_countries: Collection[str] | None = No
     _check_routes(config, extensions, issues)
     if config.dialplan.digit_map:
         _digit_map(config.dialplan.digit_map, ("dialplan", "digit_map"), issues)
+    _check_web(config.web, issues)
+    _check_console(config.console, issues)
     return issues
 
 
@@ -111,6 +126,30 @@ def _check_sip(sip: SipConfig, issues: list[Issue]) -> None:
     elif "tls" in sip.transports and not sip.tls_cert:
         issues.append(
             Issue(("sip", "tls_cert"), "the tls transport needs tls_cert and tls_key (PEM files)")
+        )
+
+
+def _check_web(web: WebConfig, issues: list[Issue]) -> None:
+    try:
+        ipaddress.ip_address(web.bind)
+    except ValueError:
+        issues.append(
+            Issue(("web", "bind"), f"must be an IP address such as 0.0.0.0, got '{web.bind}'")
+        )
+    if bool(web.tls_cert) != bool(web.tls_key):
+        missing = "tls_key" if web.tls_cert else "tls_cert"
+        issues.append(Issue(("web", missing), "must be set too: HTTPS needs a certificate and key"))
+
+
+def _check_console(console: ConsoleConfig, issues: list[Issue]) -> None:
+    device = console.device
+    if device and not (device.startswith("/") or SERIAL_URL_RE.fullmatch(device)):
+        issues.append(
+            Issue(
+                ("console", "device"),
+                f'must be a device path such as "/dev/ttyAMA0" (or a pyserial URL such as'
+                f' "loop://"), got \'{device}\'',
+            )
         )
 
 
