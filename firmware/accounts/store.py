@@ -31,7 +31,12 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from firmware.accounts import hashing
-from firmware.core.errors import CommandError, NotFoundError, PbxError, PermissionDeniedError
+from firmware.core.errors import (
+    CommandError,
+    ConfigError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +55,7 @@ MAX_PASSWORD = 256
 AccountRow = dict[str, Any]
 
 
-class AccountsFileError(PbxError, ValueError):
+class AccountsFileError(ConfigError):
     """accounts.json cannot be read; the message says which file and what to do."""
 
 

@@ -123,7 +123,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     box.start()
     built.start_audio()
 
-    system = RunningSystem(config, profile, box, adapter, endpoint, board)
+    system = RunningSystem(config, profile, box, adapter, endpoint, board, state_dir=state_dir)
     control = ControlServer(state_dir / SOCKET_NAME, table, system)
     await control.start()
     stop = asyncio.Event()

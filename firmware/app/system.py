@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from drivers.base import Board
 from drivers.sim import SimBoard
+from firmware.accounts import AccountStore
+from firmware.accounts.store import FILE_NAME as ACCOUNTS_FILE
 from firmware.app.box import Box
 from firmware.app.hwctl import HwControl
 from firmware.app.simctl import SimControl
@@ -18,7 +21,7 @@ from firmware.sip.endpoint import SipEndpoint
 
 class RunningSystem:
     def __init__(self, config: Config, profile: CountryProfile, box: Box, sip: SipAdapter,
-                 endpoint: SipEndpoint, board: Board) -> None:
+                 endpoint: SipEndpoint, board: Board, state_dir: Path | None = None) -> None:
         self.config = config
         self.profile = profile
         self.box = box
@@ -26,6 +29,8 @@ class RunningSystem:
         self.endpoint = endpoint
         self.board = board
         self._hw = HwControl(box)
+        # A damaged accounts file stops the start here, with the file named.
+        self._accounts = AccountStore(state_dir / ACCOUNTS_FILE) if state_dir else None
         self._sim: SimControl | None = None
         if isinstance(board, SimBoard):
             pstn_cid = next((p.caller_id_standard for p in config.fxo
@@ -50,3 +55,8 @@ class RunningSystem:
             raise CommandError(f"the board is {self.board.name}, not simulated: sim commands "
                                "need `minipbx run --board sim`")
         return self._sim
+
+    def accounts(self) -> AccountStore:
+        if self._accounts is None:
+            raise CommandError("this box runs without a state dir, so it has no accounts")
+        return self._accounts

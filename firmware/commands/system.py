@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from firmware.accounts import AccountStore
+
 
 class SimControl(Protocol):
     """The test verbs of the simulated board (virtual handsets and PSTN lines)."""
@@ -54,4 +56,8 @@ class System(Protocol):
 
     def sim(self) -> SimControl:
         """The simulated board's verbs; raises CommandError on a real board."""
+        ...
+
+    def accounts(self) -> AccountStore:
+        """The box's accounts (firmware.accounts), kept in the state dir."""
         ...
