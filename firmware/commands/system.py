@@ -3,9 +3,11 @@ implements these protocols; front ends and handlers see nothing else."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from firmware.accounts import AccountStore
+from firmware.config import Config
 
 
 class SimControl(Protocol):
@@ -49,6 +51,65 @@ class HwControl(Protocol):
     def hook_events(self, port: int | None, since: int) -> dict[str, Any]: ...
 
 
+class ConfigControl(Protocol):
+    """The staged configuration (firmware/app/manager.py): one candidate over the running
+    configuration, shared by every front end. Staging methods raise
+    firmware.config.paths.PathError (lines "PATH: message", ``.fields`` for forms)."""
+
+    def show(self, candidate: bool) -> Config:
+        """The running configuration, or the candidate (secrets included: mask them)."""
+        ...
+
+    def set(self, path: str, value: str) -> dict[str, Any]:
+        """Stage one setting -> {"path", "pending", "problems": [{"path","message"}]}."""
+        ...
+
+    def unset(self, path: str) -> dict[str, Any]: ...
+
+    def add(self, table: str, values: Mapping[str, str]) -> dict[str, Any]:
+        """Stage a new entry -> {"path": the new entry's PATH, "pending", "problems"}."""
+        ...
+
+    def delete(self, path: str) -> dict[str, Any]: ...
+
+    def load(self, text: str, source: str) -> dict[str, Any]:
+        """Stage a whole file (InvalidConfigError with file:line: key: messages)."""
+        ...
+
+    def diff(self) -> str:
+        """Candidate against running, unified diff, passwords hidden ("" = no change)."""
+        ...
+
+    def pending(self) -> dict[str, Any]:
+        """{"pending": bool, "problems": [...], "confirm_by": wall time | None,
+        "confirm_version": int | None, "restart_needed": [PATH...], "version": int}"""
+        ...
+
+    async def commit(self, confirm_s: float | None, message: str,
+                     user: str) -> dict[str, Any]:
+        """-> {"version", "applied": [...], "restart_needed": [PATH...],
+        "confirm_by": wall time | None}."""
+        ...
+
+    def confirm(self, user: str) -> dict[str, Any]: ...
+
+    def discard(self) -> dict[str, Any]: ...
+
+    def history(self) -> list[dict[str, Any]]:
+        """[{"version", "time" (ISO 8601 UTC), "user", "message", "running": bool}]."""
+        ...
+
+    def rollback(self, version: int) -> dict[str, Any]:
+        """Stage saved version N -> {"staged": N, "diff": str}."""
+        ...
+
+    def export(self) -> str:
+        """The running configuration as TOML, passwords included."""
+        ...
+
+    async def restart(self, when_idle: bool, user: str) -> dict[str, Any]: ...
+
+
 class System(Protocol):
     def status(self) -> dict[str, Any]: ...
 
@@ -60,4 +121,8 @@ class System(Protocol):
 
     def accounts(self) -> AccountStore:
         """The box's accounts (firmware.accounts), kept in the state dir."""
+        ...
+
+    def config(self) -> ConfigControl:
+        """The candidate configuration, commit, history and restart."""
         ...

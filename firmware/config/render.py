@@ -12,6 +12,7 @@ import dataclasses
 import math
 from typing import Any
 
+from firmware.config.describe import MASK
 from firmware.config.schema import Config
 
 _ESCAPES = {
@@ -35,6 +36,15 @@ def to_toml(config: Config, *, comments: bool = False) -> str:
         else:
             blocks.append(_table(f"[{f.name}]", value, comments))
     return "\n".join("\n".join(block) + "\n" for block in blocks)
+
+
+def masked(config: Config) -> Config:
+    """``config`` with every secret (trunk passwords) shown as ``********``; an empty
+    secret stays empty, so a reader sees which are set."""
+    trunks = tuple(
+        dataclasses.replace(t, password=MASK) if t.password else t for t in config.trunk
+    )
+    return dataclasses.replace(config, trunk=trunks)
 
 
 def _table(header: str, table: Any, comments: bool) -> list[str]:

@@ -133,15 +133,7 @@ class ConfigStore:
             after, after_name = self.current() or "", os.fspath(self.path)
         else:
             after, after_name = self.read(b), str(self._version(b))
-        secrets: dict[str, int] = {}
-        return "".join(
-            difflib.unified_diff(
-                _lines(_mask(before, secrets)),
-                _lines(_mask(after, secrets)),
-                before_name,
-                after_name,
-            )
-        )
+        return diff_texts(before, after, before_name, after_name)
 
     def rollback(self, version: Version | int) -> Version:
         """Make an old version live again; it is saved as a new version."""
@@ -219,8 +211,22 @@ def _file_name(version: Version) -> str:
     return f"{version.number:06d}-{version.saved_at.strftime(_STAMP)}Z.toml"
 
 
-def _mask(text: str, secrets: dict[str, int]) -> str:
-    """Replace each password value by its number in ``secrets`` (shared by both sides)."""
+def diff_texts(before: str, after: str, before_name: str, after_name: str) -> str:
+    """A unified diff of two configuration texts, passwords hidden (see ``mask_secrets``)."""
+    secrets: dict[str, int] = {}
+    return "".join(
+        difflib.unified_diff(
+            _lines(mask_secrets(before, secrets)),
+            _lines(mask_secrets(after, secrets)),
+            before_name,
+            after_name,
+        )
+    )
+
+
+def mask_secrets(text: str, secrets: dict[str, int]) -> str:
+    """Replace each password value of a TOML text by ``"<secret N>"``, N its number in
+    ``secrets`` (pass the same dict for both sides of a diff: a changed password shows)."""
 
     def number(match: re.Match[str]) -> str:
         index = secrets.setdefault(match.group(2), len(secrets) + 1)
