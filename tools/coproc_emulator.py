@@ -11,6 +11,12 @@ thread is late (a loaded machine), it catches up tick by tick, applying the scri
 levels at the exact emulated millisecond, so a 67/33 pulse train is 67/33 however late
 Python runs; only the UART bytes are real-time.
 
+Faults to inject: ``deaf``/``mute`` (the UART goes silent one way), :meth:`drop_from_host`
+(lose chosen host frames, e.g. a RING_STOP eleven times), :meth:`corrupt_next`,
+:meth:`send_raw`, :meth:`inject_event` (make the MCU send an event it should not) and
+:meth:`reset`; ``ring_hz`` and ``commands`` make a co-processor that rings only some
+frequencies or executes only some commands.
+
 Use it from tests (``with CoprocEmulator("SSO") as emu: CoprocBoard(emu.path, ...)``) or
 by hand: ``python tools/coproc_emulator.py --ports SSO`` prints the pty path for
 ``minipbx run`` against a board profile whose [uart] device is that path.
@@ -98,10 +104,19 @@ def ring_signal(ms: int, hz: float = 25.0) -> list[tuple[bool, int]]:
 
 class CoprocEmulator:
     def __init__(self, ports: str = "SSO", *, boot_id: int | None = None,
-                 reset_cause: int = 0, firmware: str | None = None) -> None:
+                 reset_cause: int = 0, firmware: str | None = None,
+                 ring_hz: tuple[float, float] | None = None,
+                 commands: Sequence[int] | None = None) -> None:
         self.mcu = load_mcu()
         self.kinds = bytes(0 if k == "S" else 1 for k in ports.upper())
-        self._firmware = firmware
+        self._core_options: dict[str, Any] = {}
+        if firmware is not None:
+            self._core_options["firmware"] = firmware
+        if ring_hz is not None:  # the HELLO's ring_min and ring_max, and what RING_START takes
+            self._core_options["ring_min"] = round(ring_hz[0] * 100)
+            self._core_options["ring_max"] = round(ring_hz[1] * 100)
+        if commands is not None:  # the HELLO's command list, and what the MCU executes
+            self._core_options["commands"] = bytes(commands)
         self._lock = threading.RLock()
         self._ms = 0
         self._t0 = time.monotonic()
@@ -120,6 +135,12 @@ class CoprocEmulator:
         self.deaf = False  # drop what the host sends (the MCU stops hearing it)
         self.mute = False  # drop what the MCU sends
         self._corrupt = 0  # corrupt this many outgoing chunks
+        # Frames of the host to lose: [type, port or None, how many more]. Once set, what
+        # the host sends goes through a deframer and the kept frames are encoded again
+        # (byte for byte the same: the frame is the same).
+        self._drops: list[list[Any]] = []
+        self._filter: Any = None
+        self.dropped_from_host: list[tuple[int, int]] = []  # (type, seq) of lost frames
         self._rx = bytearray()  # from the host, for the next tick
         self.rx_bytes = 0
         self.tx_bytes = 0
@@ -159,9 +180,8 @@ class CoprocEmulator:
             boot_id = int.from_bytes(os.urandom(2), "little")
             if self.core is not None and boot_id == self.core.link.boot_id:
                 boot_id ^= 0x5A5A
-        kwargs = {} if self._firmware is None else {"firmware": self._firmware}
         self.core = self.mcu.core.Coproc(self.kinds, self._ms & TICKS_MASK, boot_id,
-                                         reset_cause, 1, **kwargs)
+                                         reset_cause, 1, **self._core_options)
         self.boots += 1
 
     # --- the simulated lines --------------------------------------------------------------
@@ -248,6 +268,34 @@ class CoprocEmulator:
         with self._lock:
             self._corrupt += chunks
 
+    def drop_from_host(self, frame_type: int, count: int, port: int | None = None) -> None:
+        """Lose the next ``count`` frames of ``frame_type`` the host sends (only those for
+        ``port`` when given): the MCU never sees them, retransmissions included."""
+        with self._lock:
+            if self._filter is None:
+                self._filter = self.mcu.proto.Deframer()
+            self._drops.append([frame_type, port, count])
+
+    def inject_event(self, frame_type: int, port: int, payload: bytes) -> None:
+        """Make the MCU send an event of its own making (a port it does not have, a digit
+        no dial gives): it goes out sequenced, as the MCU's own events do."""
+        with self._lock:
+            self.core.events.append((frame_type, port, self._ms & TICKS_MASK, payload))
+
+    def _from_host(self, data: bytes) -> bytes:
+        if self._filter is None:
+            return data
+        kept = bytearray()
+        for ftype, seq, ack, body in self._filter.feed(data):
+            rule = next((r for r in self._drops if r[0] == ftype and r[2] > 0
+                         and (r[1] is None or (body and body[0] == r[1]))), None)
+            if rule is not None:
+                rule[2] -= 1
+                self.dropped_from_host.append((ftype, seq))
+                continue
+            kept += self.mcu.proto.encode(ftype, seq, ack, body)
+        return bytes(kept)
+
     # --- the loop -------------------------------------------------------------------------
     def _check_input(self, port: int, name: str) -> None:
         allowed = FXS_INPUTS if self.kinds[port] == 0 else FXO_INPUTS
@@ -274,7 +322,7 @@ class CoprocEmulator:
                 if data:
                     self.rx_bytes += len(data)
                     if not self.deaf:
-                        self._rx += data
+                        self._rx += self._from_host(data)
                 while self._ms < target:
                     self._ms += 1
                     self._tick(self._ms)
@@ -320,8 +368,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ports", default="SSO",
                         help="port kinds in channel order: S for FXS, O for FXO")
+    parser.add_argument("--ring-hz", type=float, nargs=2, metavar=("MIN", "MAX"),
+                        help="the ring frequencies the emulated MCU makes (default 10 60)")
     args = parser.parse_args(argv)
-    with CoprocEmulator(args.ports) as emu:
+    ring_hz = None if args.ring_hz is None else (args.ring_hz[0], args.ring_hz[1])
+    with CoprocEmulator(args.ports, ring_hz=ring_hz) as emu:
         print(emu.path, flush=True)
         try:
             while True:

@@ -48,11 +48,17 @@ RESET_OTHER = const(3)
 
 class Coproc:
     def __init__(self, kinds, now, boot_id, reset_cause=RESET_POWER_ON, tick_ms=1,
-                 firmware=FIRMWARE):
+                 firmware=FIRMWARE, ring_min=RING_MIN_CHZ, ring_max=RING_MAX_CHZ,
+                 commands=COMMANDS):
+        # ring_min, ring_max and commands are what this firmware says in its HELLO and
+        # holds to (a board revision with another ring generator, a reduced build).
         self.kinds = bytes(kinds)
         self.reset_cause = reset_cause
         self.tick_ms = tick_ms
         self.firmware = firmware
+        self.ring_min = ring_min
+        self.ring_max = ring_max
+        self.commands = bytes(commands)
         self.events = []  # (type, port, t, payload) from the lines
         self.lines = [FxsLine(i, self.events) if k == FXS else FxoLine(i, self.events)
                       for i, k in enumerate(self.kinds)]
@@ -62,9 +68,9 @@ class Coproc:
     def hello_body(self, now):
         fw = self.firmware.encode()
         return (struct.pack("<BHBIBBHH", VERSION, self.link.boot_id, self.reset_cause, now,
-                            CLOCK_BITS, self.tick_ms, RING_MIN_CHZ, RING_MAX_CHZ)
+                            CLOCK_BITS, self.tick_ms, self.ring_min, self.ring_max)
                 + bytes((len(self.kinds),)) + self.kinds
-                + bytes((len(COMMANDS),)) + COMMANDS
+                + bytes((len(self.commands),)) + self.commands
                 + bytes((len(fw),)) + fw)
 
     # --- the loop -------------------------------------------------------------------------
@@ -72,6 +78,9 @@ class Coproc:
         link = self.link
         for ftype, seq, body in link.feed(data, now):
             if ftype == CONNECTED:
+                # PROTOCOL.md 4.2: the lines stay as they are; the events not delivered
+                # are forgotten (the link dropped its own); the snapshot goes first and
+                # is taken before the commands that follow CONNECT run.
                 del self.events[:]
                 for line in self.lines:
                     link.queue(T_PORT_STATE, struct.pack("<BIB", line.port, now, line.flags()),
@@ -123,7 +132,7 @@ class Coproc:
     # --- commands -------------------------------------------------------------------------
     def execute(self, ftype, body, now):
         # 0 when done, else the NAK reason
-        if ftype not in COMMANDS:
+        if ftype not in self.commands:
             return NAK_UNKNOWN_TYPE
         if not body or body[0] >= len(self.lines):
             return NAK_BAD_PORT
@@ -175,7 +184,7 @@ class Coproc:
         freq = body[1] | body[2] << 8
         n = body[3]
         if (len(body) != 4 + 2 * n or not n or n & 1 or n > MAX_STEPS
-                or not RING_MIN_CHZ <= freq <= RING_MAX_CHZ):
+                or not self.ring_min <= freq <= self.ring_max):
             return NAK_BAD_ARG
         steps = struct.unpack("<%dH" % n, body[4:])
         if 0 in steps:

@@ -12,9 +12,12 @@ Rules:
   path or ``loop://`` in tests, ``spy://`` to trace.
 * One reader thread feeds the sans-IO :class:`Link` and runs its deadlines; commands from
   any thread go through the same lock, so frames leave in the order they were made.
-* The wanted state (configuration, ringing, polarity, seizure) is kept here and sent again
-  whole after every (re)connection, so an MCU reset or a host watchdog trip on the MCU
-  heals by itself; each of those is also reported as :class:`BoardFault`.
+* The wanted state (configuration, ringing or not, polarity, seizure) is kept here and
+  sent again whole after every (re)connection (board/PROTOCOL.md 4.2), so an MCU reset, a
+  host watchdog trip on the MCU and the host's own give-up on a lost command all heal by
+  themselves; each of those is also reported as :class:`BoardFault`. The PORT_STATE
+  snapshot that follows CONNECT is compared with the wanted state, and a difference is
+  logged and its command sent again.
 * Instants: events carry the MCU's clock, mapped to ``time.monotonic()`` by the link.
 * Audio does not cross the UART: ``read_frame``/``write_frame`` go to the port's
   :class:`AudioEndpoint` (an ALSA codec), or give silence and drop without one.
@@ -111,6 +114,7 @@ class CoprocBoard(Board):
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._closed = False
+        self.corrections = 0  # line states found other than wanted after a CONNECT
         self._serial = self._open()
 
     # --- Board ----------------------------------------------------------------------------
@@ -173,6 +177,11 @@ class CoprocBoard(Board):
         """The ring frequencies the MCU makes (centihertz), once it has said so."""
         hello = self._link.hello
         return None if hello is None else (hello.ring_min, hello.ring_max)
+
+    def corrected(self, what: str) -> None:
+        """A port found the co-processor's line state other than wanted after CONNECT."""
+        self.corrections += 1
+        log.warning("%s: %s", self.name, what)
 
     def command(self, command: Command) -> None:
         """Send a command now if connected; the ports keep the state to send it later."""

@@ -5,7 +5,14 @@ Rules:
 
 * Every setter records the wanted state first and then asks the board to send it, so a
   command given while the link is down is not lost: the board sends every port's
-  :meth:`wanted` commands again at each (re)connection.
+  :meth:`wanted` commands again at each (re)connection. ``wanted`` is the whole line
+  state, RING_STOP included for a port that should not ring (board/PROTOCOL.md 4.2): after
+  a reconnect nothing is left to what the co-processor remembers.
+* The PORT_STATE snapshot the co-processor sends after CONNECT is compared with the wanted
+  state: input state (hook, loop current, ring signal) is taken from it; an output that
+  differs (ringing, polarity, seizure) is reported and its command sent again.
+* Only the co-processor's own decisions (ring trip) end the wanted ringing; a RING event
+  for a RING_STOP the host sent does not, so a RING_START that followed it stands.
 * A port reports only changes: an event that repeats what the port already knows (a
   PORT_STATE snapshot after a reset told it first) gives no signal.
 * Audio never crosses the UART: it goes to the port's :class:`AudioEndpoint`, or is
@@ -37,7 +44,9 @@ from drivers.coproc.messages import (
     FXO_RING,
     FXO_SEIZED,
     FXS_OFFHOOK,
-    RING_CADENCE,
+    FXS_REVERSED,
+    FXS_RINGING,
+    RING_STOPPED,
     Command,
     DigitEvent,
     FlashEvent,
@@ -74,6 +83,9 @@ class Commander(Protocol):
 
     def ring_limits(self) -> tuple[int, int] | None: ...
 
+    def corrected(self, what: str) -> None:
+        """Report that the co-processor's line state differed from the wanted one."""
+
 
 class CoprocFxsPort(FxsPort):
     def __init__(self, board: Commander, index: int, channel: int,
@@ -87,6 +99,10 @@ class CoprocFxsPort(FxsPort):
         self._reversed = False
         self._offhook = False
         self._burst_on = False
+
+    @property
+    def leg(self) -> str:
+        return f"fxs{self.index}"
 
     def read_frame(self) -> bytes:
         return self._audio.read_frame()
@@ -115,8 +131,8 @@ class CoprocFxsPort(FxsPort):
 
     def stop_ringing(self) -> None:
         with self._board.lock:
-            if self._want_ring is None:
-                return
+            # Sent even when the port believes it is quiet: RING_STOP is a state, and the
+            # co-processor's idea of this port is what matters.
             self._want_ring = None
             self._board.command(RingStop(self.channel))
 
@@ -138,6 +154,8 @@ class CoprocFxsPort(FxsPort):
         if self._want_ring is not None:
             steps, hz = self._want_ring
             commands.append(ring_command(self.channel, steps, hz, self._board.ring_limits()))
+        else:
+            commands.append(RingStop(self.channel))
         return commands
 
     def on_event(self, event: McuEvent, at: float) -> list[LineSignal]:
@@ -151,18 +169,38 @@ class CoprocFxsPort(FxsPort):
         if isinstance(event, FlashEvent):
             return [HookFlash(self.index, at)]
         if isinstance(event, RingEvent):
-            if not event.on and event.reason != RING_CADENCE:
-                self._want_ring = None
+            if not event.on and event.reason > RING_STOPPED:
+                self._want_ring = None  # ring trip (or the host watchdog): the MCU decided
             if event.on == self._burst_on:
                 return []
             self._burst_on = event.on
             return [RingBurst(self.index, event.on, at, kind="fxs")]
         if isinstance(event, PortStateEvent):
-            offhook = bool(event.flags & FXS_OFFHOOK)
-            if offhook != self._offhook:
-                self._offhook = offhook
-                return [HookEdge(self.index, offhook, at, debounced=True)]
+            return self._snapshot(event.flags, at)
         return []
+
+    def _snapshot(self, flags: int, at: float) -> list[LineSignal]:
+        out: list[LineSignal] = []
+        offhook = bool(flags & FXS_OFFHOOK)
+        if offhook != self._offhook:
+            self._offhook = offhook
+            out.append(HookEdge(self.index, offhook, at, debounced=True))
+        ringing = bool(flags & FXS_RINGING)
+        if not ringing and self._burst_on:
+            self._burst_on = False
+            out.append(RingBurst(self.index, False, at, kind="fxs"))
+        if ringing and self._want_ring is None:
+            self._board.corrected(f"{self.leg}: the co-processor was ringing it and the box "
+                                  "wants it quiet; RING_STOP sent")
+            self._board.command(RingStop(self.channel))
+        reversed_ = bool(flags & FXS_REVERSED)
+        if reversed_ != self._reversed:
+            self._board.corrected(
+                f"{self.leg}: the co-processor had the polarity "
+                f"{'reversed' if reversed_ else 'normal'} and the box wants it "
+                f"{'reversed' if self._reversed else 'normal'}; POLARITY sent")
+            self._board.command(Polarity(self.channel, self._reversed))
+        return out
 
     def describe(self) -> dict[str, object]:
         return {**super().describe(), "channel": self.channel, "offhook": self._offhook,
@@ -180,6 +218,10 @@ class CoprocFxoPort(FxoPort):
         self._seized = False
         self._loop: bool | None = None
         self._ring_on = False
+
+    @property
+    def leg(self) -> str:
+        return f"fxo{self.index}"
 
     def read_frame(self) -> bytes:
         return self._audio.read_frame()
@@ -226,8 +268,11 @@ class CoprocFxoPort(FxoPort):
                 self._ring_on = ring
                 out.append(RingBurst(self.index, ring, at, kind="fxo"))
             if bool(event.flags & FXO_SEIZED) != self._seized:
-                log.info("fxo%d: co-processor had the line %s; sending the wanted state",
-                         self.index, "seized" if event.flags & FXO_SEIZED else "released")
+                self._board.corrected(
+                    f"{self.leg}: the co-processor had the line "
+                    f"{'seized' if event.flags & FXO_SEIZED else 'released'} and the box "
+                    f"wants it {'seized' if self._seized else 'released'}; FXO_HOOK sent")
+                self._board.command(FxoHook(self.channel, self._seized))
             return out
         return []
 

@@ -270,10 +270,40 @@ def check_link(c, mods):
     sent = proto.Deframer().feed(coproc.output())
     naks = [f for f in sent if f[0] == 0x06]
     c.check("link bad port refused", naks and tuple(naks[0][3]) == (1, 3), sent)
-    for t in range(6, 2100):
+    check_reconnect(c, mods, coproc)
+    for t in range(8, 2100):
         coproc.tick(t)
     c.check("link host silence stops ringing", not line.rm and line.steps is None
             and not coproc.link.connected, line.rm)
+
+
+def check_reconnect(c, mods, coproc):
+    # Section 4.2: a CONNECT while connected changes no line, forgets the events not yet
+    # delivered (a RING event does not survive it), and the PORT_STATE snapshots are the
+    # first events of the new connection, taken before any command that follows CONNECT.
+    proto = mods.proto
+    line = coproc.lines[0]
+    coproc.events.append((0x20, 0, 6, b"\x01"))
+    coproc.tick(6)  # sent, never acknowledged
+    coproc.events.append((0x23, 0, 6, b"\x00\x00"))  # not even sent
+    coproc.output()
+    connect = proto.encode(0x03, 0, 255, struct.pack("<H", 0x1234))
+    stop = proto.encode(0x13, 0, 255, b"\x00")
+    coproc.receive(connect + stop, 7)
+    coproc.tick(7)
+    events = [f for f in proto.Deframer().feed(coproc.output()) if f[0] >= 0x20]
+    got = [(f[0], f[1]) for f in events]
+    c.check("reconnect: port states first, then the events of the new connection",
+            got == [(0x28, 0), (0x28, 1), (0x23, 2)], got)
+    c.check("reconnect: the line kept ringing until the command after CONNECT",
+            len(events) == 3 and events[0][3][5] & 2 and events[2][3][5:7] == b"\x00\x01",
+            events)
+    c.check("reconnect: the command after CONNECT ran", line.steps is None and not line.rm,
+            line.steps)
+    ring = proto.encode(0x12, 1, 2, struct.pack("<BHBHH", 0, 2500, 2, 1000, 1000))
+    coproc.receive(ring, 7)
+    coproc.tick(7)
+    c.check("reconnect: commands go on in order", line.rm, line.rm)
 
 
 def run(mods, read_json, emit):

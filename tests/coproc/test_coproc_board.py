@@ -24,6 +24,9 @@ from drivers.base import (
     RingBurst,
 )
 from drivers.coproc import CommandError, CoprocBoard, FxsTiming, LinkOpenError
+from drivers.coproc.messages import RingStop
+
+RING_STOP = RingStop.TYPE
 
 Emulator = Any
 BoardFactory = Callable[..., CoprocBoard]
@@ -278,3 +281,23 @@ def test_a_profile_that_disagrees_with_the_mcu_is_a_fault(
     faults = signals.wait_for(BoardFault)
     assert faults and faults[0].port == 1
     assert "channel 1, where the co-processor has an FXS port" in faults[0].what
+
+
+def test_a_ring_stop_lost_until_the_host_gives_up_still_stops_the_ringing(
+        board: CoprocBoard, emulator: Emulator, signals: Signals) -> None:
+    # issue 7 section 4: the host gives up on RING_STOP after 10 retransmissions and
+    # connects again; the whole wanted state it sends then includes RING_STOP.
+    port = board.fxs[1]
+    port.start_ringing([2000, 4000], 20.0)
+    assert wait_until(lambda: emulator.line(1).rm)
+    emulator.drop_from_host(RING_STOP, 11, port=1)
+    port.stop_ringing()
+    assert not port.ringing
+    lost = signals.wait_for(BoardFault)
+    assert "not acknowledged after 10 retransmissions" in lost[0].what
+    assert wait_until(lambda: emulator.line(1).steps is None, timeout=5.0)
+    assert not emulator.line(1).rm and not port.ringing
+    assert len(emulator.dropped_from_host) == 11
+    assert board.describe()["state"] == "connected"
+    # the PORT_STATE after CONNECT showed port 2 still ringing: logged as a difference
+    assert board.corrections == 1
