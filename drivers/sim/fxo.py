@@ -3,7 +3,10 @@
 The virtual line rings with a cadence (ring bursts as the board's ring detector reports
 them), plays audio into the line (caller ID between rings, the far party's voice), records
 what the box sends (dialled digits, voice), and hangs up by dropping loop current (or
-drops it for a moment: ``loop_break``).
+drops it for a moment: ``loop_break``). Whatever stops the ringing (the caller hanging up,
+the box seizing the line) ends a burst in progress with its off edge, as a real ring
+detector sees the ring signal stop; edges are emitted under the lock, so a burst's on
+and off never reach the box in the wrong order.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class SimFxoPort(FxoPort):
         self._seized = False
         self._ringing = False
         self._ring_generation = 0
+        self._burst_on = False  # a ring burst is on the line now
         self._seized_at: float | None = None
         self.line_audio = Outbox()  # what the PSTN sends to the box
         self.heard = Recorder()  # what the box sends to the PSTN
@@ -48,8 +52,7 @@ class SimFxoPort(FxoPort):
                 return
             self._seized = True
             self._seized_at = time.monotonic()
-            self._ringing = False
-            self._ring_generation += 1  # answering stops the exchange's ringing
+            self._stop_ringing_locked()  # answering stops the exchange's ringing
         self._emit(LoopCurrent(self.index, True, time.monotonic()))
 
     def release(self) -> None:
@@ -71,6 +74,7 @@ class SimFxoPort(FxoPort):
             "index": self.index,
             "seized": self._seized,
             "ringing": self._ringing,
+            "ring_burst_on": self._burst_on,
         }
 
     # --- the virtual PSTN's verbs ----------------------------------------------------------
@@ -85,8 +89,8 @@ class SimFxoPort(FxoPort):
         with self._lock:
             if self._seized:
                 raise DriverError(f"fxo{self.index}: the line is in a call; hang up first")
+            self._stop_ringing_locked()  # a new call's ringing replaces any before it
             self._ringing = True
-            self._ring_generation += 1
             gen = self._ring_generation
         t = time.monotonic() + 0.05
         steps = list(cadence_ms)
@@ -106,8 +110,7 @@ class SimFxoPort(FxoPort):
     def hang_up(self) -> None:
         """The far party hangs up: ringing stops, or loop current drops during a call."""
         with self._lock:
-            self._ring_generation += 1
-            self._ringing = False
+            self._stop_ringing_locked()
             seized = self._seized
         self._timeline.cancel_all()
         if seized:
@@ -133,9 +136,18 @@ class SimFxoPort(FxoPort):
     def close(self) -> None:
         self._timeline.close()
 
+    def _stop_ringing_locked(self) -> None:
+        self._ring_generation += 1  # the bursts still scheduled are void
+        self._ringing = False
+        if self._burst_on:
+            self._burst_on = False
+            self._emit(RingBurst(self.index, False, time.monotonic()))
+
     def _burst(self, gen: int, on: bool, at: float) -> None:
-        if gen == self._ring_generation:
-            self._emit(RingBurst(self.index, on, at))
+        with self._lock:
+            if gen == self._ring_generation:
+                self._burst_on = on
+                self._emit(RingBurst(self.index, on, at))
 
     def _play_if(self, gen: int, pcm: bytes) -> None:
         if gen == self._ring_generation:

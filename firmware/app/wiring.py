@@ -117,6 +117,8 @@ def build_fxo(port: FxoConfig, profile: CountryProfile) -> FxoLine:
     return FxoLine(
         fxo_leg(port.port),
         cid_standard=cid_standard(port.caller_id_standard, profile),
+        # The exchange rings with the country's cadence: it sets when a caller gave up.
+        ring_cadence_ms=profile.ring.cadence_ms,
         disconnect_on_polarity="polarity" in port.disconnect,
     )
 

@@ -11,9 +11,17 @@ Rules:
   Without caller ID, Setup goes up at the first valid ring. The app maps the line to its
   route, hence the empty ``called``. A polarity reversal on an idle line opens the
   receiver too (caller ID before the first ring, ETSI style) for ``PRE_RING_CID_S``.
-* No burst for ``ring_timeout_s`` after the last one: the caller gave up. Release goes up
-  if Setup did. An inbound call the PBX releases before answering cannot be refused on
-  an analog line: its rings are ignored until they stop.
+* The caller gave up: an analog line has no signal for it, the rings just stop. The ring
+  timeout follows the exchange's ring cadence (``ring_cadence_ms``, the country's, given
+  by the app), not a fixed figure: no new burst for the cadence's longest silence plus
+  ``ring_margin_ms`` after a burst ended (US 2 s on / 4 s off: 6 s), and, in case the end
+  of a burst never arrives (a detector that lost the edge, a line cut mid-burst), no more
+  than the longest burst plus that silence and margin after a valid burst began (US: 8 s).
+  So the call ends within about one cadence plus the margin of the last ring. The margin
+  is at least ``ring_min_ms``: the next ring counts once validated, not when it begins.
+  Release
+  goes up if Setup did. An inbound call the PBX releases before answering cannot be
+  refused on an analog line: its rings are ignored until they stop.
 * Answer from the PBX seizes the line (SeizeLine, ListenCallerId off, WatchDisconnectTone
   on), but not sooner than ``answer_delay_ms`` after the first ring began.
 * Outbound call. Setup(called) or Seize from the PBX seizes the line, waits
@@ -55,7 +63,7 @@ seized     CPC drop, disconnect tone, polarity    idle (ReleaseLine, Release up)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final, Literal
 
 from firmware.core.causes import Cause
@@ -92,6 +100,11 @@ RINGING: Final[frozenset[FxoState]] = frozenset({"idle", "ringing", "answering",
 PRE_RING_CID_S: Final = 5.0
 # TELEPHONY.md: wait 40 ms or more before deciding that a burst is a ring.
 RING_MIN_FLOOR_MS: Final = 40.0
+# The US cadence (2 s on, 4 s off) when the app names none.
+DEFAULT_RING_CADENCE_MS: Final = (2000, 4000)
+# Exchanges keep their cadence only roughly and a detector dates edges a little late:
+# 2 s on top of the longest silence covers both, as the old fixed 6 s did for the US.
+RING_MARGIN_MS: Final = 2000.0
 
 
 class FxoLine:
@@ -101,7 +114,8 @@ class FxoLine:
         self,
         leg: LegId,
         *,
-        ring_timeout_s: float = 6.0,
+        ring_cadence_ms: Sequence[int] = DEFAULT_RING_CADENCE_MS,
+        ring_margin_ms: float = RING_MARGIN_MS,
         cid_standard: str | None = None,
         answer_delay_ms: float = 0.0,
         ring_min_ms: float = 150.0,
@@ -113,14 +127,23 @@ class FxoLine:
     ) -> None:
         owner = leg
         self.leg = leg
-        self.ring_timeout_s = require_ms(owner, "ring_timeout_s", ring_timeout_s, 0.001,
-                                         unit="s")
+        steps = tuple(ring_cadence_ms)
+        if (len(steps) < 2 or len(steps) % 2
+                or any(isinstance(x, bool) or not isinstance(x, int) or x <= 0 for x in steps)):
+            raise ConfigError(f"{owner}: ring_cadence_ms={list(steps)!r}: give on/off steps in "
+                              f"whole ms, starting with on, such as [2000, 4000]")
+        self.ring_cadence_ms = steps
+        self.ring_min_ms = require_ms(owner, "ring_min_ms", ring_min_ms, RING_MIN_FLOOR_MS)
+        margin = require_ms(owner, "ring_margin_ms", ring_margin_ms, self.ring_min_ms)
+        # After a burst ends: the longest silence of the cadence plus the margin.
+        self.ring_gap_ms = max(steps[1::2]) + margin
+        # After a valid burst begins, if its end never comes: the longest burst on top.
+        self.ring_burst_gap_ms = max(steps[0::2]) + self.ring_gap_ms
         if cid_standard is not None and (not isinstance(cid_standard, str) or not cid_standard):
             raise ConfigError(f"{owner}: cid_standard={cid_standard!r}: name a caller ID "
                               f"standard or leave it out")
         self.cid_standard = cid_standard
         self.answer_delay_ms = require_ms(owner, "answer_delay_ms", answer_delay_ms)
-        self.ring_min_ms = require_ms(owner, "ring_min_ms", ring_min_ms, RING_MIN_FLOOR_MS)
         self.dial_tone_wait_ms = require_ms(owner, "dial_tone_wait_ms", dial_tone_wait_ms)
         self.dtmf_digit_ms = require_ms(owner, "dtmf_digit_ms", dtmf_digit_ms, 1.0)
         self.cpc_min_ms = require_ms(owner, "cpc_min_ms", cpc_min_ms, 1.0)
@@ -183,7 +206,7 @@ class FxoLine:
         valid, self._burst_at = self._burst_valid, None
         if self._state == "idle" or not valid:
             return out
-        self._timers.start("ring_timeout", at + self.ring_timeout_s)
+        self._timers.start("ring_timeout", after_ms(at, self.ring_gap_ms))
         if (self._rings == 1 and self.cid_standard and not self._setup_sent
                 and self._state == "ringing"):
             out += self._listen(True)
@@ -312,7 +335,7 @@ class FxoLine:
         assert start is not None
         self._burst_valid = True
         self._rings += 1
-        self._timers.cancel("ring_timeout")
+        self._timers.start("ring_timeout", after_ms(start, self.ring_burst_gap_ms))
         if self._state == "idle":
             self._state = "ringing"
             self._first_ring_at = start

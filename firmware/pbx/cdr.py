@@ -9,8 +9,10 @@ Dispositions follow the names office PBXs print (Asterisk's CDR ``disposition``)
 
 ============  ===============================================================
 ANSWERED      the callee answered; ``cause`` says how it ended
-NO ANSWER     nobody answered: the ring timer expired, the callee reported no
-              answer, or the caller gave up while it rang
+NO ANSWER     nobody answered: the ring timer expired or the callee reported no
+              answer
+ABANDONED     the caller gave up before the callee answered: a handset put down
+              while it rang, a SIP CANCEL, a PSTN caller whose rings stopped
 BUSY          the callee was busy (Q.850 17), including calling one's own number
 CONGESTION    the number could not be routed: not in the plan, incomplete,
               no circuit or congestion on the way
@@ -32,6 +34,7 @@ DEFAULT_RECORD_LIMIT = 1000
 class Disposition(enum.Enum):
     ANSWERED = "ANSWERED"
     NO_ANSWER = "NO ANSWER"
+    ABANDONED = "ABANDONED"
     BUSY = "BUSY"
     FAILED = "FAILED"
     CONGESTION = "CONGESTION"

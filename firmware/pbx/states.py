@@ -183,7 +183,7 @@ class Proceeding(CallState):
             board.emit(Release(call.b, Cause.NORMAL_CLEARING))
             call.gone.add(call.b)
             reason = "caller hung up before answer"
-            record(board, call, now, Disposition.NO_ANSWER, Cause.NORMAL_CLEARING, reason)
+            record(board, call, now, Disposition.ABANDONED, Cause.NORMAL_CLEARING, reason)
             call.enter(Phase.ENDED, now)
             return
         reason = f"callee released: {event.cause.name}"

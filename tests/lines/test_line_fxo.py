@@ -145,11 +145,48 @@ def test_ring_timeout_releases_the_call() -> None:
     assert fxo.state == "idle" and fxo.next_deadline is None
 
 
-@pytest.mark.parametrize(("timeout_s", "release_ms"), [(6.0, 8000), (4.5, 6500)])
-def test_ring_timeout_is_configurable(timeout_s: float, release_ms: float) -> None:
-    fxo = FxoLine(LEG, ring_timeout_s=timeout_s)
-    log = drive(fxo, ring(fxo, 0, 2000), until_ms=20_000)
-    assert log[-1] == (release_ms, Release(LEG, Cause.NORMAL_CLEARING))
+@pytest.mark.parametrize(
+    ("cadence_ms", "margin_ms", "burst_ms", "release_ms"),
+    [
+        ((2000, 4000), 2000, 2000, 8000),  # US: the 4 s silence plus 2 s
+        ((400, 200, 400, 2000), 2000, 400, 4400),  # UK: the 2 s silence counts, not 200 ms
+        ((1000, 4000), 2000, 1000, 7000),  # DE, RU
+        ((1000, 2000), 500, 1000, 3500),  # JP with a tighter margin
+    ],
+)
+def test_ring_timeout_follows_the_ring_cadence(cadence_ms: tuple[int, ...], margin_ms: float,
+                                               burst_ms: float, release_ms: float) -> None:
+    fxo = FxoLine(LEG, ring_cadence_ms=cadence_ms, ring_margin_ms=margin_ms)
+    log = drive(fxo, ring(fxo, 0, burst_ms), until_ms=20_000)
+    assert log == [(150, Setup(LEG, "", Party())),
+                   (release_ms, Release(LEG, Cause.NORMAL_CLEARING))]
+
+
+def test_the_short_pause_of_a_double_ring_keeps_the_call() -> None:
+    fxo = FxoLine(LEG, ring_cadence_ms=(400, 200, 400, 2000), ring_margin_ms=200)
+    script = [*ring(fxo, 0, 400), *ring(fxo, 600, 1000), *ring(fxo, 3000, 3400)]
+    log = drive(fxo, script, until_ms=10_000)
+    assert log == [(150, Setup(LEG, "", Party())), (5600, Release(LEG, Cause.NORMAL_CLEARING))]
+
+
+@pytest.mark.parametrize(("cid", "setup"), [(None, (150, Setup(LEG, "", Party()))),
+                                            ("bell202", (6150, Setup(LEG, "", Party())))])
+def test_a_burst_whose_end_never_comes_still_ends_the_call(
+        cid: str | None, setup: tuple[float, Setup]) -> None:
+    """The caller hangs up during a burst and the detector never reports its end (a
+    lost edge, a line cut mid-burst): one burst, one silence and the margin after the
+    burst began, the call is over (US: 8 s), not left ringing for the PBX's no-answer
+    timer."""
+    fxo = FxoLine(LEG, cid_standard=cid)
+    script = [*ring(fxo, 0, 2000), (6000, lambda now: fxo.ring_burst(True, t(6000), now))]
+    log = drive(fxo, script, until_ms=60_000)
+    assert setup in log
+    assert log[-1] == (14_000, Release(LEG, Cause.NORMAL_CLEARING))  # 6000 + 2 + 4 + 2 s
+    assert fxo.state == "idle" and fxo.next_deadline is None
+    # The lost end arriving late is no new call; the next ring is.
+    assert fxo.ring_burst(False, t(61_000), t(61_000)) == []
+    assert drive(fxo, ring(fxo, 62_000, 64_000), until_ms=64_000) == [
+        (64_000, ListenCallerId(LEG, True)) if cid else (62_150, Setup(LEG, "", Party()))]
 
 
 def test_caller_gone_before_setup_sends_nothing_up() -> None:
@@ -176,7 +213,7 @@ def test_answer_delay_holds_the_seizure() -> None:
 
 
 def test_caller_gives_up_during_the_answer_delay() -> None:
-    fxo = FxoLine(LEG, answer_delay_ms=10_000, ring_timeout_s=6)
+    fxo = FxoLine(LEG, answer_delay_ms=10_000)
     log = drive(fxo, [*us_rings(fxo, 1), cmd(fxo, 1000, Answer(LEG))], until_ms=12_000)
     assert log == [(150, Setup(LEG, "", Party())),
                    (8000, Release(LEG, Cause.NORMAL_CLEARING))]
@@ -355,7 +392,10 @@ def test_describe() -> None:
     ("kwargs", "field"),
     [
         ({"ring_min_ms": 20}, "ring_min_ms"),
-        ({"ring_timeout_s": 0}, "ring_timeout_s"),
+        ({"ring_margin_ms": 149}, "ring_margin_ms"),  # below ring_min_ms
+        ({"ring_cadence_ms": (2000,)}, "ring_cadence_ms"),
+        ({"ring_cadence_ms": (2000, 0)}, "ring_cadence_ms"),
+        ({"ring_cadence_ms": (400, 200, 400)}, "ring_cadence_ms"),
         ({"cpc_min_ms": 0}, "cpc_min_ms"),
         ({"dial_tone_wait_ms": -1}, "dial_tone_wait_ms"),
         ({"answer_delay_ms": "soon"}, "answer_delay_ms"),

@@ -260,6 +260,11 @@ SCENARIOS: dict[str, list[Step]] = {
         (Release("fxo1"), [Unbridge("fxo1", "fxs3"), Tone("fxs3", "busy")]),
         (Release("fxs3"), []),
     ],
+    "FXO line: the PSTN caller gives up while the extension rings": [
+        (Setup("fxo1", "", DAVE), [Setup("fxs3", "103", DAVE), Alerting("fxo1")]),
+        (5.0, []),
+        (Release("fxo1"), [Release("fxs3", Cause.NORMAL_CLEARING)]),
+    ],
 }
 
 

@@ -14,6 +14,7 @@ from .scenarios import SCENARIOS, alice_rings_bob, run
 
 ANSWERED, NO_ANSWER, BUSY = Disposition.ANSWERED, Disposition.NO_ANSWER, Disposition.BUSY
 FAILED, CONGESTION = Disposition.FAILED, Disposition.CONGESTION
+ABANDONED = Disposition.ABANDONED
 NORMAL = Cause.NORMAL_CLEARING
 
 # scenario: (disposition, cause, reason, caller leg, called number, callee leg, trunk) each
@@ -46,13 +47,13 @@ EXPECTED: dict[str, list[tuple[Disposition, Cause, str, str, str, str | None, st
         )
     ],
     "interdigit timeout dials a partial-complete number": [
-        (NO_ANSWER, NORMAL, "caller hung up before answer", "fxs1", "95551", "out1", "itsp")
+        (ABANDONED, NORMAL, "caller hung up before answer", "fxs1", "95551", "out1", "itsp")
     ],
     "interdigit timeout on a partial number gives congestion": [
         (CONGESTION, Cause.INVALID_NUMBER_FORMAT, "incomplete number '9'", "fxs1", "9", None, None)
     ],
     "hash dials at once and is not sent": [
-        (NO_ANSWER, NORMAL, "caller hung up before answer", "fxs1", "95", "out1", "itsp")
+        (ABANDONED, NORMAL, "caller hung up before answer", "fxs1", "95", "out1", "itsp")
     ],
     "first-digit timeout: congestion, howler, silence": [],
     "outbound call: strip, prepend, caller id, digits out after answer": [
@@ -76,7 +77,7 @@ EXPECTED: dict[str, list[tuple[Disposition, Cause, str, str, str, str | None, st
         )
     ],
     "caller hangs up while the callee rings": [
-        (NO_ANSWER, NORMAL, "caller hung up before answer", "fxs1", "102", "fxs2", None)
+        (ABANDONED, NORMAL, "caller hung up before answer", "fxs1", "102", "fxs2", None)
     ],
     "no answer: the callee is released, the caller hears congestion": [
         (NO_ANSWER, Cause.NO_ANSWER, "no answer in 60 s", "fxs1", "102", "fxs2", None)
@@ -85,7 +86,7 @@ EXPECTED: dict[str, list[tuple[Disposition, Cause, str, str, str, str | None, st
         (ANSWERED, NORMAL, "callee hung up", "fxs1", "102", "fxs2", None)
     ],
     "flash while dialling starts over": [
-        (NO_ANSWER, NORMAL, "caller hung up before answer", "fxs1", "102", "fxs2", None)
+        (ABANDONED, NORMAL, "caller hung up before answer", "fxs1", "102", "fxs2", None)
     ],
     "flash while dialling re-arms the first-digit timer": [],
     "flash on busy tone gives fresh dial tone": [
@@ -93,7 +94,7 @@ EXPECTED: dict[str, list[tuple[Disposition, Cause, str, str, str, str | None, st
     ],
     "flash on busy tone, then a new call": [
         (ANSWERED, NORMAL, "callee hung up", "fxs1", "102", "fxs2", None),
-        (NO_ANSWER, NORMAL, "caller hung up before answer", "fxs1", "103", "fxs3", None),
+        (ABANDONED, NORMAL, "caller hung up before answer", "fxs1", "103", "fxs3", None),
     ],
     "SIP call in to an idle extension, callee hangs up": [
         (ANSWERED, NORMAL, "callee hung up", "sip7", "5550100", "fxs1", None)
@@ -105,13 +106,16 @@ EXPECTED: dict[str, list[tuple[Disposition, Cause, str, str, str, str | None, st
         (BUSY, Cause.USER_BUSY, "extension 101 is dialling", "sip7", "5550100", None, None)
     ],
     "SIP call in, caller gives up while it rings": [
-        (NO_ANSWER, NORMAL, "caller hung up before answer", "sip7", "5550100", "fxs1", None)
+        (ABANDONED, NORMAL, "caller hung up before answer", "sip7", "5550100", "fxs1", None)
     ],
     "SIP call in, no answer": [
         (NO_ANSWER, Cause.NO_ANSWER, "no answer in 60 s", "sip7", "5550100", "fxs1", None)
     ],
     "FXO line rings its extension, digits stay in the audio": [
         (ANSWERED, NORMAL, "caller hung up", "fxo1", "103", "fxs3", None)
+    ],
+    "FXO line: the PSTN caller gives up while the extension rings": [
+        (ABANDONED, NORMAL, "caller hung up before answer", "fxo1", "103", "fxs3", None)
     ],
 }
 

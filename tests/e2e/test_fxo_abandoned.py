@@ -1,0 +1,56 @@
+"""Issue 7, defect 3, through the real daemon on the simulated board: a PSTN caller who
+hangs up before anyone answers. The extension stops ringing once the rings have stopped
+for a cadence (not at the no-answer timer, set here to 600 s so the two cannot be
+confused), the call is gone from ``status``, and its record says ABANDONED."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.harness import Daemon, free_even_port
+
+pytestmark = pytest.mark.slow
+
+CONFIG = """
+[box]
+country = "us"
+[sip]
+port = 0
+rtp_port = {rtp}
+[dialplan]
+no_answer_s = 600
+[[fxs]]
+port = 1
+extension = "101"
+[[fxo]]
+port = 1
+extension = "101"
+"""
+
+
+def test_pstn_caller_hanging_up_mid_ring_stops_the_extension(daemon_factory) -> None:  # type: ignore[no-untyped-def]
+    box: Daemon = daemon_factory(CONFIG.format(rtp=free_even_port()))
+    box.call("sim.line.ring", port=1, cid_number="5557777")
+    box.wait_for("phone 1 to ring", lambda: box.port("fxs1")["ringing"], timeout=15)
+    # Hang up in the middle of a burst: the case the box used to miss.
+    box.wait_for("a ring burst on the line",
+                 lambda: box.call("sim.line.status", port=1)["ring_burst_on"], timeout=15)
+    box.call("sim.line.hangup", port=1)
+    assert not box.call("sim.line.status", port=1)["ringing"]
+
+    # Generous, and still far below the 600 s no-answer timer the old box waited for.
+    box.wait_for("phone 1 to stop ringing", lambda: not box.port("fxs1")["ringing"],
+                 timeout=60)
+    box.wait_for("the call to end", lambda: box.call("status")["calls"] == [], timeout=10)
+    line = box.port("fxo1")
+    assert line["line_state"] == "idle" and not line["seized"]
+    assert box.port("fxs1")["exchange_state"] == "idle"
+
+    cdr = box.state / "cdr.jsonl"
+    box.wait_for("the call record", cdr.exists)
+    [record] = [json.loads(x) for x in cdr.read_text().splitlines()]
+    assert record["disposition"] == "ABANDONED"
+    assert record["caller_leg"] == "fxo1" and record["callee_leg"] == "fxs1"
+    assert record["caller_number"] == "5557777" and record["answer"] is None
