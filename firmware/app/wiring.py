@@ -129,6 +129,6 @@ def build_trunks(config: Config) -> list[TrunkSpec]:
                   register=t.register, username=t.username, password=t.password,
                   auth_username=t.auth_username, realm=t.realm,
                   outbound_proxy=t.outbound_proxy, expires_s=t.register_expires_s,
-                  caller_id=t.caller_id, caller_name=t.caller_name)
+                  caller_id=t.caller_id, caller_name=t.caller_name, allow=t.allow)
         for t in config.trunk
     ]

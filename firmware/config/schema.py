@@ -144,6 +144,9 @@ class Trunk:
     caller_id: str = setting("", 'number presented (From user) ("" = username)')
     caller_name: str = setting("", "name presented (From display name)")
     dtmf: DtmfMode = field(default="rfc4733", metadata=meta("how digits are sent: rfc4733"))
+    allow: tuple[str, ...] = setting(
+        (), "more addresses or networks (203.0.113.0/24) that may send this trunk's calls; "
+            "host and outbound_proxy always may")
 
     @property
     def effective_auth_username(self) -> str:

@@ -195,6 +195,12 @@ def _check_fxo(fxo: FxoPort, at: KeyPath, extensions: Collection[str], issues: l
 
 
 def _check_trunk(trunk: Trunk, at: KeyPath, sip: SipConfig, issues: list[Issue]) -> None:
+    for i, entry in enumerate(trunk.allow):
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            issues.append(Issue((*at, "allow", i), "must be an IP address or network like "
+                                f"203.0.113.5 or 203.0.113.0/24, got {entry!r}"))
     if not NAME_RE.fullmatch(trunk.name):
         issues.append(
             Issue(

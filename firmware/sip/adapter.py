@@ -13,6 +13,11 @@ Release(leg, cause)         CANCEL / BYE, or the RFC 3398 response to an unanswe
 
 pjsua2 2.15.1 allows at most four calls per process (TOOLS.md): a fifth is refused here,
 before pjsua2 is asked, with cause NO_CIRCUIT_AVAILABLE (503 for an incoming call).
+
+New incoming calls pass the SIP screen first (firmware/sip/screen.py): only a trunk's
+addresses may call in, within the call slots and a rate, and a refused INVITE is answered
+before pjsua gives it media. Should the screen be off, ``_incoming`` still refuses a
+stranger with 403 before anything rings.
 """
 
 from __future__ import annotations
@@ -37,11 +42,14 @@ from firmware.core.events import (
     Release,
     Setup,
 )
+from firmware.sip.admission import FORBIDDEN, Admission
 from firmware.sip.calls import SipCall
 from firmware.sip.endpoint import SipEndpoint
 from firmware.sip.message import header, parse_name_addr, request_user
+from firmware.sip.screen import SipScreen
 from firmware.sip.switch import MediaSwitch
 from firmware.sip.trunks import SipAccount, TrunkSpec, account_config, local_config
+from firmware.sip.trusted import trunk_sources
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +88,16 @@ class SipAdapter:
             if spec.register:
                 acc.registration.state = "registering"
             self.accounts[spec.name] = acc
+        self.admission = Admission()
+        self.refresh_sources()
+        self.screen = SipScreen(self.admission, lambda: len(self._calls), max_calls)
+        first = next(iter(endpoint.transports.values()))
+        self.screen.start((first.kind, first.host, first.port), endpoint.poll)
         endpoint.on_shutdown(self.close)
+
+    def refresh_sources(self) -> None:
+        """Who may call in: call again whenever the trunks change (resolves host names)."""
+        self.admission.set_sources(trunk_sources(self.trunks.values()))
 
     # --- events down ---------------------------------------------------------------------
     def command(self, event: CallEvent) -> None:
@@ -159,6 +176,14 @@ class SipAdapter:
         leg = f"sip{next(self._ids)}"
         call = SipCall(account, leg, self._emit, self._media_changed, self._ended,
                        call_id=prm.callId, outgoing=False)
+        address = _address(str(prm.rdata.srcAddress))
+        if self.admission.trunk_for(address) is None:
+            # Only when the screen is off does a stranger get this far.
+            self.refused += 1
+            log.warning("incoming call from %s refused: not a trunk's address", address)
+            call.end(FORBIDDEN)
+            del call
+            return
         if len(self._calls) >= self.max_calls:
             self.refused += 1
             log.warning("incoming call refused: %d SIP calls already", self.max_calls)
@@ -203,6 +228,7 @@ class SipAdapter:
                             "last_code": c.last_code} for leg, c in self._calls.items()},
             "max_calls": self.max_calls,
             "refused": self.refused,
+            "screen": self.screen.status(),
             "trunks": {name: {"registration": acc.registration.as_dict(),
                               "host": self.trunks[name].host,
                               "port": self.trunks[name].port,
@@ -225,7 +251,15 @@ class SipAdapter:
                 log.debug("account shutdown failed", exc_info=True)
         self.accounts.clear()
         self.local.shutdown()
+        self.screen.close()
         gc.collect()
+
+
+def _address(source: str) -> str:
+    """``127.0.0.1:5060`` -> ``127.0.0.1``; ``[2001:db8::1]:5060`` -> ``2001:db8::1``."""
+    if source.startswith("["):
+        return source[1:].split("]", 1)[0]
+    return source.rsplit(":", 1)[0] if source.count(":") == 1 else source
 
 
 def _quote(text: str) -> str:

@@ -28,6 +28,8 @@ class TrunkSpec:
     expires_s: int = 300
     caller_id: str = ""
     caller_name: str = ""
+    # Networks besides host and outbound proxy that may send this trunk's calls.
+    allow: tuple[str, ...] = ()
 
     def target(self, user: str) -> str:
         uri = f"sip:{user}@{self.host}:{self.port}"

@@ -398,6 +398,13 @@ CASES = [
         id="inline-array-of-tables",
     ),
     pytest.param(
+        '[[trunk]]\nname = "p"\nhost = "192.0.2.1"\nregister = false\n'
+        'allow = ["10.0.0.0/8", "10.0.0.300"]\n',
+        "config.toml:5: trunk[0].allow[1]: must be an IP address or network like 203.0.113.5"
+        " or 203.0.113.0/24, got '10.0.0.300'",
+        id="trunk-allow-not-a-network",
+    ),
+    pytest.param(
         '[box]\nname = """\\\n  board = 1 \\\n  """\ncountry = "xx"\n',
         "config.toml:5: box.country: unknown country 'xx'; known: au, de, et, fr, in, jp, ru,"
         " uk, us",

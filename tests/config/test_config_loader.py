@@ -50,6 +50,7 @@ def test_example_with_a_trunk_parses() -> None:
         password="change-me",
         caller_id="5551000",
         caller_name="Example Office",
+        allow=("203.0.113.0/24",),
     )
     assert [(r.pattern, r.trunk, r.strip) for r in config.outbound] == [
         ("9x.", "provider", 1),

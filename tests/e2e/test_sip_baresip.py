@@ -68,7 +68,8 @@ def test_call_to_baresip_audio_both_ways_and_rfc4733_digits(
 def test_call_from_baresip_rings_and_is_answered(daemon_factory: Callable[..., Daemon],
                                                  peers: Peers) -> None:
     bare = peers.baresip(tone_hz=440)
-    box = daemon_factory(box_config(inbound=[{"did": "5551000", "extension": "101"}]))
+    box = daemon_factory(box_config(trunks=[trunk_to("far", bare.sip_port)],
+                                    inbound=[{"did": "5551000", "extension": "101"}]))
     reply = bare.ctrl.command("dial", f"sip:5551000@127.0.0.1:{box.sip_port}")
     assert reply["ok"], reply
     box.wait_for("phone 1 to ring", lambda: box.port("fxs1")["ringing"], timeout=10)

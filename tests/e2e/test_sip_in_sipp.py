@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import Daemon, tones_in
-from tests.e2e.peers import Peers, Sipp, box_config
+from tests.e2e.peers import Peers, Sipp, box_config, trunk_to
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,9 @@ def peers(tmp_path: Path) -> Iterator[Peers]:
 
 @pytest.fixture
 def box(daemon_factory: Callable[..., Daemon]) -> Daemon:
-    return daemon_factory(box_config(inbound=[{"did": DID, "extension": "101"}]))
+    # sipp calls from 127.0.0.1: the trunk there is what lets it in.
+    return daemon_factory(box_config(trunks=[trunk_to("provider", 5060)],
+                                     inbound=[{"did": DID, "extension": "101"}]))
 
 
 def target(box: Daemon) -> str:

@@ -23,6 +23,12 @@ rtp_port = {rtp}
 port = 1
 extension = "201"
 name = "Branch"
+# Box A, so that its calls are let in (B never calls A: the port is not used).
+[[trunk]]
+name = "head"
+host = "127.0.0.1"
+transport = "{transport}"
+register = false
 [[inbound]]
 did = "5552000"
 extension = "201"

@@ -1,0 +1,274 @@
+"""The SIP screen: a pjsip module that sees each new INVITE before pjsua does.
+
+pjsua gives an incoming INVITE its call slot and its RTP/RTCP sockets before it tells the
+application (``onIncomingCall``), so refusing there is too late: a burst of INVITEs fills
+pjmedia's ioqueue and pjlib aborts the process (the defect this module closes). pjsua2 has
+no hook before that point, but the wheel exports pjsip's C API, so the screen registers a
+module of its own through ctypes, between the transaction layer (retransmissions of an
+INVITE already taken never reach us) and the dialog layer, and answers the INVITEs that
+:class:`~firmware.sip.admission.Admission` refuses with a stateless response.
+
+pjsip hands the module a ``pjsip_rx_data`` pointer. Its layout depends on build options
+(``PJSIP_MAX_PKT_LEN``, the ioqueue key size), so the screen does not trust a header: at
+start-up it sends itself a probe request from a known address and finds, in the probe's
+``rx_data``, where the packet text, its length, the source address and the source port
+lie. If the probe cannot be found the screen stays off, says so in the log and in
+``minipbx status``, and the adapter still refuses strangers in ``onIncomingCall`` (later,
+but no ghost call rings).
+
+The module's callback runs on the thread that polls pjsua2 (the loop thread); it never
+raises (ctypes would print and carry on, but a half-read request must not pass).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pjsua2 as pj
+
+from firmware.sip.admission import Admission
+from firmware.sip.message import header
+
+log = logging.getLogger(__name__)
+
+# pjsip/sip_module.h: the transaction layer is 16, the dialog (UA) layer 32.
+PRIORITY = 17
+PJ_TRUE = 1
+PJ_FALSE = 0
+
+# Candidates for PJSIP_MAX_PKT_LEN, smallest first (4000 is pjsip's default): the probe
+# must match at exactly one of them, and larger ones are only read if smaller ones failed.
+_PKT_LENS = (4000, 8000, 16000, 32000, 65536)
+_HEAD_SCAN = 1024  # the packet starts within the first KB (after tp_info)
+_READ_MAX = 2048  # a request's start line and headers we look at
+
+_RxCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+
+
+class _PjStr(ctypes.Structure):
+    _fields_ = (("ptr", ctypes.c_char_p), ("slen", ctypes.c_ssize_t))
+
+
+class _PjsipModule(ctypes.Structure):
+    """pjsip_module (pjsip/sip_module.h), whose layout is the same in every 2.x."""
+
+    _fields_ = (
+        ("prev", ctypes.c_void_p), ("next", ctypes.c_void_p),
+        ("name", _PjStr), ("id", ctypes.c_int), ("priority", ctypes.c_int),
+        ("load", ctypes.c_void_p), ("start", ctypes.c_void_p), ("stop", ctypes.c_void_p),
+        ("unload", ctypes.c_void_p),
+        ("on_rx_request", _RxCallback), ("on_rx_response", ctypes.c_void_p),
+        ("on_tx_request", ctypes.c_void_p), ("on_tx_response", ctypes.c_void_p),
+        ("on_tsx_state", ctypes.c_void_p),
+    )
+
+
+@dataclass(frozen=True)
+class RxLayout:
+    """Where the fields the screen reads lie in a ``pjsip_rx_data``."""
+
+    packet: int
+    length: int
+    src_name: int
+    src_port: int
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    new_dialog: bool  # no To tag: a new call, not a re-INVITE
+    source: str
+    port: int
+
+
+def _library() -> ctypes.CDLL:
+    """The loaded pjsua2 extension, which carries pjsip (the wheel's, or a source build's)."""
+    pj.Endpoint  # noqa: B018 - makes the wheel load its binding
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if name.rsplit(".", 1)[-1] == "_pjsua2" and path:
+            return ctypes.CDLL(path)
+    raise OSError("the pjsua2 extension module is not loaded")
+
+
+def layout_from_probe(memory: bytes, marker: bytes, size: int, source: str,
+                      port: int, read: Callable[[int, int], bytes]) -> RxLayout | None:
+    """Find the fields in an ``rx_data``: ``memory`` is its first bytes, ``read(offset, n)``
+    reads more. Pure except for ``read``; exported for the unit test."""
+    packet = memory.find(marker)
+    if packet < 0:
+        return None
+    for pkt_len in _PKT_LENS:
+        zero = packet + pkt_len
+        length = _align(zero + 4, 8)  # pj_uint32_t zero; pj_ssize_t len
+        src_addr = length + 8  # pj_sockaddr, 28 bytes (sockaddr_in6), 4-aligned
+        src_name = src_addr + 28 + 4  # then int src_addr_len
+        src_port = _align(src_name + 46, 4)  # char src_name[PJ_INET6_ADDRSTRLEN]
+        block = read(zero, src_port + 4 - zero)
+        got_len = int.from_bytes(block[length - zero:length - zero + 8], "little", signed=True)
+        name = block[src_name - zero:src_name - zero + 46].split(b"\0", 1)[0]
+        got_port = int.from_bytes(block[src_port - zero:src_port - zero + 4], "little")
+        if got_len == size and name == source.encode() and got_port == port:
+            return RxLayout(packet, length, src_name, src_port)
+    return None
+
+
+def _align(offset: int, to: int) -> int:
+    return (offset + to - 1) // to * to
+
+
+def parse_request(text: str, source: str, port: int) -> Request | None:
+    first = text.split("\n", 1)[0].split()
+    if len(first) != 3 or not first[2].upper().startswith("SIP/"):
+        return None
+    to = header(text, "To") or ""
+    return Request(first[0].upper(), ";tag=" not in to.replace(" ", "").lower(), source, port)
+
+
+class SipScreen:
+    """Registers the module, calibrates it, and refuses what Admission refuses."""
+
+    def __init__(self, admission: Admission, calls: Callable[[], int], max_calls: int) -> None:
+        self.admission = admission
+        self._calls = calls
+        self.max_calls = max_calls
+        self.state = "off"
+        self.why_off = "not started"
+        self._layout: RxLayout | None = None
+        self._probe: tuple[bytes, int, str, int] | None = None  # marker, size, ip, port
+        self._lib = _library()
+        self._lib.pjsua_get_pjsip_endpt.restype = ctypes.c_void_p
+        self._lib.pjsip_endpt_register_module.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
+        self._lib.pjsip_endpt_unregister_module.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
+        self._lib.pjsip_endpt_respond_stateless.argtypes = (
+            ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
+            ctypes.c_void_p)
+        self._endpt: int | None = None
+        # Both must live as long as pjsip may call them: they are kept on self.
+        self._callback = _RxCallback(self._on_rx_request)
+        self._name = b"mod-minipbx-screen"
+        self._module = _PjsipModule()
+        self._module.name = _PjStr(self._name, len(self._name))
+        self._module.id = -1
+        self._module.priority = PRIORITY
+        self._module.on_rx_request = self._callback
+
+    def start(self, probe_to: tuple[str, str, int], poll: Callable[[int], int]) -> None:
+        """Register, then calibrate with one probe to (kind, host, port) of a transport."""
+        endpt = self._lib.pjsua_get_pjsip_endpt()
+        status = self._lib.pjsip_endpt_register_module(endpt, ctypes.byref(self._module))
+        if status != 0:
+            self._off(f"pjsip refused the module (status {status})")
+            return
+        self._endpt = endpt
+        self.state = "calibrating"
+        try:
+            self._calibrate(probe_to, poll)
+        except OSError as exc:
+            self._off(f"the probe could not be sent: {exc}")
+        if self._layout is None and self.state == "calibrating":
+            self._off("the probe request was not seen in pjsip's rx_data")
+
+    def _calibrate(self, probe_to: tuple[str, str, int], poll: Callable[[int], int]) -> None:
+        kind, host, port = probe_to
+        host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        stype = socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM
+        with socket.socket(family, stype) as sock:
+            sock.bind((host, 0))
+            me, my_port = sock.getsockname()[:2]
+            tag = os.urandom(6).hex()
+            marker = f"OPTIONS sip:minipbx-probe-{tag}@".encode()
+            text = (f"OPTIONS sip:minipbx-probe-{tag}@{host}:{port} SIP/2.0\r\n"
+                    f"Via: SIP/2.0/{kind.upper()} {me}:{my_port};branch=z9hG4bK{tag}\r\n"
+                    f"From: <sip:probe@{me}>;tag={tag}\r\nTo: <sip:probe@{host}>\r\n"
+                    f"Call-ID: probe-{tag}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+                    "Content-Length: 0\r\n\r\n").encode()
+            self._probe = (marker, len(text), me, my_port)
+            if stype == socket.SOCK_STREAM:
+                sock.connect((host, port))
+                sock.sendall(text)
+            else:
+                sock.sendto(text, (host, port))
+            deadline = time.monotonic() + 2.0
+            while self._layout is None and self.state == "calibrating" \
+                    and time.monotonic() < deadline:
+                poll(20)
+        self._probe = None
+
+    def _off(self, why: str) -> None:
+        self.state = "off"
+        self.why_off = why
+        log.error("SIP screen off: %s; strangers' INVITEs are still refused, but only after "
+                  "pjsua has given them media, so an INVITE flood can exhaust it", why)
+
+    def close(self) -> None:
+        if self._endpt is not None:
+            self._lib.pjsip_endpt_unregister_module(self._endpt, ctypes.byref(self._module))
+            self._endpt = None
+        self.state = "off"
+        self.why_off = "closed"
+
+    # --- the callback, from pjsip -----------------------------------------------------------
+    def _on_rx_request(self, rdata: int | None) -> int:
+        try:
+            if not rdata:
+                return PJ_FALSE
+            if self._probe is not None:
+                return self._calibrating(rdata)
+            if self._layout is None:
+                return PJ_FALSE
+            return self._screen(rdata, self._layout)
+        except Exception:
+            log.exception("SIP screen failed on a request; letting it through")
+            return PJ_FALSE
+
+    def _calibrating(self, rdata: int) -> int:
+        assert self._probe is not None
+        marker, size, ip, port = self._probe
+        head = ctypes.string_at(rdata, _HEAD_SCAN)
+        if marker not in head:
+            return PJ_FALSE
+        layout = layout_from_probe(head, marker, size, ip, port,
+                                   lambda off, n: ctypes.string_at(rdata + off, n))
+        if layout is None:
+            self._off("the probe's source address was not where pjsip keeps it")
+        else:
+            self._layout = layout
+            self.state = "on"
+            self.why_off = ""
+            log.info("SIP screen on: new INVITEs are checked before they get media")
+        return PJ_TRUE  # the probe is ours; pjsip need not answer it
+
+    def _screen(self, rdata: int, at: RxLayout) -> int:
+        size = ctypes.c_ssize_t.from_address(rdata + at.length).value
+        head = ctypes.string_at(rdata + at.packet, max(0, min(size, _READ_MAX)))
+        if not head.startswith(b"INVITE"):
+            return PJ_FALSE
+        source = ctypes.string_at(rdata + at.src_name, 46).split(b"\0", 1)[0].decode()
+        port = ctypes.c_int.from_address(rdata + at.src_port).value
+        request = parse_request(head.decode("utf-8", "replace"), source, port)
+        if request is None or request.method != "INVITE" or not request.new_dialog:
+            return PJ_FALSE
+        refusal = self.admission.decide(source, self._calls(), self.max_calls,
+                                        time.monotonic())
+        if refusal is None:
+            return PJ_FALSE
+        with contextlib.suppress(Exception):
+            self._lib.pjsip_endpt_respond_stateless(self._endpt, rdata, refusal.code,
+                                                    None, None, None)
+        return PJ_TRUE
+
+    def status(self) -> dict[str, object]:
+        out: dict[str, object] = {"state": self.state, **self.admission.status()}
+        if self.state == "off":
+            out["why"] = self.why_off
+        return out
