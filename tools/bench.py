@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / "tools"
-SCRIPTS = ("bench_dsp.py", "bench_cid.py", "bench_coproc.py", "bench_board.py")
+SCRIPTS = ("bench_dsp.py", "bench_cid.py", "bench_coproc.py", "bench_board.py", "bench_flood.py")
 BOX = "bench_box.py"
 BOX_JSON = ROOT / "bench-out" / "box.json"
 
