@@ -35,15 +35,32 @@ if [[ ! -x .venv/bin/python ]]; then
   echo "setup: creating the virtual environment .venv"
   python3 -m venv .venv
 fi
-stamp=.venv/.minipbx-$what
-if [[ ! -f $stamp || pyproject.toml -nt $stamp || requirements-dev.txt -nt $stamp ]]; then
-  echo "setup: installing Python packages into .venv"
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e .
-  [[ $what == test ]] && .venv/bin/pip install -q -r requirements-dev.txt
-  touch "$stamp"
-else
+# What is installed already: the stamps' rules are in tools/setup_stamp.sh.
+# shellcheck source=tools/setup_stamp.sh
+source tools/setup_stamp.sh
+step=$(python_step .venv "$what")
+pip_install() {
+  if [[ $step == all ]]; then
+    .venv/bin/pip install --upgrade pip && .venv/bin/pip install -e . || return
+  fi
+  if [[ $what == test ]]; then .venv/bin/pip install -r requirements-dev.txt || return; fi
+}
+if [[ $step == none ]]; then
   echo "setup: Python packages present in .venv"
+else
+  pip_log=.venv/setup-pip.log
+  case $step/$what in
+    tools/*) echo "setup: installing the test tools into .venv (requirements-dev.txt)" ;;
+    */test) echo "setup: installing minipbx, its Python packages and the test tools into .venv" ;;
+    *) echo "setup: installing minipbx and its Python packages into .venv" ;;
+  esac
+  # pip and setuptools talk a lot (the editable-install banner): keep it for a failure.
+  if ! pip_install >"$pip_log" 2>&1; then
+    tail -n 40 "$pip_log" >&2
+    echo "setup: pip failed (above); its whole output is in $pip_log" >&2
+    exit 1
+  fi
+  stamp_write .venv "$what"
 fi
 wasm=tests/coproc/mpy_wasm
 if [[ $what == test && ( ! -d $wasm/node_modules || $wasm/package-lock.json -nt $wasm/node_modules ) ]]; then
