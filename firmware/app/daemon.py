@@ -29,6 +29,7 @@ from firmware.app.box import Box
 from firmware.app.control import SOCKET_NAME, ControlServer
 from firmware.app.notify import sd_notify
 from firmware.app.system import RunningSystem
+from firmware.app.webapp import start_web
 from firmware.commands.builtin import table
 from firmware.config import Config, default_config, load_config
 from firmware.core.errors import ConfigError
@@ -131,6 +132,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
         loop.add_signal_handler(sig, stop.set)
     poller = asyncio.create_task(_poll(endpoint, adapter, stop))
     _announce(config, endpoint, state_dir, simulated=isinstance(board, SimBoard))
+    web = await start_web(config.web, table, system)
     sd_notify("READY=1\nSTATUS=running")
     try:
         await stop.wait()
@@ -140,6 +142,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
+        await web.close()
         await control.close()
     return 0
 

@@ -1,0 +1,57 @@
+"""What every handler of the web page reaches: the command table and the system it runs on,
+the accounts, the sessions, the throttle, the live feed and the log ring.
+
+The web page never touches the box itself; :meth:`WebContext.run` is its only way in, and it
+runs every command under the person's :class:`Caller`, so the table checks the role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from firmware.accounts import AccountStore
+from firmware.commands.caller import Caller
+from firmware.commands.table import CommandTable
+from firmware.web.logring import LogRing
+from firmware.web.sessions import Session, SessionStore
+from firmware.web.settings import WebSettings
+from firmware.web.throttle import LoginThrottle
+
+if TYPE_CHECKING:
+    from firmware.web.feed import StatusFeed
+
+
+@dataclass
+class WebContext:
+    table: CommandTable
+    system: Any
+    accounts: AccountStore
+    settings: WebSettings
+    sessions: SessionStore
+    throttle: LoginThrottle
+    logs: LogRing | None
+    feed: StatusFeed
+    name_cache: tuple[float, str] | None = None
+
+    async def run(self, caller: Caller, name: str, args: dict[str, Any] | None = None) -> Any:
+        return await self.table.call(self.system, name, args or {}, caller)
+
+
+CTX: web.AppKey[WebContext] = web.AppKey("minipbx", WebContext)
+
+
+def ctx(request: web.Request) -> WebContext:
+    return request.app[CTX]
+
+
+def session_of(request: web.Request) -> Session | None:
+    session: Session | None = request.get("session")
+    return session
+
+
+def caller_of(request: web.Request) -> Caller | None:
+    caller: Caller | None = request.get("caller")
+    return caller

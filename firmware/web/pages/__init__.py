@@ -1,0 +1,1 @@
+"""The pages of the web setup page, one module per area; each exports ``routes``."""

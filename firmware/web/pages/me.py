@@ -1,0 +1,177 @@
+"""My phone: what a ``user`` sees besides the dashboard: their own extension's port, its
+settings, their password and API token.
+
+The settings are read and staged with config.get, config.set and config.commit under the
+user's own Caller; whether a user may change them is the command table's decision (it
+answers with its own message, shown at the field). Where it refuses even reading, the page
+shows the port from ``status`` only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from firmware.commands.caller import Caller
+from firmware.config.describe import field_info
+from firmware.core.errors import PbxError
+from firmware.web.auth import needs
+from firmware.web.context import caller_of, ctx, session_of
+from firmware.web.fielderrors import by_path, error_fields
+from firmware.web.forms import field_html
+from firmware.web.html import Html, Tpl, element, join
+from firmware.web.layout import csrf_input, flash, render
+from firmware.web.pages.dashboard import port_view
+
+routes = web.RouteTableDef()
+
+MY_KEYS = ("name", "ring_pattern", "caller_id_standard")
+"""The settings of one's own phone a user may ask to change."""
+
+PAGE = Tpl("""<section aria-labelledby="h-port"><h2 id="h-port">Extension $extension</h2>
+$port</section>
+<section aria-labelledby="h-settings"><h2 id="h-settings">Settings</h2>$settings</section>
+<section aria-labelledby="h-pw"><h2 id="h-pw">Password</h2>
+<form method="post" action="/me/passwd" class="card" novalidate>$csrf
+<div class="field"><label for="m-pw">New password</label>
+<input id="m-pw" name="password" type="password" autocomplete="new-password"
+ aria-describedby="m-pw-help"><small id="m-pw-help">At least 8 characters, not your name.
+</small></div>
+<div class="field"><label for="m-pw2">New password again</label>
+<input id="m-pw2" name="password2" type="password" autocomplete="new-password"></div>
+<div class="actions"><button>Change my password</button></div></form></section>
+<section aria-labelledby="h-token"><h2 id="h-token">API token</h2>$token
+<form method="post" action="/me/token" class="card">$csrf
+<p class="help">For your own scripts: <code>Authorization: Bearer …</code>. A new token
+replaces the old one.</p><div class="actions"><button>Make a new API token</button></div>
+</form></section>""")
+
+SETTINGS = Tpl("""<form method="post" action="/me/save" class="card" novalidate>$csrf$fields
+<div class="actions"><button class="primary">Save and apply</button></div></form>""")
+
+
+def _caller(request: web.Request) -> Caller:
+    caller = caller_of(request)
+    assert caller is not None
+    return caller
+
+
+async def _my_port(request: web.Request, extension: str | None) -> dict[str, Any] | None:
+    status = await ctx(request).run(_caller(request), "status")
+    return next((p for p in status.get("ports", [])
+                 if p.get("kind") == "fxs" and extension and p.get("extension") == extension),
+                None)
+
+
+async def _show(request: web.Request, *, errors: dict[str, str] | None = None,
+                token: str = "", status: int = 200) -> web.Response:
+    caller = _caller(request)
+    port = await _my_port(request, caller.extension)
+    csrf = csrf_input(request)
+    if port is None:
+        port_html = element("p", "No phone port rings this extension." if caller.extension
+                            else "Your account has no extension: an admin can give it one.")
+        settings = Html("")
+    else:
+        css, state, hook, _ = port_view(port)
+        port_html = element("p", join([f"Phone port {port.get('index')}: ",
+                                       element("span", state, class_=f"badge {css}"),
+                                       f", {hook}."]))
+        settings = await _settings(request, caller, int(port.get("index", 0)), csrf,
+                                   errors or {})
+    body = PAGE(extension=caller.extension or "—", port=port_html, settings=settings,
+                csrf=csrf, token=element("p", element("code", token, class_="secret"))
+                if token else "")
+    return await render(request, "My phone", body, status=status)
+
+
+async def _settings(request: web.Request, caller: Caller, index: int, csrf: Html,
+                    errors: dict[str, str]) -> Html:
+    fields = []
+    for key in MY_KEYS:
+        info = field_info("fxs", key)
+        path = f"fxs.{index}.{key}"
+        if info is None:
+            continue
+        try:
+            got = await ctx(request).run(caller, "config.get", {"path": path})
+        except PbxError:
+            return element("p", "Your phone's settings are managed by the installer.",
+                           class_="help")
+        fields.append(field_html(info, path, got.get("value"), error=errors.get(path, "")))
+    return SETTINGS(csrf=csrf, fields=join(fields))
+
+
+@routes.get("/me")
+@needs("user")
+async def me(request: web.Request) -> web.Response:
+    return await _show(request)
+
+
+@routes.post("/me/save")
+@needs("user")
+async def save(request: web.Request) -> web.StreamResponse:
+    caller = _caller(request)
+    port = await _my_port(request, caller.extension)
+    if port is None:
+        raise web.HTTPSeeOther("/me")
+    form = await request.post()
+    allowed = {f"fxs.{port.get('index')}.{k}" for k in MY_KEYS}
+    errors: dict[str, str] = {}
+    changed = False
+    for path in allowed:
+        if path not in form:
+            continue
+        value = str(form.getall(path)[-1])
+        try:
+            current = await ctx(request).run(caller, "config.get", {"path": path})
+            if str(current.get("value") or "") == value:
+                continue
+            await ctx(request).run(caller, "config.set", {"path": path, "value": value})
+            changed = True
+        except PbxError as exc:
+            errors.update(by_path(error_fields(exc)) or {path: str(exc)})
+    if not errors and changed:
+        try:
+            await ctx(request).run(caller, "config.commit", {"message": "own phone settings"})
+        except PbxError as exc:
+            errors.update(by_path(error_fields(exc)) or {"": str(exc)})
+    if errors:
+        if "" in errors:
+            flash(request, "error", errors[""])
+        return await _show(request, errors=errors, status=400)
+    flash(request, "ok", "Saved." if changed else "Nothing changed.")
+    raise web.HTTPSeeOther("/me")
+
+
+@routes.post("/me/passwd")
+@needs("user")
+async def passwd(request: web.Request) -> web.StreamResponse:
+    caller = _caller(request)
+    form = await request.post()
+    password = str(form.get("password", ""))
+    if password != str(form.get("password2", "")):
+        flash(request, "error", "The two passwords differ.")
+        raise web.HTTPSeeOther("/me")
+    try:
+        await ctx(request).run(caller, "user.passwd", {"name": caller.name,
+                                                       "password": password})
+    except PbxError as exc:
+        flash(request, "error", str(exc))
+    else:
+        flash(request, "ok", "Password changed; your other sessions are logged out.")
+        ctx(request).sessions.drop_account(caller.name, keep=session_of(request))
+    raise web.HTTPSeeOther("/me")
+
+
+@routes.post("/me/token")
+@needs("user")
+async def token(request: web.Request) -> web.StreamResponse:
+    caller = _caller(request)
+    try:
+        result = await ctx(request).run(caller, "user.token", {"name": caller.name})
+    except PbxError as exc:
+        flash(request, "error", str(exc))
+        raise web.HTTPSeeOther("/me") from None
+    return await _show(request, token=str(result.get("token", "")))
