@@ -1,4 +1,9 @@
-"""The simulated board: any number of simulated FXS and FXO ports, no hardware."""
+"""The simulated board: up to MAX_PORTS simulated FXS and FXO ports each, no hardware.
+
+It is built with the ports the configuration names and grows, while it runs, when a commit
+names more (:meth:`SimBoard.grow`), so any office of up to eight handsets runs on it
+without a board profile.
+"""
 
 from __future__ import annotations
 
@@ -23,12 +28,31 @@ class SimBoard(Board):
         self.fxs = self.sim_fxs
         self.fxo = self.sim_fxo
         self._closed = False
+        self._sink: SignalSink | None = None
 
     def start(self, sink: SignalSink) -> None:
+        self._sink = sink
         for p in self.sim_fxs:
             p.attach(sink)
         for q in self.sim_fxo:
             q.attach(sink)
+
+    def grow(self, fxs: int, fxo: int) -> bool:
+        """Add ports up to ``fxs`` FXS and ``fxo`` FXO (a board never shrinks: a port
+        the configuration drops just stays unused); False when past MAX_PORTS."""
+        if fxs > MAX_PORTS or fxo > MAX_PORTS:
+            return False
+        added: list[SimFxsPort | SimFxoPort] = []
+        while len(self.sim_fxs) < fxs:
+            self.sim_fxs.append(SimFxsPort(len(self.sim_fxs) + 1))
+            added.append(self.sim_fxs[-1])
+        while len(self.sim_fxo) < fxo:
+            self.sim_fxo.append(SimFxoPort(len(self.sim_fxo) + 1))
+            added.append(self.sim_fxo[-1])
+        if self._sink is not None:
+            for port in added:
+                port.attach(self._sink)
+        return True
 
     def close(self) -> None:
         if self._closed:

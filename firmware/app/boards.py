@@ -19,6 +19,7 @@ from drivers.errors import DriverError
 from drivers.gpio import GpioBoard
 from drivers.profile import BoardProfile, load_board_profile
 from drivers.sim import SimBoard
+from drivers.sim.board import MAX_PORTS as SIM_MAX_PORTS
 from firmware.config import Config
 from firmware.core.errors import ConfigError
 
@@ -48,9 +49,8 @@ class BuiltBoard:
 def build_board(name: str, config: Config) -> BuiltBoard:
     if name == "sim":
         # The simulated board grows to fit the configuration (up to 8 ports of each kind).
-        fxs = max([p.port for p in config.fxs], default=0)
-        fxo = max([p.port for p in config.fxo], default=0)
-        return BuiltBoard(SimBoard(fxs=max(fxs, 2), fxo=max(fxo, 1)))
+        fxs, fxo = sim_size(config)
+        return BuiltBoard(SimBoard(fxs=fxs, fxo=fxo))
     try:
         profile = load_board_profile(name)
     except DriverError as exc:
@@ -77,10 +77,24 @@ def build_board(name: str, config: Config) -> BuiltBoard:
                  for p in profile.fxs},
             fxo={q.index: q.channel if q.channel is not None else len(profile.fxs) + q.index - 1
                  for q in profile.fxo},
-            name=profile.name)
+            name=profile.name, ring_frequencies_hz=profile.ring_frequencies_hz)
     else:
         raise ConfigError(f"{profile.path}: unknown backend {backend!r}")
     return BuiltBoard(board, list(audio.values()))
+
+
+def sim_size(config: Config) -> tuple[int, int]:
+    """The simulated board for ``config``: its highest FXS and FXO port numbers (at least
+    2 and 1, the default office); ConfigError naming the port past the board's limit."""
+    for kind, ports in (("fxs", config.fxs), ("fxo", config.fxo)):
+        for p in ports:
+            if p.port > SIM_MAX_PORTS:
+                raise ConfigError(f"{kind}.{p.port}: the simulated board has at most "
+                                  f"{SIM_MAX_PORTS} {kind.upper()} ports; number the ports "
+                                  f"1 to {SIM_MAX_PORTS}")
+    fxs = max([p.port for p in config.fxs], default=0)
+    fxo = max([p.port for p in config.fxo], default=0)
+    return max(fxs, 2), max(fxo, 1)
 
 
 def _check_ports(profile: BoardProfile, config: Config) -> None:

@@ -24,10 +24,12 @@ from drivers.base import (
     FxsPort,
     LineSignal,
 )
+from drivers.errors import DriverError
 from firmware.app.listener import LineListener
 from firmware.app.routing import board_action, deliver
+from firmware.core.causes import Cause
 from firmware.core.clock import earliest
-from firmware.core.events import Bridge, CallEvent, Party, Unbridge
+from firmware.core.events import Bridge, CallEvent, Party, Release, Unbridge
 from firmware.dsp.profiles import CountryProfile
 from firmware.dsp.supervision import BusyToneDetector
 from firmware.dsp.tones import ToneGenerator
@@ -93,24 +95,15 @@ class Box:
         self.signal_seq = 0
         # Extra taps of a line's audio for diagnostics (`minipbx hw loopback`).
         self.diag_taps: dict[str, Callable[[bytes], None]] = {}
+        self._fxs_by_port: dict[int, FxsLine] = {}
+        self._fxo_by_port: dict[int, FxoLine] = {}
+        # Legs with a port on the bridge: kept until shutdown, even when a commit removes
+        # the line (TOOLS.md: destroying a bridge port while the clock runs is unsafe).
+        self._on_bridge: set[str] = set()
         for port, line, extension, standard in fxs:
-            leg = line.leg
-            listener = LineListener(leg, loop, on_digit=self._digit_cb(leg))
-            self.fxs[leg] = FxsSlot(leg, port, line, listener, extension, standard)
-            switch.add_line(leg, port.read_frame, port.write_frame)
+            self.add_fxs(port, line, extension, standard)
         for oport, fline, extension, standard in fxo:
-            leg = fline.leg
-            listener = LineListener(
-                leg, loop, on_digit=lambda d: None,
-                on_caller_id=self._cid_cb(leg),
-                on_disconnect_tone=self._disconnect_cb(leg),
-                disconnect_detector=lambda: BusyToneDetector(profile),
-                cid_standard=standard or "auto")
-            self.fxo[leg] = FxoSlot(leg, oport, fline, listener, extension)
-            switch.add_line(leg, oport.read_frame, oport.write_frame)
-
-        self._fxs_by_port = {slot.port.index: slot.line for slot in self.fxs.values()}
-        self._fxo_by_port = {slot.port.index: slot.line for slot in self.fxo.values()}
+            self.add_fxo(oport, fline, extension, standard)
 
     # --- entry points ----------------------------------------------------------------------
     def start(self) -> None:
@@ -233,7 +226,7 @@ class Box:
         elif isinstance(a, act.StopSignal):
             if (slot and slot.playing == "cid") or (oslot and oslot.playing == "dtmf"):
                 self._stop_playing(leg)
-        elif board_action(a, slot.port if slot else None, oslot.port if oslot else None):
+        elif self._board_action(a, slot, oslot):
             if isinstance(a, act.ReleaseLine):
                 self._stop_playing(leg)
         elif isinstance(a, act.DialDigits) and oslot is not None:
@@ -244,6 +237,20 @@ class Box:
             oslot.listener.listen_disconnect(a.on)
         else:
             log.warning("%s: action %s has no port to act on", leg, type(a).__name__)
+
+    def _board_action(self, a: Any, slot: FxsSlot | None, oslot: FxoSlot | None) -> bool:
+        """``board_action``, with a port that cannot carry it out reported; a phone that
+        cannot ring fails its call (the caller hears congestion) rather than ring silently."""
+        try:
+            return board_action(a, slot.port if slot else None, oslot.port if oslot else None)
+        except DriverError as exc:
+            log.error("%s: %s failed: %s", a.leg, type(a).__name__, exc)
+            if isinstance(a, act.StartRinging) and slot is not None \
+                    and slot.line.state == "ringing":
+                release = Release(a.leg, Cause.NETWORK_OUT_OF_ORDER)
+                self._enqueue(slot.line.command(release, time.monotonic()))
+                self._queue.append(("up", release))
+            return True
 
     def _play(self, leg: str, source: Callable[[], bytes | None], what: str) -> None:
         self.switch.play(leg, source)
@@ -350,6 +357,57 @@ class Box:
         return {"ports": ports, "calls": calls, "bridged": self.switch.bridged(),
                 "uptime_s": time.monotonic() - self.started,
                 "audio_errors": self.switch.port_errors()}
+
+    # --- lines added, changed and removed by a commit (firmware/app/live.py) -------------
+    def add_fxs(self, port: FxsPort, line: FxsLine, extension: str,
+                standard: str | None) -> None:
+        leg = line.leg
+        listener = LineListener(leg, self.loop, on_digit=self._digit_cb(leg))
+        self.fxs[leg] = FxsSlot(leg, port, line, listener, extension, standard)
+        self._fxs_by_port[port.index] = line
+        self._bridge_line(leg, port)
+
+    def add_fxo(self, port: FxoPort, line: FxoLine, extension: str,
+                standard: str | None) -> None:
+        leg = line.leg
+        profile = self.profile
+        listener = LineListener(
+            leg, self.loop, on_digit=lambda d: None,
+            on_caller_id=self._cid_cb(leg),
+            on_disconnect_tone=self._disconnect_cb(leg),
+            disconnect_detector=lambda: BusyToneDetector(profile),
+            cid_standard=standard or "auto")
+        self.fxo[leg] = FxoSlot(leg, port, line, listener, extension)
+        self._fxo_by_port[port.index] = line
+        self._bridge_line(leg, port)
+
+    def remove_line(self, leg: str) -> None:
+        """Forget a line the configuration no longer names (call it only when idle)."""
+        self._stop_playing(leg)
+        slot = self.fxs.pop(leg, None) or self.fxo.pop(leg, None)
+        if slot is None:
+            return
+        if isinstance(slot, FxsSlot):
+            slot.listener.listen_dtmf(False)
+            self._fxs_by_port.pop(slot.port.index, None)
+        else:
+            self._fxo_by_port.pop(slot.port.index, None)
+        self.switch.tap(leg, None)
+        self._arm_timer()
+
+    def line_idle(self, leg: str) -> bool:
+        """Nothing happens on the line: a commit may swap its machine now."""
+        slot = self.fxs.get(leg) or self.fxo.get(leg)
+        if slot is None:
+            return True
+        state_idle = slot.line.state == "idle" and slot.line.next_deadline is None
+        return (state_idle and slot.playing is None
+                and self.exchange.leg_state(leg) in ("idle", "unknown"))
+
+    def _bridge_line(self, leg: str, port: FxsPort | FxoPort) -> None:
+        if leg not in self._on_bridge:
+            self.switch.add_line(leg, port.read_frame, port.write_frame)
+            self._on_bridge.add(leg)
 
     def close(self) -> None:
         if self._timer is not None:

@@ -27,11 +27,13 @@ from firmware.app import wiring
 from firmware.app.boards import build_board
 from firmware.app.box import Box
 from firmware.app.control import SOCKET_NAME, ControlServer
+from firmware.app.lifecycle import RESTART, build_manager, reexec
 from firmware.app.notify import sd_notify
+from firmware.app.startup import Startup, start_config
 from firmware.app.system import RunningSystem
 from firmware.app.webapp import start_web
 from firmware.commands.builtin import table
-from firmware.config import Config, default_config, load_config
+from firmware.config import Config
 from firmware.core.errors import ConfigError
 from firmware.dsp.profiles import ProfileError, available_profiles, load_profile
 from firmware.pbx.exchange import Exchange
@@ -57,35 +59,43 @@ def run_daemon(state_dir: Path, config_path: Path | None, board: str | None,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     logging.getLogger("pjsip").setLevel(logging.WARNING)
     try:
-        config = (load_config(config_path, known_countries=available_profiles())
-                  if config_path else default_config())
+        # The state dir's saved configuration runs; --config seeds or replaces it.
+        startup = start_config(state_dir, config_path, available_profiles())
+        config = startup.config
         if board:
             config = replace(config, box=replace(config.box, board=board))
         profile = load_profile(config.box.country)
     except (ConfigError, ProfileError, OSError) as exc:
         print(f"minipbx: {exc}", file=sys.stderr)
         return 2
+    log.info("configuration: %s", startup.origin)
     try:
-        return asyncio.run(_serve(config, profile, state_dir))
+        code = asyncio.run(_serve(config, profile, state_dir, startup, board))
     except (ConfigError, TransportError) as exc:
         print(f"minipbx: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 0
+    if code == RESTART:
+        reexec()
+    return code
 
 
-async def _serve(config: Config, profile: Any, state_dir: Path) -> int:
+async def _serve(config: Config, profile: Any, state_dir: Path, startup: Startup,
+                 board_override: str | None) -> int:
     loop = asyncio.get_running_loop()
     state_dir.mkdir(parents=True, exist_ok=True)
     endpoint = SipEndpoint(config.sip.user_agent or f"minipbx/{__version__}")
     try:
-        return await _serve_with(loop, endpoint, config, profile, state_dir)
+        return await _serve_with(loop, endpoint, config, profile, state_dir, startup,
+                                 board_override)
     finally:
         endpoint.shutdown()
 
 
 async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, config: Config,
-                      profile: Any, state_dir: Path) -> int:
+                      profile: Any, state_dir: Path, startup: Startup,
+                      board_override: str | None) -> int:
     sip = config.sip
     port = sip.port
     for kind in sip.transports:
@@ -125,9 +135,11 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     built.start_audio()
 
     system = RunningSystem(config, profile, box, adapter, endpoint, board, state_dir=state_dir)
+    stop = asyncio.Event()
+    restart = asyncio.Event()
+    manager = build_manager(startup, state_dir, system, board_override, restart, stop)
     control = ControlServer(state_dir / SOCKET_NAME, table, system)
     await control.start()
-    stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     poller = asyncio.create_task(_poll(endpoint, adapter, stop))
@@ -137,14 +149,15 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     try:
         await stop.wait()
     finally:
-        log.info("stopping")
-        sd_notify("STOPPING=1")
+        log.info("restarting" if restart.is_set() else "stopping")
+        sd_notify("RELOADING=1" if restart.is_set() else "STOPPING=1")
+        manager.close()
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
         await web.close()
         await control.close()
-    return 0
+    return RESTART if restart.is_set() else 0
 
 
 async def _poll(endpoint: SipEndpoint, adapter: SipAdapter, stop: asyncio.Event) -> None:

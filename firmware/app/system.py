@@ -11,6 +11,7 @@ from firmware.accounts import AccountStore
 from firmware.accounts.store import FILE_NAME as ACCOUNTS_FILE
 from firmware.app.box import Box
 from firmware.app.hwctl import HwControl
+from firmware.app.manager import ConfigManager
 from firmware.app.simctl import SimControl
 from firmware.config import Config
 from firmware.core.errors import CommandError
@@ -22,7 +23,8 @@ from firmware.sip.endpoint import SipEndpoint
 class RunningSystem:
     def __init__(self, config: Config, profile: CountryProfile, box: Box, sip: SipAdapter,
                  endpoint: SipEndpoint, board: Board, state_dir: Path | None = None) -> None:
-        self.config = config
+        self.boot_config = config
+        self._config: ConfigManager | None = None
         self.profile = profile
         self.box = box
         self.sip_adapter = sip
@@ -32,19 +34,41 @@ class RunningSystem:
         # A damaged accounts file stops the start here, with the file named.
         self._accounts = AccountStore(state_dir / ACCOUNTS_FILE) if state_dir else None
         self._sim: SimControl | None = None
-        if isinstance(board, SimBoard):
+        self.set_profile(profile)
+
+    @property
+    def running_config(self) -> Config:
+        """The configuration the box runs now (commits change it)."""
+        return self._config.running if self._config is not None else self.boot_config
+
+    def set_profile(self, profile: CountryProfile) -> None:
+        """The country profile the box runs (a commit may change it)."""
+        self.profile = profile
+        if isinstance(self.board, SimBoard):
+            config = self.running_config
             pstn_cid = next((p.caller_id_standard for p in config.fxo
                              if p.caller_id_standard), "") or profile.caller_id.standard
-            self._sim = SimControl(board, profile.ring.cadence_ms,
+            self._sim = SimControl(self.board, profile.ring.cadence_ms,
                                    "bell202" if pstn_cid not in ("v23", "dtmf") else pstn_cid)
+
+    def attach_config(self, manager: ConfigManager) -> None:
+        self._config = manager
+
+    def config(self) -> ConfigManager:
+        if self._config is None:
+            raise CommandError("the configuration manager is not running yet; try again")
+        return self._config
 
     def status(self) -> dict[str, Any]:
         status = self.box.status()
         sip = self.sip_adapter.status()
         sip["listen"] = {t.kind: f"{t.host}:{t.port}"
                          for t in self.endpoint.transports.values()}
-        status.update({"name": self.config.box.name, "board": self.board.name,
-                       "country": self.config.box.country, "sip": sip})
+        config = self.running_config
+        status.update({"name": config.box.name, "board": self.board.name,
+                       "country": config.box.country, "sip": sip})
+        if self._config is not None:
+            status["config"] = self._config.pending()
         return status
 
     def hw(self) -> HwControl:

@@ -15,6 +15,9 @@ holds, and the next save archives it first, as it does for a file edited by hand
 rollback saves an old text again as a new version, so history only grows forward and
 every step can be diffed.
 
+Who saved a version and why sit beside it as ``NNNNNN.about.json``, written (atomically)
+just before the version itself.
+
 Files are created mode 0600 (they hold trunk passwords); ``diff`` hides password values.
 """
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import glob
+import json
 import os
 import re
 import tempfile
@@ -95,24 +99,38 @@ class ConfigStore:
         """The live configuration, parsed and checked."""
         return load_config(self.path, known_countries=self._known_countries)
 
-    def save(self, text: str) -> Version:
+    def save(self, text: str, *, user: str = "", message: str = "") -> Version:
         """Validate ``text``, make it the live file, and record it as a new version.
 
         Raises ConfigError (nothing written) if ``text`` is invalid. Saving the text that is
-        already live records nothing and returns the version that holds it.
+        already live records nothing and returns the version that holds it. ``user`` and
+        ``message`` (who saved it, and why) are kept beside the version (:meth:`about`).
         """
         parse_config(text, os.fspath(self.path), known_countries=self._known_countries)
         live = self.current()
         history = self.versions()
         latest = history[-1] if history else None
         if live is not None and (latest is None or self.read(latest) != live):
-            latest = self._archive(live)  # edited by hand, or a crash before its history copy
+            # Edited by hand, or a crash before its history copy.
+            latest = self._archive(live, {"user": "", "message": "found in the live file"})
         if latest is not None and live == text:
             return latest
         write_atomic(self.path, text)
-        version = self._archive(text)
+        about = {"user": user, "message": message} if user or message else None
+        version = self._archive(text, about)
         self._prune()
         return version
+
+    def about(self, version: Version | int) -> dict[str, str]:
+        """Who saved a version and why: ``{"user", "message"}`` (empty when not recorded)."""
+        path = self.history_dir / _about_name(self._version(version).number)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {"user": "", "message": ""}
+        if not isinstance(data, dict):
+            return {"user": "", "message": ""}
+        return {"user": str(data.get("user", "")), "message": str(data.get("message", ""))}
 
     def versions(self) -> list[Version]:
         """The kept versions, oldest first."""
@@ -139,17 +157,25 @@ class ConfigStore:
         """Make an old version live again; it is saved as a new version."""
         return self.save(self.read(version))
 
-    def _archive(self, text: str) -> Version:
+    def _archive(self, text: str, about: dict[str, str] | None = None) -> Version:
         self.history_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         files = self._files()
         number = max(files).number + 1 if files else 1
         version = Version(number, self._now().astimezone(UTC).replace(microsecond=0))
+        # Who and why first: a crash before the version itself leaves a note that the next
+        # version of the same number overwrites.
+        about_path = self.history_dir / _about_name(number)
+        if about is not None:
+            write_atomic(about_path, json.dumps(about))
+        else:
+            about_path.unlink(missing_ok=True)
         write_atomic(self.history_dir / _file_name(version), text)
         return version
 
     def _prune(self) -> None:
         for version in self.versions()[: -self._keep]:
             (self.history_dir / _file_name(version)).unlink(missing_ok=True)
+            (self.history_dir / _about_name(version.number)).unlink(missing_ok=True)
 
     def _files(self) -> dict[Version, Path]:
         if not self.history_dir.is_dir():
@@ -205,6 +231,10 @@ def _remove_stale_temps(directory: Path, pattern: str) -> None:
     if directory.is_dir():
         for stale in directory.glob(pattern):
             stale.unlink(missing_ok=True)
+
+
+def _about_name(number: int) -> str:
+    return f"{number:06d}.about.json"
 
 
 def _file_name(version: Version) -> str:

@@ -71,6 +71,13 @@ class Exchange:
     def plan(self) -> DialPlan:
         return self._plan
 
+    def replace_plan(self, plan: DialPlan) -> None:
+        """Route with ``plan`` from now on (a committed configuration). Calls in progress
+        keep their legs and their armed timers; the new plan decides everything after:
+        the next digit, the next call, a line that is no longer in it (ignored)."""
+        self._plan = plan
+        self._board.plan = plan
+
     # -- driving ---------------------------------------------------------------------
 
     def handle(self, event: CallEvent, now: float) -> list[PbxOutput]:

@@ -254,6 +254,85 @@ class SipAdapter:
         self.screen.close()
         gc.collect()
 
+    # --- trunks changed by a commit (firmware/app/live.py) ---------------------------------
+    def add_trunk(self, spec: TrunkSpec, bind: str, rtp_port: int) -> None:
+        """A new trunk, registering at once; ValueError if its transport is not enabled."""
+        transport = self._ep.transports.get(spec.transport)
+        if transport is None:
+            raise ValueError(f"trunk {spec.name}: transport {spec.transport} is not enabled "
+                             "in [sip] transports (a restart applies a new transport)")
+        acc = SipAccount(spec.name, self._incoming)
+        acc.create(account_config(spec, bind, rtp_port, transport.transport_id))
+        acc.registration.state = "registering" if spec.register else "not registering"
+        self.accounts[spec.name] = acc
+        self.trunks[spec.name] = spec
+        self.refresh_sources()
+
+    def replace_trunk(self, spec: TrunkSpec, bind: str, rtp_port: int) -> None:
+        """Changed settings of a trunk, in place: its calls go on, it registers again."""
+        transport = self._ep.transports.get(spec.transport)
+        if transport is None:
+            raise ValueError(f"trunk {spec.name}: transport {spec.transport} is not enabled "
+                             "in [sip] transports (a restart applies a new transport)")
+        acc = self.accounts[spec.name]
+        if self.trunks[spec.name].register and not spec.register:
+            acc.setRegistration(False)
+        acc.modify(account_config(spec, bind, rtp_port, transport.transport_id))
+        if spec.register:
+            acc.setRegistration(True)
+        acc.registration.state = "registering" if spec.register else "not registering"
+        self.trunks[spec.name] = spec
+        self.refresh_sources()
+
+    def remove_trunk(self, name: str) -> None:
+        """Unregister a trunk and forget it; an account with a call up is shut down once
+        its calls end (:meth:`reap_trunks`)."""
+        self.trunks.pop(name, None)
+        acc = self.accounts.pop(name, None)
+        self.refresh_sources()
+        if acc is None:
+            return
+        if self._account_busy(acc):
+            if acc.registration.state == "registered":
+                acc.setRegistration(False)
+            self._retired_accounts().append(acc)
+            return
+        acc.shutdown()
+
+    def reap_trunks(self) -> int:
+        """Shut down removed trunks whose last call ended; returns how many still wait."""
+        retired = self._retired_accounts()
+        for acc in [a for a in retired if not self._account_busy(a)]:
+            retired.remove(acc)
+            acc.shutdown()
+        return len(retired)
+
+    def _account_busy(self, acc: SipAccount) -> bool:
+        acc_id = acc.getId()
+        for call in self._calls.values():
+            try:
+                if call.getInfo().accId == acc_id:
+                    return True
+            except Exception:  # a call pjsua2 already forgot uses nothing
+                continue
+        return False
+
+    def _retired_accounts(self) -> list[SipAccount]:
+        retired: list[SipAccount] | None = getattr(self, "_retired", None)
+        if retired is None:
+            retired = []
+            self._retired: list[SipAccount] = retired
+            self._ep.on_shutdown(self._shutdown_retired)
+        return retired
+
+    def _shutdown_retired(self) -> None:
+        for acc in self._retired_accounts():
+            try:
+                acc.shutdown()
+            except Exception:
+                log.debug("account shutdown failed", exc_info=True)
+        self._retired_accounts().clear()
+
 
 def _address(source: str) -> str:
     """``127.0.0.1:5060`` -> ``127.0.0.1``; ``[2001:db8::1]:5060`` -> ``2001:db8::1``."""

@@ -184,7 +184,7 @@ def test_a_crash_before_the_history_copy_is_recovered(
     assert [store.read(v) for v in store.versions()] == [V1, V2, V3]
 
 
-def _crash(text: str) -> Version:
+def _crash(text: str, about: object = None) -> Version:
     raise RuntimeError("power cut")
 
 
@@ -222,3 +222,17 @@ def test_files_that_are_not_versions_are_ignored(store: ConfigStore) -> None:
     (store.history_dir / "README").write_text("", encoding="utf-8")
     (store.history_dir / "12-bad.toml").write_text("", encoding="utf-8")
     assert [v.number for v in store.versions()] == [1]
+
+
+def test_who_and_why_are_kept_beside_each_version(store: ConfigStore) -> None:
+    store.save(V1, user="root", message="first")
+    store.save(V2)
+    store.save(V3, user="ann", message="slower debounce")
+    assert store.about(1) == {"user": "root", "message": "first"}
+    assert store.about(2) == {"user": "", "message": ""}
+    assert store.about(3) == {"user": "ann", "message": "slower debounce"}
+    small = ConfigStore(store.path, store.history_dir, keep=1)
+    small.save(V1, user="bob", message="back")
+    assert [v.number for v in small.versions()] == [4]
+    assert sorted(p.name.split("-")[0] for p in store.history_dir.iterdir()) == [
+        "000004", "000004.about.json"]

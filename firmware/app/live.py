@@ -1,0 +1,243 @@
+"""Applying a committed configuration to the running box, without a restart.
+
+What changes live, and how:
+
+- the dial plan (extensions, names, routes, timers, trunk names): a new plan goes to the
+  exchange at once; calls in progress keep their legs and timers;
+- the country profile: the box's tones from the next one played; each line's machine is
+  rebuilt with the new cadences and caller ID standard when the line is idle;
+- a line whose settings changed (ring pattern, caller ID, hook timing) gets a new machine
+  when it is idle (on-hook, not ringing, in no call): a call on it is never cut, and a line
+  that is busy now changes once it is free again; its extension number shows at once;
+- a line the configuration adds is created on its board port (the simulated board grows
+  to it); a port the board does not have waits for a restart (``restart_needed``); a line
+  the configuration drops goes when it is idle (its bridge port stays, unused, till exit);
+- trunks: a new trunk registers, a changed one is modified in place and registers again
+  (its calls go on), a removed one unregisters (and its account goes when its calls end).
+
+What needs a restart (the SIP endpoint's addresses and transports, the board) is judged by
+the manager (``firmware.app.manager.restart_paths``); this module adds the entries it could
+not place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from drivers.base import Board, FxoPort, FxsPort
+from drivers.errors import PortError
+from drivers.sim import SimBoard
+from firmware.app import wiring
+from firmware.app.boards import sim_size
+from firmware.app.box import Box
+from firmware.app.manager import ApplyReport
+from firmware.config import Config
+from firmware.config import FxoPort as FxoConfig
+from firmware.config import FxsPort as FxsConfig
+from firmware.config.paths import PathError
+from firmware.core.errors import ConfigError
+from firmware.dsp.profiles import CountryProfile, ProfileError, load_profile
+from firmware.sip.adapter import SipAdapter
+
+log = logging.getLogger(__name__)
+
+SETTLE_S = 0.5
+"""How often lines that were busy at a commit are looked at again."""
+
+# Settings that only the dial plan and the status use: changing them needs no new machine.
+_PLAN_ONLY = ("extension", "name", "caller_id")
+
+
+class LiveBox:
+    """The Applier of firmware.app.manager for the running box."""
+
+    def __init__(self, box: Box, board: Board, adapter: SipAdapter, booted: Config,
+                 on_profile: Callable[[CountryProfile], None] = lambda p: None) -> None:
+        self._box = box
+        self._board = board
+        self._adapter = adapter
+        # SIP addresses cannot change live: new trunks use the ones the box started with.
+        self._sip = booted.sip
+        self._on_profile = on_profile
+        self._waiting: dict[str, Callable[[], None]] = {}  # leg -> change when it is idle
+        self._timer: asyncio.TimerHandle | None = None
+
+    # --- Applier -----------------------------------------------------------------------
+    def preflight(self, new: Config) -> None:
+        profile = self._profile(new.box.country)
+        problems: list[tuple[str, str]] = []
+        for p in new.fxs:
+            try:
+                wiring.build_fxs(p, profile)
+            except ConfigError as exc:
+                problems.append((f"fxs.{p.port}.ring_pattern", str(exc)))
+        if new.box.board == "sim":
+            try:
+                sim_size(new)
+            except ConfigError as exc:
+                problems.append(("", str(exc)))
+        if problems:
+            raise PathError(problems)
+        try:
+            wiring.build_plan(new)
+        except ConfigError as exc:
+            raise PathError([("", f"the dial plan does not build: {exc}")]) from exc
+
+    async def apply(self, old: Config, new: Config) -> ApplyReport:
+        report = ApplyReport()
+        country = old.box.country != new.box.country
+        profile = self._profile(new.box.country) if country else self._box.profile
+        if country:
+            self._box.profile = profile
+            self._on_profile(profile)
+            report.applied.append(f"country {new.box.country}")
+        plan_inputs = ("fxs", "fxo", "trunk", "outbound", "inbound", "dialplan")
+        if any(getattr(old, t) != getattr(new, t) for t in plan_inputs):
+            self._box.exchange.replace_plan(wiring.build_plan(new))
+            report.applied.append("dial plan")
+        self._fxs(old, new, profile, country, report)
+        self._fxo(old, new, profile, country, report)
+        self._trunks(old, new, report)
+        self._settle()
+        if old.box.name != new.box.name:
+            report.applied.append(f"box name {new.box.name}")
+        return report
+
+    def idle(self) -> bool:
+        return not self._box.exchange.calls() and not self._adapter.busy()
+
+    # --- lines -------------------------------------------------------------------------
+    def _fxs(self, old: Config, new: Config, profile: CountryProfile, country: bool,
+             report: ApplyReport) -> None:
+        before = {p.port: p for p in old.fxs}
+        for p in new.fxs:
+            leg = wiring.fxs_leg(p.port)
+            slot = self._box.fxs.get(leg)
+            if slot is None:
+                port = self._board_port("fxs", p.port, new)
+                if not isinstance(port, FxsPort):
+                    report.restart_needed.append(f"fxs.{p.port}")
+                    continue
+                self._waiting.pop(leg, None)
+                self._add_fxs(port, p, profile)
+                report.applied.append(f"fxs.{p.port} added ({p.extension})")
+                continue
+            was = before.get(p.port)
+            slot.extension = p.extension
+            if country or was is None or _line_settings(was) != _line_settings(p):
+                def rebuild(p: FxsConfig = p, port: FxsPort = slot.port) -> None:
+                    self._box.remove_line(wiring.fxs_leg(p.port))
+                    self._add_fxs(port, p, self._box.profile)
+                self._when_idle(leg, rebuild)
+                report.applied.append(f"fxs.{p.port} settings")
+        for gone in set(before) - {p.port for p in new.fxs}:
+            self._when_idle(wiring.fxs_leg(gone), self._remover(wiring.fxs_leg(gone)))
+            report.applied.append(f"fxs.{gone} removed")
+
+    def _fxo(self, old: Config, new: Config, profile: CountryProfile, country: bool,
+             report: ApplyReport) -> None:
+        before = {p.port: p for p in old.fxo}
+        for p in new.fxo:
+            leg = wiring.fxo_leg(p.port)
+            slot = self._box.fxo.get(leg)
+            if slot is None:
+                oport = self._board_port("fxo", p.port, new)
+                if not isinstance(oport, FxoPort):
+                    report.restart_needed.append(f"fxo.{p.port}")
+                    continue
+                self._waiting.pop(leg, None)
+                self._add_fxo(oport, p, profile)
+                report.applied.append(f"fxo.{p.port} added")
+                continue
+            was = before.get(p.port)
+            slot.extension = p.extension
+            if country or was is None or _line_settings(was) != _line_settings(p):
+                def swap(p: FxoConfig = p, port: FxoPort = slot.port) -> None:
+                    self._box.remove_line(wiring.fxo_leg(p.port))
+                    self._add_fxo(port, p, self._box.profile)
+                self._when_idle(leg, swap)
+                report.applied.append(f"fxo.{p.port} settings")
+        for gone in set(before) - {p.port for p in new.fxo}:
+            self._when_idle(wiring.fxo_leg(gone), self._remover(wiring.fxo_leg(gone)))
+            report.applied.append(f"fxo.{gone} removed")
+
+    def _add_fxs(self, port: FxsPort, p: FxsConfig, profile: CountryProfile) -> None:
+        port.configure_hook(wiring.hook_timing(p))
+        self._box.add_fxs(port, wiring.build_fxs(p, profile), p.extension,
+                          wiring.cid_standard(p.caller_id_standard, profile))
+
+    def _add_fxo(self, port: FxoPort, p: FxoConfig, profile: CountryProfile) -> None:
+        self._box.add_fxo(port, wiring.build_fxo(p, profile), p.extension,
+                          wiring.cid_standard(p.caller_id_standard, profile))
+
+    def _remover(self, leg: str) -> Callable[[], None]:
+        return lambda: self._box.remove_line(leg)
+
+    def _board_port(self, kind: str, index: int, new: Config) -> FxsPort | FxoPort | None:
+        """The board's port, growing the simulated board to it; None: needs a restart."""
+        if isinstance(self._board, SimBoard):
+            try:
+                fxs, fxo = sim_size(new)
+            except ConfigError:
+                return None
+            self._board.grow(fxs, fxo)
+        try:
+            port = self._board.port("fxs" if kind == "fxs" else "fxo", index)
+        except PortError:
+            return None
+        return port if isinstance(port, FxsPort | FxoPort) else None
+
+    def _when_idle(self, leg: str, change: Callable[[], None]) -> None:
+        self._waiting[leg] = change  # a later commit's change for the same line wins
+
+    def _settle(self) -> None:
+        self._timer = None
+        for leg, change in list(self._waiting.items()):
+            if self._box.line_idle(leg):
+                del self._waiting[leg]
+                try:
+                    change()
+                except Exception:  # one line's trouble must not stop the others
+                    log.exception("%s: applying the new configuration failed", leg)
+        if self._adapter.reap_trunks() or self._waiting:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(SETTLE_S, self._settle)
+        elif self._waiting == {}:
+            log.debug("every line runs the committed configuration")
+
+    # --- trunks ------------------------------------------------------------------------
+    def _trunks(self, old: Config, new: Config, report: ApplyReport) -> None:
+        before = {t.name: t for t in wiring.build_trunks(old)}
+        after = {t.name: t for t in wiring.build_trunks(new)}
+        bind, rtp = self._sip.bind, self._sip.rtp_port
+        for name in before.keys() - after.keys():
+            self._adapter.remove_trunk(name)
+            report.applied.append(f"trunk {name} removed")
+        for name, spec in after.items():
+            if before.get(name) == spec and name in self._adapter.accounts:
+                continue
+            try:
+                if name in self._adapter.accounts:
+                    self._adapter.replace_trunk(spec, bind, rtp)
+                    report.applied.append(f"trunk {name} changed")
+                else:
+                    self._adapter.add_trunk(spec, bind, rtp)
+                    report.applied.append(f"trunk {name} added")
+            except ValueError as exc:
+                log.warning("%s", exc)
+                report.restart_needed.append(f"trunk.{name}.transport")
+
+    def _profile(self, country: str) -> CountryProfile:
+        if country == self._box.profile.code:
+            return self._box.profile
+        try:
+            return load_profile(country)
+        except ProfileError as exc:
+            raise PathError([("box.country", str(exc))]) from exc
+
+
+def _line_settings(port: FxsConfig | FxoConfig) -> tuple[object, ...]:
+    """What a line's machine is built from (the rest is the dial plan's)."""
+    return tuple(getattr(port, f) for f in port.__dataclass_fields__ if f not in _PLAN_ONLY)
