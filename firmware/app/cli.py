@@ -14,6 +14,7 @@ from firmware.app.client import call
 from firmware.app.mcu_cmd import add_mcu_parser
 from firmware.app.paths import default_state_dir
 from firmware.app.signal_cmd import add_signal_parser
+from firmware.app.user_cli import add_user_parser
 from firmware.core.errors import PbxError
 from firmware.media.wavfile import WavError
 
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sim(sub)
     _add_hw(sub)
     add_mcu_parser(sub)
+    add_user_parser(sub)
     return parser
 
 

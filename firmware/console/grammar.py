@@ -1,0 +1,491 @@
+"""The console's command words: CLI words mapped onto the command table, for parsing, ``?``
+help and Tab completion alike.
+
+Rules:
+- Forms come from ``table.describe(caller)``: ``hw.ring`` {port*, seconds} becomes
+  ``hw ring <port> [--seconds N]``: the name's parts are words, required arguments follow
+  in order, the others are ``--options`` (``cid_number`` is ``--cid-number``; a float named
+  ``*_s`` is a duration, ``--confirm 90s``, and a bool is a bare flag). Under ``sim`` the port
+  comes before the verb, as in the CLI: ``sim phone 1 dial 102``. A ``password`` is never
+  typed on the line: the shell asks for it, twice, without echo.
+- OVERRIDES hold only what the CLI says differently (``sim phone 1 offhook``,
+  ``user add NAME --role R``, ``config add TABLE KEY=VALUE...``, ``hw hook 1 --watch``,
+  ``restart``); HIDDEN the commands a terminal cannot use (audio as base64, benchmark hooks).
+- Words may be shortened while they stay unambiguous (``conf comm`` is ``config commit``).
+- What may come next at any point is one list (:meth:`Grammar.next_items`), so ``?`` and
+  Tab never disagree with what Enter accepts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from firmware.console.words import Word
+
+ROLES = ("user", "installer", "admin")
+SECRET_ARGS = frozenset({"password"})
+HIDDEN = frozenset({"help", "setup.code", "sim.phone.timing", "config.load", "config.schema"})
+
+# Help for the group words (the first word of several commands).
+GROUP_HELP = {
+    "config": "the staged configuration: show, set, diff, commit, rollback",
+    "hw": "line diagnostics: ring, tone, loopback, hook timings",
+    "sim": "the simulated board's handsets (phone) and PSTN lines (line)",
+    "phone": "a virtual handset on an FXS port",
+    "line": "the virtual PSTN line on an FXO port",
+    "user": "accounts of the web page and this console",
+    "auth": "who you are",
+}
+# Help for arguments, by name (the command table names them, without help of their own).
+ARG_HELP = {
+    "port": "port number (status lists the ports)",
+    "seconds": "how long, in seconds",
+    "digits": "digits to dial: 0-9 * # A-D",
+    "path": "setting, such as fxs.1.extension (Tab completes)",
+    "value": "new value (in double quotes if it has spaces)",
+    "name": "account name",
+    "role": "user, installer or admin",
+    "extension": "the person's own extension",
+    "version": "version number from `config history`",
+    "table": "table to add an entry to, such as fxs or trunk",
+    "message": "why: kept in the history",
+    "confirm_s": "roll back by itself unless `config confirm` comes within this time",
+    "cid_number": "caller ID number sent with the ring",
+    "cid_name": "caller ID name sent with the ring",
+    "tone": "dial or 1000hz",
+    "pulse": "dial with hook-switch pulses (rotary)",
+    "candidate": "the candidate (staged) configuration, not the running one",
+    "json": "as JSON",
+    "when_idle": "wait until no call is up",
+    "watch": "keep printing until Ctrl-C",
+}
+SHELL_COMMANDS = {"help": "what you can type here", "exit": "log out",
+                  "logout": "log out"}
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?")
+_UNITS = {None: 1.0, "s": 1.0, "ms": 0.001, "m": 60.0, "min": 60.0, "h": 3600.0}
+
+
+class GrammarError(ValueError):
+    """The line does not make a command; the message says what to type instead."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    arg: str  # the command's argument it fills
+    type: str  # "int", "float", "str", "bool", "seconds", "pairs" (KEY=VALUE...)
+    choices: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"<{self.arg.replace('_', '-')}>"
+
+    @property
+    def help(self) -> str:
+        return ARG_HELP.get(self.arg, self.type)
+
+
+@dataclass(frozen=True)
+class Form:
+    command: str  # the table's name, or "shell.help" / "shell.exit"
+    elements: tuple[str | Slot, ...]  # words and positional slots, in order
+    help: str
+    options: Mapping[str, Slot] = field(default_factory=dict)  # "--seconds" -> its slot
+    required_options: tuple[str, ...] = ()
+    rest: Slot | None = None  # trailing KEY=VALUE words
+    secrets: tuple[str, ...] = ()  # arguments the shell asks for without echo
+    local: frozenset[str] = frozenset()  # options the shell handles itself (watch)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing that may come next: a word to type, or a placeholder such as <port>."""
+
+    word: str
+    help: str
+    insertable: bool = True  # False for placeholders and <cr>
+    complete: bool = True  # Tab adds a space after it (False for "fxs.1.")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    form: Form
+    args: dict[str, Any]
+    local: dict[str, Any]
+
+
+class ValueSource(Protocol):
+    """Values a slot may take right now (ports, config paths, choices of a setting)."""
+
+    def values(self, command: str, slot: Slot, args: Mapping[str, str],
+               partial: str) -> list[Item]: ...
+
+
+class NoValues:
+    def values(self, command: str, slot: Slot, args: Mapping[str, str],
+               partial: str) -> list[Item]:
+        return []
+
+
+def derive(entry: Mapping[str, Any]) -> Form:
+    """The CLI form of one command from its description (name, help, args, required)."""
+    name: str = entry["name"]
+    types: dict[str, str] = dict(entry.get("args") or {})
+    required = [a for a in entry.get("required", ()) if a not in SECRET_ARGS]
+    secrets = tuple(a for a in types if a in SECRET_ARGS)
+    words: list[str | Slot] = list(name.split("."))
+    slots = [_slot(a, types[a]) for a in required]
+    if words[0] == "sim" and len(words) == 3 and required[:1] == ["port"]:
+        elements: list[str | Slot] = [words[0], words[1], slots[0], words[2], *slots[1:]]
+    else:
+        elements = [*words, *slots]
+    options = {_option(a, t): _slot(a, t) for a, t in types.items()
+               if a not in required and a not in SECRET_ARGS}
+    return Form(name, tuple(elements), entry.get("help", ""), options, secrets=secrets)
+
+
+def _slot(arg: str, type_name: str) -> Slot:
+    if type_name == "float" and (arg.endswith("_s") or arg == "seconds"):
+        return Slot(arg, "seconds")
+    return Slot(arg, type_name)
+
+
+def _option(arg: str, type_name: str) -> str:
+    base = arg[:-2] if type_name == "float" and arg.endswith("_s") else arg
+    return "--" + base.replace("_", "-")
+
+
+def _override_sim_hook(form: Form) -> Form:
+    port = form.elements[2]
+    return replace(form, elements=("sim", "phone", port,
+                                   Slot("action", "str", ("offhook", "onhook", "flash"))))
+
+
+def _override_user_add(form: Form) -> Form:
+    return replace(form, elements=("user", "add", Slot("name", "str")),
+                   options={"--role": Slot("role", "str", ROLES),
+                            "--extension": Slot("extension", "str")},
+                   required_options=("--role",))
+
+
+def _override_hw_hook(form: Form) -> Form:
+    return replace(form, elements=("hw", "hook", Slot("port", "int")),
+                   options={"--watch": Slot("watch", "bool")}, local=frozenset({"watch"}))
+
+
+def _override_hw_tone(form: Form) -> Form:
+    elements = tuple(Slot("tone", "str", ("dial", "1000hz"))
+                     if isinstance(e, Slot) and e.arg == "tone" else e for e in form.elements)
+    return replace(form, elements=elements)
+
+
+def _override_config_add(form: Form) -> Form:
+    return replace(form, elements=("config", "add", Slot("table", "str")), options={},
+                   rest=Slot("values", "pairs"))
+
+
+def _override_commit(form: Form) -> Form:
+    options = dict(form.options)
+    if "--message" in options:
+        options["-m"] = options["--message"]
+    return replace(form, options=options)
+
+
+def _override_restart(form: Form) -> Form:
+    return replace(form, elements=("restart",))
+
+
+OVERRIDES: dict[str, Callable[[Form], Form]] = {
+    "sim.phone.hook": _override_sim_hook,
+    "user.add": _override_user_add,
+    "hw.hook": _override_hw_hook,
+    "hw.tone": _override_hw_tone,
+    "config.add": _override_config_add,
+    "config.commit": _override_commit,
+    "box.restart": _override_restart,
+}
+
+
+def _hidden(entry: Mapping[str, Any]) -> bool:
+    name: str = entry["name"]
+    # Audio travels as base64: a terminal can neither type nor show it.
+    return name in HIDDEN or "pcm" in (entry.get("args") or {}) or name.endswith(".record")
+
+
+def parse_seconds(text: str) -> float:
+    m = _DURATION.fullmatch(text.strip().lower())
+    if not m:
+        raise ValueError(f"{text!r} is not a duration: use 90, 90s, 5m or 1h")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def convert(slot: Slot, text: str) -> Any:
+    """The value of ``text`` for ``slot``; GrammarError says what was expected."""
+    if slot.choices and text not in slot.choices:
+        raise GrammarError(f"{slot.label}: {text!r} is not one of {', '.join(slot.choices)}")
+    try:
+        if slot.type == "int":
+            return int(text)
+        if slot.type == "float":
+            return float(text)
+        if slot.type == "seconds":
+            return parse_seconds(text)
+    except ValueError as exc:
+        kind = {"int": "a whole number", "float": "a number"}.get(slot.type, "a duration")
+        raise GrammarError(f"{slot.label} must be {kind}, got {text!r}") from exc
+    return text
+
+
+class Grammar:
+    def __init__(self, described: Sequence[Mapping[str, Any]],
+                 values: ValueSource | None = None) -> None:
+        self.values: ValueSource = values or NoValues()
+        self.forms: list[Form] = []
+        for entry in described:
+            if _hidden(entry):
+                continue
+            form = derive(entry)
+            override = OVERRIDES.get(form.command)
+            self.forms.append(override(form) if override else form)
+        for word, text in SHELL_COMMANDS.items():
+            self.forms.append(Form(f"shell.{word}", (word,), text))
+
+    # --- parsing --------------------------------------------------------------------------
+    def parse(self, words: Sequence[Word]) -> Invocation:
+        texts = [w.text for w in words]
+        if not texts:
+            raise GrammarError("empty line")
+        live, used = self._walk(texts)
+        if not live:
+            raise GrammarError(self._why_not(texts, used))
+        done = [f for f in live if len(f.elements) <= used]
+        if not done:
+            nxt = self.next_items(texts[:used], "")
+            want = " or ".join(i.word for i in nxt[:6])
+            raise GrammarError(f"incomplete command: {' '.join(texts)} needs {want} "
+                               "(type ? for help)")
+        form = done[0]
+        args: dict[str, Any] = {}
+        for element, text in zip(form.elements, texts, strict=False):
+            if isinstance(element, Slot):
+                args[element.arg] = slot_value(element, text)
+        local: dict[str, Any] = {}
+        self._options(form, texts[len(form.elements):], args, local)
+        return Invocation(form, args, local)
+
+    def _options(self, form: Form, texts: list[str], args: dict[str, Any],
+                 local: dict[str, Any]) -> None:
+        pairs: dict[str, str] = {}
+        i = 0
+        while i < len(texts):
+            text = texts[i]
+            slot = form.options.get(text) or self._option_prefix(form, text)
+            if slot is not None:
+                into = local if slot.arg in form.local else args
+                if slot.type == "bool":
+                    into[slot.arg] = True
+                    i += 1
+                    continue
+                if i + 1 >= len(texts):
+                    raise GrammarError(f"{text} needs a value: {slot.label} {slot.help}")
+                into[slot.arg] = slot_value(slot, texts[i + 1])
+                i += 2
+                continue
+            if form.rest is not None and "=" in text and not text.startswith("-"):
+                key, _, value = text.partition("=")
+                pairs[key] = value
+                i += 1
+                continue
+            hint = (f"; options here: {', '.join(sorted(form.options))}" if form.options
+                    else "")
+            raise GrammarError(f"unexpected {text!r}{hint} (put a value with spaces in "
+                               'double quotes)')
+        if form.rest is not None:
+            if not pairs:
+                raise GrammarError("give the entry's settings as KEY=VALUE, such as "
+                                   "port=3 extension=103")
+            args[form.rest.arg] = json.dumps(pairs)
+        for option in form.required_options:
+            slot = form.options[option]
+            if slot.arg not in args:
+                raise GrammarError(f"missing {option} {slot.label} ({slot.help})")
+
+    def _option_prefix(self, form: Form, text: str) -> Slot | None:
+        if not text.startswith("--") or len(text) < 3:
+            return None
+        found = [o for o in form.options if o.startswith(text)]
+        return form.options[found[0]] if len(found) == 1 else None
+
+    def _walk(self, texts: Sequence[str]) -> tuple[list[Form], int]:
+        """The forms whose words and slots match ``texts`` as far as they go, and how many
+        words that is (the rest are options); no forms, and the bad word's index, if one
+        does not fit."""
+        live = list(self.forms)
+        for i, text in enumerate(texts):
+            positional = [f for f in live if i < len(f.elements)]
+            finished = [f for f in live if len(f.elements) <= i]
+            if not positional or (finished and text.startswith("-")):
+                return finished, i
+            literals = {e for f in positional if isinstance(e := f.elements[i], str)}
+            word = _resolve(text, literals)
+            if word is not None:
+                live = [f for f in positional if f.elements[i] == word]
+                continue
+            live = [f for f in positional
+                    if isinstance(e := f.elements[i], Slot) and _fits(e, text)]
+            if not live:
+                return [], i
+        return live, len(texts)
+
+    def _why_not(self, texts: Sequence[str], bad_at: int) -> str:
+        bad, prefix = texts[bad_at], texts[:bad_at]
+        live, _ = self._walk(prefix)
+        for f in live:
+            el = f.elements[bad_at] if bad_at < len(f.elements) else None
+            if isinstance(el, Slot):
+                try:
+                    slot_value(el, bad)
+                except GrammarError as exc:
+                    return str(exc)
+        items = [i for i in self.next_items(prefix, "") if i.insertable]
+        where = " ".join(prefix)
+        expected = ", ".join(i.word for i in items[:8])
+        more = ", ..." if len(items) > 8 else ""
+        after = f" after {where!r}" if where else ""
+        return f"unknown word {bad!r}{after}; expected {expected}{more} (? lists them)"
+
+    # --- what may come next ---------------------------------------------------------------
+    def next_items(self, before: Sequence[str], partial: str) -> list[Item]:
+        """What may be typed after the words ``before``, starting with ``partial``."""
+        live, used = self._walk(before)
+        if used < len(before):
+            # Past the positional part: options and KEY=VALUE words.
+            return self._after(live, before, partial)
+        items: list[Item] = []
+        seen: set[str] = set()
+        i = len(before)
+        args_so_far = self._raw_args(live, before)
+        for f in live:
+            if i < len(f.elements):
+                el = f.elements[i]
+                if isinstance(el, str):
+                    if el.startswith(partial) and el not in seen:
+                        seen.add(el)
+                        items.append(Item(el, self._word_help(live, i, el)))
+                else:
+                    items.extend(self._slot_items(f, el, args_so_far, partial, seen))
+            else:
+                items.extend(self._after([f], before, partial))
+        return _dedupe(items)
+
+    def _after(self, live: list[Form], before: Sequence[str], partial: str) -> list[Item]:
+        items: list[Item] = []
+        for f in live:
+            given = set(before[len(f.elements):])
+            last = before[-1] if len(before) > len(f.elements) else None
+            pending = f.options.get(last) if last else None
+            # After `--seconds`, the value comes; unless it was already given.
+            if pending is not None and pending.type != "bool" and _odd_tail(
+                    f, before[len(f.elements):]):
+                items.extend(self._slot_items(f, pending, self._raw_args([f], before),
+                                              partial, set()))
+                continue
+            for opt, slot in f.options.items():
+                if opt not in given and opt.startswith(partial) and not (
+                        opt == "-m" and "--message" in given):
+                    kind = "" if slot.type == "bool" else f" {slot.label}"
+                    items.append(Item(opt, f"{kind.strip()} {slot.help}".strip()))
+            if f.rest is not None:
+                items.extend(self._slot_items(f, f.rest, self._raw_args([f], before),
+                                              partial, set()))
+            missing = [o for o in f.required_options if o not in given]
+            if not partial and not missing and (f.rest is None or any(
+                    "=" in t for t in before[len(f.elements):])):
+                items.append(Item("<cr>", "Enter runs it", insertable=False))
+        return _dedupe(items)
+
+    def _slot_items(self, form: Form, slot: Slot, args: Mapping[str, str], partial: str,
+                    seen: set[str]) -> list[Item]:
+        if slot.choices:
+            found = [Item(c, slot.help) for c in slot.choices if c.startswith(partial)]
+        else:
+            found = [i for i in self.values.values(form.command, slot, args, partial)
+                     if i.word.startswith(partial) or not i.insertable]
+        if not found:
+            found = [Item(slot.label, slot.help, insertable=False)]
+        out = [i for i in found if i.word not in seen]
+        seen.update(i.word for i in out)
+        return out
+
+    def _raw_args(self, live: list[Form], before: Sequence[str]) -> dict[str, str]:
+        """The words typed so far by argument name (for values that depend on others)."""
+        raw: dict[str, str] = {}
+        for f in live[:1]:
+            for el, text in zip(f.elements, before, strict=False):
+                if isinstance(el, Slot):
+                    raw[el.arg] = text
+            tail = list(before[len(f.elements):])
+            for j, text in enumerate(tail[:-1]):
+                if text in f.options:
+                    raw[f.options[text].arg] = tail[j + 1]
+        return raw
+
+    def _word_help(self, live: list[Form], i: int, word: str) -> str:
+        under = [f for f in live if i < len(f.elements) and f.elements[i] == word]
+        if len(under) == 1 and all(isinstance(e, Slot) for e in under[0].elements[i + 1:]):
+            return under[0].help
+        return GROUP_HELP.get(word) or ", ".join(
+            sorted({" ".join(e for e in f.elements[i + 1:] if isinstance(e, str))
+                    for f in under}))
+
+    def top_level(self) -> list[Item]:
+        return self.next_items([], "")
+
+
+def slot_value(slot: Slot, text: str) -> Any:
+    """``text`` converted for ``slot``, a choice given by its first letters allowed."""
+    return convert(slot, _resolve(text, set(slot.choices)) or text)
+
+
+def _fits(slot: Slot, text: str) -> bool:
+    try:
+        slot_value(slot, text)
+    except GrammarError:
+        return False
+    return True
+
+
+def _resolve(text: str, words: set[str]) -> str | None:
+    if text in words:
+        return text
+    found = [w for w in words if w.startswith(text)]
+    return found[0] if len(found) == 1 and text else None
+
+
+def _odd_tail(form: Form, tail: Sequence[str]) -> bool:
+    """Whether the last word of ``tail`` is an option still waiting for its value."""
+    i = 0
+    waiting = False
+    while i < len(tail):
+        slot = form.options.get(tail[i])
+        if slot is not None and slot.type != "bool":
+            waiting = i + 1 >= len(tail)
+            i += 2
+        else:
+            waiting = False
+            i += 1
+    return waiting
+
+
+def _dedupe(items: list[Item]) -> list[Item]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item.word not in seen:
+            seen.add(item.word)
+            out.append(item)
+    return out
