@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware.app.client import call
+from firmware.app.config_cli import add_config_parser
 from firmware.app.mcu_cmd import add_mcu_parser
 from firmware.app.paths import default_state_dir
 from firmware.app.signal_cmd import add_signal_parser
@@ -48,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the exchange in the foreground", parents=[here])
     run.add_argument("--board", default=None, help="board profile (default: from config)")
     run.add_argument("--config", type=Path, default=None,
-                     help="configuration file (TOML; default: the built-in configuration)")
+                     help="configuration file (TOML) that seeds the state dir's saved one;"
+                          " the same file again keeps the changes committed since, an edited"
+                          " file replaces it (default: the saved one, else the built-in)")
     run.add_argument("--log-level", default="info",
                      choices=["debug", "info", "warning", "error"])
     run.set_defaults(func=_run)
@@ -62,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sim(sub)
     _add_hw(sub)
     add_mcu_parser(sub)
+    add_config_parser(sub, here)
     add_user_parser(sub)
     return parser
 

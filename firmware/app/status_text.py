@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 
@@ -34,9 +35,28 @@ def format_status(status: dict[str, Any]) -> str:
             why = f" ({reg['code']} {reg['reason']})" if reg.get("code") else ""
             out.append(f"  {name:<12} {t['transport']} {t['host']}:{t['port']} "
                        f"{reg['state']}{why}")
+    out.extend(_config_lines(status.get("config")))
     calls = status.get("calls", [])
     out.append(f"Calls: {len(calls)}")
     for c in calls:
         out.append(f"  {c.get('id')}: {' <-> '.join(c.get('legs', []))} {c.get('state')} "
                    f"{c.get('number') or ''}")
     return "\n".join(out)
+
+
+def _config_lines(config: dict[str, Any] | None) -> list[str]:
+    """The configuration's state: version, staged changes, a pending confirm, restart."""
+    if not config:
+        return []
+    out = [f"Configuration: v{config.get('version')}"
+           + (", changes staged (minipbx config diff)" if config.get("pending") else "")]
+    if config.get("confirm_by"):
+        by = time.strftime("%H:%M:%S", time.localtime(config["confirm_by"]))
+        out.append(f"  confirm pending: v{config.get('confirm_version')} rolls back at {by} "
+                   "unless `minipbx config confirm`")
+    if config.get("restart_needed"):
+        out.append(f"  restart needed for: {', '.join(config['restart_needed'])} "
+                   "(minipbx restart)")
+    if config.get("restart"):
+        out.append(f"  restart: {config['restart']}")
+    return out
