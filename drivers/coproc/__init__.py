@@ -8,7 +8,13 @@ with its reader thread, ``ports`` its ports.
 
 from drivers.base import AudioEndpoint
 from drivers.coproc.board import CoprocBoard
-from drivers.coproc.errors import CommandError, CoprocError, FrameError, LinkOpenError
+from drivers.coproc.errors import (
+    CommandError,
+    CoprocError,
+    FrameError,
+    LinkOpenError,
+    RingError,
+)
 from drivers.coproc.link import Link, LinkTimers
 from drivers.coproc.ports import CoprocFxoPort, CoprocFxsPort
 from drivers.coproc.timing import FxoTiming, FxsTiming
@@ -26,4 +32,5 @@ __all__ = [
     "Link",
     "LinkOpenError",
     "LinkTimers",
+    "RingError",
 ]

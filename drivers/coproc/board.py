@@ -19,6 +19,10 @@ Rules:
   snapshot that follows CONNECT is compared with the wanted state, and a difference is
   logged and its command sent again.
 * Instants: events carry the MCU's clock, mapped to ``time.monotonic()`` by the link.
+* Ring frequency: the country's when the board profile's ``[ring] frequencies_hz`` lists
+  it and the co-processor makes it (HELLO's ring_min..ring_max); else the nearest one both
+  allow, logged once; with none, ``start_ringing`` raises :class:`RingError` (the box then
+  fails the call) and the port's ``describe()`` says why.
 * Audio does not cross the UART: ``read_frame``/``write_frame`` go to the port's
   :class:`AudioEndpoint` (an ALSA codec), or give silence and drop without one.
 * The sink is called from the reader thread, outside the lock.
@@ -30,7 +34,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import serial
 
@@ -42,7 +46,7 @@ from drivers.base import (
     PortKind,
     SignalSink,
 )
-from drivers.coproc.errors import LinkOpenError
+from drivers.coproc.errors import LinkOpenError, RingError
 from drivers.coproc.link import (
     Connected,
     Incompatible,
@@ -63,10 +67,11 @@ from drivers.coproc.messages import (
     Command,
     FaultEvent,
     FxoHook,
+    RingStart,
     RingStop,
 )
 from drivers.coproc.ports import CoprocFxoPort, CoprocFxsPort
-from drivers.coproc.timing import FxoTiming, FxsTiming, HookTimingLike
+from drivers.coproc.timing import FxoTiming, FxsTiming, HookTimingLike, ring_frequency
 from drivers.errors import BoardProfileError
 
 log = logging.getLogger(__name__)
@@ -82,6 +87,8 @@ class CoprocBoard(Board):
 
     ``fxs`` and ``fxo`` map each port's 1-based index to its co-processor channel (the
     board profile's ``channel``); the MCU's HELLO must agree, or a BoardFault says where.
+    ``ring_frequencies_hz`` is the board profile's ``[ring] frequencies_hz`` (None: any
+    frequency the co-processor makes).
     """
 
     def __init__(self, url: str, *, fxs: Mapping[int, int] | None = None,
@@ -89,8 +96,11 @@ class CoprocBoard(Board):
                  audio: Mapping[tuple[PortKind, int], AudioEndpoint] | None = None,
                  fxs_timing: HookTimingLike | None = None, fxo_timing: FxoTiming | None = None,
                  name: str = "coproc", timers: LinkTimers | None = None,
-                 tracer: Tracer | None = None) -> None:
+                 tracer: Tracer | None = None,
+                 ring_frequencies_hz: Sequence[float] | None = None) -> None:
         self.name = name
+        self._ring_hz = tuple(ring_frequencies_hz) if ring_frequencies_hz else None
+        self._ring_notes: set[tuple[int, int]] = set()  # (wanted, used) already logged
         self.url = url
         self._baudrate = baudrate
         audio = audio or {}
@@ -173,10 +183,28 @@ class CoprocBoard(Board):
         """The link object (statistics, hello); read it, do not drive it."""
         return self._link
 
-    def ring_limits(self) -> tuple[int, int] | None:
-        """The ring frequencies the MCU makes (centihertz), once it has said so."""
-        hello = self._link.hello
-        return None if hello is None else (hello.ring_min, hello.ring_max)
+    def ring_frequency(self, leg: str, frequency_hz: float) -> int:
+        """Centihertz to ring ``leg`` at for its country's ``frequency_hz`` (the module
+        rules); RingError when no frequency will do or the co-processor cannot ring."""
+        with self._lock:
+            hello = self._link.hello
+            if hello is not None and RingStart.TYPE not in hello.commands:
+                raise RingError(f"{leg} cannot ring: the co-processor (firmware "
+                                f"{hello.firmware}) does not execute RING_START (its HELLO "
+                                f"does not list it); flash firmware that rings")
+            limits = None if hello is None else (hello.ring_min, hello.ring_max)
+            chz = ring_frequency(leg, frequency_hz, self._ring_hz, limits)
+            wanted = round(frequency_hz * 100)
+            if chz != wanted and (wanted, chz) not in self._ring_notes:
+                self._ring_notes.add((wanted, chz))
+                log.warning("%s: ringing at %g Hz, not the country's %g Hz: the nearest "
+                            "frequency that both the board profile (%s) and the co-processor "
+                            "(%s) allow", self.name, chz / 100, frequency_hz,
+                            "any" if self._ring_hz is None
+                            else ", ".join(f"{f:g}" for f in self._ring_hz) + " Hz",
+                            "not yet connected" if limits is None
+                            else f"{limits[0] / 100:g} to {limits[1] / 100:g} Hz")
+            return chz
 
     def corrected(self, what: str) -> None:
         """A port found the co-processor's line state other than wanted after CONNECT."""
@@ -247,9 +275,9 @@ class CoprocBoard(Board):
         if isinstance(event, Refused):
             channel = getattr(event.command, "port", None)
             port = self._by_channel.get(channel) if isinstance(channel, int) else None
-            if isinstance(port, CoprocFxsPort) and event.command.NAME == "RING_START":
-                port.ring_refused()
             what = f"co-processor refused {event.command.NAME} ({event.why})"
+            if isinstance(port, CoprocFxsPort) and isinstance(event.command, RingStart):
+                port.ring_failed(f"{port.leg} cannot ring: the {what}")
             log.warning("%s: %s: %r", self.name, what, event.command)
             return [BoardFault(None if port is None else port.index, what, now)]
         if isinstance(event, Lost):
@@ -283,7 +311,15 @@ class CoprocBoard(Board):
                     f"{port.channel}, where the co-processor has {has}; fix the board "
                     f"profile", now))
                 continue
-            for command in port.wanted():
+            try:
+                commands = port.wanted()
+            except RingError as exc:  # this co-processor cannot ring what is wanted
+                assert isinstance(port, CoprocFxsPort)  # only an FXS port rings
+                port.ring_failed(str(exc))
+                log.error("%s: %s", self.name, exc)
+                signals.append(BoardFault(port.index, str(exc), now))
+                commands = port.wanted()
+            for command in commands:
                 self._link.send(command, now)
         self._connected.set()
         return signals

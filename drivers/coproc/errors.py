@@ -19,3 +19,8 @@ class CommandError(CoprocError, ValueError):
 
 class LinkOpenError(CoprocError, OSError):
     """The UART named by the URL could not be opened."""
+
+
+class RingError(CommandError):
+    """An FXS port cannot ring: no frequency both the board profile and the co-processor
+    support, or a co-processor that does not ring at all."""

@@ -13,6 +13,10 @@ Rules:
   differs (ringing, polarity, seizure) is reported and its command sent again.
 * Only the co-processor's own decisions (ring trip) end the wanted ringing; a RING event
   for a RING_STOP the host sent does not, so a RING_START that followed it stands.
+* The ring frequency is the board's choice (:meth:`Commander.ring_frequency`): the
+  country's, or the nearest one the board profile and the co-processor both allow. A port
+  that cannot ring at all raises :class:`RingError` from ``start_ringing`` and says why in
+  ``describe()["ring_problem"]``.
 * A port reports only changes: an event that repeats what the port already knows (a
   PORT_STATE snapshot after a reset told it first) gives no signal.
 * Audio never crosses the UART: it goes to the port's :class:`AudioEndpoint`, or is
@@ -39,6 +43,7 @@ from drivers.base import (
     RingBurst,
     SilentAudio,
 )
+from drivers.coproc.errors import RingError
 from drivers.coproc.messages import (
     FXO_LOOP,
     FXO_RING,
@@ -59,6 +64,7 @@ from drivers.coproc.messages import (
     Polarity,
     PortStateEvent,
     RingEvent,
+    RingStart,
     RingStop,
 )
 from drivers.coproc.timing import (
@@ -81,7 +87,8 @@ class Commander(Protocol):
 
     def command(self, command: Command) -> None: ...
 
-    def ring_limits(self) -> tuple[int, int] | None: ...
+    def ring_frequency(self, leg: str, frequency_hz: float) -> int:
+        """Centihertz to ring at for ``frequency_hz``; RingError when none will do."""
 
     def corrected(self, what: str) -> None:
         """Report that the co-processor's line state differed from the wanted one."""
@@ -95,7 +102,9 @@ class CoprocFxsPort(FxsPort):
         self._board = board
         self._audio: AudioEndpoint = audio or SilentAudio()
         self.config = fxs_config(channel, timing)
-        self._want_ring: tuple[tuple[int, ...], float] | None = None
+        self._want_ring: tuple[tuple[int, ...], float] | None = None  # steps, country Hz
+        self._ring_chz: int | None = None  # what the last RING_START asked for
+        self.ring_problem: str | None = None  # why the port could not ring, last time
         self._reversed = False
         self._offhook = False
         self._burst_on = False
@@ -118,16 +127,28 @@ class CoprocFxsPort(FxsPort):
             self._board.command(config)
 
     def start_ringing(self, cadence_ms: Sequence[int], frequency_hz: float) -> None:
-        command = ring_command(self.channel, cadence_ms, frequency_hz,
-                               self._board.ring_limits())
         with self._board.lock:
+            try:
+                command = self._ring_command(tuple(cadence_ms), frequency_hz)
+            except RingError as exc:
+                self.ring_failed(str(exc))
+                raise
             if self._offhook:
                 return  # it would trip at once
             self._want_ring = (command.steps, frequency_hz)
+            self.ring_problem = None
             self._board.command(command)
 
-    def ring_refused(self) -> None:
+    def _ring_command(self, steps: tuple[int, ...], frequency_hz: float) -> RingStart:
+        command = ring_command(self.leg, self.channel, steps,
+                               self._board.ring_frequency(self.leg, frequency_hz))
+        self._ring_chz = command.freq
+        return command
+
+    def ring_failed(self, why: str) -> None:
+        """The port cannot ring (no frequency, or the co-processor refused RING_START)."""
         self._want_ring = None
+        self.ring_problem = why
 
     def stop_ringing(self) -> None:
         with self._board.lock:
@@ -153,7 +174,7 @@ class CoprocFxsPort(FxsPort):
         commands: list[Command] = [self.config, Polarity(self.channel, self._reversed)]
         if self._want_ring is not None:
             steps, hz = self._want_ring
-            commands.append(ring_command(self.channel, steps, hz, self._board.ring_limits()))
+            commands.append(self._ring_command(steps, hz))  # RingError: the board says
         else:
             commands.append(RingStop(self.channel))
         return commands
@@ -203,8 +224,11 @@ class CoprocFxsPort(FxsPort):
         return out
 
     def describe(self) -> dict[str, object]:
+        ring_hz = None if self._want_ring is None or self._ring_chz is None \
+            else self._ring_chz / 100
         return {**super().describe(), "channel": self.channel, "offhook": self._offhook,
-                "ringing": self.ringing, "reversed": self._reversed}
+                "ringing": self.ringing, "ring_hz": ring_hz, "ring_problem": self.ring_problem,
+                "reversed": self._reversed}
 
 
 class CoprocFxoPort(FxoPort):

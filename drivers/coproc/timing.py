@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from drivers.base import HookWindows
-from drivers.coproc.errors import CommandError
+from drivers.coproc.errors import CommandError, RingError
 from drivers.coproc.messages import MAX_CADENCE_STEPS, CfgFxo, CfgFxs, RingStart
 
 PULSE_MAPS = {"standard": 0, "nz": 1, "se": 2}
@@ -94,10 +94,32 @@ def fxo_config(channel: int, timing: FxoTiming) -> CfgFxo:
     )
 
 
-def ring_command(channel: int, cadence_ms: Sequence[int], frequency_hz: float,
-                 limits_chz: tuple[int, int] | None) -> RingStart:
-    """RING_START for a cadence and frequency, or CommandError saying what to change."""
-    owner = f"co-processor port {channel} ring"
+def ring_frequency(leg: str, wanted_hz: float, profile_hz: Sequence[float] | None,
+                   limits_chz: tuple[int, int] | None) -> int:
+    """The frequency (centihertz) to ring ``leg`` at when its country rings at
+    ``wanted_hz``: the wanted one when the board profile lists it (or lists nothing) and
+    the co-processor makes it (or has not said yet); otherwise the nearest one that both
+    allow (a phone rings as well at 25 Hz as at 20; TELEPHONY.md: 16 to 50 Hz occur).
+    RingError when there is none."""
+    lo, hi = limits_chz if limits_chz is not None else (1, 65535)
+    wanted = round(wanted_hz * 100)
+    if not profile_hz:
+        return min(max(wanted, lo), hi)
+    allowed = sorted({round(f * 100) for f in profile_hz})
+    both = [f for f in allowed if lo <= f <= hi]
+    if not both:
+        listed = ", ".join(f"{f / 100:g}" for f in allowed)
+        raise RingError(f"{leg} cannot ring: the board profile's [ring] frequencies_hz lists "
+                        f"{listed} Hz and the co-processor makes {lo / 100:g} to "
+                        f"{hi / 100:g} Hz, so no frequency suits both; list one the "
+                        f"co-processor makes, or flash firmware that makes one of yours")
+    return min(both, key=lambda f: (abs(f - wanted), f))
+
+
+def ring_command(leg: str, channel: int, cadence_ms: Sequence[int],
+                 freq_chz: int) -> RingStart:
+    """RING_START for a cadence, or CommandError saying what to change."""
+    owner = f"{leg} ring"
     steps = tuple(int(s) for s in cadence_ms)
     if not steps or len(steps) % 2 or len(steps) > MAX_CADENCE_STEPS:
         raise CommandError(f"{owner}: cadence {list(cadence_ms)} must be 2 to "
@@ -105,9 +127,4 @@ def ring_command(channel: int, cadence_ms: Sequence[int], frequency_hz: float,
     if any(not 1 <= s <= 65535 for s in steps):
         raise CommandError(f"{owner}: cadence {list(cadence_ms)} has a step outside "
                            f"1 to 65535 ms")
-    chz = round(frequency_hz * 100)
-    lo, hi = limits_chz if limits_chz is not None else (1, 65535)
-    if not lo <= chz <= hi:
-        raise CommandError(f"{owner}: {frequency_hz:g} Hz is outside the co-processor's "
-                           f"{lo / 100:g} to {hi / 100:g} Hz")
-    return RingStart(port=channel, freq=chz, steps=steps)
+    return RingStart(port=channel, freq=freq_chz, steps=steps)

@@ -23,6 +23,7 @@ from drivers.base import (
     PulseDigit,
     RingBurst,
 )
+from drivers.errors import DriverError
 from firmware.app.box import Box
 from firmware.core.errors import CommandError, NotFoundError
 from firmware.dsp.levels import signal_dbm0
@@ -51,7 +52,10 @@ class HwControl:
         slot = self._idle_fxs(port)
         _check_seconds(seconds)
         ring = self._box.profile.ring
-        slot.port.start_ringing(ring.cadence_ms, ring.frequency_hz)
+        try:
+            slot.port.start_ringing(ring.cadence_ms, ring.frequency_hz)
+        except DriverError as exc:
+            raise CommandError(f"fxs{port} did not ring: {exc}") from exc
         started = time.monotonic()
         deadline = started + seconds
         while time.monotonic() < deadline and slot.port.ringing:

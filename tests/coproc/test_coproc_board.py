@@ -7,6 +7,7 @@ Handset and line timings are exact in the emulator's milliseconds; the tests onl
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +24,7 @@ from drivers.base import (
     PulseDigit,
     RingBurst,
 )
-from drivers.coproc import CommandError, CoprocBoard, FxsTiming, LinkOpenError
+from drivers.coproc import CommandError, CoprocBoard, FxsTiming, LinkOpenError, RingError
 from drivers.coproc.messages import RingStop
 
 RING_STOP = RingStop.TYPE
@@ -256,13 +257,53 @@ def test_a_missing_uart_is_a_clear_error() -> None:
 
 
 def test_bad_ring_requests_are_refused_where_they_are_made(board: CoprocBoard) -> None:
-    with pytest.raises(CommandError, match="on/off pairs"):
+    with pytest.raises(CommandError, match=r"fxs1 ring: cadence .* on/off pairs"):
         board.fxs[0].start_ringing([2000, 4000, 1000], 20.0)
-    with pytest.raises(CommandError, match="outside the co-processor's 10 to 60 Hz"):
-        board.fxs[0].start_ringing([2000, 4000], 100.0)
     with pytest.raises(ValueError):
         board.fxs[0].start_ringing([], 20.0)
     assert not board.fxs[0].ringing
+
+
+def test_a_frequency_the_co_processor_does_not_make_rings_at_the_nearest_one(
+        emulator_factory: Callable[..., Emulator], board_factory: BoardFactory,
+        caplog: pytest.LogCaptureFixture) -> None:
+    emu = emulator_factory("SSO", ring_hz=(25.0, 60.0))
+    board = board_factory(emu.path, ring_frequencies_hz=(20.0, 25.0))
+    port = board.fxs[1]
+    with caplog.at_level(logging.WARNING, logger="drivers.coproc.board"):
+        for _ in range(2):
+            port.start_ringing([2000, 4000], 20.0)  # the US rings at 20 Hz
+            assert wait_until(lambda: emu.line(1).rm)
+            assert emu.line(1).freq == 2500
+            assert port.ringing and port.describe()["ring_hz"] == 25.0
+            port.stop_ringing()
+            assert wait_until(lambda: emu.line(1).steps is None)
+    notes = [r.getMessage() for r in caplog.records if "not the country's" in r.getMessage()]
+    assert len(notes) == 1  # logged once, not at every call
+    assert "ringing at 25 Hz, not the country's 20 Hz" in notes[0]
+    assert "(20, 25 Hz)" in notes[0] and "(25 to 60 Hz)" in notes[0]
+
+
+def test_no_frequency_both_allow_is_a_clear_error(
+        emulator_factory: Callable[..., Emulator], board_factory: BoardFactory) -> None:
+    emu = emulator_factory("SSO", ring_hz=(25.0, 60.0))
+    board = board_factory(emu.path, ring_frequencies_hz=(20.0,))
+    port = board.fxs[1]
+    with pytest.raises(RingError, match=r"fxs2 cannot ring: .* lists 20 Hz and the "
+                                        r"co-processor makes 25 to 60 Hz"):
+        port.start_ringing([2000, 4000], 20.0)
+    assert not port.ringing
+    assert "fxs2 cannot ring" in str(port.describe()["ring_problem"])
+    settle(emu, emu.now_ms + 100)
+    assert emu.ring_edges(1) == []
+
+
+def test_a_co_processor_that_cannot_ring_says_so(
+        emulator_factory: Callable[..., Emulator], board_factory: BoardFactory) -> None:
+    emu = emulator_factory("SSO", commands=(0x10, 0x11, 0x13, 0x14, 0x15))
+    board = board_factory(emu.path)
+    with pytest.raises(RingError, match="does not execute RING_START"):
+        board.fxs[0].start_ringing([2000, 4000], 20.0)
 
 
 def test_close_stops_ringing_and_releases_lines(board: CoprocBoard,

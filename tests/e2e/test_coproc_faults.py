@@ -80,3 +80,36 @@ def test_a_ring_stop_lost_until_the_host_gives_up(daemon_factory, emulator_facto
     fxs2 = next(p for p in status["ports"] if p["leg"] == "fxs2")
     assert not fxs2["ringing"] and fxs2["line_state"] == "idle"
     assert "was ringing it and the box wants it quiet" in box.log()
+
+
+def test_a_co_processor_that_does_not_make_20_hz_rings_at_25(
+        daemon_factory, emulator_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    emu = emulator_factory(ring_hz=(25.0, 60.0))  # its HELLO: 25 to 60 Hz; the US rings at 20
+    box = start_box(daemon_factory, tmp_path, emu.path)  # the profile lists 20 and 25 Hz
+    call_102(box, emu)
+    box.wait_for("fxs2 to ring", lambda: box.port("fxs2")["ringing"], timeout=15)
+    box.wait_for("the co-processor to ring phone 2", lambda: emu.line(1).rm, timeout=5)
+    assert emu.line(1).freq == 2500
+    assert box.port("fxs2")["ring_hz"] == 25.0
+    emu.offhook(1)
+    box.wait_for("the call", lambda: box.port("fxs1")["with"] == "fxs2", timeout=10)
+    log = box.log()
+    assert log.count("ringing at 25 Hz, not the country's 20 Hz") == 1
+    assert "Traceback" not in log
+
+
+def test_a_phone_no_frequency_can_ring_fails_the_call_clearly(
+        daemon_factory, emulator_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    emu = emulator_factory(ring_hz=(25.0, 60.0))
+    box = start_box(daemon_factory, tmp_path, emu.path, ring_hz="[20]")
+    call_102(box, emu)
+    box.wait_for("the caller to hear congestion",
+                 lambda: box.port("fxs1")["playing"] == "tone:congestion", timeout=15)
+    fxs2 = box.port("fxs2")
+    assert not fxs2["ringing"] and fxs2["line_state"] == "idle"
+    assert "fxs2 cannot ring" in fxs2["ring_problem"]
+    assert emu.ring_edges(1) == []
+    assert box.call("status")["calls"][0]["state"] == "ended"
+    log = box.log()
+    assert "fxs2 cannot ring: the board profile's [ring] frequencies_hz lists 20 Hz" in log
+    assert "Traceback" not in log
