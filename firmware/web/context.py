@@ -41,6 +41,10 @@ class WebContext:
 
 
 CTX: web.AppKey[WebContext] = web.AppKey("minipbx", WebContext)
+# Set by the guard (firmware.web.security) on every request before its handler runs.
+SESSION: web.RequestKey[Session | None] = web.RequestKey("session", Session)
+CALLER: web.RequestKey[Caller | None] = web.RequestKey("caller", Caller)
+BEARER: web.RequestKey[bool] = web.RequestKey("bearer", bool)
 
 
 def ctx(request: web.Request) -> WebContext:
@@ -48,10 +52,8 @@ def ctx(request: web.Request) -> WebContext:
 
 
 def session_of(request: web.Request) -> Session | None:
-    session: Session | None = request.get("session")
-    return session
+    return request.get(SESSION)
 
 
 def caller_of(request: web.Request) -> Caller | None:
-    caller: Caller | None = request.get("caller")
-    return caller
+    return request.get(CALLER)

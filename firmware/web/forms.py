@@ -209,10 +209,11 @@ def form_fields(info: TableInfo, prefix: str, entry: Mapping[str, Any],
 
 def add_fields(info: TableInfo, errors: Mapping[str, str],
                submitted: Mapping[str, Sequence[str]]) -> Html:
-    """The add form: the entry's required settings, named by their PATH pattern."""
+    """The add form: the entry's required settings, and any other that an error names or
+    the person already filled in, named by their PATH pattern."""
     out = []
     for field in fields_for(info):
-        if not field.required:
+        if not (field.required or field.path in errors or field.path in submitted):
             continue
         out.append(field_html(field, field.path, None, error=errors.get(field.path, ""),
                               submitted=submitted.get(field.path)))

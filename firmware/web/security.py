@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from firmware.commands.caller import Caller
-from firmware.web.context import ctx
+from firmware.web.context import BEARER, CALLER, SESSION, ctx
 from firmware.web.sessions import COOKIE, Session
 from firmware.web.settings import MAX_BODY_BYTES
 from firmware.web.throttle import keys_for
@@ -66,9 +66,9 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _plain_error(request, 413, f"request body larger than {MAX_BODY_BYTES} bytes")
     is_api = request.path.startswith("/api/")
     token = bearer_token(request) if is_api else None
-    request["session"] = None
-    request["caller"] = None
-    request["bearer"] = False
+    request[SESSION] = None
+    request[CALLER] = None
+    request[BEARER] = False
     if token is not None:
         keys = keys_for(request.remote or "?", "")[:1]
         wait = c.throttle.wait_s(keys)
@@ -81,28 +81,31 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             c.throttle.failed(keys)
             return json_error(401, "API token not known: make a new one with "
                                    "`minipbx user token NAME`")
-        request["caller"] = Caller(account.name, account.role, "api", account.extension)
-        request["bearer"] = True
+        request[CALLER] = Caller(account.name, account.role, "api", account.extension)
+        request[BEARER] = True
     else:
         session = c.sessions.get(request.cookies.get(COOKIE))
         if session is not None and c.accounts.get(session.name) is None:
             c.sessions.drop(session.id)  # the account was deleted meanwhile
             session = None
         if session is not None:
-            request["session"] = session
-            request["caller"] = session.caller("api" if is_api else "web")
+            request[SESSION] = session
+            request[CALLER] = session.caller("api" if is_api else "web")
     if not c.accounts.has_admin() and not request.path.startswith(OPEN_PATHS):
         if is_api:
             return json_error(503, "the box has no admin account yet: open the web page and "
                                    "finish the setup")
         raise web.HTTPSeeOther("/setup")
-    if request.method not in SAFE_METHODS and not request["bearer"]:
+    if is_api and request[CALLER] is None:
+        return json_error(401, "log in first: a session cookie with its CSRF token, or "
+                               "Authorization: Bearer <API token>")
+    if request.method not in SAFE_METHODS and not request[BEARER]:
         supplied = request.headers.get(CSRF_HEADER)
         if supplied is None and request.content_type in FORM_TYPES:
             form = await request.post()
             value = form.get(CSRF_FIELD)
             supplied = value if isinstance(value, str) else None
-        session = request["session"]
+        session = request[SESSION]
         if not _csrf_ok(request, session, supplied):
             return _plain_error(request, 403, "the form's security token is missing or out of "
                                               "date: reload the page and try again")

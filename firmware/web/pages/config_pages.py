@@ -241,7 +241,7 @@ async def add(request: web.Request) -> web.StreamResponse:
         errors: dict[str, str] = {}
         for path, message in by_path(error_fields(exc)).items():
             key = path.rsplit(".", 1)[-1]
-            target = by_key[key].path if key in by_key and by_key[key].required else ""
+            target = by_key[key].path if key in by_key else ""
             errors[target] = f"{errors[target]}; {message}" if target in errors else message
         if not errors:
             errors[""] = str(exc)

@@ -114,11 +114,12 @@ async def login(request: web.Request) -> web.StreamResponse:
         c.throttle.failed(keys)
         return await _login_page(request, name, target, "Wrong account name or password.", 401)
     c.throttle.succeeded(keys)
-    return _start_session(request, account.name, account.role, account.extension, target)
+    raise _start_session(request, account.name, account.role, account.extension, target)
 
 
 def _start_session(request: web.Request, name: str, role: str, extension: str | None,
-                   target: str) -> web.StreamResponse:
+                   target: str) -> web.HTTPSeeOther:
+    """The redirect (to raise) that carries a brand-new session's cookie."""
     c = ctx(request)
     session = c.sessions.new(name, role, extension)  # type: ignore[arg-type]
     response = web.HTTPSeeOther(target)
@@ -134,7 +135,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
         ctx(request).sessions.drop(session.id)
     response = web.HTTPSeeOther("/login")
     clear_cookie(request, response, COOKIE)
-    return response
+    raise response
 
 
 @routes.get("/setup")
@@ -180,4 +181,4 @@ async def setup(request: web.Request) -> web.StreamResponse:
         where = "password" if "password" in text.lower() else "name"
         return await _setup_page(request, values, {where: text}, 400)
     c.throttle.succeeded(keys)
-    return _start_session(request, account.name, account.role, account.extension, "/")
+    raise _start_session(request, account.name, account.role, account.extension, "/")
