@@ -31,10 +31,8 @@ def format_status(status: dict[str, Any]) -> str:
     if trunks:
         out.append("Trunks:")
         for name, t in trunks.items():
-            reg = t["registration"]
-            why = f" ({reg['code']} {reg['reason']})" if reg.get("code") else ""
             out.append(f"  {name:<12} {t['transport']} {t['host']}:{t['port']} "
-                       f"{reg['state']}{why}")
+                       f"{registration_text(t['registration'])}")
     out.extend(_config_lines(status.get("config")))
     calls = status.get("calls", [])
     out.append(f"Calls: {len(calls)}")
@@ -42,6 +40,23 @@ def format_status(status: dict[str, Any]) -> str:
         out.append(f"  {c.get('id')}: {' <-> '.join(c.get('legs', []))} {c.get('state')} "
                    f"{c.get('number') or ''}")
     return "\n".join(out)
+
+
+def registration_text(reg: dict[str, Any]) -> str:
+    """One trunk's registration in words: "registering (attempt 1, no answer for 12 s)",
+    "failed (408 Request Timeout; attempt 2 in about 10 s)", "registered (200 OK)"."""
+    state = str(reg.get("state"))
+    answer = f"{reg['code']} {reg.get('reason', '')}".strip() if reg.get("code") else ""
+    if state == "registering":
+        last = f"; last {answer}" if answer else ""  # what the attempt before got
+        return (f"registering (attempt {reg.get('attempt') or 1}, no answer for "
+                f"{reg.get('for_s', 0):.0f} s{last})")
+    if state == "failed":
+        retry = reg.get("next_retry_in_s")
+        then = ("not retried: check the trunk's settings" if retry is None
+                else f"attempt {(reg.get('attempt') or 0) + 1} in about {retry:.0f} s")
+        return f"failed ({answer}; {then})" if answer else f"failed ({then})"
+    return f"{state} ({answer})" if answer else state
 
 
 def _config_lines(config: dict[str, Any] | None) -> list[str]:

@@ -1,5 +1,15 @@
 """SIP trunks as pjsua2 accounts: registration with digest authentication, and the
-account a call is placed through."""
+account a call is placed through.
+
+Rules:
+
+* A registering trunk's account reports every REGISTER pjsua sends (``onRegStarted``)
+  and every final answer (``onRegState``) to its ``RegistrationState``
+  (``firmware.sip.registration``, which states the retry rules); ``status`` shows it.
+* The retry timers are set explicitly on each account, from that module, so what
+  ``status`` announces is what pjsua does. A changed account (``modify``) starts
+  counting its attempts anew.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pjsua2 as pj
+
+from firmware.sip.registration import (
+    REG_FIRST_RETRY_S,
+    REG_RETRY_JITTER_S,
+    REG_RETRY_S,
+    RegistrationState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +58,6 @@ class TrunkSpec:
         return uri if self.transport == "udp" else f"{uri};transport={self.transport}"
 
 
-@dataclass
-class RegistrationState:
-    state: str = "not registering"  # not registering, registering, registered, failed
-    code: int = 0
-    reason: str = ""
-    expires_s: int = 0
-
-    def as_dict(self) -> dict[str, object]:
-        return {"state": self.state, "code": self.code, "reason": self.reason,
-                "expires_s": self.expires_s}
-
-
 IncomingHandler = Callable[[Any, Any], None]  # (account, OnIncomingCallParam)
 
 
@@ -65,22 +70,35 @@ class SipAccount(pj.Account):  # type: ignore[misc]
         self.registration = RegistrationState()
         self._on_incoming = on_incoming
 
+    def modify(self, cfg: Any) -> None:
+        self.registration.reset()  # new settings: attempts count from 1 again
+        super().modify(cfg)
+
+    def onRegStarted(self, prm: Any) -> None:
+        try:
+            if not prm.renew:
+                return  # an un-REGISTER: its answer says "unregistered"
+            reg = self.registration
+            reg.started()
+            if reg.attempt > 1:
+                log.info("trunk %s: registering again (attempt %d)", self.name, reg.attempt)
+        except Exception:
+            log.exception("trunk %s: registration start callback failed", self.name)
+
     def onRegState(self, prm: Any) -> None:
         try:
             code, reason = int(prm.code), str(prm.reason)
             reg = self.registration
-            reg.code, reg.reason, reg.expires_s = code, reason, int(prm.expiration)
-            if 200 <= code < 300 and prm.expiration > 0:
-                reg.state = "registered"
+            reg.answered(code, reason, int(prm.expiration))
+            if reg.state == "registered":
                 log.info("trunk %s: registered (expires in %d s)", self.name, prm.expiration)
-            elif 200 <= code < 300:
-                reg.state = "unregistered"
-            else:
-                reg.state = "failed"
+            elif reg.state == "failed":
                 hint = (" (check username and password)" if code in (401, 403, 407)
                         else "")
-                log.error("trunk %s: registration failed: %d %s%s",
-                          self.name, code, reason, hint)
+                wait = reg.next_retry_in_s
+                retry = "; not retried" if wait is None else f"; retrying in about {wait:.0f} s"
+                log.error("trunk %s: registration failed: %d %s%s%s",
+                          self.name, code, reason, hint, retry)
         except Exception:
             log.exception("trunk %s: registration state callback failed", self.name)
 
@@ -100,7 +118,9 @@ def account_config(spec: TrunkSpec, bind: str, rtp_port: int, transport_id: int 
         cfg.regConfig.registrarUri = spec.server_uri
         cfg.regConfig.registerOnAdd = True
         cfg.regConfig.timeoutSec = spec.expires_s
-        cfg.regConfig.retryIntervalSec = 60
+        cfg.regConfig.firstRetryIntervalSec = REG_FIRST_RETRY_S
+        cfg.regConfig.retryIntervalSec = REG_RETRY_S
+        cfg.regConfig.randomRetryIntervalSec = REG_RETRY_JITTER_S
     else:
         cfg.regConfig.registrarUri = ""
         cfg.regConfig.registerOnAdd = False
