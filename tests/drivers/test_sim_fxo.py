@@ -44,14 +44,17 @@ def line() -> Iterator[tuple[SimFxoPort, Signals]]:
     port.close()
 
 
-def test_hanging_up_mid_burst_ends_the_burst(line: tuple[SimFxoPort, Signals]) -> None:
+@pytest.mark.parametrize("stop", ["hang_up", "seize"])
+def test_what_stops_the_ringing_mid_burst_ends_the_burst(
+        line: tuple[SimFxoPort, Signals], stop: str) -> None:
+    """The caller hangs up, or the box answers: the detector sees the ring signal end."""
     port, signals = line
     port.ring(LONG_BURST_MS)
     signals.wait("ring burst", lambda seen: len(seen) >= 1)
-    port.hang_up()
+    getattr(port, stop)()
     assert signals.bursts() == [True, False]
-    assert not port.ringing
-    time.sleep(0.1)  # nothing scheduled before the hang-up still arrives
+    assert not port.ringing and port.seized == (stop == "seize")
+    time.sleep(0.1)  # nothing scheduled before it still arrives
     assert signals.bursts() == [True, False]
 
 
@@ -62,15 +65,6 @@ def test_hanging_up_between_bursts_sends_no_extra_edge(
     signals.wait("end of the first burst", lambda seen: len(seen) >= 2)
     port.hang_up()
     assert signals.bursts() == [True, False]
-
-
-def test_seizing_mid_burst_ends_the_burst(line: tuple[SimFxoPort, Signals]) -> None:
-    port, signals = line
-    port.ring(LONG_BURST_MS)
-    signals.wait("ring burst", lambda seen: len(seen) >= 1)
-    port.seize()
-    assert signals.bursts() == [True, False]
-    assert port.seized and not port.ringing
 
 
 def test_ringing_again_mid_burst_ends_the_old_burst_first(
