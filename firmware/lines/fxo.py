@@ -19,9 +19,9 @@ Rules:
   than the longest burst plus that silence and margin after a valid burst began (US: 8 s).
   So the call ends within about one cadence plus the margin of the last ring. The margin
   is at least ``ring_min_ms``: the next ring counts once validated, not when it begins.
-  Release
-  goes up if Setup did. An inbound call the PBX releases before answering cannot be
-  refused on an analog line: its rings are ignored until they stop.
+  Release goes up if Setup did (the exchange records the call ABANDONED). An inbound
+  call the PBX releases before answering cannot be refused on an analog line: its rings
+  are ignored until they stop.
 * Answer from the PBX seizes the line (SeizeLine, ListenCallerId off, WatchDisconnectTone
   on), but not sooner than ``answer_delay_ms`` after the first ring began.
 * Outbound call. Setup(called) or Seize from the PBX seizes the line, waits
