@@ -26,6 +26,7 @@ from firmware import __version__
 from firmware.app import wiring
 from firmware.app.boards import build_board
 from firmware.app.box import Box
+from firmware.app.consoleapp import start_console
 from firmware.app.control import SOCKET_NAME, ControlServer
 from firmware.app.lifecycle import RESTART, build_manager, reexec
 from firmware.app.notify import sd_notify
@@ -145,6 +146,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     poller = asyncio.create_task(_poll(endpoint, adapter, stop))
     _announce(config, endpoint, state_dir, simulated=isinstance(board, SimBoard))
     web = await start_web(config.web, table, system)
+    consoles = await start_console(config.console, table, system, state_dir)
     sd_notify("READY=1\nSTATUS=running")
     try:
         await stop.wait()
@@ -155,6 +157,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
+        await consoles.close()
         await web.close()
         await control.close()
     return RESTART if restart.is_set() else 0

@@ -106,10 +106,11 @@ class LineEditor:
     def insert(self, text: str) -> str:
         room = self.max_len - len(self._buf)
         if len(text) > room:
+            first = not self.overflowed
             self.overflowed = True
             text = text[:max(0, room)]
-        if not text:
-            return "\a"
+            if not text:
+                return "\a" if first else ""  # one bell for a paste, not one per byte
         at_end = self._pos == len(self._buf)
         self._buf = self._buf[:self._pos] + text + self._buf[self._pos:]
         self._pos += len(text)

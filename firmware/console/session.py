@@ -123,6 +123,13 @@ class Session:
             log.info("console on %s hung up", self.via)
         self._end()
 
+    def end_of_input(self) -> None:
+        """The terminal will send nothing more: commands typed so far still run."""
+        if self.state == "shell" and self.shell is not None:
+            self.shell.end_of_input()
+        else:
+            self.hangup()
+
     def tick(self) -> None:
         """Deadlines (idle logout, the end of a login wait); also run from a timer."""
         now = self._clock()
@@ -318,8 +325,7 @@ class Session:
             return
         self._hinted_at, self._hint_time = dropped, now
         speed = f"{self.backend.baud} baud, " if self.backend.baud else ""
-        self._say(f"\n% {dropped} bytes of line noise dropped so far: is the terminal "
-                  f"set to {speed}8N1?")
+        self._say(f"\n% {dropped} noise bytes dropped: is the terminal at {speed}8N1?")
         editing = (self.state in _ASKING or (self.state == "shell" and self.shell is not None
                        and self.shell.state == "edit"))
         if editing:

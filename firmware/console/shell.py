@@ -10,9 +10,10 @@ Rules:
 - A command runs as its own task; Ctrl-C stops the waiting at once. A table command is
   shielded: the box finishes what it started (a ring stops by itself), so nothing is left
   half done; a watch (``hw hook 1 --watch``) is the console's own loop and simply stops.
-- Keys typed while a command runs are dropped, except Ctrl-C.
+- Keys typed while a command runs wait (up to MAX_TYPEAHEAD) and are read at the next
+  prompt, as a shell does; Ctrl-C drops them.
 - Output longer than the screen stops at ``--More--``: Space for a page, Enter for a line,
-  q or Ctrl-C to stop.
+  q or Ctrl-C to stop. A height of 0 (a script's pipe) never stops.
 - A password argument is asked for twice, without echo, never typed on the line.
 - Every error is one ``% `` line (or a few); an unexpected failure inside the box is logged
   with its traceback and shown as one line: the console and the box carry on.
@@ -40,8 +41,9 @@ log = logging.getLogger(__name__)
 WATCH_S = 0.2
 KEYS_HELP = """Keys: ? lists what may come next, Tab completes, Up/Down walk the history,
 Left/Right/Home/End/Ctrl-A/Ctrl-E move, Ctrl-U/Ctrl-K/Ctrl-W erase, Ctrl-L redraws,
-Ctrl-C stops a command, exit (or Ctrl-D) logs out. Put values with spaces in double quotes."""
+Ctrl-C stops a command, exit logs out. Put values with spaces in double quotes."""
 MORE = "--More--"
+MAX_TYPEAHEAD = 4096
 
 
 class CommandLine:
@@ -55,13 +57,15 @@ class CommandLine:
         self.grammar = Grammar(backend.describe(caller), ConsoleValues(self.facts))
         self._write = write
         self._logout = logout
-        self._height = max(4, height)
+        self._height = max(4, height) if height else 0
         self._task: asyncio.Task[None] | None = None
         self._pages: list[str] = []
         self._after_pages: Callable[[], None] = self.prompt
         self._secret: tuple[Invocation, str, str | None] | None = None
         self.state = "busy"  # "edit", "busy", "pager", "secret", "stopped"
         self._interruptible = False  # a command (not a refresh) is being waited for
+        self._typeahead: list[str] = []
+        self._end_of_input = False
 
     # --- life ---------------------------------------------------------------------------
     def begin(self) -> None:
@@ -77,12 +81,28 @@ class CommandLine:
         self.state = "edit"
         name = self.facts.name + ("*" if self.facts.pending else "")
         self._write(self.editor.start(f"{name}> "))
+        # Keys typed while the last command ran, as if typed now (until one starts another).
+        while self._typeahead and self.state == "edit":
+            self.key(self._typeahead.pop(0))
+        if self._end_of_input and self.state == "edit" and not self._typeahead:
+            self._write("\r\n")
+            self._logout("end of input")
+
+    def end_of_input(self) -> None:
+        """The terminal sends no more (a script's stdin ended): finish, then log out."""
+        self._end_of_input = True
+        if self.state == "edit" and not self._typeahead:
+            self.prompt()
 
     # --- keys ---------------------------------------------------------------------------
     def key(self, key: str) -> None:
         if self.state == "busy":
-            if key == "ctrl-c" and self._task is not None and self._interruptible:
-                self._task.cancel()
+            if key == "ctrl-c":
+                self._typeahead.clear()
+                if self._task is not None and self._interruptible:
+                    self._task.cancel()
+            elif len(self._typeahead) < MAX_TYPEAHEAD:
+                self._typeahead.append(key)
             return
         if self.state == "pager":
             self._page_key(key)
@@ -106,11 +126,8 @@ class CommandLine:
             self.editor.accept()
             self.prompt()
         elif key == "ctrl-d":
-            if self.editor.line:
-                self._write(self.editor.handle("delete") or "")
-            else:
-                self._write("\r\n")
-                self._logout("logged out")
+            # Deletes forward; never logs out (a stray 0x04 in line noise would).
+            self._write(self.editor.handle("delete") or "")
         else:
             out = self.editor.handle(key)
             if out is not None:
@@ -328,7 +345,7 @@ class CommandLine:
         rows = wrap(text, self.editor.width) if text else []
         self._after_pages = then or self.prompt
         self._pages = rows
-        self._page(self._height - 1)
+        self._page(self._height - 1 if self._height else len(rows))
 
     def _page(self, count: int) -> None:
         chunk, self._pages = self._pages[:count], self._pages[count:]

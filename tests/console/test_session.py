@@ -209,7 +209,7 @@ def test_garbage_and_a_100_kb_line_are_survived(tmp_path: Path) -> None:
         await t.login_admin()
         noise = bytes(range(128, 256)) * 4 + b"\x00\x1b\x1b[999999999999999999x\x1bZ"
         out = await t.type(noise)
-        assert "bytes of line noise dropped" in out and "9600 baud" in out
+        assert "noise bytes dropped" in out and "9600 baud" in out
         out = await t.type(b"x" * 100_000)
         await t.type("\r")
         assert "line longer than 1024 characters: not run" in t.text()
