@@ -93,8 +93,7 @@ class LiveBox:
             self._box.profile = profile
             self._on_profile(profile)
             report.applied.append(f"country {new.box.country}")
-        plan_inputs = ("fxs", "fxo", "trunk", "outbound", "inbound", "dialplan")
-        if any(getattr(old, t) != getattr(new, t) for t in plan_inputs):
+        if _plan_inputs(old) != _plan_inputs(new):
             self._box.exchange.replace_plan(wiring.build_plan(new))
             report.applied.append("dial plan")
         self._fxs(old, new, profile, country, report)
@@ -236,6 +235,14 @@ class LiveBox:
             return load_profile(country)
         except ProfileError as exc:
             raise PathError([("box.country", str(exc))]) from exc
+
+
+def _plan_inputs(config: Config) -> tuple[object, ...]:
+    """What the dial plan is built from (wiring.build_plan), and nothing else."""
+    return (tuple((p.port, p.extension, p.name, p.caller_id) for p in config.fxs),
+            tuple((p.port, p.extension) for p in config.fxo),
+            tuple(t.name for t in config.trunk), config.outbound, config.inbound,
+            config.dialplan)
 
 
 def _line_settings(port: FxsConfig | FxoConfig) -> tuple[object, ...]:

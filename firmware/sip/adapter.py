@@ -277,9 +277,8 @@ class SipAdapter:
         acc = self.accounts[spec.name]
         if self.trunks[spec.name].register and not spec.register:
             acc.setRegistration(False)
+        # pjsua re-registers by itself when the registration or the credentials change.
         acc.modify(account_config(spec, bind, rtp_port, transport.transport_id))
-        if spec.register:
-            acc.setRegistration(True)
         acc.registration.state = "registering" if spec.register else "not registering"
         self.trunks[spec.name] = spec
         self.refresh_sources()
