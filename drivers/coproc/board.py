@@ -80,6 +80,12 @@ DEFAULT_BAUDRATE = 115200
 READ_TIMEOUT_S = 0.02  # the reader wakes at least this often to run the link's deadlines
 CLOSE_FLUSH_S = 0.5  # how long close() waits for the MCU to take the last commands
 REOPEN_PAUSE_S = 1.0
+# A HELLO (or NAK NOT_CONNECTED) while connected: the co-processor was not connected to
+# us. Its host watchdog (PROTOCOL.md 4.4) is the usual reason, a lost CONNECT the other.
+RELINK_BY_MCU = ("the co-processor had dropped the connection (its host watchdog: nothing "
+                 "from the host for 2 s, so it stopped ringing, released FXO lines and set "
+                 "normal polarity; or it never took the CONNECT); link re-established and "
+                 "the wanted line state sent again")
 
 
 class CoprocBoard(Board):
@@ -101,6 +107,7 @@ class CoprocBoard(Board):
         self.name = name
         self._ring_hz = tuple(ring_frequencies_hz) if ring_frequencies_hz else None
         self._ring_notes: set[tuple[int, int]] = set()  # (wanted, used) already logged
+        self._missing: set[tuple[int, int]] = set()  # (boot_id, command type) logged
         self.url = url
         self._baudrate = baudrate
         audio = audio or {}
@@ -216,8 +223,25 @@ class CoprocBoard(Board):
         with self._lock:
             if self._closed and not isinstance(command, RingStop | FxoHook):
                 return
-            if self._link.send(command, time.monotonic()):
+            if self._send(command, time.monotonic()):
                 self._flush()
+
+    def _send(self, command: Command, now: float) -> bool:
+        """To the link, unless the co-processor does not execute that command type: then
+        it is said once per co-processor start, and not sent (a NAK would only repeat it)."""
+        hello = self._link.hello
+        if hello is not None and not self._link.executes(command.TYPE):
+            if (hello.boot_id, command.TYPE) not in self._missing:
+                self._missing.add((hello.boot_id, command.TYPE))
+                log.warning("%s: %s: %s not sent: the co-processor (firmware %s) does not "
+                            "execute it (its HELLO does not list it)", self.name,
+                            self._leg_of(command), command.NAME, hello.firmware)
+            return False
+        return self._link.send(command, now)
+
+    def _leg_of(self, command: Command) -> str:
+        port = self._by_channel.get(command.port)
+        return f"channel {command.port}" if port is None else port.leg
 
     def describe(self) -> dict[str, object]:
         hello = self._link.hello
@@ -273,17 +297,21 @@ class CoprocBoard(Board):
         if isinstance(event, Connected):
             return self._on_connected(event, now)
         if isinstance(event, Refused):
-            channel = getattr(event.command, "port", None)
-            port = self._by_channel.get(channel) if isinstance(channel, int) else None
-            what = f"co-processor refused {event.command.NAME} ({event.why})"
+            port = self._by_channel.get(event.command.port)
+            what = (f"{self._leg_of(event.command)}: co-processor refused "
+                    f"{event.command.NAME} ({event.why})")
             if isinstance(port, CoprocFxsPort) and isinstance(event.command, RingStart):
-                port.ring_failed(f"{port.leg} cannot ring: the {what}")
-            log.warning("%s: %s: %r", self.name, what, event.command)
+                port.ring_failed(f"{port.leg} cannot ring: {what}")
+            log.warning("%s: %s", self.name, what)
             return [BoardFault(None if port is None else port.index, what, now)]
         if isinstance(event, Lost):
             self._connected.clear()
-            log.warning("%s: co-processor link lost: %s", self.name, event.reason)
-            return [BoardFault(None, f"co-processor link lost: {event.reason}", now)]
+            reason = event.reason
+            if event.command is not None:
+                reason = f"{self._leg_of(event.command)} {reason}"
+            what = f"co-processor link lost: {reason}; connecting again"
+            log.warning("%s: %s", self.name, what)
+            return [BoardFault(None, what, now)]
         if isinstance(event, Incompatible):
             log.error("%s: %s", self.name, event.reason)
             return [BoardFault(None, event.reason, now)]
@@ -296,10 +324,14 @@ class CoprocBoard(Board):
                  event.cause, hello.firmware, hello.describe_ports())
         if event.cause == "reset":
             signals.append(BoardFault(None, describe_reset(hello), now))
+        elif event.cause == "relink" and event.after is not None:
+            # The host dropped the link itself (and said so then): the co-processor kept
+            # its lines as they were; the wanted state below puts them right.
+            log.info("%s: co-processor link re-established after the host dropped it (%s); "
+                     "sending the whole wanted line state", self.name, event.after)
         elif event.cause == "relink":
-            signals.append(BoardFault(
-                None, "co-processor lost the host and stopped its lines; link re-established",
-                now))
+            signals.append(BoardFault(None, RELINK_BY_MCU, now))
+            log.warning("%s: %s", self.name, RELINK_BY_MCU)
         for port in self._ports():
             want = PORT_FXS if isinstance(port, CoprocFxsPort) else PORT_FXO
             if port.channel >= len(hello.ports) or hello.ports[port.channel] != want:
@@ -320,7 +352,7 @@ class CoprocBoard(Board):
                 signals.append(BoardFault(port.index, str(exc), now))
                 commands = port.wanted()
             for command in commands:
-                self._link.send(command, now)
+                self._send(command, now)
         self._connected.set()
         return signals
 
@@ -329,8 +361,10 @@ class CoprocBoard(Board):
         what = FAULTS.get(event.code, f"fault {event.code}")
         if event.detail:
             what = f"{what} ({event.detail})"
-        index = None if event.port == BOARD_PORT or port is None else port.index
-        return BoardFault(index, f"co-processor: {what}", at)
+        if event.port == BOARD_PORT or port is None:
+            where = "" if event.port == BOARD_PORT else f" (channel {event.port})"
+            return BoardFault(None, f"co-processor{where}: {what}", at)
+        return BoardFault(port.index, f"{port.leg}: co-processor: {what}", at)
 
     def _flush(self) -> None:
         data = self._link.take_output()

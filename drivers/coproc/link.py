@@ -21,6 +21,11 @@ Rules:
   reconnect. A HELLO with the same boot_id that arrives right after CONNECT, before the MCU
   has said anything on the new connection, was already on the wire: it is ignored.
 * Nothing from the MCU for ``mcu_silence``: :class:`Lost`, back to ``connecting``.
+* :class:`Connected` says who dropped the previous connection: ``after`` is the reason of
+  the host's own :class:`Lost` (it gave up on a command, or heard nothing), None when the
+  MCU dropped it (a HELLO or a NAK NOT_CONNECTED while the host was connected).
+* Only commands the MCU's HELLO lists are sent (:meth:`Link.executes`); ``send`` refuses
+  the others and the owner says so.
 """
 
 from __future__ import annotations
@@ -77,6 +82,7 @@ class LinkTimers:
 class Connected:
     hello: Hello
     cause: Literal["first", "reset", "relink"]
+    after: str | None = None  # why the host itself dropped the previous connection
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,7 @@ class Refused:
 @dataclass(frozen=True)
 class Lost:
     reason: str
+    command: Command | None = None  # the command the host gave up on, if that was why
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,7 @@ class Link:
         self.state: State = "closed"
         self.hello: Hello | None = None
         self._boot_id: int | None = None  # boot of the last connection
+        self._lost: str | None = None  # why the host dropped the last connection itself
         self._refused_boot: int | None = None
         self._out = bytearray()
         self._events: list[LinkEvent] = []
@@ -153,12 +161,14 @@ class Link:
         self.state = "closed"
         self._reset_sequences()
 
+    def executes(self, command_type: int) -> bool:
+        """True when the MCU's HELLO lists the command type (or no HELLO came yet)."""
+        return self.hello is None or command_type in self.hello.commands
+
     def send(self, command: Command, now: float) -> bool:
-        """Queue a command; False (and nothing sent) when not connected."""
-        if self.state != "connected":
-            return False
-        if self.hello is not None and command.TYPE not in self.hello.commands:
-            self._events.append(Refused(command, NAK_UNKNOWN_TYPE))
+        """Queue a command; False (and nothing sent) when not connected, or when the MCU
+        does not execute its type (its HELLO does not list it)."""
+        if self.state != "connected" or not self.executes(command.TYPE):
             return False
         if len(self._unacked) < self.timers.window:
             self._transmit_new(command, now)
@@ -214,7 +224,7 @@ class Link:
             oldest = self._unacked[0]
             if oldest.retransmits >= self.timers.max_retransmits:
                 self._lose(f"{oldest.command.NAME} seq {oldest.seq} not acknowledged after "
-                           f"{oldest.retransmits} retransmissions", now)
+                           f"{oldest.retransmits} retransmissions", now, oldest.command)
                 return
             self._go_back(now)
         if now - self._last_tx >= self.timers.keepalive:
@@ -269,7 +279,8 @@ class Link:
             self.clock.reset(hello.clock_bits)
         self.clock.observe(hello.t, now)
         self._connect(hello, now)
-        self._events.append(Connected(hello, cause))
+        self._events.append(Connected(hello, cause, self._lost))
+        self._lost = None
 
     def _connect(self, hello: Hello, now: float) -> None:
         self.hello = hello
@@ -368,8 +379,9 @@ class Link:
         self._reset_sequences()
         self._hello_due = now
 
-    def _lose(self, reason: str, now: float) -> None:
-        self._events.append(Lost(reason))
+    def _lose(self, reason: str, now: float, command: Command | None = None) -> None:
+        self._lost = reason
+        self._events.append(Lost(reason, command))
         self._to_connecting(now)
 
     def _trace(self, direction: str, frame: Frame) -> None:

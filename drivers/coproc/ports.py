@@ -25,7 +25,6 @@ Rules:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
@@ -75,8 +74,6 @@ from drivers.coproc.timing import (
     ring_command,
 )
 
-log = logging.getLogger(__name__)
-
 
 class Commander(Protocol):
     """What a port needs of its board: its lock (the reader thread changes port state
@@ -101,7 +98,7 @@ class CoprocFxsPort(FxsPort):
         self.channel = channel
         self._board = board
         self._audio: AudioEndpoint = audio or SilentAudio()
-        self.config = fxs_config(channel, timing)
+        self.config = fxs_config(self.leg, channel, timing)
         self._want_ring: tuple[tuple[int, ...], float] | None = None  # steps, country Hz
         self._ring_chz: int | None = None  # what the last RING_START asked for
         self.ring_problem: str | None = None  # why the port could not ring, last time
@@ -121,7 +118,7 @@ class CoprocFxsPort(FxsPort):
 
     def configure_hook(self, timing: HookTimingLike) -> None:
         """New hook windows (the line layer's HookTiming or :class:`FxsTiming`)."""
-        config = fxs_config(self.channel, timing)
+        config = fxs_config(self.leg, self.channel, timing)
         with self._board.lock:
             self.config = config
             self._board.command(config)
@@ -238,7 +235,7 @@ class CoprocFxoPort(FxoPort):
         self.channel = channel
         self._board = board
         self._audio: AudioEndpoint = audio or SilentAudio()
-        self.config = fxo_config(channel, timing)
+        self.config = fxo_config(self.leg, channel, timing)
         self._seized = False
         self._loop: bool | None = None
         self._ring_on = False

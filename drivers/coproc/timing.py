@@ -61,8 +61,8 @@ def _ms(owner: str, name: str, value: float, lo: int, hi: int) -> int:
     return ms
 
 
-def fxs_config(channel: int, timing: HookTimingLike) -> CfgFxs:
-    owner = f"co-processor port {channel} hook timing"
+def fxs_config(leg: str, channel: int, timing: HookTimingLike) -> CfgFxs:
+    owner = f"{leg} hook timing"
     if timing.pulse_mapping not in PULSE_MAPS:
         raise CommandError(f"{owner}: pulse_mapping={timing.pulse_mapping!r} is unknown; "
                            f"use one of {', '.join(PULSE_MAPS)}")
@@ -80,8 +80,8 @@ def fxs_config(channel: int, timing: HookTimingLike) -> CfgFxs:
     )
 
 
-def fxo_config(channel: int, timing: FxoTiming) -> CfgFxo:
-    owner = f"co-processor port {channel} FXO timing"
+def fxo_config(leg: str, channel: int, timing: FxoTiming) -> CfgFxo:
+    owner = f"{leg} FXO timing"
     return CfgFxo(
         port=channel,
         ring_min=_ms(owner, "ring_min_ms", timing.ring_min_ms, RING_MIN_FLOOR_MS, 65535),

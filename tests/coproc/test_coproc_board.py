@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -207,7 +209,7 @@ def test_the_mcu_stops_ringing_when_it_stops_hearing_the_host(
     assert deaf_at + 1400 <= stopped_at <= deaf_at + 2001  # HOST_SILENCE after the last frame
     emulator.deaf = False
     faults = signals.wait_for(BoardFault)
-    assert "lost the host" in faults[0].what
+    assert "the co-processor had dropped the connection (its host watchdog" in faults[0].what
     assert wait_until(lambda: emulator.line(0).rm)  # the wanted state was sent again
 
 
@@ -335,10 +337,51 @@ def test_a_ring_stop_lost_until_the_host_gives_up_still_stops_the_ringing(
     port.stop_ringing()
     assert not port.ringing
     lost = signals.wait_for(BoardFault)
-    assert "not acknowledged after 10 retransmissions" in lost[0].what
+    assert lost[0].port is None
+    assert re.fullmatch(r"co-processor link lost: fxs2 RING_STOP seq \d+ not acknowledged "
+                        r"after 10 retransmissions; connecting again", lost[0].what)
     assert wait_until(lambda: emulator.line(1).steps is None, timeout=5.0)
     assert not emulator.line(1).rm and not port.ringing
     assert len(emulator.dropped_from_host) == 11
     assert board.describe()["state"] == "connected"
     # the PORT_STATE after CONNECT showed port 2 still ringing: logged as a difference
     assert board.corrections == 1
+    assert emulator.core.host_lost == 0  # the MCU's watchdog did not stop it
+    # the host dropped the link itself: no fault claims the co-processor lost the host
+    assert [f.what for f in signals.of(BoardFault)] == [lost[0].what]
+
+
+def test_commands_the_hello_does_not_list_are_not_sent_and_said_once(
+        emulator_factory: Callable[..., Emulator], board_factory: BoardFactory,
+        signals: Signals, caplog: pytest.LogCaptureFixture) -> None:
+    emu = emulator_factory("SSO", commands=(0x10, 0x11, 0x12, 0x13, 0x15))  # no POLARITY
+    with caplog.at_level(logging.WARNING, logger="drivers.coproc.board"):
+        board = board_factory(emu.path)
+        board.fxs[0].set_polarity(True)
+        board.fxs[0].set_polarity(False)
+        board.fxs[1].start_ringing([2000, 4000], 20.0)  # the commands it has still go
+        assert wait_until(lambda: emu.line(1).rm)
+    said = [r.getMessage() for r in caplog.records]
+    missing = [m for m in said if "POLARITY not sent" in m]
+    assert len(missing) == 1, said
+    assert "fxs1: POLARITY not sent: the co-processor (firmware minipbx-coproc" in missing[0]
+    assert "does not execute it (its HELLO does not list it)" in missing[0]
+    assert not any("refused" in m for m in said)
+    assert signals.of(BoardFault) == []
+
+
+def test_faults_name_the_port_by_its_kind(board: CoprocBoard, emulator: Emulator,
+                                          signals: Signals) -> None:
+    assert wait_until(lambda: emulator.core.link.connected)  # else CONNECT drops the event
+    emulator.inject_event(0x27, 2, struct.pack("<BH", 2, 0))  # FAULT LINE_ALARM on the FXO
+    fault = signals.wait_for(BoardFault)[0]
+    assert (fault.port, fault.what) == (1, "fxo1: co-processor: line alarm")
+    signals.clear()
+    emulator.inject_event(0x27, 0xFF, struct.pack("<BH", 1, 12))  # the whole board
+    fault = signals.wait_for(BoardFault)[0]
+    assert (fault.port, fault.what) == (None, "co-processor: event queue overflow (12)")
+    signals.clear()
+    # a configuration the MCU refuses (a pulse break window that is empty)
+    board.fxs[1].configure_hook(FxsTiming(pulse_break_min_ms=90, pulse_break_max_ms=40))
+    fault = signals.wait_for(BoardFault)[0]
+    assert (fault.port, fault.what) == (2, "fxs2: co-processor refused CFG_FXS (bad argument)")

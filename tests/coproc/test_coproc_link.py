@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -240,7 +241,9 @@ def test_a_silent_host_makes_the_mcu_stop_ringing_by_itself() -> None:
     assert not pair.mcu.link.connected
     pair.host_silent = False
     events = pair.run(600)
-    assert any(isinstance(e, Connected) and e.cause == "relink" for e in events)
+    relinks = [e for e in events if isinstance(e, Connected)]
+    assert len(relinks) == 1 and relinks[0].cause == "relink"
+    assert relinks[0].after is None  # the MCU dropped the connection
 
 
 def test_a_silent_mcu_is_a_lost_link_then_hello_requests() -> None:
@@ -261,6 +264,12 @@ def test_unacknowledged_commands_end_in_a_lost_link() -> None:
     events = pair.run(1200)
     lost = [e for e in events if isinstance(e, Lost)]
     assert len(lost) == 1 and "not acknowledged after 10" in lost[0].reason
+    assert lost[0].command == RingStart(0, 2000, (2000, 4000))
+    # the host asks again at once; the MCU, still connected, answers; the host connects
+    events += pair.run(50)
+    again = [e for e in events[events.index(lost[0]):] if isinstance(e, Connected)]
+    assert len(again) == 1 and again[0].cause == "relink"
+    assert again[0].after == lost[0].reason  # the host dropped it, not the MCU
 
 
 def test_a_refused_command_is_reported_and_not_retried() -> None:
@@ -345,3 +354,14 @@ def test_keepalive_carries_the_mcu_clock() -> None:
     assert keepalives
     (t,) = struct.unpack("<I", keepalives[-1].body)
     assert 0 < t <= pair.ms
+
+
+def test_a_command_the_hello_does_not_list_is_not_sent() -> None:
+    pair = connected_pair(kinds=b"\x00")
+    pair.host.hello = replace(pair.host.hello, commands=(0x10, 0x12, 0x13))
+    before = len(pair.sent_to_mcu)
+    assert not pair.host.executes(Polarity.TYPE)
+    assert not pair.host.send(Polarity(0, True), pair.now)
+    pair.run(300)
+    assert [f for f in pair.sent_to_mcu[before:] if f.type == Polarity.TYPE] == []
+    assert not any(isinstance(e, Refused) for e in pair.events)

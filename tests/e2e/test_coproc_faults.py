@@ -79,7 +79,11 @@ def test_a_ring_stop_lost_until_the_host_gives_up(daemon_factory, emulator_facto
     status = box.call("status")
     fxs2 = next(p for p in status["ports"] if p["leg"] == "fxs2")
     assert not fxs2["ringing"] and fxs2["line_state"] == "idle"
-    assert "was ringing it and the box wants it quiet" in box.log()
+    log = box.log()
+    assert "was ringing it and the box wants it quiet" in log
+    assert "co-processor link lost: fxs2 RING_STOP seq" in log
+    assert "co-processor link re-established after the host dropped it" in log
+    assert "dropped the connection" not in log  # the co-processor did not: the host did
 
 
 def test_a_co_processor_that_does_not_make_20_hz_rings_at_25(
