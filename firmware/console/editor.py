@@ -105,20 +105,21 @@ class LineEditor:
     # --- editing --------------------------------------------------------------------------
     def insert(self, text: str) -> str:
         room = self.max_len - len(self._buf)
+        bell = ""
         if len(text) > room:
-            first = not self.overflowed
+            bell = "" if self.overflowed else "\a"  # one bell for a paste, not one per byte
             self.overflowed = True
             text = text[:max(0, room)]
             if not text:
-                return "\a" if first else ""  # one bell for a paste, not one per byte
+                return bell
         at_end = self._pos == len(self._buf)
         self._buf = self._buf[:self._pos] + text + self._buf[self._pos:]
         self._pos += len(text)
         if self.secret:
-            return ""
+            return bell
         if at_end and self._offset == 0 and len(self._buf) < self._room():
-            return text
-        return self.redraw()
+            return text + bell
+        return self.redraw() + bell
 
     def handle(self, key: str) -> str | None:
         """Apply an editing key; the text to send, or None if ``key`` is not one."""

@@ -235,7 +235,8 @@ def convert(slot: Slot, text: str) -> Any:
         if slot.type == "seconds":
             return parse_seconds(text)
     except ValueError as exc:
-        kind = {"int": "a whole number", "float": "a number"}.get(slot.type, "a duration")
+        kind = {"int": "a whole number", "float": "a number"}.get(
+            slot.type, "a duration such as 90, 90s, 5m or 1h")
         raise GrammarError(f"{slot.label} must be {kind}, got {text!r}") from exc
     return text
 
@@ -264,8 +265,13 @@ class Grammar:
             raise GrammarError(self._why_not(texts, used))
         done = [f for f in live if len(f.elements) <= used]
         if not done:
-            nxt = self.next_items(texts[:used], "")
-            want = " or ".join(i.word for i in nxt[:6])
+            wanted: list[str] = []
+            for f in live:
+                el = f.elements[used]
+                for word in [el] if isinstance(el, str) else (el.choices or [el.label]):
+                    if word not in wanted:
+                        wanted.append(word)
+            want = " or ".join(wanted[:6])
             raise GrammarError(f"incomplete command: {' '.join(texts)} needs {want} "
                                "(type ? for help)")
         form = done[0]
@@ -365,7 +371,8 @@ class Grammar:
         if used < len(before):
             # Past the positional part: options and KEY=VALUE words.
             return self._after(live, before, partial)
-        items: list[Item] = []
+        words: list[Item] = []  # command words, listed in alphabetical order
+        items: list[Item] = []  # values and options, in their own order
         seen: set[str] = set()
         i = len(before)
         args_so_far = self._raw_args(live, before)
@@ -375,12 +382,12 @@ class Grammar:
                 if isinstance(el, str):
                     if el.startswith(partial) and el not in seen:
                         seen.add(el)
-                        items.append(Item(el, self._word_help(live, i, el)))
+                        words.append(Item(el, self._word_help(live, i, el)))
                 else:
                     items.extend(self._slot_items(f, el, args_so_far, partial, seen))
             else:
                 items.extend(self._after([f], before, partial))
-        return _dedupe(items)
+        return _dedupe(sorted(words, key=lambda item: item.word) + items)
 
     def _after(self, live: list[Form], before: Sequence[str], partial: str) -> list[Item]:
         items: list[Item] = []

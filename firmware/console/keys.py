@@ -8,7 +8,7 @@ Rules:
 - CR, LF and CR LF are one Enter; BS and DEL both erase backwards (terminals disagree).
 - Escape sequences: CSI (``ESC [`` params final) and SS3 (``ESC O`` final) for the arrows,
   Home, End and Delete; any other complete sequence is dropped. A sequence longer than
-  MAX_SEQUENCE bytes is noise. A lone ESC waits for the next byte.
+  MAX_SEQUENCE bytes is noise up to its final byte. A lone ESC waits for the next byte.
 """
 
 from __future__ import annotations
@@ -37,10 +37,18 @@ class KeyDecoder:
     dropped: int = 0  # noise bytes dropped so far (the shell hints at the baud rate)
     _seq: bytearray = field(default_factory=bytearray)
     _after_cr: bool = False
+    _skipping: bool = False
 
     def feed(self, data: bytes) -> list[str]:
         keys: list[str] = []
         for byte in data:
+            if self._skipping:
+                # The rest of an over-long sequence, up to its final byte, is noise too.
+                if 0x20 <= byte <= 0x7E:
+                    self.dropped += 1
+                    self._skipping = byte <= 0x3F
+                    continue
+                self._skipping = False
             if self._seq:
                 self._escape(byte, keys)
                 continue
@@ -78,6 +86,7 @@ class KeyDecoder:
             seq.clear()
         elif not 0x20 <= byte <= 0x3F or len(seq) > MAX_SEQUENCE:
             self.dropped += len(seq)
+            self._skipping = 0x20 <= byte <= 0x3F
             seq.clear()
 
 
