@@ -35,6 +35,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import serial
 
@@ -88,6 +89,21 @@ RELINK_BY_MCU = ("the co-processor had dropped the connection (its host watchdog
                  "the wanted line state sent again")
 
 
+@dataclass
+class LinkStats:
+    """What happened on the link since the board started (``link_status``)."""
+
+    connects: int = 0  # connections made (the first, and every reconnect)
+    resets: int = 0  # the co-processor restarted (a new boot_id)
+    lost: int = 0  # the host dropped the link (a command never acknowledged, silence)
+    dropped_by_mcu: int = 0  # the co-processor dropped it (host watchdog, lost CONNECT)
+    refused: int = 0  # commands the co-processor refused with a NAK
+    corrections: int = 0  # line states found other than wanted after a CONNECT
+    last_problem: str | None = None
+    problem_at: float | None = None
+    state_since: float = field(default_factory=time.monotonic)
+
+
 class CoprocBoard(Board):
     """Ports behind the line co-processor on the UART at ``url``.
 
@@ -131,7 +147,7 @@ class CoprocBoard(Board):
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._closed = False
-        self.corrections = 0  # line states found other than wanted after a CONNECT
+        self.stats = LinkStats()
         self._serial = self._open()
 
     # --- Board ----------------------------------------------------------------------------
@@ -215,7 +231,7 @@ class CoprocBoard(Board):
 
     def corrected(self, what: str) -> None:
         """A port found the co-processor's line state other than wanted after CONNECT."""
-        self.corrections += 1
+        self.stats.corrections += 1
         log.warning("%s: %s", self.name, what)
 
     def command(self, command: Command) -> None:
@@ -244,13 +260,34 @@ class CoprocBoard(Board):
         return f"channel {command.port}" if port is None else port.leg
 
     def describe(self) -> dict[str, object]:
-        hello = self._link.hello
-        stats = self._link.decoder.stats
-        return {"name": self.name, "url": self.url, "state": self._link.state,
+        return {"name": self.name, **self.link_status()}
+
+    def link_status(self) -> dict[str, object]:
+        """The link's state and history for ``minipbx status`` and ``hw ports``."""
+        with self._lock:
+            hello = self._link.hello
+            decoder = self._link.decoder.stats
+            stats = self.stats
+            return {
+                "url": self.url, "state": self._link.state,
+                "since_s": round(time.monotonic() - stats.state_since, 1),
                 "firmware": None if hello is None else hello.firmware,
+                "boot_id": None if hello is None else f"{hello.boot_id:04x}",
                 "mcu_ports": None if hello is None else hello.describe_ports(),
-                "frames": stats.frames, "frames_dropped": stats.dropped,
-                "retransmissions": self._link.retransmissions}
+                "connects": stats.connects, "resets": stats.resets, "lost": stats.lost,
+                "dropped_by_mcu": stats.dropped_by_mcu,
+                "reconnects": max(0, stats.connects - 1),
+                "retransmissions": self._link.retransmissions,
+                "refused": stats.refused, "corrections": stats.corrections,
+                "frames": decoder.frames, "frames_dropped": decoder.dropped,
+                "last_problem": stats.last_problem,
+                "last_problem_ago_s": None if stats.problem_at is None
+                else round(time.monotonic() - stats.problem_at, 1),
+            }
+
+    def _problem(self, what: str) -> None:
+        self.stats.last_problem = what
+        self.stats.problem_at = time.monotonic()
 
     # --- the reader thread ----------------------------------------------------------------
     def _open(self) -> serial.Serial:
@@ -300,6 +337,8 @@ class CoprocBoard(Board):
             port = self._by_channel.get(event.command.port)
             what = (f"{self._leg_of(event.command)}: co-processor refused "
                     f"{event.command.NAME} ({event.why})")
+            self.stats.refused += 1
+            self._problem(what)
             if isinstance(port, CoprocFxsPort) and isinstance(event.command, RingStart):
                 port.ring_failed(f"{port.leg} cannot ring: {what}")
             log.warning("%s: %s", self.name, what)
@@ -310,9 +349,13 @@ class CoprocBoard(Board):
             if event.command is not None:
                 reason = f"{self._leg_of(event.command)} {reason}"
             what = f"co-processor link lost: {reason}; connecting again"
+            self.stats.lost += 1
+            self.stats.state_since = now
+            self._problem(what)
             log.warning("%s: %s", self.name, what)
             return [BoardFault(None, what, now)]
         if isinstance(event, Incompatible):
+            self._problem(event.reason)
             log.error("%s: %s", self.name, event.reason)
             return [BoardFault(None, event.reason, now)]
         return []
@@ -322,7 +365,11 @@ class CoprocBoard(Board):
         signals: list[LineSignal] = []
         log.info("%s: co-processor connected (%s): firmware %s, ports %s", self.name,
                  event.cause, hello.firmware, hello.describe_ports())
+        self.stats.connects += 1
+        self.stats.state_since = now
         if event.cause == "reset":
+            self.stats.resets += 1
+            self._problem(describe_reset(hello))
             signals.append(BoardFault(None, describe_reset(hello), now))
         elif event.cause == "relink" and event.after is not None:
             # The host dropped the link itself (and said so then): the co-processor kept
@@ -330,6 +377,8 @@ class CoprocBoard(Board):
             log.info("%s: co-processor link re-established after the host dropped it (%s); "
                      "sending the whole wanted line state", self.name, event.after)
         elif event.cause == "relink":
+            self.stats.dropped_by_mcu += 1
+            self._problem(RELINK_BY_MCU)
             signals.append(BoardFault(None, RELINK_BY_MCU, now))
             log.warning("%s: %s", self.name, RELINK_BY_MCU)
         for port in self._ports():
@@ -383,10 +432,15 @@ class CoprocBoard(Board):
             log.exception("%s: the signal sink failed on %r", self.name, signal)
 
     def _serial_failed(self, exc: BaseException) -> None:
-        log.error("%s: co-processor UART %s failed: %s", self.name, self.url, exc)
+        what = f"co-processor UART {self.url} failed: {exc}"
+        log.error("%s: %s", self.name, what)
         self._connected.clear()
-        self._deliver(BoardFault(None, f"co-processor UART {self.url} failed: {exc}",
-                                 time.monotonic()))
+        with self._lock:
+            self._link.close(what)
+            self.stats.lost += 1
+            self.stats.state_since = time.monotonic()
+            self._problem(what)
+        self._deliver(BoardFault(None, what, time.monotonic()))
         while not self._stop.wait(REOPEN_PAUSE_S):
             try:
                 with self._lock:

@@ -157,8 +157,10 @@ class Link:
         self._out += b"\x00"
         self._to_connecting(now)
 
-    def close(self) -> None:
+    def close(self, reason: str | None = None) -> None:
+        """Stop; ``reason`` when the host closes on a failure (the next Connected says it)."""
         self.state = "closed"
+        self._lost = reason
         self._reset_sequences()
 
     def executes(self, command_type: int) -> bool:

@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from drivers.base import (
     Board,
@@ -42,6 +42,14 @@ from firmware.pbx.exchange import Exchange
 from firmware.sip.switch import MediaSwitch
 
 log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class LinkedBoard(Protocol):
+    """A board whose ports sit behind a link of its own (the line co-processor's UART):
+    its state and history show in ``status`` and ``hw ports``."""
+
+    def link_status(self) -> dict[str, object]: ...
 
 
 class SipSide(Protocol):
@@ -354,9 +362,12 @@ class Box:
                           "playing": oslot.playing, "with": partners.get(oslot.leg)})
         calls = [{"id": c.call_id, "legs": list(c.legs), "state": c.state,
                   "number": c.digits, "since": c.since} for c in self.exchange.calls()]
-        return {"ports": ports, "calls": calls, "bridged": self.switch.bridged(),
-                "uptime_s": time.monotonic() - self.started,
-                "audio_errors": self.switch.port_errors()}
+        status = {"ports": ports, "calls": calls, "bridged": self.switch.bridged(),
+                  "uptime_s": time.monotonic() - self.started,
+                  "audio_errors": self.switch.port_errors()}
+        if isinstance(self.board, LinkedBoard):  # the co-processor's UART link
+            status["link"] = self.board.link_status()
+        return status
 
     # --- lines added, changed and removed by a commit (firmware/app/live.py) -------------
     def add_fxs(self, port: FxsPort, line: FxsLine, extension: str,

@@ -227,8 +227,9 @@ def _hw_ports(args: argparse.Namespace) -> int:
     for p in ports:
         state = (f"hook {p.get('hook')}{' ringing' if p.get('ringing') else ''}"
                  if p["kind"] == "fxs" else ("seized" if p.get("seized") else "idle"))
+        link = f", link {p['link']}" if p.get("link") else ""  # a co-processor board
         print(f"{p['leg']:<6} {p['board']:<18} ext {p.get('extension') or '-':<6} {state}, "
-              f"line {p.get('line_state')}")
+              f"line {p.get('line_state')}{link}")
     return 0
 
 

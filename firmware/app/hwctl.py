@@ -43,9 +43,14 @@ class HwControl:
         self._box = box
 
     def ports(self) -> list[dict[str, Any]]:
+        status = self._box.status()
+        link = status.get("link")  # a co-processor board: its link's state on every row
         out = []
-        for p in self._box.status()["ports"]:
-            out.append({**p, "board": self._box.board.name})
+        for p in status["ports"]:
+            row = {**p, "board": self._box.board.name}
+            if link is not None:
+                row["link"] = link["state"]
+            out.append(row)
         return out
 
     async def ring(self, port: int, seconds: float) -> dict[str, Any]:

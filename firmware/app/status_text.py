@@ -27,6 +27,7 @@ def format_status(status: dict[str, Any]) -> str:
         if port.get("with"):
             bits.append(f"in call with {port['with']}")
         out.append(" ".join(bits))
+    out.extend(_board_lines(status))
     trunks = sip.get("trunks", {})
     if trunks:
         out.append("Trunks:")
@@ -57,6 +58,35 @@ def registration_text(reg: dict[str, Any]) -> str:
                 else f"attempt {(reg.get('attempt') or 0) + 1} in about {retry:.0f} s")
         return f"failed ({answer}; {then})" if answer else f"failed ({then})"
     return f"{state} ({answer})" if answer else state
+
+
+def _board_lines(status: dict[str, Any]) -> list[str]:
+    """The co-processor's link (only boards that have one say it), and ports that cannot
+    ring: "Co-processor link: connected 120 s, firmware ..., 1 reconnect (1 lost by the
+    host), 11 retransmissions; last problem 30 s ago: ..."."""
+    out = [f"  {p['ring_problem']}" for p in status.get("ports", [])
+           if p.get("ring_problem")]
+    link = status.get("link")
+    if not link:
+        return out
+    line = f"Co-processor link: {link.get('state')} {link.get('since_s', 0):.0f} s"
+    if link.get("firmware"):
+        line += f", firmware {link['firmware']} (boot {link.get('boot_id')})"
+    causes = [f"{link[k]} {name}" for k, name in (
+        ("resets", "co-processor restarts"), ("lost", "lost by the host"),
+        ("dropped_by_mcu", "dropped by the co-processor")) if link.get(k)]
+    line += f", {link.get('reconnects', 0)} reconnects"
+    if causes:
+        line += f" ({', '.join(causes)})"
+    line += (f", {link.get('retransmissions', 0)} retransmissions, "
+             f"{link.get('frames_dropped', 0)} bad frames")
+    if link.get("corrections"):
+        line += f", {link['corrections']} line states put right after a reconnect"
+    out.insert(0, line)
+    if link.get("last_problem"):
+        out.insert(1, f"  last problem {link.get('last_problem_ago_s', 0):.0f} s ago: "
+                      f"{link['last_problem']}")
+    return out
 
 
 def _config_lines(config: dict[str, Any] | None) -> list[str]:

@@ -196,6 +196,10 @@ def test_a_co_processor_reset_is_reported_and_healed(board: CoprocBoard, emulato
     assert wait_until(lambda: emulator.line(0).flash_max == 1200)
     assert wait_until(lambda: emulator.line(1).steps is not None)
     assert board.fxs[1].ringing
+    link = board.link_status()
+    assert (link["state"], link["connects"], link["reconnects"], link["resets"],
+            link["lost"], link["dropped_by_mcu"]) == ("connected", 2, 1, 1, 0, 0)
+    assert "restarted (watchdog" in str(link["last_problem"])
 
 
 def test_the_mcu_stops_ringing_when_it_stops_hearing_the_host(
@@ -345,7 +349,7 @@ def test_a_ring_stop_lost_until_the_host_gives_up_still_stops_the_ringing(
     assert len(emulator.dropped_from_host) == 11
     assert board.describe()["state"] == "connected"
     # the PORT_STATE after CONNECT showed port 2 still ringing: logged as a difference
-    assert board.corrections == 1
+    assert board.stats.corrections == 1
     assert emulator.core.host_lost == 0  # the MCU's watchdog did not stop it
     # the host dropped the link itself: no fault claims the co-processor lost the host
     assert [f.what for f in signals.of(BoardFault)] == [lost[0].what]

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from firmware.app.status_text import format_status
 from tests.e2e.harness import ROOT, Daemon, free_even_port
 from tests.support import load_tool
 
@@ -70,7 +71,7 @@ def test_a_ring_stop_lost_until_the_host_gives_up(daemon_factory, emulator_facto
     emu.drop_from_host(RING_STOP, 11, port=1)  # the RING_STOP and its 10 retransmissions
     emu.onhook(0)
     box.wait_for("the host to give up and connect again",
-                 lambda: "not acknowledged after 10 retransmissions" in box.log(), timeout=10)
+                 lambda: box.call("status")["link"]["reconnects"] == 1, timeout=10)
     box.wait_for("the co-processor to stop ringing phone 2",
                  lambda: emu.line(1).steps is None and not emu.line(1).rm, timeout=5)
     assert len(emu.dropped_from_host) == 11
@@ -84,6 +85,16 @@ def test_a_ring_stop_lost_until_the_host_gives_up(daemon_factory, emulator_facto
     assert "co-processor link lost: fxs2 RING_STOP seq" in log
     assert "co-processor link re-established after the host dropped it" in log
     assert "dropped the connection" not in log  # the co-processor did not: the host did
+
+    link = status["link"]  # what `minipbx status` shows of the link
+    assert (link["state"], link["lost"], link["resets"], link["dropped_by_mcu"]) == (
+        "connected", 1, 0, 0)
+    assert link["retransmissions"] >= 10 and link["corrections"] == 1
+    assert "fxs2 RING_STOP seq" in link["last_problem"]
+    text = format_status(status)
+    assert "Co-processor link: connected" in text and "(1 lost by the host)" in text
+    ports = {p["leg"]: p for p in box.call("hw.ports")}
+    assert ports["fxs2"]["link"] == "connected" and ports["fxs2"]["ringing"] is False
 
 
 def test_a_co_processor_that_does_not_make_20_hz_rings_at_25(
