@@ -97,6 +97,25 @@ def sim_size(config: Config) -> tuple[int, int]:
     return max(fxs, 2), max(fxo, 1)
 
 
+def check_board(config: Config) -> None:
+    """Raise ConfigError if ``config`` names a board that does not exist, or a port its
+    board does not have (a commit checks this before a restart would trip over it)."""
+    if config.box.board == "sim":
+        sim_size(config)
+        return
+    try:
+        profile = load_board_profile(config.box.board)
+    except DriverError as exc:
+        raise ConfigError(f"box.board: {exc}") from exc
+    have = {("fxs", p.index) for p in profile.fxs} | {("fxo", q.index) for q in profile.fxo}
+    for kind, ports in (("fxs", config.fxs), ("fxo", config.fxo)):
+        for p in ports:
+            if (kind, p.port) not in have:
+                count = sum(1 for k, _ in have if k == kind)
+                raise ConfigError(f"{kind}.{p.port}: board {profile.name} has {count} "
+                                  f"{kind.upper()} port(s); use one of them, or another board")
+
+
 def _check_ports(profile: BoardProfile, config: Config) -> None:
     have = {("fxs", p.index) for p in profile.fxs} | {("fxo", q.index) for q in profile.fxo}
     for kind, ports in (("fxs", config.fxs), ("fxo", config.fxo)):

@@ -47,10 +47,13 @@ def build_manager(startup: Startup, state_dir: Path, system: RunningSystem,
 
 
 def reexec() -> None:
-    """Replace this process with a fresh run of the same command line."""
+    """Replace this process with a fresh run of the same command line (returns only if
+    that fails)."""
     argv = [sys.executable, *sys.orig_argv[1:]]
     log.warning("restarting: %s", " ".join(argv))
-    logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, argv)
+    try:
+        os.execv(sys.executable, argv)
+    except OSError as exc:  # the caller exits with RESTART: a supervisor starts us again
+        log.error("cannot restart by re-executing %s: %s", sys.executable, exc)

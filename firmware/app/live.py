@@ -30,7 +30,7 @@ from drivers.base import Board, FxoPort, FxsPort
 from drivers.errors import PortError
 from drivers.sim import SimBoard
 from firmware.app import wiring
-from firmware.app.boards import sim_size
+from firmware.app.boards import check_board, sim_size
 from firmware.app.box import Box
 from firmware.app.manager import ApplyReport
 from firmware.config import Config
@@ -73,11 +73,11 @@ class LiveBox:
                 wiring.build_fxs(p, profile)
             except ConfigError as exc:
                 problems.append((f"fxs.{p.port}.ring_pattern", str(exc)))
-        if new.box.board == "sim":
-            try:
-                sim_size(new)
-            except ConfigError as exc:
-                problems.append(("", str(exc)))
+        try:
+            check_board(new)
+        except ConfigError as exc:
+            where, _, what = str(exc).partition(": ")
+            problems.append((where, what) if what else ("box.board", where))
         if problems:
             raise PathError(problems)
         try:
