@@ -45,8 +45,11 @@ def wrap(text: str, width: int) -> list[str]:
     for line in text.split("\n"):
         line = line.expandtabs(4).rstrip()
         while len(line) > room:
-            rows.append(line[:room])
-            line = "  " + line[room:]
+            # Break at the last space that leaves a fair part on the row, else hard.
+            cut = line.rfind(" ", room // 2, room + 1)
+            cut = cut if cut > 0 else room
+            rows.append(line[:cut].rstrip())
+            line = "  " + line[cut:].lstrip()
         rows.append(line)
     return rows
 
@@ -56,7 +59,19 @@ def items_text(items: list[tuple[str, str]], width: int) -> str:
     if not items:
         return ""
     col = min(max(len(w) for w, _ in items) + 2, width // 2)
-    return "\n".join(f"  {w:<{col}}{h}".rstrip() for w, h in items)
+    room = max(10, width - 1 - 2 - col)
+    lines = []
+    for word, text in items:
+        parts = wrap(text, room + 2) if text else [""]
+        # wrap() indents its continuation rows by two; here they line up under the help.
+        parts = [parts[0], *(p[2:] for p in parts[1:])]
+        if len(word) > col - 2:
+            lines.append(f"  {word}")
+            lines += [f"  {'':<{col}}{p}" for p in parts]
+        else:
+            lines.append(f"  {word:<{col}}{parts[0]}".rstrip())
+            lines += [f"  {'':<{col}}{p}" for p in parts[1:]]
+    return "\n".join(lines)
 
 
 def _record(record: Mapping[str, Any], indent: str) -> str:

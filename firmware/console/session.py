@@ -103,8 +103,8 @@ class Session:
             self._say("minipbx console (root). help lists the commands; exit leaves.")
             code = self.backend.accounts.setup_code()
             if code:
-                self._say(f"No admin account yet: setup code {code}; "
-                            "`user add NAME --role admin` makes one.")
+                self._say(f"No admin account yet (setup code {code}):\n"
+                          "`user add NAME --role admin` makes one.")
             self._enter_shell(Caller("root", "admin", self.via))
 
     def feed(self, data: bytes) -> None:

@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 
 WATCH_S = 0.2
 KEYS_HELP = """Keys: ? lists what may come next, Tab completes, Up/Down walk the history,
-Left/Right/Home/End/Ctrl-A/Ctrl-E move, Ctrl-U/Ctrl-K/Ctrl-W erase, Ctrl-L redraws,
-Ctrl-C stops a command, exit logs out. Put values with spaces in double quotes."""
+  Left/Right/Home/End move, Ctrl-U/Ctrl-K/Ctrl-W erase, Ctrl-L redraws,
+  Ctrl-C stops a command; exit logs out. Values with spaces go in double quotes."""
 MORE = "--More--"
 MAX_TYPEAHEAD = 4096
 

@@ -149,7 +149,7 @@ def _segment_help(word: str) -> str:
     if info is None:
         return ""
     if len(parts) == 1:
-        return info.help
+        return info.help.rstrip(".")
     return f"{info.name} entry {parts[1]}"
 
 
