@@ -212,7 +212,12 @@ class LiveBox:
         after = {t.name: t for t in wiring.build_trunks(new)}
         bind, rtp = self._sip.bind, self._sip.rtp_port
         for name in before.keys() - after.keys():
-            self._adapter.remove_trunk(name)
+            try:
+                self._adapter.remove_trunk(name)
+            except Exception:
+                log.exception("trunk %s: removing it failed", name)
+                report.restart_needed.append(f"trunk.{name}")
+                continue
             report.applied.append(f"trunk {name} removed")
         for name, spec in after.items():
             if before.get(name) == spec and name in self._adapter.accounts:
@@ -227,6 +232,9 @@ class LiveBox:
             except ValueError as exc:
                 log.warning("%s", exc)
                 report.restart_needed.append(f"trunk.{name}.transport")
+            except Exception:  # pjsua2 refused: the saved configuration waits for a restart
+                log.exception("trunk %s: the committed settings could not be applied", name)
+                report.restart_needed.append(f"trunk.{name}")
 
     def _profile(self, country: str) -> CountryProfile:
         if country == self._box.profile.code:

@@ -256,7 +256,12 @@ class ConfigManager:
     async def _apply(self, new: Config) -> ApplyReport:
         old_eff, new_eff = self.effective(self._running), self.effective(new)
         self._running = new
-        report = await self._applier.apply(old_eff, new_eff)
+        try:
+            report = await self._applier.apply(old_eff, new_eff)
+        except Exception:  # saved, but the running box may lag: a restart catches it up
+            log.exception("applying the configuration to the running box failed; "
+                          "`minipbx restart` runs it whole")
+            report = ApplyReport(restart_needed=["(applying failed: see the log)"])
         self._unplaced = list(report.restart_needed)
         for watcher in self._watchers:
             try:
