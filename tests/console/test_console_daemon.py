@@ -160,3 +160,23 @@ def test_minipbx_console_with_no_daemon_says_so(tmp_path: Path) -> None:
                           capture_output=True, timeout=30)
     assert proc.returncode == 1
     assert "cannot reach the console" in proc.stderr.decode()
+
+
+def test_a_commit_moves_the_serial_console(rig: tuple[Daemon, PtyTerm],
+                                           tmp_path: Path) -> None:
+    d, _ = rig
+    other = PtyTerm(tmp_path / "ttyOTHER")
+    try:
+        d.call("config.set", path="console.device", value=str(other.link))
+        d.call("config.set", path="console.idle_logout_s", value="5")
+        d.call("config.commit", message="console to the other port")
+        other.send("\r")
+        other.expect("login: ")
+        login(other)
+        # The idle time came with the commit: five quiet seconds log out.
+        other.expect("no key for 5 s: logged out", timeout=15)
+        d.call("config.set", path="console.device", value="")
+        d.call("config.commit", message="no console")
+        assert "serial console on" in d.log()
+    finally:
+        other.unplug()
