@@ -107,20 +107,26 @@ def check_board(config: Config) -> None:
         profile = load_board_profile(config.box.board)
     except DriverError as exc:
         raise ConfigError(f"box.board: {exc}") from exc
-    have = {("fxs", p.index) for p in profile.fxs} | {("fxo", q.index) for q in profile.fxo}
-    for kind, ports in (("fxs", config.fxs), ("fxo", config.fxo)):
-        for p in ports:
-            if (kind, p.port) not in have:
-                count = sum(1 for k, _ in have if k == kind)
-                raise ConfigError(f"{kind}.{p.port}: board {profile.name} has {count} "
-                                  f"{kind.upper()} port(s); use one of them, or another board")
+    missing = _missing_port(profile, config)
+    if missing is not None:
+        kind, port, count = missing
+        raise ConfigError(f"{kind}.{port}: board {profile.name} has {count} {kind.upper()} "
+                          "port(s); use one of them, or another board")
 
 
 def _check_ports(profile: BoardProfile, config: Config) -> None:
+    missing = _missing_port(profile, config)
+    if missing is not None:
+        kind, port, count = missing
+        raise ConfigError(f"[[{kind}]] port {port}: board {profile.name} has "
+                          f"{count} {kind.upper()} port(s) ({profile.path})")
+
+
+def _missing_port(profile: BoardProfile, config: Config) -> tuple[str, int, int] | None:
+    """The first configured port the board lacks: (kind, port, how many the board has)."""
     have = {("fxs", p.index) for p in profile.fxs} | {("fxo", q.index) for q in profile.fxo}
     for kind, ports in (("fxs", config.fxs), ("fxo", config.fxo)):
         for p in ports:
             if (kind, p.port) not in have:
-                count = sum(1 for k, _ in have if k == kind)
-                raise ConfigError(f"[[{kind}]] port {p.port}: board {profile.name} has "
-                                  f"{count} {kind.upper()} port(s) ({profile.path})")
+                return kind, p.port, sum(1 for k, _ in have if k == kind)
+    return None

@@ -24,14 +24,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from drivers.base import Board, FxoPort, FxsPort
+from drivers.base import Board, FxoPort, FxsPort, LinePort
 from drivers.errors import PortError
 from drivers.sim import SimBoard
 from firmware.app import wiring
 from firmware.app.boards import check_board, sim_size
-from firmware.app.box import Box
+from firmware.app.box import Box, FxoSlot, FxsSlot
 from firmware.app.manager import ApplyReport
 from firmware.config import Config
 from firmware.config import FxoPort as FxoConfig
@@ -96,8 +97,8 @@ class LiveBox:
         if _plan_inputs(old) != _plan_inputs(new):
             self._box.exchange.replace_plan(wiring.build_plan(new))
             report.applied.append("dial plan")
-        self._fxs(old, new, profile, country, report)
-        self._fxo(old, new, profile, country, report)
+        self._lines("fxs", old, new, profile, country, report)
+        self._lines("fxo", old, new, profile, country, report)
         self._trunks(old, new, report)
         self._settle()
         if old.box.name != new.box.name:
@@ -108,73 +109,52 @@ class LiveBox:
         return not self._box.exchange.calls() and not self._adapter.busy()
 
     # --- lines -------------------------------------------------------------------------
-    def _fxs(self, old: Config, new: Config, profile: CountryProfile, country: bool,
-             report: ApplyReport) -> None:
-        before = {p.port: p for p in old.fxs}
-        for p in new.fxs:
-            leg = wiring.fxs_leg(p.port)
-            slot = self._box.fxs.get(leg)
+    def _lines(self, kind: str, old: Config, new: Config, profile: CountryProfile,
+               country: bool, report: ApplyReport) -> None:
+        """Add, change and remove the lines of one kind ("fxs" or "fxo")."""
+        slots: Mapping[str, FxsSlot | FxoSlot] = self._box.fxs if kind == "fxs" else self._box.fxo
+        add = self._add_fxs if kind == "fxs" else self._add_fxo
+        before = {p.port: p for p in getattr(old, kind)}
+        after: tuple[FxsConfig | FxoConfig, ...] = getattr(new, kind)
+        for p in after:
+            leg = f"{kind}{p.port}"
+            slot = slots.get(leg)
             if slot is None:
-                port = self._board_port("fxs", p.port, new)
-                if not isinstance(port, FxsPort):
-                    report.restart_needed.append(f"fxs.{p.port}")
+                port = self._board_port(kind, p.port, new)
+                if port is None:
+                    report.restart_needed.append(f"{kind}.{p.port}")
                     continue
                 self._waiting.pop(leg, None)
-                self._add_fxs(port, p, profile)
-                report.applied.append(f"fxs.{p.port} added ({p.extension})")
+                add(port, p, profile)
+                report.applied.append(f"{kind}.{p.port} added ({p.extension})")
                 continue
             was = before.get(p.port)
             slot.extension = p.extension
             if country or was is None or _line_settings(was) != _line_settings(p):
-                def rebuild(p: FxsConfig = p, port: FxsPort = slot.port) -> None:
-                    self._box.remove_line(wiring.fxs_leg(p.port))
-                    self._add_fxs(port, p, self._box.profile)
-                self._when_idle(leg, rebuild)
-                report.applied.append(f"fxs.{p.port} settings")
-        for gone in set(before) - {p.port for p in new.fxs}:
-            self._when_idle(wiring.fxs_leg(gone), self._remover(wiring.fxs_leg(gone)))
-            report.applied.append(f"fxs.{gone} removed")
-
-    def _fxo(self, old: Config, new: Config, profile: CountryProfile, country: bool,
-             report: ApplyReport) -> None:
-        before = {p.port: p for p in old.fxo}
-        for p in new.fxo:
-            leg = wiring.fxo_leg(p.port)
-            slot = self._box.fxo.get(leg)
-            if slot is None:
-                oport = self._board_port("fxo", p.port, new)
-                if not isinstance(oport, FxoPort):
-                    report.restart_needed.append(f"fxo.{p.port}")
-                    continue
-                self._waiting.pop(leg, None)
-                self._add_fxo(oport, p, profile)
-                report.applied.append(f"fxo.{p.port} added")
-                continue
-            was = before.get(p.port)
-            slot.extension = p.extension
-            if country or was is None or _line_settings(was) != _line_settings(p):
-                def swap(p: FxoConfig = p, port: FxoPort = slot.port) -> None:
-                    self._box.remove_line(wiring.fxo_leg(p.port))
-                    self._add_fxo(port, p, self._box.profile)
+                def swap(leg: str = leg, port: Any = slot.port, p: Any = p) -> None:
+                    self._box.remove_line(leg)
+                    add(port, p, self._box.profile)
                 self._when_idle(leg, swap)
-                report.applied.append(f"fxo.{p.port} settings")
-        for gone in set(before) - {p.port for p in new.fxo}:
-            self._when_idle(wiring.fxo_leg(gone), self._remover(wiring.fxo_leg(gone)))
-            report.applied.append(f"fxo.{gone} removed")
+                report.applied.append(f"{kind}.{p.port} settings")
+        for gone in set(before) - {p.port for p in after}:
+            self._when_idle(f"{kind}{gone}", self._remover(f"{kind}{gone}"))
+            report.applied.append(f"{kind}.{gone} removed")
 
-    def _add_fxs(self, port: FxsPort, p: FxsConfig, profile: CountryProfile) -> None:
+    def _add_fxs(self, port: Any, p: Any, profile: CountryProfile) -> None:
+        assert isinstance(port, FxsPort) and isinstance(p, FxsConfig)
         port.configure_hook(wiring.hook_timing(p))
         self._box.add_fxs(port, wiring.build_fxs(p, profile), p.extension,
                           wiring.cid_standard(p.caller_id_standard, profile))
 
-    def _add_fxo(self, port: FxoPort, p: FxoConfig, profile: CountryProfile) -> None:
+    def _add_fxo(self, port: Any, p: Any, profile: CountryProfile) -> None:
+        assert isinstance(port, FxoPort) and isinstance(p, FxoConfig)
         self._box.add_fxo(port, wiring.build_fxo(p, profile), p.extension,
                           wiring.cid_standard(p.caller_id_standard, profile))
 
     def _remover(self, leg: str) -> Callable[[], None]:
         return lambda: self._box.remove_line(leg)
 
-    def _board_port(self, kind: str, index: int, new: Config) -> FxsPort | FxoPort | None:
+    def _board_port(self, kind: str, index: int, new: Config) -> LinePort | None:
         """The board's port, growing the simulated board to it; None: needs a restart."""
         if isinstance(self._board, SimBoard):
             try:
@@ -186,7 +166,7 @@ class LiveBox:
             port = self._board.port("fxs" if kind == "fxs" else "fxo", index)
         except PortError:
             return None
-        return port if isinstance(port, FxsPort | FxoPort) else None
+        return port
 
     def _when_idle(self, leg: str, change: Callable[[], None]) -> None:
         self._waiting[leg] = change  # a later commit's change for the same line wins

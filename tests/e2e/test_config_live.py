@@ -77,6 +77,7 @@ def test_new_extensions_and_country_apply_live_while_a_call_keeps_its_audio(
     box.call("config.add", table="fxs", values=json.dumps({"port": "4", "extension": "104"}))
     box.call("config.set", path="box.country", value="de")
     box.call("config.set", path="fxs.1.name", value="Desk")
+    box.call("config.set", path="fxo.1.extension", value="103")
     result = commit(box, message="two more phones, German tones")
     assert result["restart_needed"] == []
     assert "fxs.3 added (103)" in result["applied"] and "country de" in result["applied"]
@@ -98,6 +99,13 @@ def test_new_extensions_and_country_apply_live_while_a_call_keeps_its_audio(
     assert "dial" in tones_in(box.hear(1, 1.5), "de")
     for port in (1, 3, 4):
         box.phone(port, "onhook")
+    # The PSTN line, rebuilt for Germany, now rings the new extension 103.
+    box.wait_for("every line idle",
+                 lambda: all(p["line_state"] == "idle" for p in box.call("status")["ports"]))
+    box.call("sim.line.ring", port=1)
+    box.wait_for("phone 3 to ring for the PSTN call", lambda: box.port("fxs3")["ringing"],
+                 timeout=15)
+    box.call("sim.line.hangup", port=1)
 
 
 def test_trunks_register_change_and_unregister_live(daemon_factory: Factory,
