@@ -7,8 +7,11 @@ runs every command under the person's :class:`Caller`, so the table checks the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
@@ -23,6 +26,8 @@ from firmware.web.throttle import LoginThrottle
 if TYPE_CHECKING:
     from firmware.web.feed import StatusFeed
 
+T = TypeVar("T")
+
 
 @dataclass
 class WebContext:
@@ -35,6 +40,14 @@ class WebContext:
     logs: LogRing | None
     feed: StatusFeed
     name_cache: tuple[float, str] | None = None
+    # Password hashing (scrypt, 16 MB each) runs here, one at a time: a burst of logins
+    # neither holds the loop nor leaves a 16 MB malloc arena behind in every worker thread.
+    hasher: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="web-password"))
+
+    async def hash_work(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` (a password check or setup) off the loop, on the hashing thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.hasher, fn, *args)
 
     async def run(self, caller: Caller, name: str, args: dict[str, Any] | None = None) -> Any:
         return await self.table.call(self.system, name, args or {}, caller)

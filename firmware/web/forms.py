@@ -52,6 +52,20 @@ PAGES = (
 )
 
 
+TABLE_TITLES = {"box": "Box", "sip": "SIP endpoint", "web": "Web page",
+                "console": "Serial console", "fxs": "Phone ports", "fxo": "Line ports",
+                "trunk": "Trunks", "dialplan": "Dial plan", "outbound": "Outbound routes",
+                "inbound": "Inbound routes"}
+
+
+def table_title(name: str) -> str:
+    return TABLE_TITLES.get(name) or label(name)
+
+
+def sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def page_of_table(name: str) -> ConfigPage:
     """The page that edits table ``name``; a table no page names lands on the Box page, so a
     table added to the schema appears without a change here."""
@@ -103,7 +117,7 @@ def entry_title(info: TableInfo, entry: Mapping[str, Any], position: int) -> str
     if info.name in ("fxs", "fxo"):
         kind = "Phone" if info.name == "fxs" else "Line"
         name = f" · {entry['name']}" if entry.get("name") else ""
-        return f"{kind} port {entry.get('port')} · extension {entry.get('extension')}{name}"
+        return f"{kind} {entry.get('port')} · extension {entry.get('extension')}{name}"
     if info.name == "trunk":
         return f"{entry.get('name')} · {entry.get('host')}"
     if info.name == "outbound":
@@ -117,17 +131,32 @@ def entry_title(info: TableInfo, entry: Mapping[str, Any], position: int) -> str
 FIELD = Tpl("""<div class="field$cls">$label_html$control$help$error</div>""")
 
 
+_STATIC: dict[str, tuple[Html, Html]] = {}
+"""PATH -> (label text with its tags, help line): the parts of a field that depend on the
+schema alone, built once (a PATH always names the same setting)."""
+
+
+def _static_parts(field: FieldInfo, path: str) -> tuple[Html, Html]:
+    parts = _STATIC.get(path)
+    if parts is None:
+        tags = join([element("span", "restart", class_="tag",
+                             title="applied by a restart of the box")] if field.restart else [])
+        parts = (join([label(field.key), " ", tags]), _help(field, f"h-{path}"))
+        if len(_STATIC) < 4096:
+            _STATIC[path] = parts
+    return parts
+
+
 def field_html(field: FieldInfo, path: str, value: Any, *, error: str = "",
                submitted: Sequence[str] | None = None, readonly: bool = False) -> Html:
     """One labelled control whose name is ``path``."""
     fid = f"f-{path}"
     help_id = f"h-{path}"
     err_id = f"e-{path}"
-    described = " ".join(x for x in (help_id, err_id if error else "") if x)
+    described = f"{help_id} {err_id}" if error else help_id
     text = (submitted_text(field, submitted) if submitted is not None
             else value_text(field, value))
-    tags = join([element("span", "restart", class_="tag",
-                         title="applied by a restart of the box")] if field.restart else [])
+    label_text, help_html = _static_parts(field, path)
     common: dict[str, Any] = {"id": fid, "name": path, "aria_describedby": described,
                               "aria_invalid": "true" if error else None,
                               "disabled": readonly}
@@ -137,10 +166,10 @@ def field_html(field: FieldInfo, path: str, value: Any, *, error: str = "",
                              disabled=readonly),
                         void("input", type="checkbox", value="true", checked=checked,
                              **common)])
-        label_html = element("label", join([label(field.key), " ", tags]), for_=fid)
+        label_html = element("label", label_text, for_=fid)
         return FIELD(cls=" check", label_html=join([control, label_html]), control="",
-                     help=_help(field, help_id), error=_error(error, err_id))
-    label_html = element("label", join([label(field.key), " ", tags]), for_=fid)
+                     help=help_html, error=_error(error, err_id))
+    label_html = element("label", label_text, for_=fid)
     if field.type == "choice":
         options = [element("option", c or "(default)", value=c, selected=c == text)
                    for c in field.choices]
@@ -151,9 +180,9 @@ def field_html(field: FieldInfo, path: str, value: Any, *, error: str = "",
                                                 checked=c in chosen, disabled=readonly),
                                            " ", c]), class_="inline") for c in field.choices]
         group = element("fieldset", join([
-            element("legend", join([label(field.key), " ", tags])),
+            element("legend", label_text),
             void("input", type="hidden", name=path, value="", disabled=readonly),
-            join(boxes), _help(field, help_id), _error(error, err_id)]),
+            join(boxes), help_html, _error(error, err_id)]),
             class_="group", id=fid, aria_describedby=described)
         return FIELD(cls=" list", label_html="", control=group, help="", error="")
     elif field.secret:
@@ -166,7 +195,7 @@ def field_html(field: FieldInfo, path: str, value: Any, *, error: str = "",
     else:
         control = void("input", type="text", value=text, autocomplete="off",
                        spellcheck="false", **common)
-    return FIELD(cls="", label_html=label_html, control=control, help=_help(field, help_id),
+    return FIELD(cls="", label_html=label_html, control=control, help=help_html,
                  error=_error(error, err_id))
 
 

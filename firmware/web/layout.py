@@ -92,7 +92,7 @@ BAR_PENDING = Tpl("""<section class="bar pending" aria-label="Pending changes">
 <form method="post" action="/changes/apply">$csrf<button class="primary">Apply</button></form>
 <form method="post" action="/changes/apply" class="confirm-form">$csrf
 <label for="confirm_s">Undo unless confirmed within (s)</label>
-<input id="confirm_s" name="confirm_s" type="number" min="10" max="3600" value="$confirm_s"
+<input id="confirm_s" name="confirm_s" type="number" min="1" max="86400" value="$confirm_s"
  inputmode="numeric">
 <button>Apply with confirm</button></form>
 <form method="post" action="/changes/discard">$csrf<button class="danger">Discard</button></form>
@@ -126,7 +126,9 @@ def flash(request: web.Request, kind: str, text: str) -> None:
 
 
 async def render(request: web.Request, title: str, body: Html, *, status: int = 200,
-                 bar: bool = True) -> web.Response:
+                 bar: bool = True, pending: dict[str, Any] | None = None) -> web.Response:
+    """The whole page around ``body``; ``pending`` is config.pending's answer when the
+    handler already has it (``status`` carries it), saving the bar a command."""
     session = session_of(request)
     caller = caller_of(request)
     messages: list[tuple[str, str]] = []
@@ -140,7 +142,7 @@ async def render(request: web.Request, title: str, body: Html, *, status: int = 
     text = PAGE(
         csrf=session.csrf if session else "", title=title, box=await box_name(request),
         who=who, nav=nav,
-        bar=await _bar(request, caller) if bar and caller is not None else Html(""),
+        bar=await _bar(request, caller, pending) if bar and caller is not None else Html(""),
         flash=join(element("p", t, class_=f"flash {k}", role="status") for k, t in messages),
         body=body, version=__version__)
     return web.Response(text=text, content_type="text/html", status=status, charset="utf-8")
@@ -180,8 +182,8 @@ async def pending_state(request: web.Request, caller: Caller) -> dict[str, Any] 
     return state
 
 
-async def _bar(request: web.Request, caller: Caller) -> Html:
-    state = await pending_state(request, caller)
+async def _bar(request: web.Request, caller: Caller, known: dict[str, Any] | None) -> Html:
+    state = known if known is not None else await pending_state(request, caller)
     if state is None:
         return Html("")
     # The bar's forms come back to the page they were sent from.

@@ -74,7 +74,11 @@ def create_app(table: CommandTable, system: Any, accounts_store: AccountStore,
     async def stop_feed(_: web.Application) -> None:
         await context.feed.close()
 
+    async def stop_hasher(_: web.Application) -> None:
+        context.hasher.shutdown(wait=False, cancel_futures=True)
+
     app.on_shutdown.append(stop_feed)
+    app.on_cleanup.append(stop_hasher)
     for module in (login, dashboard, me, config_pages, changes, accounts, diagnostics,
                    maintenance, api):
         app.add_routes(module.routes)

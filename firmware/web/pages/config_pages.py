@@ -31,9 +31,10 @@ from firmware.web.forms import (
     entry_title,
     fields_for,
     form_fields,
-    label,
     page_tables,
+    sentence,
     submitted_text,
+    table_title,
 )
 from firmware.web.html import Html, Tpl, element, join
 from firmware.web.layout import csrf_input, flash, pending_state, render
@@ -106,9 +107,11 @@ async def show(request: web.Request, slug: str, *, errors: Mapping[str, str] | N
     sections = []
     csrf = csrf_input(request)
     for info in page_tables(page):
+        help_text = sentence(info.help)
         if not info.array:
             sections.append(SINGLE(
-                name=info.name, title=label(info.name), help=info.help, slug=slug, csrf=csrf,
+                name=info.name, title=table_title(info.name), help=help_text, slug=slug,
+                csrf=csrf,
                 fields=form_fields(info, info.name, doc.get(info.name) or {}, shown_errors,
                                    submitted or {})))
             continue
@@ -127,7 +130,8 @@ async def show(request: web.Request, slug: str, *, errors: Mapping[str, str] | N
                 extra=extra, path=path))
         mine_add = add_errors if add_open == info.name else {}
         sections.append(ARRAY(
-            name=info.name, title=label(info.name), help=info.help, slug=slug, csrf=csrf,
+            name=info.name, title=table_title(info.name), help=help_text, slug=slug,
+            csrf=csrf,
             entries=join(entries) if entries else element("p", f"No {info.name} entries yet."),
             one=ONE.get(info.name, "an entry"),
             add_open=Html(" open" if add_open == info.name else ""),

@@ -140,7 +140,9 @@ async def dashboard(request: web.Request) -> web.Response:
     parts = render_parts(status)
     body = BODY(summary=parts["summary"], ports=Html(parts["ports"]),
                 calls=Html(parts["calls"]), trunks=Html(parts["trunks"]))
-    return await render(request, "Dashboard", body)
+    pending = status.get("config")
+    return await render(request, "Dashboard", body,
+                        pending=pending if isinstance(pending, dict) else None)
 
 
 @routes.get("/events")

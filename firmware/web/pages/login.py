@@ -3,13 +3,12 @@
 - While the box has no admin, every page leads here to ``/setup``: the one-time setup code
   (printed in the log and on the serial console at start-up, and by ``minipbx setup-code``
   on the box) and a password for the first admin. Wrong codes are throttled like logins.
-- Login verifies the password off the loop (scrypt is slow by design), throttles per address
+- Login verifies the password off the loop, on the one hashing thread (scrypt is slow and
+  memory-hard by design), throttles per address
   and per account name, and always starts a new session (no fixation).
 """
 
 from __future__ import annotations
-
-import asyncio
 
 from aiohttp import web
 
@@ -109,7 +108,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await _login_page(
             request, name, target, f"Too many failed logins: wait {wait:.0f} s and try again.",
             429, {"Retry-After": str(max(1, round(wait)))})
-    account = await asyncio.to_thread(c.accounts.verify, name, password)
+    account = await c.hash_work(c.accounts.verify, name, password)
     if account is None:
         c.throttle.failed(keys)
         return await _login_page(request, name, target, "Wrong account name or password.", 401)
@@ -171,8 +170,8 @@ async def setup(request: web.Request) -> web.StreamResponse:
         return await _setup_page(request, values, {"password2": "The two passwords differ."},
                                  400)
     try:
-        account = await asyncio.to_thread(c.accounts.complete_setup, values["code"],
-                                          values["name"], values["password"])
+        account = await c.hash_work(c.accounts.complete_setup, values["code"],
+                                    values["name"], values["password"])
     except PermissionDeniedError as exc:
         c.throttle.failed(keys)
         return await _setup_page(request, values, {"code": str(exc)}, 403)
