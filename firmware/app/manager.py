@@ -115,6 +115,8 @@ class ConfigManager:
         self._version = startup.version
         self._booted = self.effective(startup.config)
         self._unplaced: list[str] = []
+        self._restart_for: Config | None = None
+        self._restart_cache: list[str] = []
         self._lock = asyncio.Lock()
         self._watchers: list[Watcher] = []
         self._confirm: PendingConfirm | None = None
@@ -150,10 +152,6 @@ class ConfigManager:
         """Call ``watcher(old, new)`` (effective configurations) after every applied change:
         how the web page and the console follow their own settings."""
         self._watchers.append(watcher)
-
-    def set_unplaced(self, paths: list[str]) -> None:
-        """Entries the box could not place at start (line ports the board lacks)."""
-        self._unplaced = list(paths)
 
     # --- staging -----------------------------------------------------------------------
     def show(self, candidate: bool) -> Config:
@@ -208,7 +206,12 @@ class ConfigManager:
         }
 
     def restart_needed(self) -> list[str]:
-        paths = restart_paths(self._booted, self.effective(self._running))
+        # Asked by every status (the web dashboard: once a second per page): cached per
+        # running configuration.
+        if self._restart_for is not self._running:
+            self._restart_cache = restart_paths(self._booted, self.effective(self._running))
+            self._restart_for = self._running
+        paths = self._restart_cache
         return paths + [p for p in self._unplaced if p not in paths]
 
     def _staged(self, path: str) -> dict[str, Any]:
