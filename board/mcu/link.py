@@ -6,9 +6,10 @@
 # send the port states. Connected: host commands are taken strictly in order (duplicates
 # re-acknowledged, gaps NAKed); the caller runs them, NAKs the ones it refuses, then calls
 # ack(), so one frame acknowledges them all. Events go out sequenced with at most WINDOW
-# outstanding and are sent again go-back-N after RTO or a NAK OUT_OF_ORDER. No valid frame from the
-# host for HOST_SILENCE: poll() says so once and the link is unconnected again (the caller
-# puts the lines in their safe state).
+# outstanding and are sent again go-back-N after RTO or a NAK OUT_OF_ORDER; a NAK with
+# another reason is the host refusing an event: counted, taken as its acknowledgement,
+# never sent again. No valid frame from the host for HOST_SILENCE: poll() says so once and
+# the link is unconnected again (the caller puts the lines in their safe state).
 
 from micropython import const
 
@@ -48,6 +49,7 @@ class Link:
         self.out = bytearray()
         self.connected = False
         self.dropped = 0  # events lost to a full queue, not yet reported
+        self.refused = 0  # events the host refused with a NAK (a bug of ours, counted)
         self.last_rx = now
         self.last_tx = now
         self.keepalive_at = now
@@ -103,6 +105,12 @@ class Link:
                 if tdiff(now, self.go_back_at) >= NAK_HOLDOFF:
                     self._go_back(now)
                 continue
+            elif ftype == T_NAK and len(body) == 2:
+                # The host refused one of our events (PROTOCOL.md 3.2): it took it all the
+                # same, so the NAK acknowledges it and every earlier one. Count it; never
+                # send it again.
+                self.refused += 1
+                self._acked(body[0], now)
             self._acked(ack, now)
         self.ack_due = ack_due
         return taken

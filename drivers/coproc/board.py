@@ -50,6 +50,7 @@ from drivers.base import (
 from drivers.coproc.errors import LinkOpenError, RingError
 from drivers.coproc.link import (
     Connected,
+    EventRefused,
     Incompatible,
     Link,
     LinkEvent,
@@ -98,6 +99,7 @@ class LinkStats:
     lost: int = 0  # the host dropped the link (a command never acknowledged, silence)
     dropped_by_mcu: int = 0  # the co-processor dropped it (host watchdog, lost CONNECT)
     refused: int = 0  # commands the co-processor refused with a NAK
+    events_refused: int = 0  # events the host refused with a NAK (bad port, bad digit)
     corrections: int = 0  # line states found other than wanted after a CONNECT
     last_problem: str | None = None
     problem_at: float | None = None
@@ -124,6 +126,7 @@ class CoprocBoard(Board):
         self._ring_hz = tuple(ring_frequencies_hz) if ring_frequencies_hz else None
         self._ring_notes: set[tuple[int, int]] = set()  # (wanted, used) already logged
         self._missing: set[tuple[int, int]] = set()  # (boot_id, command type) logged
+        self._refusals: set[tuple[int | None, int, int]] = set()  # (boot, type, reason)
         self.url = url
         self._baudrate = baudrate
         audio = audio or {}
@@ -278,7 +281,8 @@ class CoprocBoard(Board):
                 "dropped_by_mcu": stats.dropped_by_mcu,
                 "reconnects": max(0, stats.connects - 1),
                 "retransmissions": self._link.retransmissions,
-                "refused": stats.refused, "corrections": stats.corrections,
+                "refused": stats.refused, "events_refused": stats.events_refused,
+                "corrections": stats.corrections,
                 "frames": decoder.frames, "frames_dropped": decoder.dropped,
                 "last_problem": stats.last_problem,
                 "last_problem_ago_s": None if stats.problem_at is None
@@ -343,6 +347,9 @@ class CoprocBoard(Board):
                 port.ring_failed(f"{port.leg} cannot ring: {what}")
             log.warning("%s: %s", self.name, what)
             return [BoardFault(None if port is None else port.index, what, now)]
+        if isinstance(event, EventRefused):
+            self._event_refused(event)
+            return []
         if isinstance(event, Lost):
             self._connected.clear()
             reason = event.reason
@@ -404,6 +411,25 @@ class CoprocBoard(Board):
                 self._send(command, now)
         self._connected.set()
         return signals
+
+    def _event_refused(self, event: EventRefused) -> None:
+        """An event the spec does not allow: NAKed by the link, counted, said once per
+        kind of mistake and co-processor start (a broken firmware could send it often)."""
+        self.stats.events_refused += 1
+        message = event.message
+        name = message.NAME if message is not None else f"type 0x{event.type:02x}"
+        channel = getattr(message, "port", None)
+        port = self._by_channel.get(channel) if isinstance(channel, int) else None
+        where = port.leg if port is not None else (
+            "" if channel is None else f"channel {channel}")
+        what = f"refused the co-processor's {name}{f' for {where}' if where else ''} " \
+               f"({event.why}): {message!r}"
+        self._problem(what)
+        hello = self._link.hello
+        key = (None if hello is None else hello.boot_id, event.type, event.reason)
+        if key not in self._refusals:
+            self._refusals.add(key)
+            log.warning("%s: %s (said once; link_status counts them)", self.name, what)
 
     def _fault_signal(self, event: FaultEvent, port: CoprocFxsPort | CoprocFxoPort | None,
                       at: float) -> BoardFault:

@@ -16,7 +16,9 @@ Rules:
   the link is :class:`Lost` and goes back to ``connecting``.
 * MCU events are taken only in order; duplicates are acknowledged and dropped, a gap is
   NAKed. Each taken event comes out as :class:`Received` with its instant mapped to the
-  host clock.
+  host clock; an event the spec does not allow (a port HELLO did not list or of the other
+  kind, a DIGIT that is not 0-9...) is taken, NAKed BAD_PORT or BAD_ARG and comes out as
+  :class:`EventRefused` instead (section 3.2).
 * A HELLO while connected is a reset (new boot_id) or a lost link (same boot_id); both
   reconnect. A HELLO with the same boot_id that arrives right after CONNECT, before the MCU
   has said anything on the new connection, was already on the wire: it is ignored.
@@ -57,6 +59,7 @@ from drivers.coproc.messages import (
     McuEvent,
     Message,
     Nak,
+    check_event,
     decode_message,
     frame_of,
 )
@@ -113,7 +116,20 @@ class Incompatible:
     reason: str
 
 
-LinkEvent = Connected | Received | Refused | Lost | Incompatible
+@dataclass(frozen=True)
+class EventRefused:
+    """An MCU event the host took (acknowledged) and refused with a NAK."""
+
+    message: Message | None  # None: it could not even be decoded
+    type: int
+    reason: int
+
+    @property
+    def why(self) -> str:
+        return NAK_REASONS.get(self.reason, f"reason {self.reason}")
+
+
+LinkEvent = Connected | Received | Refused | EventRefused | Lost | Incompatible
 
 
 @dataclass
@@ -150,6 +166,7 @@ class Link:
         self._connected_at = 0.0
         self._last_go_back = float("-inf")
         self.retransmissions = 0
+        self.events_refused = 0
 
     # --- the owner's side -----------------------------------------------------------------
     def open(self, now: float) -> None:
@@ -304,13 +321,23 @@ class Link:
         self._rx_expected = (self._rx_expected + 1) & 0xFF
         self._ack_pending = True
         self._peer_heard = True
+        # A refused event is taken all the same (so the MCU moves on) and NAKed; the NAK
+        # frame's ack covers it.
         if not isinstance(message, MCU_EVENT_CLASSES):
-            # Taken (so the MCU moves on) but refused: a newer firmware's event, or garbage
-            # that passed the CRC.
+            # a newer firmware's event, or garbage that passed the CRC
             known = message is not None or frame.type in MESSAGE_TYPES
-            self._send_link(Nak(frame.seq, NAK_BAD_ARG if known else NAK_UNKNOWN_TYPE), now)
+            self._refuse(frame, message, NAK_BAD_ARG if known else NAK_UNKNOWN_TYPE, now)
+            return
+        reason = check_event(message, self.hello.ports if self.hello is not None else ())
+        if reason:
+            self._refuse(frame, message, reason, now)
             return
         self._events.append(Received(message, self.clock.to_host(message.t, now)))
+
+    def _refuse(self, frame: Frame, message: Message | None, reason: int, now: float) -> None:
+        self.events_refused += 1
+        self._send_link(Nak(frame.seq, reason), now)
+        self._events.append(EventRefused(message, frame.type, reason))
 
     def _on_nak(self, nak: Nak, ack: int, now: float) -> None:
         if nak.reason == NAK_NOT_CONNECTED:

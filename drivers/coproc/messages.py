@@ -377,6 +377,30 @@ MCU_EVENT_CLASSES = (HookEvent, DigitEvent, FlashEvent, RingEvent, FxoRingEvent,
                      LinePolarityEvent, LoopEvent, FaultEvent, PortStateEvent)
 
 
+FXS_EVENTS = (HookEvent, DigitEvent, FlashEvent, RingEvent)
+FXO_EVENTS = (FxoRingEvent, LinePolarityEvent, LoopEvent)
+PULSE_DIGITS = "0123456789"
+
+
+def check_event(event: McuEvent, ports: tuple[int, ...]) -> int:
+    """0 when an MCU event is one the spec allows for these HELLO ports, else the NAK
+    reason the host refuses it with (section 3.2: BAD_PORT, BAD_ARG)."""
+    if not (isinstance(event, FaultEvent) and event.port == BOARD_PORT):
+        if event.port >= len(ports):
+            return NAK_BAD_PORT
+        kind = ports[event.port]
+        if (isinstance(event, FXS_EVENTS) and kind != PORT_FXS) or (
+                isinstance(event, FXO_EVENTS) and kind != PORT_FXO):
+            return NAK_BAD_PORT
+    if isinstance(event, DigitEvent) and (
+            event.digit not in PULSE_DIGITS or len(event.digit) != 1
+            or not 1 <= event.pulses <= 10):
+        return NAK_BAD_ARG
+    if isinstance(event, RingEvent) and event.reason > RING_WATCHDOG:
+        return NAK_BAD_ARG
+    return 0
+
+
 def decode_message(frame: Frame) -> Message:
     """The message a frame carries; raises FrameError for an unknown type or a bad body."""
     cls = MESSAGE_TYPES.get(frame.type)

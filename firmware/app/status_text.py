@@ -82,6 +82,9 @@ def _board_lines(status: dict[str, Any]) -> list[str]:
              f"{link.get('frames_dropped', 0)} bad frames")
     if link.get("corrections"):
         line += f", {link['corrections']} line states put right after a reconnect"
+    if link.get("refused") or link.get("events_refused"):
+        line += (f", refused: {link.get('refused', 0)} commands by the co-processor, "
+                 f"{link.get('events_refused', 0)} of its events by the host")
     out.insert(0, line)
     if link.get("last_problem"):
         out.insert(1, f"  last problem {link.get('last_problem_ago_s', 0):.0f} s ago: "

@@ -306,6 +306,30 @@ def check_reconnect(c, mods, coproc):
     c.check("reconnect: commands go on in order", line.rm, line.rm)
 
 
+def check_refused_event(c, mods):
+    # Section 3.2: the host refuses an event with NAK BAD_ARG / BAD_PORT; the MCU takes
+    # the NAK as that event's acknowledgement (even when the NAK's own ack does not cover
+    # it), counts it, and never sends it again.
+    proto = mods.proto
+    coproc = mods.core.Coproc(b"\x00\x01", 0, 0x4321)
+    coproc.tick(0)
+    coproc.receive(proto.encode(0x03, 0, 255, struct.pack("<H", 0x4321)), 1)
+    coproc.tick(1)
+    coproc.receive(proto.encode(0x05, 0, 1, b""), 2)  # the two PORT_STATEs acknowledged
+    coproc.events.append((0x21, 0, 2, b"X\x01"))  # a digit no dial gives
+    coproc.tick(2)
+    sent = [f for f in proto.Deframer().feed(coproc.output()) if f[0] == 0x21]
+    c.check("refused event sent once as seq 2", [f[1] for f in sent] == [2], sent)
+    coproc.receive(proto.encode(0x06, 0, 255, bytes((2, 4))), 3)
+    again = []
+    for t in range(3, 400):
+        coproc.tick(t)
+        again.extend(f for f in proto.Deframer().feed(coproc.output()) if f[0] == 0x21)
+    c.check("refused event counted and taken as acknowledged",
+            coproc.link.refused == 1 and not coproc.link.unacked, coproc.link.unacked)
+    c.check("refused event never sent again", again == [], again)
+
+
 def run(mods, read_json, emit):
     c = Checks(emit)
     check_crc_cobs(c, mods, read_json)
@@ -320,5 +344,6 @@ def run(mods, read_json, emit):
     check_streams(c, mods, read_json, by_name)
     check_scenarios(c, mods, read_json)
     check_link(c, mods)
+    check_refused_event(c, mods)
     emit(f"SUMMARY {c.passed} {c.failed}")
     return c.failed == 0

@@ -389,3 +389,26 @@ def test_faults_name_the_port_by_its_kind(board: CoprocBoard, emulator: Emulator
     board.fxs[1].configure_hook(FxsTiming(pulse_break_min_ms=90, pulse_break_max_ms=40))
     fault = signals.wait_for(BoardFault)[0]
     assert (fault.port, fault.what) == (2, "fxs2: co-processor refused CFG_FXS (bad argument)")
+
+
+def test_an_event_for_no_port_or_a_digit_no_dial_gives_is_refused(
+        board: CoprocBoard, emulator: Emulator, signals: Signals,
+        caplog: pytest.LogCaptureFixture) -> None:
+    assert wait_until(lambda: emulator.core.link.connected)  # else CONNECT drops the events
+    with caplog.at_level(logging.WARNING, logger="drivers.coproc.board"):
+        emulator.inject_event(0x21, 0, b"X\x01")  # DIGIT 'X'
+        emulator.inject_event(0x21, 0, b"X\x01")
+        emulator.inject_event(0x20, 9, b"\x01")  # HOOK for channel 9
+        emulator.inject_event(0x21, 0, b"4\x04")  # and a true digit after them
+        digits = signals.wait_for(PulseDigit)
+    assert [(d.port, d.digit) for d in digits] == [(1, "4")]
+    assert wait_until(lambda: emulator.core.link.refused == 3)
+    settle(emulator, emulator.now_ms + 300)
+    assert not emulator.core.link.unacked  # the MCU sends nothing again
+    link = board.link_status()
+    assert link["events_refused"] == 3 and link["state"] == "connected"
+    assert "HOOK for channel 9 (bad port)" in str(link["last_problem"])
+    said = [r.getMessage() for r in caplog.records if "refused the co-processor's" in
+            r.getMessage()]
+    assert len(said) == 2  # the second 'X' is counted, not said again
+    assert "refused the co-processor's DIGIT for fxs1 (bad argument)" in said[0]

@@ -24,9 +24,18 @@ from drivers.coproc.codec import (
 from drivers.coproc.errors import FrameError
 from drivers.coproc.messages import (
     BY_NAME,
+    NAK_BAD_ARG,
+    NAK_BAD_PORT,
+    DigitEvent,
+    FaultEvent,
     Hello,
+    HookEvent,
+    LoopEvent,
     Message,
+    PortStateEvent,
+    RingEvent,
     RingStart,
+    check_event,
     decode_message,
     frame_of,
 )
@@ -158,3 +167,23 @@ def test_bad_bodies_are_frame_errors() -> None:
         Hello.decode_body(bytes.fromhex("01efbe00"))
     with pytest.raises(FrameError):
         encode_frame(frame_of(RingStart(0, 70000, (1, 1))))  # freq does not fit u16
+
+
+@pytest.mark.parametrize(("event", "reason"), [
+    (HookEvent(0, 1, True), 0),
+    (HookEvent(2, 1, True), NAK_BAD_PORT),  # the FXO port does not give HOOK
+    (HookEvent(3, 1, True), NAK_BAD_PORT),  # no port 3
+    (LoopEvent(2, 1, True), 0),
+    (LoopEvent(1, 1, True), NAK_BAD_PORT),
+    (PortStateEvent(2, 1, 3), 0),
+    (FaultEvent(0xFF, 1, 1, 3), 0),
+    (FaultEvent(9, 1, 1, 3), NAK_BAD_PORT),
+    (DigitEvent(0, 1, "0", 10), 0),
+    (DigitEvent(0, 1, "X", 1), NAK_BAD_ARG),
+    (DigitEvent(0, 1, "5", 0), NAK_BAD_ARG),
+    (DigitEvent(0, 1, "5", 11), NAK_BAD_ARG),
+    (RingEvent(1, 1, False, 3), 0),
+    (RingEvent(1, 1, False, 4), NAK_BAD_ARG),
+], ids=repr)
+def test_which_events_the_host_refuses(event: Any, reason: int) -> None:
+    assert check_event(event, (0, 0, 1)) == reason

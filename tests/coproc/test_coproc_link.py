@@ -15,6 +15,7 @@ from drivers.coproc.clock import McuClock
 from drivers.coproc.codec import Frame, FrameDecoder, encode_frame
 from drivers.coproc.link import (
     Connected,
+    EventRefused,
     Incompatible,
     Link,
     LinkEvent,
@@ -25,6 +26,8 @@ from drivers.coproc.link import (
 )
 from drivers.coproc.messages import (
     NAK_BAD_ARG,
+    NAK_BAD_PORT,
+    DigitEvent,
     Hello,
     HookEvent,
     Polarity,
@@ -365,3 +368,31 @@ def test_a_command_the_hello_does_not_list_is_not_sent() -> None:
     pair.run(300)
     assert [f for f in pair.sent_to_mcu[before:] if f.type == Polarity.TYPE] == []
     assert not any(isinstance(e, Refused) for e in pair.events)
+
+
+def test_events_the_spec_does_not_allow_are_taken_and_refused() -> None:
+    pair = connected_pair()  # ports: FXS, FXS, FXO
+    base = len(pair.received())
+    t = pair.ms
+    pair.mcu.events.extend([
+        (0x21, 0, t, b"X\x01"),  # DIGIT 'X'
+        (0x21, 1, t, b"3\x0b"),  # DIGIT with 11 pulses
+        (0x20, 7, t, b"\x01"),  # HOOK for a port HELLO did not list
+        (0x26, 0, t, b"\x01"),  # LOOP from an FXS port
+        (0x20, 2, t, b"\x01"),  # HOOK from the FXO port
+        (0x27, 0xFF, t, b"\x01\x02\x00"),  # FAULT for the whole board: fine
+        (0x21, 1, t, b"7\x07"),  # a good digit after them all
+    ])
+    pair.run(400)
+    refused = [(e.type, e.reason) for e in pair.events if isinstance(e, EventRefused)]
+    assert refused == [(0x21, NAK_BAD_ARG), (0x21, NAK_BAD_ARG), (0x20, NAK_BAD_PORT),
+                       (0x26, NAK_BAD_PORT), (0x20, NAK_BAD_PORT)]
+    got = pair.received()[base:]
+    assert [type(m).__name__ for m in got] == ["FaultEvent", "DigitEvent"]
+    assert got[1] == DigitEvent(1, t, "7", 7)
+    assert pair.host.events_refused == 5
+    assert pair.mcu.link.refused == 5 and not pair.mcu.link.unacked
+    naks = [f.body for f in pair.sent_to_mcu if f.type == 0x06]
+    assert [b[1] for b in naks] == [4, 4, 3, 3, 3]
+    sent = [f for f in pair.sent_to_host if f.type >= 0x20 and f.type != 0x28]
+    assert len(sent) == 7  # nothing sent twice

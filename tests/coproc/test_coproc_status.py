@@ -36,3 +36,9 @@ def test_a_co_processor_board_shows_its_link() -> None:
 def test_a_board_without_a_link_says_nothing_of_one() -> None:
     text = format_status({"board": "sim", "ports": PORTS[:1]})
     assert "link" not in text.lower()
+
+
+def test_refusals_show_when_there_are_some() -> None:
+    link = {**LINK, "refused": 0, "events_refused": 3}
+    text = format_status({"board": "ag1171-coproc-2p", "ports": PORTS, "link": link})
+    assert ", refused: 0 commands by the co-processor, 3 of its events by the host" in text

@@ -128,3 +128,19 @@ def test_a_phone_no_frequency_can_ring_fails_the_call_clearly(
     log = box.log()
     assert "fxs2 cannot ring: the board profile's [ring] frequencies_hz lists 20 Hz" in log
     assert "Traceback" not in log
+
+
+def test_an_event_the_spec_does_not_allow_is_refused_and_the_call_goes_on(
+        daemon_factory, emulator_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    emu = emulator_factory()
+    box = start_box(daemon_factory, tmp_path, emu.path)
+    emu.offhook(0)
+    box.wait_for("fxs1 off-hook", lambda: box.port("fxs1")["line_state"] == "offhook")
+    emu.inject_event(0x21, 0, b"X\x01")  # a DIGIT 'X' from phone 1's port
+    emu.inject_event(0x20, 7, b"\x01")  # a HOOK for a port the co-processor does not have
+    box.wait_for("the host to refuse both",
+                 lambda: box.call("status")["link"]["events_refused"] == 2, timeout=5)
+    assert emu.core.link.refused == 2
+    emu.dial(0, "102")  # the refused digit did not spoil the number
+    box.wait_for("fxs2 to ring", lambda: box.port("fxs2")["ringing"], timeout=15)
+    assert "refused the co-processor's DIGIT for fxs1 (bad argument)" in box.log()
