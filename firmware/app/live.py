@@ -172,6 +172,9 @@ class LiveBox:
         self._waiting[leg] = change  # a later commit's change for the same line wins
 
     def _settle(self) -> None:
+        """Make the waiting changes of every idle line; look again soon while any wait."""
+        if self._timer is not None:
+            self._timer.cancel()
         self._timer = None
         for leg, change in list(self._waiting.items()):
             if self._box.line_idle(leg):
@@ -181,10 +184,7 @@ class LiveBox:
                 except Exception:  # one line's trouble must not stop the others
                     log.exception("%s: applying the new configuration failed", leg)
         if self._adapter.reap_trunks() or self._waiting:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(SETTLE_S, self._settle)
-        elif self._waiting == {}:
-            log.debug("every line runs the committed configuration")
+            self._timer = asyncio.get_running_loop().call_later(SETTLE_S, self._settle)
 
     # --- trunks ------------------------------------------------------------------------
     def _trunks(self, old: Config, new: Config, report: ApplyReport) -> None:
