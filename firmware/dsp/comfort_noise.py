@@ -1,0 +1,81 @@
+"""Comfort noise for the line echo canceller's non-linear processor, numpy only.
+
+When the non-linear processor (NLP) of firmware.dsp.echo removes residual echo it must not
+leave dead silence: the far-end talker would hear the line go quiet whenever they speak
+and think the call was dropped (ITU-T G.168 asks that the comfort noise match the level
+and spectrum of the near end's background noise). This module learns that noise from the
+canceller's residual and makes more of it.
+
+Rules:
+
+- The background level is the minimum of the block mean square, followed quickly down
+  and slowly up (NOISE_RISE_DB_PER_S): speech and echo come in bursts with pauses, so the
+  minimum sits on the noise between them.
+- The spectrum is averaged only over blocks within NOISE_BLOCK_MARGIN_DB of that level,
+  so speech does not colour it; the noise made has that spectrum, scaled to the level.
+- Noise is made block by block from random phases (Gaussian real and imaginary parts)
+  under the learned magnitudes; a seed makes it repeatable for tests.
+- Levels are mean squares in 16-bit sample units (firmware.dsp.levels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+BLOCKS_PER_SECOND = 50.0
+NOISE_RISE_DB_PER_S = 3.0
+NOISE_FALL = 0.5  # share of the way to a lower block level taken at once
+NOISE_BLOCK_MARGIN_DB = 3.0
+SPECTRUM_SMOOTHING = 0.1  # share of a quiet block's spectrum taken into the average
+
+
+class ComfortNoise:
+    """Learns the near end's background noise from residual blocks and imitates it."""
+
+    def __init__(self, block: int, seed: int | None = None) -> None:
+        self.block = block
+        self._rise = 10.0 ** (NOISE_RISE_DB_PER_S / 10.0 / BLOCKS_PER_SECOND)
+        self._margin = 10.0 ** (NOISE_BLOCK_MARGIN_DB / 10.0)
+        self._rng = np.random.default_rng(seed)
+        self.reset()
+
+    def reset(self) -> None:
+        self.level = -1.0  # mean square; negative until the first block is seen
+        self._spectrum: FloatArray = np.zeros(self.block // 2 + 1)
+        self._learned = False
+
+    def observe(self, residual: FloatArray) -> None:
+        """Learn from one block of the canceller's residual (echo removed, before the NLP)."""
+        power = float(residual @ residual) / residual.size
+        if self.level < 0.0:
+            self.level = power
+        elif power < self.level:
+            self.level += NOISE_FALL * (power - self.level)
+        else:
+            self.level = min(power, self.level * self._rise)
+        if power <= self.level * self._margin:
+            spectrum = np.fft.rfft(residual)
+            magnitude = spectrum.real * spectrum.real + spectrum.imag * spectrum.imag
+            if self._learned:
+                self._spectrum += SPECTRUM_SMOOTHING * (magnitude - self._spectrum)
+            else:
+                self._spectrum = magnitude
+                self._learned = True
+
+    def generate(self) -> FloatArray:
+        """One block of noise with the learned spectrum at the learned level."""
+        if not self._learned or self.level <= 0.0:
+            return np.zeros(self.block)
+        n = self.block
+        # Mean square that the spectrum stands for (Parseval over the one-sided bins).
+        s = self._spectrum
+        held = (s[0] + s[-1] + 2.0 * s[1:-1].sum()) / (n * n)
+        if held <= 0.0:
+            return np.zeros(self.block)
+        scale = np.sqrt(s * (self.level / held / 2.0))
+        parts = self._rng.standard_normal((2, scale.size))
+        noise: FloatArray = np.fft.irfft(scale * (parts[0] + 1j * parts[1]), n)
+        return noise

@@ -1,0 +1,244 @@
+"""Line echo canceller in the manner of ITU-T G.168, numpy only, sans-IO.
+
+The 2-wire to 4-wire hybrid of an analog line sends part of what the box plays into the
+line (the far end's voice, from SIP) back with what the line sends (the near end's
+voice); through SIP the far end hears that as echo. `EchoCanceller.process(far, near)`
+takes a stretch of the far-end signal (the send path into the line, G.168's Rin) and the
+same stretch of what came back (Sin) and returns Sin with the echo removed (Sout).
+
+Rules:
+
+- Audio is 8 kHz, 16-bit units, in whole blocks of BLOCK_SAMPLES (one 20 ms frame); any
+  number of blocks per call (a 100 ms batch is five). State is kept between calls, so a
+  call's stream may be cut anywhere between blocks. The result is int16.
+- The echo path is modelled by a partitioned-block frequency-domain adaptive filter
+  (firmware.dsp.fdaf) covering the tail: TAIL_MS_MIN to TAIL_MS_MAX of echo path
+  impulse response, bulk delay included.
+- Two paths: the background filter adapts on every block in which the far end talks; the
+  foreground filter, which makes the output, is replaced by the background one only when
+  the background's residual has been lower (TWO_PATH_COPY_DB) both over the last
+  TWO_PATH_WINDOW_BLOCKS and in this block. Near-end speech is not echo and cannot be
+  cancelled, so it can only make the background worse, never the foreground. A
+  background that has become much worse (TWO_PATH_RESET_DB) restarts from the
+  foreground. A change of echo path makes the foreground worse and a background that
+  learns the new path better, so it is followed at the background's speed.
+- Double talk: the block's near-end signal is compared with the foreground's residual.
+  A converged canceller removes at least NLP_ENGAGE_ERLE_DB from a block of echo alone;
+  a block that loses less while the far end talks holds near-end speech (or a changed
+  path). Double talk also lowers the background's step (DOUBLE_TALK_STEP) so that it
+  wanders less while the two-path copy is barred.
+- The non-linear processor (NLP) removes what the linear filter leaves: in blocks of
+  echo alone (far end talking, no double talk, NLP_HANGOVER_BLOCKS after) the residual
+  is replaced by comfort noise matched to the near end's background noise
+  (firmware.dsp.comfort_noise); changes are faded over one block so they do not click.
+- The status (EchoStatus) gives the measured ERL and ERLE, for logs and the box's status.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from firmware.dsp.comfort_noise import ComfortNoise
+from firmware.dsp.fdaf import PartitionedBlockFilter
+
+FloatArray = npt.NDArray[np.float64]
+
+SAMPLE_RATE_HZ = 8000
+BLOCK_SAMPLES = 160  # one 20 ms frame
+TAIL_MS_MIN = 8
+TAIL_MS_MAX = 64
+TAIL_MS_DEFAULT = 64
+# Mean square of 0 dBm0 in 16-bit units (firmware.dsp.levels; not imported, to keep this
+# module's arithmetic self-contained): a sine of peak 22786.
+_ZERO_DBM0_MEAN_SQUARE = 22786.0 * 22786.0 / 2.0
+
+# Convergence: the far-end level below which the filter does not adapt, and the lowest
+# near-end noise the Kalman step assumes (quieter far-end audio then adapts gently).
+FAR_END_ACTIVE_DBM0 = -50.0
+NEAR_END_FLOOR_DBM0 = -55.0
+# Two-path control.
+TWO_PATH_WINDOW_BLOCKS = 5
+TWO_PATH_COPY_DB = 0.5
+TWO_PATH_RESET_DB = 6.0
+# Double talk. Geigel: near-end speech when the near end's peak exceeds the far end's over
+# the tail by more than the echo can, G.168 assuming an ERL of at least 6 dB (0.5).
+GEIGEL_THRESHOLD = 0.5
+# Once converged (smoothed ERLE at least CONVERGED_ERLE_DB), a block from which the linear
+# filter removes less than CANCELLED_ERLE_DB holds something that is not echo.
+CONVERGED_ERLE_DB = 15.0
+CANCELLED_ERLE_DB = 6.0
+DOUBLE_TALK_HANGOVER_BLOCKS = 3
+# A converged canceller that stops cancelling while Geigel hears no near-end speech has
+# met a new echo path: after this many blocks it relearns.
+PATH_CHANGE_BLOCKS = 5
+ERLE_SMOOTHING = 0.05
+
+
+@dataclass(frozen=True)
+class EchoStatus:
+    """What the canceller measures, for logs and status pages."""
+
+    erl_db: float  # echo return loss: far-end level over the echo's, as the filter sees it
+    erle_db: float  # echo return loss enhancement of the linear filter, smoothed
+    converged: bool
+    double_talk: bool
+    nlp_active: bool
+
+
+def _db(ratio: float) -> float:
+    return 10.0 * math.log10(ratio) if ratio > 0.0 else -120.0
+
+
+class EchoCanceller:
+    """One line's echo canceller: far end (sent into the line) and near end (came back)."""
+
+    def __init__(self, tail_ms: int = TAIL_MS_DEFAULT, *, nlp: bool = True,
+                 seed: int | None = None) -> None:
+        if not TAIL_MS_MIN <= tail_ms <= TAIL_MS_MAX:
+            raise ValueError(f"echo canceller tail of {tail_ms} ms is out of range: "
+                             f"choose {TAIL_MS_MIN} to {TAIL_MS_MAX} ms")
+        self.tail_ms = tail_ms
+        self.nlp = nlp
+        near_floor = _ZERO_DBM0_MEAN_SQUARE * 10.0 ** (NEAR_END_FLOOR_DBM0 / 10.0)
+        self._filter = PartitionedBlockFilter(
+            BLOCK_SAMPLES, tail_ms * SAMPLE_RATE_HZ // 1000, near_floor)
+        self._noise = ComfortNoise(BLOCK_SAMPLES, seed)
+        self._far_active = _ZERO_DBM0_MEAN_SQUARE * 10.0 ** (FAR_END_ACTIVE_DBM0 / 10.0)
+        self._copy = 10.0 ** (-TWO_PATH_COPY_DB / 10.0)
+        self._reset_ratio = 10.0 ** (TWO_PATH_RESET_DB / 10.0)
+        self._cancelled = 10.0 ** (CANCELLED_ERLE_DB / 10.0)
+        self._converged_ratio = 10.0 ** (CONVERGED_ERLE_DB / 10.0)
+        self._copied = False
+        self._smooth = 1.0 / TWO_PATH_WINDOW_BLOCKS
+        self._fade_in = (np.arange(BLOCK_SAMPLES) + 0.5) / BLOCK_SAMPLES
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the echo path and the noise: for a new call or a new line."""
+        self._filter.reset()
+        self._noise.reset()
+        # Far-end block energies and peaks over the filter's span and the block before it.
+        self._far_energies: FloatArray = np.zeros(self._filter.partitions + 1)
+        self._far_peaks: FloatArray = np.zeros(self._filter.partitions + 1)
+        self._background_level = 0.0
+        self._foreground_level = 0.0
+        # Smoothed far, echo estimate, near and residual energies (status, convergence).
+        self._levels: FloatArray = np.zeros(4)
+        self._converged = False
+        self._double_talk_hold = 0
+        self._lost_blocks = 0
+        self._passing = 1.0  # 1 while the residual passes, 0 while comfort noise replaces it
+
+    @property
+    def status(self) -> EchoStatus:
+        far, echo, near, residual = (float(v) for v in self._levels)
+        return EchoStatus(erl_db=_db(far / echo) if echo > 0.0 else 0.0,
+                          erle_db=_db(near / residual) if residual > 0.0 else 0.0,
+                          converged=self._converged,
+                          double_talk=self._double_talk_hold > 0,
+                          nlp_active=self._passing < 0.5)
+
+    def process(self, far: npt.ArrayLike, near: npt.ArrayLike) -> npt.NDArray[np.int16]:
+        """Sin with the echo of Rin removed; both in whole blocks of the same length."""
+        rin = np.asarray(far, dtype=np.float64).reshape(-1)
+        sin = np.asarray(near, dtype=np.float64).reshape(-1)
+        if rin.size != sin.size or sin.size % BLOCK_SAMPLES:
+            raise ValueError(
+                f"echo canceller needs far and near audio of the same length in whole "
+                f"blocks of {BLOCK_SAMPLES} samples (20 ms), got {rin.size} and {sin.size}")
+        out = np.empty(sin.size)
+        for start in range(0, sin.size, BLOCK_SAMPLES):
+            end = start + BLOCK_SAMPLES
+            out[start:end] = self._block(rin[start:end], sin[start:end])
+        result: npt.NDArray[np.int16] = np.clip(np.rint(out), -32768, 32767).astype(np.int16)
+        return result
+
+    def _block(self, far: FloatArray, near: FloatArray) -> FloatArray:
+        n = BLOCK_SAMPLES
+        self._filter.push_far(far)
+        self._far_energies[1:] = self._far_energies[:-1]
+        self._far_energies[0] = far @ far
+        self._far_peaks[1:] = self._far_peaks[:-1]
+        self._far_peaks[0] = np.abs(far).max()
+        far_level = float(self._far_energies.sum()) / (self._far_energies.size * n)
+        far_active = far_level > self._far_active
+
+        estimates = self._filter.estimates()
+        background = near - estimates[0]
+        foreground = near - estimates[1]
+        near_power = float(near @ near)
+        background_power = float(background @ background)
+        foreground_power = float(foreground @ foreground)
+
+        echo_power = float(estimates[1] @ estimates[1])
+        if far_active:
+            self._two_path(background_power, foreground_power)
+            if self._copied:
+                foreground, foreground_power = background, background_power
+                echo_power = float(estimates[0] @ estimates[0])
+            self._filter.adapt(background)
+            self._track(far_level * n, echo_power, near_power, foreground_power)
+        self._noise.observe(foreground)
+        near_speech = self._detect_near_speech(far_active, foreground, near_power,
+                                               foreground_power, echo_power)
+        if not self.nlp:
+            return foreground
+        target = 0.0 if far_active and not near_speech else 1.0
+        if target == self._passing:
+            return foreground if target else self._noise.generate()
+        ramp = self._fade_in if target else 1.0 - self._fade_in
+        self._passing = target
+        blended: FloatArray = ramp * foreground + (1.0 - ramp) * self._noise.generate()
+        return blended
+
+    def _two_path(self, background_power: float, foreground_power: float) -> None:
+        """Copy a better background to the foreground, or a lost background back."""
+        a = self._smooth
+        self._background_level += a * (background_power - self._background_level)
+        self._foreground_level += a * (foreground_power - self._foreground_level)
+        self._copied = (self._background_level < self._foreground_level * self._copy
+                        and background_power < foreground_power)
+        if self._copied:
+            self._filter.copy_background_to_foreground()
+            self._foreground_level = self._background_level
+        elif self._background_level > self._foreground_level * self._reset_ratio:
+            self._filter.copy_foreground_to_background()
+            self._background_level = self._foreground_level
+
+    def _track(self, far: float, echo: float, near: float, residual: float) -> None:
+        """Smoothed levels for the status and the convergence state."""
+        self._levels += ERLE_SMOOTHING * (np.array((far, echo, near, residual)) - self._levels)
+        _, _, near_level, residual_level = self._levels
+        self._converged = near_level > residual_level * self._converged_ratio
+
+    def _detect_near_speech(self, far_active: bool, residual: FloatArray, near_power: float,
+                            residual_power: float, echo_power: float) -> bool:
+        """Double talk (or, with the far end silent, plain near-end speech) in this block."""
+        if not far_active:
+            self._lost_blocks = 0
+            return True
+        # Geigel on the residual: near-end speech passes the filter whole, echo does not,
+        # so false alarms on loud echo stop as soon as the filter has learnt a little.
+        geigel = float(np.abs(residual).max()) > GEIGEL_THRESHOLD * float(self._far_peaks.max())
+        # The linear filter could have cancelled this block (its echo stands well clear
+        # of the noise) but did not.
+        audible = echo_power > self._cancelled * self._noise.level * BLOCK_SAMPLES
+        lost = (self._converged and audible
+                and residual_power * self._cancelled > near_power)
+        if lost and not geigel:
+            self._lost_blocks += 1
+            if self._lost_blocks >= PATH_CHANGE_BLOCKS:
+                self._filter.open_uncertainty()
+                self._converged = False
+                self._lost_blocks = 0
+        else:
+            self._lost_blocks = 0
+        if geigel or lost:
+            self._double_talk_hold = DOUBLE_TALK_HANGOVER_BLOCKS
+        elif self._double_talk_hold > 0:
+            self._double_talk_hold -= 1
+        return self._double_talk_hold > 0

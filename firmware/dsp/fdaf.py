@@ -1,0 +1,137 @@
+"""Partitioned-block frequency-domain adaptive filter with a Kalman step (PB-FDKF), numpy only.
+
+The linear part of the line echo canceller (firmware.dsp.echo): it models the echo path
+of a hybrid as an FIR filter of `partitions * block` taps and keeps two sets of weights,
+the background set that adapts and the foreground set that the canceller subtracts (the
+two-path arrangement; echo.py decides when one set is copied into the other).
+
+Rules:
+
+- Overlap-save with an FFT of two blocks: each block's far-end spectrum is taken over the
+  previous and the current block, a filter output is the last half of the inverse FFT,
+  and the error enters the update zero-padded in front. So the echo estimate is a true
+  linear convolution with no added delay.
+- Partition p holds taps p*block .. (p+1)*block-1 and multiplies the far-end spectrum of
+  p blocks ago; the spectra of the last `partitions` blocks are kept.
+- The step is a Kalman gain per partition and frequency bin (the state-space view of the
+  frequency-domain adaptive filter): `uncertainty` is how far each weight may still be
+  from the true echo path, `near_psd` is the power of what the near end adds (its noise,
+  its speech). The gain is large while the path is uncertain and small once it is known
+  or while the near end is loud, which is what makes convergence fast, the misadjustment
+  in noise low and double talk harmless to the weights.
+- The near-end power is estimated from the error minus the residual echo that the
+  uncertainty predicts, so that echo not yet cancelled is not taken for near-end noise.
+- The uncertainty never falls below what PROCESS_NOISE allows (the echo path may drift);
+  `open_uncertainty()` raises it again when the caller suspects the path has changed.
+- The gradient constraint (an update's taps past one block are circular-convolution
+  garbage and are cut) costs two FFTs per partition, so it is applied to one partition
+  per block in turn; taps past the configured tail are cut at the same time.
+- Weights, spectra and errors are float64 and complex128 in 16-bit sample units
+  (firmware.dsp.levels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+ComplexArray = npt.NDArray[np.complex128]
+
+BACKGROUND = 0
+FOREGROUND = 1
+# Per-block share of a weight's power added to its uncertainty: how fast the echo path is
+# assumed to drift (1e-3 per 20 ms block).
+PROCESS_NOISE = 1e-3
+# Uncertainty of a new filter, as echo path gain summed over the tail: far above any
+# hybrid's (an ERL of 0 dB is 1), so that the first blocks take nearly the whole step.
+INITIAL_UNCERTAINTY = 64.0
+# Smoothing of the near-end power estimate (share of the old estimate kept per block).
+NEAR_PSD_SMOOTHING = 0.8
+
+
+class PartitionedBlockFilter:
+    """Two sets of PB-FDKF weights (background, foreground) over one far-end history."""
+
+    def __init__(self, block: int, taps: int, near_floor: float) -> None:
+        """`near_floor` is the lowest near-end mean square assumed (int16 units squared)."""
+        if block <= 0 or taps <= 0:
+            raise ValueError(f"block and taps must be positive, got {block} and {taps}")
+        self.block = block
+        self.taps = taps
+        self.partitions = -(-taps // block)
+        self.bins = block + 1
+        # A bin of the FFT of `block` zero-padded error samples of mean square s holds
+        # block * s on average.
+        self._near_floor = near_floor * block
+        # Ratio of the FFT size to the block: the error fills half of the FFT's window.
+        self._window_ratio = 2.0
+        # The mask that keeps a partition's first `block` taps, minus any past the tail.
+        self._keep = np.zeros((self.partitions, 2 * block))
+        for p in range(self.partitions):
+            self._keep[p, :min(block, taps - p * block)] = 1.0
+        self.reset()
+
+    def reset(self) -> None:
+        shape = (self.partitions, self.bins)
+        self.weights: ComplexArray = np.zeros((2, *shape), np.complex128)
+        self._spectra: ComplexArray = np.zeros(shape, np.complex128)
+        self._powers: FloatArray = np.zeros(shape)
+        self._window: FloatArray = np.zeros(2 * self.block)
+        self._error_window: FloatArray = np.zeros(2 * self.block)
+        self._uncertainty: FloatArray = np.zeros(shape)
+        self.open_uncertainty()
+        self._near_psd: FloatArray = np.zeros(self.bins)
+        self._next_constraint = 0
+
+    def open_uncertainty(self) -> None:
+        """Take the echo path as unknown again (after a change of path is suspected)."""
+        self._uncertainty = np.maximum(self._uncertainty,
+                                       INITIAL_UNCERTAINTY / self.partitions)
+
+    def push_far(self, far: FloatArray) -> None:
+        """Take the next block of far-end samples into the history."""
+        self._window[:self.block] = self._window[self.block:]
+        self._window[self.block:] = far
+        spectrum = np.fft.rfft(self._window)
+        self._spectra[1:] = self._spectra[:-1]
+        self._spectra[0] = spectrum
+        self._powers[1:] = self._powers[:-1]
+        self._powers[0] = spectrum.real * spectrum.real + spectrum.imag * spectrum.imag
+
+    def estimates(self) -> FloatArray:
+        """The echo estimates of this block: row BACKGROUND and row FOREGROUND."""
+        spectra = np.einsum("pk,wpk->wk", self._spectra, self.weights)
+        out: FloatArray = np.fft.irfft(spectra, axis=1)[:, self.block:]
+        return out
+
+    def adapt(self, error: FloatArray) -> None:
+        """One Kalman update of the background weights from its error of this block."""
+        self._error_window[self.block:] = error
+        spectrum = np.fft.rfft(self._error_window)
+        error_power = spectrum.real * spectrum.real + spectrum.imag * spectrum.imag
+        # Residual echo the uncertainty predicts, in the same units as error_power.
+        predicted = (self._powers * self._uncertainty).sum(axis=0)
+        near = np.maximum(error_power - predicted / self._window_ratio, 0.0)
+        self._near_psd += (1.0 - NEAR_PSD_SMOOTHING) * (near - self._near_psd)
+        near_psd = np.maximum(self._near_psd, self._near_floor)
+        gain = self._uncertainty / (predicted + self._window_ratio * near_psd)
+        weights = self.weights[BACKGROUND]
+        weights += self._spectra.conj() * (gain * spectrum)
+        p = self._next_constraint
+        self._next_constraint = (p + 1) % self.partitions
+        weights[p] = np.fft.rfft(np.fft.irfft(weights[p]) * self._keep[p])
+        learned = 1.0 - gain * self._powers / self._window_ratio
+        self._uncertainty = ((1.0 - PROCESS_NOISE) * learned * self._uncertainty
+                             + PROCESS_NOISE * (weights.real ** 2 + weights.imag ** 2))
+
+    def copy_background_to_foreground(self) -> None:
+        self.weights[FOREGROUND] = self.weights[BACKGROUND]
+
+    def copy_foreground_to_background(self) -> None:
+        self.weights[BACKGROUND] = self.weights[FOREGROUND]
+
+    def foreground_taps(self) -> FloatArray:
+        """The foreground filter as an impulse response (for diagnostics and tests)."""
+        taps: FloatArray = np.fft.irfft(self.weights[FOREGROUND], axis=1)[:, :self.block]
+        return taps.reshape(-1)[:self.taps]
