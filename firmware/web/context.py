@@ -70,3 +70,16 @@ def session_of(request: web.Request) -> Session | None:
 
 def caller_of(request: web.Request) -> Caller | None:
     return request.get(CALLER)
+
+
+def known_caller(request: web.Request) -> Caller:
+    """The caller of a handler behind ``needs()`` (which let only a known one in)."""
+    caller: Caller | None = request.get(CALLER)
+    if caller is None:
+        raise web.HTTPSeeOther("/login")
+    return caller
+
+
+async def command(request: web.Request, name: str, args: dict[str, Any] | None = None) -> Any:
+    """Runs command ``name`` as the person behind ``request`` (the table checks the role)."""
+    return await ctx(request).run(known_caller(request), name, args)

@@ -11,10 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from firmware.commands.caller import ROLES, Caller
+from firmware.commands.caller import ROLES
 from firmware.core.errors import PbxError
 from firmware.web.auth import needs
-from firmware.web.context import caller_of, ctx, session_of
+from firmware.web.context import command, ctx, session_of
 from firmware.web.html import Html, Tpl, element, join
 from firmware.web.layout import csrf_input, flash, render
 
@@ -62,16 +62,10 @@ for $name</h2><p>Shown once: copy it now. Scripts send it as
 <code>Authorization: Bearer …</code>.</p><p><code class="secret">$token</code></p></section>""")
 
 
-def _caller(request: web.Request) -> Caller:
-    caller = caller_of(request)
-    assert caller is not None
-    return caller
-
-
 async def _show(request: web.Request, *, token: Html | None = None,
                 values: dict[str, str] | None = None, error: str = "",
                 status: int = 200) -> web.Response:
-    rows_data: list[dict[str, Any]] = await ctx(request).run(_caller(request), "user.list")
+    rows_data: list[dict[str, Any]] = await command(request, "user.list")
     csrf = csrf_input(request)
     values = values or {}
     rows = [ROW(csrf=csrf, name=r["name"], role=r["role"], extension=r.get("extension") or "—")
@@ -102,16 +96,16 @@ async def add(request: web.Request) -> web.StreamResponse:
     if values["extension"]:
         args["extension"] = values["extension"]
     try:
-        await ctx(request).run(_caller(request), "user.add", args)
+        await command(request, "user.add", args)
     except PbxError as exc:
         return await _show(request, values=values, error=str(exc), status=400)
     flash(request, "ok", f"Account {values['name']} added ({values['role']}).")
     raise web.HTTPSeeOther("/accounts")
 
 
-async def _act(request: web.Request, command: str, args: dict[str, Any], done: str) -> bool:
+async def _act(request: web.Request, name: str, args: dict[str, Any], done: str) -> bool:
     try:
-        await ctx(request).run(_caller(request), command, args)
+        await command(request, name, args)
     except PbxError as exc:
         flash(request, "error", str(exc))
         return False
@@ -147,7 +141,7 @@ async def token(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     name = str(form.get("name", ""))
     try:
-        result = await ctx(request).run(_caller(request), "user.token", {"name": name})
+        result = await command(request, "user.token", {"name": name})
     except PbxError as exc:
         flash(request, "error", str(exc))
         raise web.HTTPSeeOther("/accounts") from None

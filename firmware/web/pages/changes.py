@@ -12,10 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from firmware.commands.caller import Caller
 from firmware.core.errors import PbxError
 from firmware.web.auth import needs, safe_next
-from firmware.web.context import caller_of, ctx
+from firmware.web.context import command, ctx, known_caller
 from firmware.web.fielderrors import error_fields
 from firmware.web.forms import page_of_path
 from firmware.web.html import Html, Tpl, element, join
@@ -42,12 +41,6 @@ confirm) makes it run.</p>
 <tbody>$rows</tbody></table></div></section>""")
 
 
-def _caller(request: web.Request) -> Caller:
-    caller = caller_of(request)
-    assert caller is not None
-    return caller
-
-
 def _back(form: Any) -> str:
     return safe_next(str(form.get("_back", "/")))
 
@@ -56,7 +49,7 @@ def _back(form: Any) -> str:
 @needs("installer")
 async def changes(request: web.Request) -> web.Response:
     c = ctx(request)
-    caller = _caller(request)
+    caller = known_caller(request)
     diff = await c.run(caller, "config.diff")
     history = await c.run(caller, "config.history")
     csrf = csrf_input(request)
@@ -89,7 +82,7 @@ async def apply(request: web.Request) -> web.StreamResponse:
                                     f"{confirm!r}.")
             raise web.HTTPSeeOther(back) from None
     try:
-        result = await ctx(request).run(_caller(request), "config.commit", args)
+        result = await command(request, "config.commit", args)
     except PbxError as exc:
         fields = error_fields(exc)
         flash(request, "error", f"Not applied: {exc}")
@@ -111,11 +104,11 @@ def _applied_text(result: dict[str, Any]) -> str:
     return text
 
 
-async def _simple(request: web.Request, command: str, args: dict[str, Any],
+async def _simple(request: web.Request, name: str, args: dict[str, Any],
                   done: str) -> web.StreamResponse:
     form = await request.post()
     try:
-        await ctx(request).run(_caller(request), command, args)
+        await command(request, name, args)
     except PbxError as exc:
         flash(request, "error", str(exc))
     else:

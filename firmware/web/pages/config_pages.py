@@ -16,12 +16,11 @@ from typing import Any
 
 from aiohttp import web
 
-from firmware.commands.caller import Caller
 from firmware.config.describe import MASK, TableInfo, tables
 from firmware.config.paths import PathError, field_at, get_path, parse_value
 from firmware.core.errors import PbxError
 from firmware.web.auth import needs
-from firmware.web.context import caller_of, ctx
+from firmware.web.context import command, ctx, known_caller
 from firmware.web.fielderrors import by_path, error_fields
 from firmware.web.forms import (
     PAGES,
@@ -75,14 +74,8 @@ def _page(slug: str) -> ConfigPage:
     return page
 
 
-def _caller(request: web.Request) -> Caller:
-    caller = caller_of(request)
-    assert caller is not None
-    return caller
-
-
 async def candidate(request: web.Request) -> dict[str, Any]:
-    shown = await ctx(request).run(_caller(request), "config.show",
+    shown = await command(request, "config.show",
                                    {"candidate": True, "json": True})
     doc: dict[str, Any] = shown["config"]
     return doc
@@ -93,7 +86,7 @@ async def show(request: web.Request, slug: str, *, errors: Mapping[str, str] | N
                add_submitted: Submitted | None = None, add_open: str = "",
                status: int = 200) -> web.Response:
     page = _page(slug)
-    caller = _caller(request)
+    caller = known_caller(request)
     doc = await candidate(request)
     shown_errors: dict[str, str] = {}
     state = await pending_state(request, caller)
@@ -177,7 +170,7 @@ async def save(request: web.Request) -> web.StreamResponse:
     slug = request.match_info["slug"]
     _page(slug)
     c = ctx(request)
-    caller = _caller(request)
+    caller = known_caller(request)
     form = await request.post()
     keys = list(dict.fromkeys(k for k in form if not k.startswith("_")))
     submitted = _submitted(form, keys)
@@ -239,7 +232,7 @@ async def add(request: web.Request) -> web.StreamResponse:
         if key in by_key:
             values[key] = submitted_text(by_key[key], texts)
     try:
-        result = await ctx(request).run(_caller(request), "config.add",
+        result = await command(request, "config.add",
                                         {"table": table, "values": json.dumps(values)})
     except PbxError as exc:
         errors: dict[str, str] = {}
@@ -264,7 +257,7 @@ async def delete(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     path = str(form.get("_delete", ""))
     try:
-        await ctx(request).run(_caller(request), "config.delete", {"path": path})
+        await command(request, "config.delete", {"path": path})
     except PbxError as exc:
         flash(request, "error", str(exc))
     else:
@@ -277,7 +270,7 @@ async def delete(request: web.Request) -> web.StreamResponse:
 async def test_registration(request: web.Request) -> web.StreamResponse:
     """Re-register a trunk now (``trunk.register``) and report what the provider said."""
     c = ctx(request)
-    caller = _caller(request)
+    caller = known_caller(request)
     form = await request.post()
     name = str(form.get("_trunk", ""))
     if c.table.get("trunk.register") is None:

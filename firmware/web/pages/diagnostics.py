@@ -12,10 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from firmware.commands.caller import Caller
 from firmware.core.errors import PbxError
 from firmware.web.auth import needs
-from firmware.web.context import caller_of, ctx
+from firmware.web.context import command, ctx, known_caller
 from firmware.web.html import Html, Tpl, element, join
 from firmware.web.layout import csrf_input, render
 
@@ -62,12 +61,6 @@ bursts, as the board reports them.</p>
 <tbody id="hook-rows">$hook_rows</tbody></table></div></section>""")
 
 
-def _caller(request: web.Request) -> Caller:
-    caller = caller_of(request)
-    assert caller is not None
-    return caller
-
-
 def hook_row(event: dict[str, Any]) -> Html:
     detail = ", ".join(f"{k} {v}" for k, v in event.items()
                        if k not in ("seq", "type", "port", "at"))
@@ -78,7 +71,7 @@ def hook_row(event: dict[str, Any]) -> Html:
 async def _show(request: web.Request, result: Html | None = None,
                 status: int = 200) -> web.Response:
     c = ctx(request)
-    caller = _caller(request)
+    caller = known_caller(request)
     ports: list[dict[str, Any]] = await c.run(caller, "hw.ports")
     rows = [element("tr", join([element("th", p.get("leg"), scope="row"),
                                 element("td", p.get("extension")),
@@ -124,7 +117,7 @@ def _seconds(form: Any, default: float) -> float:
     return float(str(form.get("seconds", "") or default))
 
 
-async def _run(request: web.Request, title: str, command: str,
+async def _run(request: web.Request, title: str, name: str,
                build: Any) -> web.Response:
     form = await request.post()
     try:
@@ -133,7 +126,7 @@ async def _run(request: web.Request, title: str, command: str,
         return await _show(request, _result(title, "error", "Port and seconds must be numbers."),
                            400)
     try:
-        result = await ctx(request).run(_caller(request), command, args)
+        result = await command(request, name, args)
     except PbxError as exc:
         return await _show(request, _result(title, "error", str(exc)), 400)
     return await _show(request, _result(title, "ok", _describe(result)))

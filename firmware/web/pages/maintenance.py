@@ -11,10 +11,9 @@ import time
 
 from aiohttp import web
 
-from firmware.commands.caller import Caller
 from firmware.core.errors import PbxError
 from firmware.web.auth import needs
-from firmware.web.context import caller_of, ctx
+from firmware.web.context import command, ctx
 from firmware.web.html import Tpl
 from firmware.web.layout import csrf_input, flash, render
 from firmware.web.settings import MAX_BODY_BYTES
@@ -43,12 +42,6 @@ $csrf<div class="field"><label for="file">Configuration file (TOML)</label>
 <p class="help">The last $count lines, newest last.</p><pre class="log">$log</pre></section>""")
 
 
-def _caller(request: web.Request) -> Caller:
-    caller = caller_of(request)
-    assert caller is not None
-    return caller
-
-
 @routes.get("/maintenance")
 @needs("installer")
 async def maintenance(request: web.Request) -> web.Response:
@@ -63,7 +56,7 @@ async def maintenance(request: web.Request) -> web.Response:
 @needs("installer")
 async def backup(request: web.Request) -> web.StreamResponse:
     try:
-        result = await ctx(request).run(_caller(request), "config.export")
+        result = await command(request, "config.export")
     except PbxError as exc:
         flash(request, "error", str(exc))
         raise web.HTTPSeeOther("/maintenance") from None
@@ -89,7 +82,7 @@ async def restore(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther("/maintenance") from None
     source = str(getattr(upload, "filename", "") or "upload")
     try:
-        await ctx(request).run(_caller(request), "config.load", {"text": text, "source": source})
+        await command(request, "config.load", {"text": text, "source": source})
     except PbxError as exc:
         flash(request, "error", f"Not staged: {exc}")
     else:
@@ -103,7 +96,7 @@ async def restart(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     when_idle = str(form.get("when_idle", "")) == "true"
     try:
-        result = await ctx(request).run(_caller(request), "box.restart",
+        result = await command(request, "box.restart",
                                         {"when_idle": when_idle})
     except PbxError as exc:
         flash(request, "error", str(exc))

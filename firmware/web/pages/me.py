@@ -17,7 +17,7 @@ from firmware.commands.caller import Caller
 from firmware.config.describe import field_info
 from firmware.core.errors import PbxError
 from firmware.web.auth import needs
-from firmware.web.context import caller_of, ctx, session_of
+from firmware.web.context import command, ctx, known_caller, session_of
 from firmware.web.fielderrors import by_path, error_fields
 from firmware.web.forms import field_html
 from firmware.web.html import Html, Tpl, element, join
@@ -51,14 +51,8 @@ SETTINGS = Tpl("""<form method="post" action="/me/save" class="card" novalidate>
 <div class="actions"><button class="primary">Save and apply</button></div></form>""")
 
 
-def _caller(request: web.Request) -> Caller:
-    caller = caller_of(request)
-    assert caller is not None
-    return caller
-
-
 async def _my_port(request: web.Request, extension: str | None) -> dict[str, Any] | None:
-    status = await ctx(request).run(_caller(request), "status")
+    status = await command(request, "status")
     return next((p for p in status.get("ports", [])
                  if p.get("kind") == "fxs" and extension and p.get("extension") == extension),
                 None)
@@ -66,7 +60,7 @@ async def _my_port(request: web.Request, extension: str | None) -> dict[str, Any
 
 async def _show(request: web.Request, *, errors: dict[str, str] | None = None,
                 token: str = "", status: int = 200) -> web.Response:
-    caller = _caller(request)
+    caller = known_caller(request)
     port = await _my_port(request, caller.extension)
     csrf = csrf_input(request)
     if port is None:
@@ -112,7 +106,7 @@ async def me(request: web.Request) -> web.Response:
 @routes.post("/me/save")
 @needs("user")
 async def save(request: web.Request) -> web.StreamResponse:
-    caller = _caller(request)
+    caller = known_caller(request)
     port = await _my_port(request, caller.extension)
     if port is None:
         raise web.HTTPSeeOther("/me")
@@ -148,7 +142,7 @@ async def save(request: web.Request) -> web.StreamResponse:
 @routes.post("/me/passwd")
 @needs("user")
 async def passwd(request: web.Request) -> web.StreamResponse:
-    caller = _caller(request)
+    caller = known_caller(request)
     form = await request.post()
     password = str(form.get("password", ""))
     if password != str(form.get("password2", "")):
@@ -168,7 +162,7 @@ async def passwd(request: web.Request) -> web.StreamResponse:
 @routes.post("/me/token")
 @needs("user")
 async def token(request: web.Request) -> web.StreamResponse:
-    caller = _caller(request)
+    caller = known_caller(request)
     try:
         result = await ctx(request).run(caller, "user.token", {"name": caller.name})
     except PbxError as exc:
