@@ -168,30 +168,26 @@ class Session:
 
     def _answer(self, text: str) -> None:
         state = self.state
-        if state == "login-name":
+        if state in ("login-name", "setup-name"):
             if not text.strip():
-                return self._login_prompt()
+                return self._restart_login()
             self._name = text.strip()
-            self.state = "login-password"
-            self._write_text(self.editor.start("password: ", secret=True))
+            self._ask_secret(state.replace("name", "password"), "password: ")
         elif state == "login-password":
             self._check(self._name, text)
-        elif state == "setup-name":
-            if not text.strip():
-                return self._setup_prompt()
-            self._name = text.strip()
-            self.state = "setup-password"
-            self._write_text(self.editor.start("password: ", secret=True))
         elif state == "setup-password":
             self._password = text
-            self.state = "setup-again"
-            self._write_text(self.editor.start("again: ", secret=True))
+            self._ask_secret("setup-again", "again: ")
         elif state == "setup-again":
             if text != self._password:
                 self._say("% the two passwords differ")
                 return self._setup_prompt()
             self._create_admin(self._name, text)
         return None
+
+    def _ask_secret(self, state: str, prompt: str) -> None:
+        self.state = state
+        self._write_text(self.editor.start(prompt, secret=True))
 
     # --- login ----------------------------------------------------------------------------
     def _login_banner(self) -> None:
