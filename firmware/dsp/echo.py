@@ -129,6 +129,7 @@ class EchoCanceller:
         # Smoothed far, echo estimate, near and residual energies (status, convergence).
         self._levels: FloatArray = np.zeros(4)
         self._converged = False
+        self._learnt = False  # converged once since the path was last taken as unknown
         self._double_talk_hold = 0
         self._lost_blocks = 0
         self._passing = 1.0  # 1 while the residual passes, 0 while comfort noise replaces it
@@ -214,6 +215,7 @@ class EchoCanceller:
         self._levels += ERLE_SMOOTHING * (np.array((far, echo, near, residual)) - self._levels)
         _, _, near_level, residual_level = self._levels
         self._converged = near_level > residual_level * self._converged_ratio
+        self._learnt = self._learnt or self._converged
 
     def _detect_near_speech(self, far_active: bool, residual: FloatArray, near_power: float,
                             residual_power: float, echo_power: float) -> bool:
@@ -227,13 +229,15 @@ class EchoCanceller:
         # The linear filter could have cancelled this block (its echo stands well clear
         # of the noise) but did not.
         audible = echo_power > self._cancelled * self._noise.level * BLOCK_SAMPLES
-        lost = (self._converged and audible
+        lost = (self._learnt and audible
                 and residual_power * self._cancelled > near_power)
-        if lost and not geigel:
+        if lost:
+            # A changed path, or double talk: either way the background may learn
+            # freely, as the two-path rule keeps near-end speech out of the foreground.
             self._lost_blocks += 1
             if self._lost_blocks >= PATH_CHANGE_BLOCKS:
-                self._filter.open_uncertainty()
-                self._converged = False
+                self._filter.open_uncertainty(forget=True)
+                self._learnt = False
                 self._lost_blocks = 0
         else:
             self._lost_blocks = 0

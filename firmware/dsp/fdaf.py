@@ -84,10 +84,13 @@ class PartitionedBlockFilter:
         self._near_psd: FloatArray = np.zeros(self.bins)
         self._next_constraint = 0
 
-    def open_uncertainty(self) -> None:
-        """Take the echo path as unknown again (after a change of path is suspected)."""
+    def open_uncertainty(self, forget: bool = False) -> None:
+        """Take the echo path as unknown again (after a change of path is suspected);
+        `forget` also clears the background weights."""
         self._uncertainty = np.maximum(self._uncertainty,
                                        INITIAL_UNCERTAINTY / self.partitions)
+        if forget:
+            self.weights[BACKGROUND] = 0.0
 
     def push_far(self, far: FloatArray) -> None:
         """Take the next block of far-end samples into the history."""

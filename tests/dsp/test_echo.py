@@ -101,3 +101,78 @@ def test_noise_converges_within_one_second(tail_ms: int, erl_db: float, seed: in
           f"ours {erle:.1f} dB, speex {speex_erle:.1f} dB; per 0.25 s ours "
           f"{_curve(call, ours, 0.25)}")
     assert erle >= TARGET_ERLE_DB
+
+
+def _active_blocks(signal: m.FloatArray, below_peak_db: float = 30.0) -> npt.NDArray[np.bool_]:
+    blocks = signal[: signal.size // BLOCK_SAMPLES * BLOCK_SAMPLES].reshape(-1, BLOCK_SAMPLES)
+    power = (blocks * blocks).sum(axis=1)
+    active: npt.NDArray[np.bool_] = power > power.max() * 10.0 ** (-below_peak_db / 10.0)
+    return active
+
+
+def _blocks(signal: npt.ArrayLike) -> m.FloatArray:
+    x = np.asarray(signal, dtype=np.float64)
+    out: m.FloatArray = x[: x.size // BLOCK_SAMPLES * BLOCK_SAMPLES].reshape(-1, BLOCK_SAMPLES)
+    return out
+
+
+@pytest.mark.parametrize(("tail_ms", "erl_db", "seed"), [(32, 6.0, 11), (64, 15.0, 12)])
+def test_double_talk_keeps_near_speech_and_the_filter(
+        material: dict[str, m.FloatArray], tail_ms: int, erl_db: float, seed: int) -> None:
+    talk, near_speech = material["far"], material["near"]
+    far = np.concatenate((talk, talk[: 6 * SECOND]))
+    near = np.zeros(far.size)
+    start = 6 * SECOND
+    near[start:start + near_speech.size] = near_speech
+    call = _call(far, m.hybrid(tail_ms, seed), erl_db, near, m.NOISE_LEVEL_DBM0, seed)
+    with_nlp = _ours(call, tail_ms, nlp=True)
+    linear = _ours(call, tail_ms, nlp=False)
+    theirs = _speex(call, tail_ms)
+
+    speech_blocks = _active_blocks(near)[: with_nlp.size // BLOCK_SAMPLES]
+    double_talk = speech_blocks & _active_blocks(far)[: speech_blocks.size]
+    out, wanted, s = (_blocks(x)[double_talk] for x in (with_nlp, call.near_added, near))
+    level = 10.0 * np.log10((out * out).sum() / (wanted * wanted).sum())
+    gain = 20.0 * np.log10((out * s).sum() / (s * s).sum())
+    after = start + near_speech.size + SECOND
+    during = (m.erle_db(call, linear, start, start + near_speech.size),
+              m.erle_db(call, theirs, start, start + near_speech.size))
+    afterwards = (m.erle_db(call, linear, after, far.size),
+                  m.erle_db(call, theirs, after, far.size))
+    print(f"\ndouble talk, tail {tail_ms} ms, ERL {erl_db:.0f} dB, "
+          f"{double_talk.sum() * BLOCK_SAMPLES / SECOND:.1f} s of it: near-end speech level "
+          f"{level:+.1f} dB, gain {gain:+.1f} dB (with NLP); linear ERLE during: ours "
+          f"{during[0]:.1f} dB, speex {during[1]:.1f} dB; after: ours {afterwards[0]:.1f} dB, "
+          f"speex {afterwards[1]:.1f} dB")
+    assert abs(level) <= DOUBLE_TALK_TOLERANCE_DB
+    assert abs(gain) <= DOUBLE_TALK_TOLERANCE_DB
+    assert afterwards[0] >= TARGET_ERLE_DB
+
+
+@pytest.mark.parametrize(("tail_ms", "before", "after"),
+                         [(32, (10.0, 21), (6.0, 22)), (64, (20.0, 23), (8.0, 24)),
+                          (64, (6.0, 25), (15.0, 26))])
+def test_changed_echo_path_is_learnt_again(
+        material: dict[str, m.FloatArray], tail_ms: int, before: tuple[float, int],
+        after: tuple[float, int]) -> None:
+    far = material["far"]
+    change = 8 * SECOND
+    echoes = [m.echo(far, m.hybrid(tail_ms, seed), erl) for erl, seed in (before, after)]
+    echo = np.concatenate((echoes[0][:change], echoes[1][change:]))
+    noisy = m.make_call(far, echo, m.noise(far.size, m.NOISE_LEVEL_DBM0, 3))
+    quiet = m.make_call(far, echo, np.zeros(far.size))
+    linear = _ours(noisy, tail_ms, nlp=False)
+    theirs = _speex(noisy, tail_ms)
+    with_nlp = _ours(quiet, tail_ms, nlp=True)
+    one_s_on = change + SECOND
+    figures = (m.erle_db(noisy, linear, one_s_on, far.size),
+               m.erle_db(noisy, theirs, one_s_on, far.size),
+               m.erle_db(quiet, with_nlp, one_s_on, far.size))
+    print(f"\npath change at 8 s, tail {tail_ms} ms, ERL {before[0]:.0f} to {after[0]:.0f} dB: "
+          f"ERLE from 1 s after: ours linear {figures[0]:.1f} dB, speex {figures[1]:.1f} dB, "
+          f"ours with NLP {figures[2]:.1f} dB")
+    print(f"  per 0.5 s, ours linear: {_curve(noisy, linear)}")
+    print(f"  per 0.5 s, speex:       {_curve(noisy, theirs)}")
+    print(f"  per 0.5 s, ours NLP:    {_curve(quiet, with_nlp)}")
+    assert figures[2] >= TARGET_ERLE_DB
+    assert m.erle_db(noisy, linear, change + 3 * SECOND, far.size) >= TARGET_ERLE_DB
