@@ -315,3 +315,36 @@ def _record(text: str) -> Any:
     import logging
 
     return logging.LogRecord("minipbx", logging.INFO, __file__, 1, text, None, None)
+
+
+def test_a_user_changes_their_own_phone_and_nothing_else(env: Env) -> None:
+    fake = env.system.config()
+
+    async def go() -> None:
+        async with env.client() as client:
+            _, token = await login(client, "alice")  # extension 101: phone port 1
+            html = await (await client.get("/me")).text()
+            assert 'name="fxs.1.name"' in html and 'name="fxs.1.ring_pattern"' in html
+            assert 'name="fxs.2.' not in html and 'name="fxs.1.extension"' not in html
+            r = await client.post("/me/save", data={"_csrf": token, "fxs.1.name": "Alice",
+                                                    "fxs.1.ring_pattern": ""},
+                                  allow_redirects=False)
+            assert r.status == 303
+            assert fake.running.fxs[0].name == "Alice"  # it runs at once
+            assert fake.commits[-1]["user"] == "alice"
+            r = await client.post("/me/save", data={"_csrf": token,
+                                                    "fxs.1.ring_pattern": "400/x"})
+            assert r.status == 400
+            assert 'class="field-error"' in _field_div(await r.text(), "fxs.1.ring_pattern")
+            assert not fake.pending()["pending"]  # the refused value was not left staged
+            h = {"X-CSRF-Token": token}
+            r = await client.post("/api/me.set", json={"key": "extension", "value": "109"},
+                                  headers=h)
+            assert r.status == 400 and "not yours" in (await r.json())["error"]
+            fake.set("box.name", "installer-at-work")
+            r = await client.post("/api/me.set", json={"key": "name", "value": "A."},
+                                  headers=h)
+            assert r.status == 400 and "staged" in (await r.json())["error"]
+            assert fake.running.fxs[0].name == "Alice"
+            assert fake.candidate.box.name == "installer-at-work"  # their work untouched
+    run(go)

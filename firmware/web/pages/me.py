@@ -1,10 +1,9 @@
 """My phone: what a ``user`` sees besides the dashboard: their own extension's port, its
 settings, their password and API token.
 
-The settings are read and staged with config.get, config.set and config.commit under the
-user's own Caller; whether a user may change them is the command table's decision (it
-answers with its own message, shown at the field). Where it refuses even reading, the page
-shows the port from ``status`` only.
+The settings come from me.phone and change through me.set (firmware/commands/me_cmds.py):
+the command decides which port is theirs and which settings they may change, and runs the
+change at once; its refusals show at the field.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from typing import Any
 
 from aiohttp import web
 
-from firmware.commands.caller import Caller
 from firmware.config.describe import field_info
 from firmware.core.errors import PbxError
 from firmware.web.auth import needs
@@ -25,9 +23,6 @@ from firmware.web.layout import csrf_input, flash, render
 from firmware.web.pages.dashboard import port_view
 
 routes = web.RouteTableDef()
-
-MY_KEYS = ("name", "ring_pattern", "caller_id_standard")
-"""The settings of one's own phone a user may ask to change."""
 
 PAGE = Tpl("""<section aria-labelledby="h-port"><h2 id="h-port">Extension $extension</h2>
 $port</section>
@@ -48,7 +43,8 @@ replaces the old one.</p><div class="actions"><button>Make a new API token</butt
 </form></section>""")
 
 SETTINGS = Tpl("""<form method="post" action="/me/save" class="card" novalidate>$csrf$fields
-<div class="actions"><button class="primary">Save and apply</button></div></form>""")
+<p class="help">A change runs at once.</p>
+<div class="actions"><button class="primary">Save</button></div></form>""")
 
 
 async def _my_port(request: web.Request, extension: str | None) -> dict[str, Any] | None:
@@ -59,7 +55,8 @@ async def _my_port(request: web.Request, extension: str | None) -> dict[str, Any
 
 
 async def _show(request: web.Request, *, errors: dict[str, str] | None = None,
-                token: str = "", status: int = 200) -> web.Response:
+                submitted: dict[str, list[str]] | None = None, token: str = "",
+                status: int = 200) -> web.Response:
     caller = known_caller(request)
     port = await _my_port(request, caller.extension)
     csrf = csrf_input(request)
@@ -72,28 +69,26 @@ async def _show(request: web.Request, *, errors: dict[str, str] | None = None,
         port_html = element("p", join([f"Phone port {port.get('index')}: ",
                                        element("span", state, class_=f"badge {css}"),
                                        f", {hook}."]))
-        settings = await _settings(request, caller, int(port.get("index", 0)), csrf,
-                                   errors or {})
+        settings = await _settings(request, csrf, errors or {}, submitted or {})
     body = PAGE(extension=caller.extension or "—", port=port_html, settings=settings,
                 csrf=csrf, token=element("p", element("code", token, class_="secret"))
                 if token else "")
     return await render(request, "My phone", body, status=status)
 
 
-async def _settings(request: web.Request, caller: Caller, index: int, csrf: Html,
-                    errors: dict[str, str]) -> Html:
+async def _settings(request: web.Request, csrf: Html, errors: dict[str, str],
+                    submitted: dict[str, list[str]]) -> Html:
+    try:
+        mine = await command(request, "me.phone")
+    except PbxError as exc:
+        return element("p", str(exc), class_="help")
     fields = []
-    for key in MY_KEYS:
+    for key, value in mine.get("settings", {}).items():
         info = field_info("fxs", key)
-        path = f"fxs.{index}.{key}"
-        if info is None:
-            continue
-        try:
-            got = await ctx(request).run(caller, "config.get", {"path": path})
-        except PbxError:
-            return element("p", "Your phone's settings are managed by the installer.",
-                           class_="help")
-        fields.append(field_html(info, path, got.get("value"), error=errors.get(path, "")))
+        if info is not None:
+            path = f"{mine['path']}.{key}"
+            fields.append(field_html(info, path, value, error=errors.get(path, ""),
+                                     submitted=submitted.get(path)))
     return SETTINGS(csrf=csrf, fields=join(fields))
 
 
@@ -106,36 +101,28 @@ async def me(request: web.Request) -> web.Response:
 @routes.post("/me/save")
 @needs("user")
 async def save(request: web.Request) -> web.StreamResponse:
-    caller = known_caller(request)
-    port = await _my_port(request, caller.extension)
-    if port is None:
-        raise web.HTTPSeeOther("/me")
+    mine = await command(request, "me.phone")
     form = await request.post()
-    allowed = {f"fxs.{port.get('index')}.{k}" for k in MY_KEYS}
     errors: dict[str, str] = {}
-    changed = False
-    for path in allowed:
+    submitted: dict[str, list[str]] = {}
+    changed = []
+    for key, current in mine.get("settings", {}).items():
+        path = f"{mine['path']}.{key}"
         if path not in form:
             continue
-        value = str(form.getall(path)[-1])
+        submitted[path] = [str(v) for v in form.getall(path)]
+        value = submitted[path][-1]
+        if value == str(current):
+            continue
         try:
-            current = await ctx(request).run(caller, "config.get", {"path": path})
-            if str(current.get("value") or "") == value:
-                continue
-            await ctx(request).run(caller, "config.set", {"path": path, "value": value})
-            changed = True
+            await command(request, "me.set", {"key": key, "value": value})
+            changed.append(key)
         except PbxError as exc:
             errors.update(by_path(error_fields(exc)) or {path: str(exc)})
-    if not errors and changed:
-        try:
-            await ctx(request).run(caller, "config.commit", {"message": "own phone settings"})
-        except PbxError as exc:
-            errors.update(by_path(error_fields(exc)) or {"": str(exc)})
     if errors:
-        if "" in errors:
-            flash(request, "error", errors[""])
-        return await _show(request, errors=errors, status=400)
-    flash(request, "ok", "Saved." if changed else "Nothing changed.")
+        return await _show(request, errors=errors, submitted=submitted, status=400)
+    flash(request, "ok", f"Saved and running: {', '.join(changed)}." if changed
+          else "Nothing changed.")
     raise web.HTTPSeeOther("/me")
 
 
