@@ -19,6 +19,7 @@ from firmware.commands.builtin import table
 from firmware.web.logring import LogRing
 from firmware.web.server import create_app
 from firmware.web.settings import WebSettings
+from tests.e2e.conftest import daemon_factory  # noqa: F401 (the real daemon, for slow tests)
 from tests.web.fakes import PASSWORD, FakeSystem, seed_accounts
 
 T = TypeVar("T")
