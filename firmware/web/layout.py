@@ -142,7 +142,8 @@ async def render(request: web.Request, title: str, body: Html, *, status: int = 
     text = PAGE(
         csrf=session.csrf if session else "", title=title, box=await box_name(request),
         who=who, nav=nav,
-        bar=await _bar(request, caller, pending) if bar and caller is not None else Html(""),
+        bar=(await _bar(request, caller, pending)
+             if bar and caller is not None and caller.may("installer") else Html("")),
         flash=join(element("p", t, class_=f"flash {k}", role="status") for k, t in messages),
         body=body, version=__version__)
     return web.Response(text=text, content_type="text/html", status=status, charset="utf-8")

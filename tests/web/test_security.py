@@ -228,6 +228,7 @@ def test_roles_limit_pages_and_commands(env: Env) -> None:
                 assert r.status == want, (path, r.status)
             page = await (await client.get("/")).text()
             assert 'href="/config/box"' not in page  # the nav shows only what she may open
+            assert "Pending changes" not in page  # nor the bar she could not use
             r = await client.post("/api/config.set", json={"path": "box.name", "value": "x"},
                                   headers={"X-CSRF-Token": token})
             body = await r.json()

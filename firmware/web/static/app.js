@@ -26,7 +26,13 @@
       if (state) { state.textContent = parts.summary; state.classList.remove("stale"); }
       live.setAttribute("data-updated", String(Date.now()));
     });
-    source.onerror = function () { if (state) state.classList.add("stale"); };
+    source.onerror = function () {
+      if (state) state.classList.add("stale");
+      // A stream refused for good (the session ended): reload, which leads to the login.
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(function () { window.location.reload(); }, 3000);
+      }
+    };
   }
 
   // Apply with confirm: count down to the automatic rollback, then show what happened.
