@@ -213,7 +213,9 @@ def _help(field: FieldInfo, help_id: str) -> Html:
 
 
 def _num(value: float | None) -> str:
-    return "…" if value is None else f"{value:g}"
+    if value is None:
+        return "…"
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _error(error: str, err_id: str) -> Html:
