@@ -244,3 +244,19 @@ def test_every_page_opens_without_errors_and_is_small(site: tuple[Daemon, str],
     assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
     page.context.close()
 
+
+
+def test_the_hook_watch_follows_the_board_live(site: tuple[Daemon, str], browser: Any) -> None:
+    d, base = site
+    _ensure_admin(d, browser, base)
+    page = _login(browser, base)
+    page.goto("/diagnostics")
+    page.get_by_role("button", name="Watch live").click()
+    d.phone(2, "offhook")
+    d.phone(2, "onhook")
+    page.wait_for_function("() => [...document.querySelectorAll('#hook-rows tr')]"
+                           ".filter(r => r.innerText.includes('HookEdge')).length >= 2")
+    rows = page.locator("#hook-rows tr").all_inner_texts()
+    assert any("hook on" in r for r in rows), rows
+    page.get_by_role("button", name="Stop watching").click()
+    page.context.close()
