@@ -63,6 +63,7 @@ NEAR_END_FLOOR_DBM0 = -55.0
 # Two-path control.
 TWO_PATH_WINDOW_BLOCKS = 5
 TWO_PATH_COPY_DB = 0.5
+TWO_PATH_COPY_IN_DOUBT_DB = 3.0
 TWO_PATH_RESET_DB = 6.0
 # Double talk. Geigel: near-end speech when the near end's peak exceeds the far end's over
 # the tail by more than the echo can, G.168 assuming an ERL of at least 6 dB (0.5).
@@ -75,7 +76,11 @@ DOUBLE_TALK_HANGOVER_BLOCKS = 3
 # A converged canceller that stops cancelling while Geigel hears no near-end speech has
 # met a new echo path: after this many blocks it relearns.
 PATH_CHANGE_BLOCKS = 5
+RELEARN_BLOCKS = 100  # and is given two seconds before that is done again
 ERLE_SMOOTHING = 0.05
+# A foreground whose residual is this much louder than its input is not used (3 dB: well
+# clear of the chance differences that near-end speech makes).
+WORSE_THAN_NOTHING = 2.0
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,7 @@ class EchoCanceller:
         self._noise = ComfortNoise(BLOCK_SAMPLES, seed)
         self._far_active = _ZERO_DBM0_MEAN_SQUARE * 10.0 ** (FAR_END_ACTIVE_DBM0 / 10.0)
         self._copy = 10.0 ** (-TWO_PATH_COPY_DB / 10.0)
+        self._copy_in_doubt = 10.0 ** (-TWO_PATH_COPY_IN_DOUBT_DB / 10.0)
         self._reset_ratio = 10.0 ** (TWO_PATH_RESET_DB / 10.0)
         self._cancelled = 10.0 ** (CANCELLED_ERLE_DB / 10.0)
         self._converged_ratio = 10.0 ** (CONVERGED_ERLE_DB / 10.0)
@@ -129,8 +135,10 @@ class EchoCanceller:
         # Smoothed far, echo estimate, near and residual energies (status, convergence).
         self._levels: FloatArray = np.zeros(4)
         self._converged = False
-        self._learnt = False  # converged once since the path was last taken as unknown
+        self._learnt = False  # converged once since the call began
+        self._relearn_wait = 0
         self._double_talk_hold = 0
+        self._geigel_hold = 0
         self._lost_blocks = 0
         self._passing = 1.0  # 1 while the residual passes, 0 while comfort noise replaces it
 
@@ -176,16 +184,29 @@ class EchoCanceller:
         foreground_power = float(foreground @ foreground)
 
         echo_power = float(estimates[1] @ estimates[1])
+        # Geigel on both the near end and the residual: near-end speech is in both, while
+        # loud echo is gone from the residual once the filter has learnt a little, and a
+        # foreground left over from an old echo path adds to the residual only.
+        bound = GEIGEL_THRESHOLD * float(self._far_peaks.max())
+        if float(np.abs(near).max()) > bound and float(np.abs(foreground).max()) > bound:
+            self._geigel_hold = DOUBLE_TALK_HANGOVER_BLOCKS
+        elif self._geigel_hold > 0:
+            self._geigel_hold -= 1
         if far_active:
             self._two_path(background_power, foreground_power)
             if self._copied:
                 foreground, foreground_power = background, background_power
                 echo_power = float(estimates[0] @ estimates[0])
             self._filter.adapt(background)
-            self._track(far_level * n, echo_power, near_power, foreground_power)
+            if self._geigel_hold == 0:
+                self._track(far_level * n, echo_power, near_power, foreground_power)
+        if foreground_power > near_power * WORSE_THAN_NOTHING:
+            # The foreground adds more than it takes (a path that has just changed): do not
+            # send back more than came in.
+            foreground, foreground_power = near, near_power
         self._noise.observe(foreground)
-        near_speech = self._detect_near_speech(far_active, foreground, near_power,
-                                               foreground_power, echo_power)
+        near_speech = self._detect_near_speech(far_active, near_power, foreground_power,
+                                               echo_power)
         if not self.nlp:
             return foreground
         target = 0.0 if far_active and not near_speech else 1.0
@@ -201,8 +222,12 @@ class EchoCanceller:
         a = self._smooth
         self._background_level += a * (background_power - self._background_level)
         self._foreground_level += a * (foreground_power - self._foreground_level)
-        self._copied = (self._background_level < self._foreground_level * self._copy
-                        and background_power < foreground_power)
+        # Near-end speech in both residuals makes a small difference a coin toss, so while
+        # it may be present the background must be clearly better.
+        doubt = self._geigel_hold > 0 or self._double_talk_hold > 0
+        margin = self._copy_in_doubt if doubt else self._copy
+        self._copied = (self._background_level < self._foreground_level * margin
+                        and background_power < foreground_power * margin)
         if self._copied:
             self._filter.copy_background_to_foreground()
             self._foreground_level = self._background_level
@@ -217,27 +242,26 @@ class EchoCanceller:
         self._converged = near_level > residual_level * self._converged_ratio
         self._learnt = self._learnt or self._converged
 
-    def _detect_near_speech(self, far_active: bool, residual: FloatArray, near_power: float,
-                            residual_power: float, echo_power: float) -> bool:
+    def _detect_near_speech(self, far_active: bool, near_power: float, residual_power: float,
+                            echo_power: float) -> bool:
         """Double talk (or, with the far end silent, plain near-end speech) in this block."""
         if not far_active:
             self._lost_blocks = 0
             return True
-        # Geigel on the residual: near-end speech passes the filter whole, echo does not,
-        # so false alarms on loud echo stop as soon as the filter has learnt a little.
-        geigel = float(np.abs(residual).max()) > GEIGEL_THRESHOLD * float(self._far_peaks.max())
+        geigel = self._geigel_hold > 0
         # The linear filter could have cancelled this block (its echo stands well clear
         # of the noise) but did not.
         audible = echo_power > self._cancelled * self._noise.level * BLOCK_SAMPLES
         lost = (self._learnt and audible
                 and residual_power * self._cancelled > near_power)
+        self._relearn_wait = max(self._relearn_wait - 1, 0)
         if lost:
-            # A changed path, or double talk: either way the background may learn
-            # freely, as the two-path rule keeps near-end speech out of the foreground.
+            # A changed path, or double talk: either way the background may start afresh,
+            # as the two-path rule keeps near-end speech out of the foreground.
             self._lost_blocks += 1
-            if self._lost_blocks >= PATH_CHANGE_BLOCKS:
+            if self._lost_blocks >= PATH_CHANGE_BLOCKS and self._relearn_wait == 0:
                 self._filter.open_uncertainty(forget=True)
-                self._learnt = False
+                self._relearn_wait = RELEARN_BLOCKS
                 self._lost_blocks = 0
         else:
             self._lost_blocks = 0

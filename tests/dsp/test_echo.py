@@ -176,3 +176,66 @@ def test_changed_echo_path_is_learnt_again(
     print(f"  per 0.5 s, ours NLP:    {_curve(quiet, with_nlp)}")
     assert figures[2] >= TARGET_ERLE_DB
     assert m.erle_db(noisy, linear, change + 3 * SECOND, far.size) >= TARGET_ERLE_DB
+
+
+def _ten_minutes(talk: m.FloatArray, near_speech: m.FloatArray, seed: int
+                 ) -> tuple[m.FloatArray, m.FloatArray]:
+    """Far-end speech with pauses and level changes, and near-end speech now and then."""
+    rng = np.random.default_rng(seed)
+    total = TEN_MINUTES_S * SECOND
+    far = np.zeros(total)
+    at = 0
+    while at < total:
+        piece = talk * 10.0 ** (rng.uniform(-6.0, 4.0) / 20.0)
+        piece = piece[: total - at]
+        far[at:at + piece.size] = piece
+        at += piece.size + int(rng.uniform(0.2, 3.0) * SECOND)
+    near = np.zeros(total)
+    for start in range(int(20 * SECOND), total - near_speech.size, int(45 * SECOND)):
+        near[start:start + near_speech.size] = near_speech
+    return far, near
+
+
+TEN_MINUTES_S = 600
+PATH_CHANGE_EVERY_S = 150
+
+
+@pytest.mark.slow
+def test_no_divergence_over_ten_minutes(material: dict[str, m.FloatArray]) -> None:
+    tail_ms = 64
+    far, near = _ten_minutes(material["far"], material["near"], 5)
+    period = PATH_CHANGE_EVERY_S * SECOND
+    echo = np.zeros(far.size)
+    erls = (12.0, 6.0, 20.0, 9.0)
+    for k, start in enumerate(range(0, far.size, period)):
+        whole = m.echo(far, m.hybrid(tail_ms, 40 + k), erls[k % len(erls)])
+        echo[start:start + period] = whole[start:start + period]
+    added = near + m.noise(far.size, m.NOISE_LEVEL_DBM0, 6)
+    call = m.make_call(far, echo, added)
+    linear = _ours(call, tail_ms, nlp=False)
+    with_nlp = _ours(call, tail_ms, nlp=True)
+    theirs = _speex(call, tail_ms)
+    minute = 60 * SECOND
+    # A new path is learnt in seconds (the tests above); here the first 10 s of the call
+    # and after each change of path are left out of the figures, the rest counts.
+    settled = m.Call(far=call.far, near=call.near, echo=call.echo.copy(),
+                     near_clean=call.near_clean)
+    for change in range(0, far.size, period):
+        settled.echo[change:change + 10 * SECOND] = 0.0
+    ours_by_minute = [m.erle_db(settled, linear, a, a + minute)
+                      for a in range(0, far.size, minute)]
+    speex_by_minute = [m.erle_db(settled, theirs, a, a + minute)
+                       for a in range(0, far.size, minute)]
+    print(f"\n10 minutes, tail {tail_ms} ms, path changes every {PATH_CHANGE_EVERY_S} s, "
+          f"double talk every 45 s; linear ERLE per minute (10 s after a change left out):")
+    print("  ours:  " + " ".join(f"{v:5.1f}" for v in ours_by_minute))
+    print("  speex: " + " ".join(f"{v:5.1f}" for v in speex_by_minute))
+    # Divergence would show as a canceller adding echo: no second of the output may be
+    # louder than what came in (comfort noise stands in for the line's noise, so a
+    # second of it may differ from that noise by a fraction of a dB either way).
+    out_seconds = _blocks(with_nlp).reshape(-1, SECOND // BLOCK_SAMPLES * BLOCK_SAMPLES)
+    in_seconds = _blocks(call.near).reshape(-1, SECOND // BLOCK_SAMPLES * BLOCK_SAMPLES)
+    louder = 10.0 * np.log10((out_seconds ** 2).sum(axis=1) / (in_seconds ** 2).sum(axis=1))
+    print(f"  loudest second of output against its input, with NLP: {louder.max():+.1f} dB")
+    assert min(ours_by_minute) >= TARGET_ERLE_DB
+    assert louder.max() <= 1.0
