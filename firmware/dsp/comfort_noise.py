@@ -14,7 +14,7 @@ Rules:
 - The spectrum is averaged only over blocks within NOISE_BLOCK_MARGIN_DB of that level,
   so speech does not colour it; the noise made has that spectrum, scaled to the level.
 - Noise is made block by block from random phases (Gaussian real and imaginary parts)
-  under the learned magnitudes; a seed makes it repeatable for tests.
+  under the learned magnitudes; a seed makes it repeatable for tests (reset() restarts it).
 - Levels are mean squares in 16-bit sample units (firmware.dsp.levels).
 """
 
@@ -39,10 +39,11 @@ class ComfortNoise:
         self.block = block
         self._rise = 10.0 ** (NOISE_RISE_DB_PER_S / 10.0 / BLOCKS_PER_SECOND)
         self._margin = 10.0 ** (NOISE_BLOCK_MARGIN_DB / 10.0)
-        self._rng = np.random.default_rng(seed)
+        self._seed = seed
         self.reset()
 
     def reset(self) -> None:
+        self._rng = np.random.default_rng(self._seed)
         self.level = -1.0  # mean square; negative until the first block is seen
         self._spectrum: FloatArray = np.zeros(self.block // 2 + 1)
         self._learned = False

@@ -9,29 +9,36 @@ same stretch of what came back (Sin) and returns Sin with the echo removed (Sout
 Rules:
 
 - Audio is 8 kHz, 16-bit units, in whole blocks of BLOCK_SAMPLES (one 20 ms frame); any
-  number of blocks per call (a 100 ms batch is five). State is kept between calls, so a
-  call's stream may be cut anywhere between blocks. The result is int16.
-- The echo path is modelled by a partitioned-block frequency-domain adaptive filter
-  (firmware.dsp.fdaf) covering the tail: TAIL_MS_MIN to TAIL_MS_MAX of echo path
-  impulse response, bulk delay included.
-- Two paths: the background filter adapts on every block in which the far end talks; the
-  foreground filter, which makes the output, is replaced by the background one only when
-  the background's residual has been lower (TWO_PATH_COPY_DB) both over the last
-  TWO_PATH_WINDOW_BLOCKS and in this block. Near-end speech is not echo and cannot be
-  cancelled, so it can only make the background worse, never the foreground. A
-  background that has become much worse (TWO_PATH_RESET_DB) restarts from the
-  foreground. A change of echo path makes the foreground worse and a background that
-  learns the new path better, so it is followed at the background's speed.
-- Double talk: the block's near-end signal is compared with the foreground's residual.
-  A converged canceller removes at least NLP_ENGAGE_ERLE_DB from a block of echo alone;
-  a block that loses less while the far end talks holds near-end speech (or a changed
-  path). Double talk also lowers the background's step (DOUBLE_TALK_STEP) so that it
-  wanders less while the two-path copy is barred.
-- The non-linear processor (NLP) removes what the linear filter leaves: in blocks of
-  echo alone (far end talking, no double talk, NLP_HANGOVER_BLOCKS after) the residual
-  is replaced by comfort noise matched to the near end's background noise
-  (firmware.dsp.comfort_noise); changes are faded over one block so they do not click.
-- The status (EchoStatus) gives the measured ERL and ERLE, for logs and the box's status.
+  number of blocks per call (a 100 ms batch is five), and any cut gives the same output.
+  State is kept between calls; reset() starts afresh (a new call). The result is int16.
+- The echo path, bulk delay included, is modelled over the tail (TAIL_MS_MIN to
+  TAIL_MS_MAX) by a partitioned-block frequency-domain filter whose step is a Kalman gain
+  (firmware.dsp.fdaf): fast while the path is unknown, gentle once it is known or while
+  the near end is loud. It adapts only while the far end talks (FAR_END_ACTIVE_DBM0).
+- Two paths: a background filter adapts; the foreground filter makes the output and is
+  replaced by the background only when the background's residual is lower by
+  TWO_PATH_COPY_DB, over TWO_PATH_WINDOW_BLOCKS and in this block, or by
+  TWO_PATH_COPY_IN_DOUBT_DB while near-end speech may be present (its speech is in both
+  residuals and makes small differences chance). A background TWO_PATH_RESET_DB worse
+  than the foreground restarts from it. So double talk can spoil only the background.
+- A foreground whose residual is louder than its input by WORSE_THAN_NOTHING_DB is bypassed
+  for that block: the canceller never makes the echo worse than the hybrid did.
+- Double talk: Geigel (the near end's peak above GEIGEL_THRESHOLD of the far end's peak
+  over the tail, which G.168's smallest ERL of 6 dB allows no echo to reach), applied to
+  both the near end and the residual, so that loud echo stops counting as speech once the
+  filter has learnt a little; and, once converged, a block that the filter could cancel
+  (its echo estimate stands clear of the noise) but from which it removes less than
+  CANCELLED_ERLE_DB. Both hold for DOUBLE_TALK_HANGOVER_BLOCKS.
+- A new echo path looks like the second kind lasting: after PATH_CHANGE_BLOCKS of it the
+  background is cleared and its uncertainty reopened, at most once in RELEARN_BLOCKS. If
+  it was double talk after all, the foreground is untouched and the background relearns.
+- The non-linear processor (NLP) replaces the residual by comfort noise matched to the
+  near end's background noise (firmware.dsp.comfort_noise) while the far end talks and
+  there is no double talk; changes fade over one block so they do not click. With the
+  far end silent the near end passes unchanged.
+- The status (EchoStatus) gives the ERL and ERLE measured on the way (smoothed by
+  ERLE_SMOOTHING), whether the filter has converged (CONVERGED_ERLE_DB) and what the
+  double-talk detector and the NLP are doing, for logs and the box's status.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ import numpy.typing as npt
 
 from firmware.dsp.comfort_noise import ComfortNoise
 from firmware.dsp.fdaf import PartitionedBlockFilter
+from firmware.dsp.levels import dbm0_to_mean_square
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -52,12 +60,9 @@ BLOCK_SAMPLES = 160  # one 20 ms frame
 TAIL_MS_MIN = 8
 TAIL_MS_MAX = 64
 TAIL_MS_DEFAULT = 64
-# Mean square of 0 dBm0 in 16-bit units (firmware.dsp.levels; not imported, to keep this
-# module's arithmetic self-contained): a sine of peak 22786.
-_ZERO_DBM0_MEAN_SQUARE = 22786.0 * 22786.0 / 2.0
 
 # Convergence: the far-end level below which the filter does not adapt, and the lowest
-# near-end noise the Kalman step assumes (quieter far-end audio then adapts gently).
+# near-end noise the Kalman step assumes (so very quiet far-end audio adapts gently).
 FAR_END_ACTIVE_DBM0 = -50.0
 NEAR_END_FLOOR_DBM0 = -55.0
 # Two-path control.
@@ -65,22 +70,17 @@ TWO_PATH_WINDOW_BLOCKS = 5
 TWO_PATH_COPY_DB = 0.5
 TWO_PATH_COPY_IN_DOUBT_DB = 3.0
 TWO_PATH_RESET_DB = 6.0
-# Double talk. Geigel: near-end speech when the near end's peak exceeds the far end's over
-# the tail by more than the echo can, G.168 assuming an ERL of at least 6 dB (0.5).
-GEIGEL_THRESHOLD = 0.5
-# Once converged (smoothed ERLE at least CONVERGED_ERLE_DB), a block from which the linear
-# filter removes less than CANCELLED_ERLE_DB holds something that is not echo.
+WORSE_THAN_NOTHING_DB = 3.0
+# Double talk.
+GEIGEL_THRESHOLD = 0.5  # -6 dB: G.168's smallest echo return loss
 CONVERGED_ERLE_DB = 15.0
 CANCELLED_ERLE_DB = 6.0
 DOUBLE_TALK_HANGOVER_BLOCKS = 3
-# A converged canceller that stops cancelling while Geigel hears no near-end speech has
-# met a new echo path: after this many blocks it relearns.
+# Echo path change.
 PATH_CHANGE_BLOCKS = 5
-RELEARN_BLOCKS = 100  # and is given two seconds before that is done again
+RELEARN_BLOCKS = 100
+# Status.
 ERLE_SMOOTHING = 0.05
-# A foreground whose residual is this much louder than its input is not used (3 dB: well
-# clear of the chance differences that near-end speech makes).
-WORSE_THAN_NOTHING = 2.0
 
 
 @dataclass(frozen=True)
@@ -108,11 +108,12 @@ class EchoCanceller:
                              f"choose {TAIL_MS_MIN} to {TAIL_MS_MAX} ms")
         self.tail_ms = tail_ms
         self.nlp = nlp
-        near_floor = _ZERO_DBM0_MEAN_SQUARE * 10.0 ** (NEAR_END_FLOOR_DBM0 / 10.0)
+        near_floor = dbm0_to_mean_square(NEAR_END_FLOOR_DBM0)
         self._filter = PartitionedBlockFilter(
             BLOCK_SAMPLES, tail_ms * SAMPLE_RATE_HZ // 1000, near_floor)
         self._noise = ComfortNoise(BLOCK_SAMPLES, seed)
-        self._far_active = _ZERO_DBM0_MEAN_SQUARE * 10.0 ** (FAR_END_ACTIVE_DBM0 / 10.0)
+        self._far_active = dbm0_to_mean_square(FAR_END_ACTIVE_DBM0)
+        self._worse = 10.0 ** (WORSE_THAN_NOTHING_DB / 10.0)
         self._copy = 10.0 ** (-TWO_PATH_COPY_DB / 10.0)
         self._copy_in_doubt = 10.0 ** (-TWO_PATH_COPY_IN_DOUBT_DB / 10.0)
         self._reset_ratio = 10.0 ** (TWO_PATH_RESET_DB / 10.0)
@@ -177,21 +178,14 @@ class EchoCanceller:
         far_active = far_level > self._far_active
 
         estimates = self._filter.estimates()
-        background = near - estimates[0]
-        foreground = near - estimates[1]
+        background: FloatArray = near - estimates[0]
+        foreground: FloatArray = near - estimates[1]
         near_power = float(near @ near)
         background_power = float(background @ background)
         foreground_power = float(foreground @ foreground)
 
         echo_power = float(estimates[1] @ estimates[1])
-        # Geigel on both the near end and the residual: near-end speech is in both, while
-        # loud echo is gone from the residual once the filter has learnt a little, and a
-        # foreground left over from an old echo path adds to the residual only.
-        bound = GEIGEL_THRESHOLD * float(self._far_peaks.max())
-        if float(np.abs(near).max()) > bound and float(np.abs(foreground).max()) > bound:
-            self._geigel_hold = DOUBLE_TALK_HANGOVER_BLOCKS
-        elif self._geigel_hold > 0:
-            self._geigel_hold -= 1
+        self._geigel(near, foreground)
         if far_active:
             self._two_path(background_power, foreground_power)
             if self._copied:
@@ -200,7 +194,7 @@ class EchoCanceller:
             self._filter.adapt(background)
             if self._geigel_hold == 0:
                 self._track(far_level * n, echo_power, near_power, foreground_power)
-        if foreground_power > near_power * WORSE_THAN_NOTHING:
+        if foreground_power > near_power * self._worse:
             # The foreground adds more than it takes (a path that has just changed): do not
             # send back more than came in.
             foreground, foreground_power = near, near_power
@@ -209,12 +203,26 @@ class EchoCanceller:
                                                echo_power)
         if not self.nlp:
             return foreground
-        target = 0.0 if far_active and not near_speech else 1.0
+        return self._nonlinear_processor(foreground, far_active and not near_speech)
+
+    def _geigel(self, near: FloatArray, residual: FloatArray) -> None:
+        """Geigel's detector on both the near end and the residual: near-end speech is in
+        both, loud echo leaves the residual once the filter has learnt a little, and a
+        foreground left over from an old echo path adds to the residual only."""
+        bound = GEIGEL_THRESHOLD * float(self._far_peaks.max())
+        if float(np.abs(near).max()) > bound and float(np.abs(residual).max()) > bound:
+            self._geigel_hold = DOUBLE_TALK_HANGOVER_BLOCKS
+        elif self._geigel_hold > 0:
+            self._geigel_hold -= 1
+
+    def _nonlinear_processor(self, residual: FloatArray, echo_only: bool) -> FloatArray:
+        """Comfort noise instead of the residual in blocks of echo alone, faded in and out."""
+        target = 0.0 if echo_only else 1.0
         if target == self._passing:
-            return foreground if target else self._noise.generate()
+            return residual if target else self._noise.generate()
         ramp = self._fade_in if target else 1.0 - self._fade_in
         self._passing = target
-        blended: FloatArray = ramp * foreground + (1.0 - ramp) * self._noise.generate()
+        blended: FloatArray = ramp * residual + (1.0 - ramp) * self._noise.generate()
         return blended
 
     def _two_path(self, background_power: float, foreground_power: float) -> None:
@@ -239,7 +247,7 @@ class EchoCanceller:
         """Smoothed levels for the status and the convergence state."""
         self._levels += ERLE_SMOOTHING * (np.array((far, echo, near, residual)) - self._levels)
         _, _, near_level, residual_level = self._levels
-        self._converged = near_level > residual_level * self._converged_ratio
+        self._converged = bool(near_level > residual_level * self._converged_ratio)
         self._learnt = self._learnt or self._converged
 
     def _detect_near_speech(self, far_active: bool, near_power: float, residual_power: float,

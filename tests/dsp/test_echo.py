@@ -239,3 +239,105 @@ def test_no_divergence_over_ten_minutes(material: dict[str, m.FloatArray]) -> No
     print(f"  loudest second of output against its input, with NLP: {louder.max():+.1f} dB")
     assert min(ours_by_minute) >= TARGET_ERLE_DB
     assert louder.max() <= 1.0
+
+
+def _coloured_noise(samples: int, dbm0: float, seed: int) -> m.FloatArray:
+    """Noise with more low than high frequencies, as line noise often is (hum, crosstalk)."""
+    white = m.noise(samples + 1, 0.0, seed)
+    shaped = white[1:] + 0.8 * white[:-1]
+    return m.at_level(shaped, dbm0)
+
+
+def _band_tilt_db(signal: m.FloatArray) -> float:
+    """Power below 1 kHz over power above 2 kHz, in dB."""
+    spectrum = np.abs(np.fft.rfft(_blocks(signal), axis=1)) ** 2
+    hz = np.fft.rfftfreq(BLOCK_SAMPLES, 1.0 / FS)
+    return float(10.0 * np.log10(spectrum[:, hz < 1000].sum() / spectrum[:, hz > 2000].sum()))
+
+
+def test_comfort_noise_matches_the_near_end_noise(material: dict[str, m.FloatArray]) -> None:
+    far = material["far"]
+    line_noise = _coloured_noise(far.size, -50.0, 8)
+    call = m.make_call(far, m.echo(far, m.hybrid(32, 9), 10.0), line_noise)
+    canceller = EchoCanceller(32, seed=3)
+    out, replaced = [], []
+    for start in range(0, call.far.size, BLOCK_SAMPLES):
+        end = start + BLOCK_SAMPLES
+        out.append(canceller.process(call.far[start:end], call.near[start:end]))
+        replaced.append(canceller.status.nlp_active)
+    output = np.concatenate(out).astype(np.float64)
+    mask = np.array(replaced)
+    mask[: 3 * SECOND // BLOCK_SAMPLES] = False  # learning the noise and the path first
+    comfort = _blocks(output)[mask].reshape(-1)
+    noise = _blocks(line_noise)[mask].reshape(-1)
+    level = m.level_db(comfort) - m.level_db(noise)
+    tilt = _band_tilt_db(comfort) - _band_tilt_db(noise)
+    print(f"\ncomfort noise over {mask.sum() * BLOCK_SAMPLES / SECOND:.1f} s of echo: level "
+          f"{level:+.1f} dB against the line noise, spectral tilt {tilt:+.1f} dB")
+    assert mask.sum() * BLOCK_SAMPLES >= 4 * SECOND
+    assert abs(level) <= 2.0
+    assert abs(tilt) <= 3.0
+
+
+def test_any_cut_into_whole_blocks_gives_the_same_output(
+        material: dict[str, m.FloatArray]) -> None:
+    far = material["far"][: 6 * SECOND]
+    call = _call(far, m.hybrid(16, 13), 8.0, material["near"][: 3 * SECOND] * 0.5,
+                 m.NOISE_LEVEL_DBM0, 14)
+    whole = EchoCanceller(16, seed=1).process(call.far, call.near)
+    for size in (BLOCK_SAMPLES, 5 * BLOCK_SAMPLES, 7 * BLOCK_SAMPLES):
+        canceller = EchoCanceller(16, seed=1)
+        pieces = [canceller.process(call.far[a:a + size], call.near[a:a + size])
+                  for a in range(0, call.far.size, size)]
+        assert np.array_equal(np.concatenate(pieces), whole)
+
+
+def test_reset_forgets_the_echo_path(material: dict[str, m.FloatArray]) -> None:
+    far = material["far"][: 5 * SECOND]
+    call = _call(far, m.hybrid(64, 15), 10.0, NO_NOISE, m.NOISE_LEVEL_DBM0, 16)
+    fresh = EchoCanceller(64, seed=2).process(call.far, call.near)
+    used = EchoCanceller(64, seed=2)
+    used.process(call.far, call.near)
+    assert used.status.converged
+    used.reset()
+    assert not used.status.converged
+    assert np.array_equal(used.process(call.far, call.near), fresh)
+
+
+def test_status_measures_erl_and_erle(material: dict[str, m.FloatArray]) -> None:
+    far = material["far"]
+    call = _call(far, m.hybrid(32, 17), 12.0, NO_NOISE, m.NOISE_LEVEL_DBM0, 18)
+    canceller = EchoCanceller(32, nlp=False)
+    out = canceller.process(call.far, call.near)
+    status = canceller.status
+    print(f"\nstatus after {far.size / SECOND:.0f} s: {status}; measured ERLE of the last "
+          f"5 s {m.erle_db(call, out, far.size - 5 * SECOND, far.size):.1f} dB")
+    assert status.converged and not status.double_talk
+    assert abs(status.erl_db - 12.0) <= 3.0
+    assert status.erle_db >= 20.0
+
+
+def test_near_end_passes_untouched_while_the_far_end_is_silent(
+        material: dict[str, m.FloatArray]) -> None:
+    talk = material["far"][: 4 * SECOND]
+    far = np.concatenate((talk, np.zeros(4 * SECOND)))
+    near = np.zeros(far.size)
+    near[5 * SECOND: 5 * SECOND + 2 * SECOND] = material["near"][: 2 * SECOND]
+    call = _call(far, m.hybrid(32, 19), 10.0, near, m.NOISE_LEVEL_DBM0, 20)
+    out = EchoCanceller(32).process(call.far, call.near)
+    after_tail = 4 * SECOND + 2 * BLOCK_SAMPLES + 32 * FS // 1000
+    assert np.array_equal(out[after_tail:], call.near[after_tail:])
+
+
+@pytest.mark.parametrize("tail_ms", [TAIL_MS_MIN - 1, TAIL_MS_MAX + 1])
+def test_a_tail_out_of_range_is_refused(tail_ms: int) -> None:
+    with pytest.raises(ValueError, match=f"{tail_ms} ms is out of range"):
+        EchoCanceller(tail_ms)
+
+
+def test_audio_not_in_whole_blocks_is_refused() -> None:
+    canceller = EchoCanceller()
+    with pytest.raises(ValueError, match="whole blocks of 160 samples"):
+        canceller.process(np.zeros(100, np.int16), np.zeros(100, np.int16))
+    with pytest.raises(ValueError, match="got 160 and 320"):
+        canceller.process(np.zeros(160, np.int16), np.zeros(320, np.int16))
