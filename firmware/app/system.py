@@ -13,6 +13,7 @@ from firmware.app.box import Box
 from firmware.app.hwctl import HwControl
 from firmware.app.manager import ConfigManager
 from firmware.app.simctl import SimControl
+from firmware.app.trunkctl import register_and_wait
 from firmware.config import Config
 from firmware.core.errors import CommandError
 from firmware.dsp.profiles import CountryProfile
@@ -79,6 +80,9 @@ class RunningSystem:
             raise CommandError(f"the board is {self.board.name}, not simulated: sim commands "
                                "need `minipbx run --board sim`")
         return self._sim
+
+    async def register_trunk(self, name: str) -> dict[str, Any]:
+        return await register_and_wait(self.sip_adapter, name)
 
     def accounts(self) -> AccountStore:
         if self._accounts is None:

@@ -126,3 +126,8 @@ class System(Protocol):
     def config(self) -> ConfigControl:
         """The candidate configuration, commit, history and restart."""
         ...
+
+    async def register_trunk(self, name: str) -> dict[str, Any]:
+        """Send trunk ``name``'s REGISTER now and wait (a while) for the answer:
+        {"trunk", "answered": bool, "registration": the status dict}."""
+        ...

@@ -46,6 +46,7 @@ from firmware.sip.admission import FORBIDDEN, Admission
 from firmware.sip.calls import SipCall
 from firmware.sip.endpoint import SipEndpoint
 from firmware.sip.message import header, parse_name_addr, request_user
+from firmware.sip.registration import RegistrationState
 from firmware.sip.screen import SipScreen
 from firmware.sip.switch import MediaSwitch
 from firmware.sip.trunks import SipAccount, TrunkSpec, account_config, local_config
@@ -221,6 +222,19 @@ class SipAdapter:
 
     def _drop(self, leg: LegId) -> None:
         self._calls.pop(leg, None)
+
+    def register_now(self, name: str) -> RegistrationState:
+        """Send a REGISTER for trunk ``name`` now (the installer's "test registration");
+        its RegistrationState tells the answer when it comes."""
+        acc, spec = self.accounts.get(name), self.trunks.get(name)
+        if acc is None or spec is None:
+            known = ", ".join(sorted(self.trunks)) or "none"
+            raise LookupError(f"no trunk {name!r}; known: {known}")
+        if not spec.register:
+            raise ValueError(f"trunk {name} has register = false: there is nothing to test")
+        acc.setRegistration(True)
+        registration: RegistrationState = acc.registration
+        return registration
 
     def status(self) -> dict[str, object]:
         return {

@@ -20,7 +20,7 @@ from firmware.config.candidate import (
     stage_unset,
 )
 from firmware.config.store import diff_texts
-from firmware.core.errors import CommandError
+from firmware.core.errors import CommandError, NotFoundError
 
 PASSWORD = "correct-horse-9"
 
@@ -140,6 +140,8 @@ class FakeSystem:
         self._hw = FakeHw()
         self.name = "minipbx"
         self.hook = {1: "on", 2: "on"}
+        self.registered: list[str] = []
+        self.registrar_answer = (200, "OK")
 
     def status(self) -> dict[str, Any]:
         ports = [{"leg": f"fxs{p.port}", "kind": "fxs", "index": p.port,
@@ -162,6 +164,15 @@ class FakeSystem:
 
     def config(self) -> FakeConfig:
         return self._config
+
+    async def register_trunk(self, name: str) -> dict[str, Any]:
+        if name not in {t.name for t in self._config.running.trunk}:
+            raise NotFoundError(f"no trunk {name!r}")
+        self.registered.append(name)
+        code, reason = self.registrar_answer
+        return {"trunk": name, "answered": True,
+                "registration": {"state": "registered" if code == 200 else "failed",
+                                 "code": code, "reason": reason}}
 
 
 def seed_accounts(store: AccountStore) -> None:

@@ -348,3 +348,24 @@ def test_a_user_changes_their_own_phone_and_nothing_else(env: Env) -> None:
             assert fake.running.fxs[0].name == "Alice"
             assert fake.candidate.box.name == "installer-at-work"  # their work untouched
     run(go)
+
+
+def test_test_registration_says_what_the_registrar_answered(env: Env) -> None:
+    async def go() -> None:
+        async with env.client() as client:
+            _, token = await login(client, "inst")
+            await client.post("/config/trunks/add", data={
+                "_csrf": token, "_table": "trunk", "trunk.<name>.name": "prov",
+                "trunk.<name>.host": "sip.example.net", "trunk.<name>.username": "office"})
+            await client.post("/changes/apply", data={"_csrf": token})
+            html = await (await client.get("/config/trunks")).text()
+            assert 'formaction="/config/trunks/test"' in html
+            r = await client.post("/config/trunks/test", data={"_csrf": token,
+                                                              "_trunk": "prov"})
+            assert "Trunk prov: registered (registered, 200 OK)" in await r.text()
+            env.system.registrar_answer = (403, "Forbidden")
+            r = await client.post("/config/trunks/test", data={"_csrf": token,
+                                                              "_trunk": "prov"})
+            assert "403 Forbidden, check the user name and password" in await r.text()
+            assert env.system.registered == ["prov", "prov"]
+    run(go)

@@ -268,32 +268,30 @@ async def delete(request: web.Request) -> web.StreamResponse:
 @routes.post("/config/trunks/test")
 @needs("installer")
 async def test_registration(request: web.Request) -> web.StreamResponse:
-    """Re-register a trunk now (``trunk.register``) and report what the provider said."""
-    c = ctx(request)
-    caller = known_caller(request)
+    """Send the trunk's REGISTER now (``trunk.register``) and say what the registrar
+    answered; the command waits a few seconds for it."""
     form = await request.post()
     name = str(form.get("_trunk", ""))
-    if c.table.get("trunk.register") is None:
-        status = await c.run(caller, "status")
-        reg = (((status.get("sip") or {}).get("trunks") or {}).get(name) or {}).get(
-            "registration")
-        flash(request, "info", f"Trunk {name}: registration {_reg_text(reg)} (this box "
-                               "cannot re-register on demand yet; it shows the live state).")
-        raise web.HTTPSeeOther(f"/config/trunks#entry-trunk.{name}")
     try:
-        result = await c.run(caller, "trunk.register", {"name": name})
+        result = await command(request, "trunk.register", {"name": name})
     except PbxError as exc:
         flash(request, "error", str(exc))
     else:
-        reg = result.get("registration", result) if isinstance(result, dict) else result
-        flash(request, "ok", f"Trunk {name}: registration {_reg_text(reg)}")
+        reg = result.get("registration") or {}
+        if not result.get("answered"):
+            flash(request, "error", f"Trunk {name}: REGISTER sent, no answer yet (state "
+                                    f"{reg.get('state', '?')}); check the host and port.")
+        elif reg.get("state") == "registered":
+            flash(request, "ok", f"Trunk {name}: registered ({_reg_text(reg)}).")
+        else:
+            flash(request, "error", f"Trunk {name}: {_reg_text(reg)}.")
     raise web.HTTPSeeOther(f"/config/trunks#entry-trunk.{name}")
 
 
-def _reg_text(reg: Any) -> str:
-    if not isinstance(reg, dict):
-        return "unknown (the trunk is not running: apply the configuration first)"
+def _reg_text(reg: dict[str, Any]) -> str:
     bits = [str(reg.get("state", "?"))]
     if reg.get("code"):
         bits.append(f"{reg['code']} {reg.get('reason', '')}".strip())
+    if reg.get("code") in (401, 403, 407):
+        bits.append("check the user name and password")
     return ", ".join(bits)
