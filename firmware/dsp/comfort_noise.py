@@ -12,9 +12,11 @@ Rules:
   and slowly up (NOISE_RISE_DB_PER_S): speech and echo come in bursts with pauses, so the
   minimum sits on the noise between them.
 - The spectrum is averaged only over blocks within NOISE_BLOCK_MARGIN_DB of that level,
-  so speech does not colour it; the noise made has that spectrum, scaled to the level.
-- Noise is made block by block from random phases (Gaussian real and imaginary parts)
-  under the learned magnitudes; a seed makes it repeatable for tests (reset() restarts it).
+  so speech does not colour it (every SPECTRUM_EVERY such block: it changes slowly);
+  the noise made has that spectrum, scaled to the level.
+- Noise is made BATCH_BLOCKS at a time from random phases (Gaussian real and imaginary
+  parts) under the learned magnitudes; a seed makes it repeatable for tests, and
+  reset() starts it again.
 - Levels are mean squares in 16-bit sample units (firmware.dsp.levels).
 """
 
@@ -29,7 +31,9 @@ BLOCKS_PER_SECOND = 50.0
 NOISE_RISE_DB_PER_S = 3.0
 NOISE_FALL = 0.5  # share of the way to a lower block level taken at once
 NOISE_BLOCK_MARGIN_DB = 3.0
-SPECTRUM_SMOOTHING = 0.1  # share of a quiet block's spectrum taken into the average
+SPECTRUM_SMOOTHING = 0.2  # share of a quiet block's spectrum taken into the average
+SPECTRUM_EVERY = 4  # quiet blocks between two looks at the spectrum (it changes slowly)
+BATCH_BLOCKS = 5  # blocks of noise made at once (one inverse FFT is most of the cost)
 
 
 class ComfortNoise:
@@ -47,6 +51,9 @@ class ComfortNoise:
         self.level = -1.0  # mean square; negative until the first block is seen
         self._spectrum: FloatArray = np.zeros(self.block // 2 + 1)
         self._learned = False
+        self._quiet_blocks = 0
+        self._made: FloatArray = np.zeros((BATCH_BLOCKS, self.block))
+        self._next = BATCH_BLOCKS
 
     def observe(self, residual: FloatArray) -> None:
         """Learn from one block of the canceller's residual (echo removed, before the NLP)."""
@@ -57,7 +64,10 @@ class ComfortNoise:
             self.level += NOISE_FALL * (power - self.level)
         else:
             self.level = min(power, self.level * self._rise)
-        if power <= self.level * self._margin:
+        if power > self.level * self._margin:
+            return
+        self._quiet_blocks += 1
+        if self._quiet_blocks % SPECTRUM_EVERY == 1:
             spectrum = np.fft.rfft(residual)
             magnitude = spectrum.real * spectrum.real + spectrum.imag * spectrum.imag
             if self._learned:
@@ -68,15 +78,21 @@ class ComfortNoise:
 
     def generate(self) -> FloatArray:
         """One block of noise with the learned spectrum at the learned level."""
-        if not self._learned or self.level <= 0.0:
-            return np.zeros(self.block)
+        if self._next >= BATCH_BLOCKS:
+            self._make()
+        block: FloatArray = self._made[self._next]
+        self._next += 1
+        return block
+
+    def _make(self) -> None:
+        self._next = 0
         n = self.block
         # Mean square that the spectrum stands for (Parseval over the one-sided bins).
         s = self._spectrum
         held = (s[0] + s[-1] + 2.0 * s[1:-1].sum()) / (n * n)
-        if held <= 0.0:
-            return np.zeros(self.block)
+        if not self._learned or self.level <= 0.0 or held <= 0.0:
+            self._made = np.zeros((BATCH_BLOCKS, n))
+            return
         scale = np.sqrt(s * (self.level / held / 2.0))
-        parts = self._rng.standard_normal((2, scale.size))
-        noise: FloatArray = np.fft.irfft(scale * (parts[0] + 1j * parts[1]), n)
-        return noise
+        parts = self._rng.standard_normal((2, BATCH_BLOCKS, scale.size))
+        self._made = np.fft.irfft(scale * (parts[0] + 1j * parts[1]), n, axis=1)

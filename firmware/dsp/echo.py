@@ -134,7 +134,7 @@ class EchoCanceller:
         self._background_level = 0.0
         self._foreground_level = 0.0
         # Smoothed far, echo estimate, near and residual energies (status, convergence).
-        self._levels: FloatArray = np.zeros(4)
+        self._far_level = self._echo_level = self._near_level = self._residual_level = 0.0
         self._converged = False
         self._learnt = False  # converged once since the call began
         self._relearn_wait = 0
@@ -145,9 +145,9 @@ class EchoCanceller:
 
     @property
     def status(self) -> EchoStatus:
-        far, echo, near, residual = (float(v) for v in self._levels)
-        return EchoStatus(erl_db=_db(far / echo) if echo > 0.0 else 0.0,
-                          erle_db=_db(near / residual) if residual > 0.0 else 0.0,
+        echo, residual = self._echo_level, self._residual_level
+        return EchoStatus(erl_db=_db(self._far_level / echo) if echo > 0.0 else 0.0,
+                          erle_db=_db(self._near_level / residual) if residual > 0.0 else 0.0,
                           converged=self._converged,
                           double_talk=self._double_talk_hold > 0,
                           nlp_active=self._passing < 0.5)
@@ -164,8 +164,9 @@ class EchoCanceller:
         for start in range(0, sin.size, BLOCK_SAMPLES):
             end = start + BLOCK_SAMPLES
             out[start:end] = self._block(rin[start:end], sin[start:end])
-        result: npt.NDArray[np.int16] = np.clip(np.rint(out), -32768, 32767).astype(np.int16)
-        return result
+        np.rint(out, out=out)
+        np.clip(out, -32768.0, 32767.0, out=out)
+        return out.astype(np.int16)
 
     def _block(self, far: FloatArray, near: FloatArray) -> FloatArray:
         n = BLOCK_SAMPLES
@@ -245,9 +246,12 @@ class EchoCanceller:
 
     def _track(self, far: float, echo: float, near: float, residual: float) -> None:
         """Smoothed levels for the status and the convergence state."""
-        self._levels += ERLE_SMOOTHING * (np.array((far, echo, near, residual)) - self._levels)
-        _, _, near_level, residual_level = self._levels
-        self._converged = bool(near_level > residual_level * self._converged_ratio)
+        a = ERLE_SMOOTHING
+        self._far_level += a * (far - self._far_level)
+        self._echo_level += a * (echo - self._echo_level)
+        self._near_level += a * (near - self._near_level)
+        self._residual_level += a * (residual - self._residual_level)
+        self._converged = self._near_level > self._residual_level * self._converged_ratio
         self._learnt = self._learnt or self._converged
 
     def _detect_near_speech(self, far_active: bool, near_power: float, residual_power: float,

@@ -112,21 +112,32 @@ class PartitionedBlockFilter:
         """One Kalman update of the background weights from its error of this block."""
         self._error_window[self.block:] = error
         spectrum = np.fft.rfft(self._error_window)
-        error_power = spectrum.real * spectrum.real + spectrum.imag * spectrum.imag
-        # Residual echo the uncertainty predicts, in the same units as error_power.
-        predicted = (self._powers * self._uncertainty).sum(axis=0)
-        near = np.maximum(error_power - predicted / self._window_ratio, 0.0)
+        error_power = spectrum.real * spectrum.real
+        error_power += spectrum.imag * spectrum.imag
+        # Residual echo the uncertainty predicts, in the same units as error_power; the
+        # products are kept for the uncertainty's update below (written for few temporaries:
+        # this runs 50 times a second per line).
+        weighted = self._powers * self._uncertainty
+        predicted = weighted.sum(axis=0)
+        near = error_power - predicted / self._window_ratio
+        np.maximum(near, 0.0, out=near)
         self._near_psd += (1.0 - NEAR_PSD_SMOOTHING) * (near - self._near_psd)
-        near_psd = np.maximum(self._near_psd, self._near_floor)
-        gain = self._uncertainty / (predicted + self._window_ratio * near_psd)
+        denominator = np.maximum(self._near_psd, self._near_floor)
+        denominator *= self._window_ratio
+        denominator += predicted
+        inverse = 1.0 / denominator
         weights = self.weights[BACKGROUND]
-        weights += self._spectra.conj() * (gain * spectrum)
+        weights += self._spectra.conj() * (self._uncertainty * (spectrum * inverse))
         p = self._next_constraint
         self._next_constraint = (p + 1) % self.partitions
         weights[p] = np.fft.rfft(np.fft.irfft(weights[p]) * self._keep[p])
-        learned = 1.0 - gain * self._powers / self._window_ratio
-        self._uncertainty = ((1.0 - PROCESS_NOISE) * learned * self._uncertainty
-                             + PROCESS_NOISE * (weights.real ** 2 + weights.imag ** 2))
+        # P <- (1 - q) (P - P |X|^2 P / (ratio * denominator)) + q |W|^2
+        weighted *= self._uncertainty
+        weighted *= inverse / self._window_ratio
+        self._uncertainty -= weighted
+        self._uncertainty *= 1.0 - PROCESS_NOISE
+        self._uncertainty += PROCESS_NOISE * (weights.real * weights.real
+                                              + weights.imag * weights.imag)
 
     def copy_background_to_foreground(self) -> None:
         self.weights[FOREGROUND] = self.weights[BACKGROUND]

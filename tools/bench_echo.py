@@ -1,0 +1,106 @@
+"""Benchmark: the line echo canceller (firmware.dsp.echo) against speexdsp's, on one core.
+
+Both cancellers get the same call: espeak-ng speech sent into a simulated hybrid (tail and
+echo return loss per row) with line noise, fed in 20 ms (160-sample) frames, one call per
+frame, as a line port would. Printed per row:
+
+- CPU per cancelled line: the time to process N seconds of audio divided by N, as a share
+  of one core (goal for ours: under 0.5 %, so that a Raspberry Pi can run eight lines);
+  ours runs as on a line (NLP on), speexdsp's canceller is its linear filter only.
+- ERLE from 1 s on: ours linear (NLP off), speexdsp's, and ours with the NLP (on the same
+  call without line noise, so that comfort noise is not counted as echo).
+
+    .venv/bin/python tools/bench_echo.py [--seconds 60] [--quick]
+
+--seconds is the length of the call timed per row (--quick: 10 s). speexdsp is reached
+through the test suite's ctypes wrapper (tests/ref/speexdsp_echo.py), the one copy, and
+the material through tests/dsp/echo_material.py, so figures match the tests'. Speech is
+cached in the temporary folder between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from firmware.dsp.echo import BLOCK_SAMPLES, EchoCanceller  # noqa: E402
+from tests.dsp import echo_material as m  # noqa: E402
+from tests.ref.speexdsp_echo import SpeexEchoCanceller  # noqa: E402
+
+RATE = m.FS
+GOAL_CPU_PERCENT = 0.5
+# (tail ms, ERL dB, hybrid seed)
+ROWS = [(8, 6.0, 1), (32, 15.0, 3), (64, 10.0, 4), (64, 20.0, 5)]
+
+Process = Callable[[npt.NDArray[np.int16], npt.NDArray[np.int16]], npt.NDArray[np.int16]]
+
+
+def _call_audio(seconds: float, tail_ms: int, erl_db: float, seed: int,
+                noise: bool) -> m.Call:
+    folder = Path(tempfile.gettempdir()) / "minipbx-espeak"
+    folder.mkdir(exist_ok=True)
+    talk = m.far_speech(folder)
+    far = np.resize(talk, int(seconds * RATE))
+    added = (m.noise(far.size, m.NOISE_LEVEL_DBM0, seed) if noise else np.zeros(far.size))
+    return m.make_call(far, m.echo(far, m.hybrid(tail_ms, seed), erl_db), added)
+
+
+def _by_frames(process: Process, call: m.Call) -> tuple[npt.NDArray[np.int16], float]:
+    """Output, and the seconds of one core it took, fed frame by frame."""
+    pieces = []
+    start = time.process_time()
+    for a in range(0, call.far.size, BLOCK_SAMPLES):
+        pieces.append(process(call.far[a:a + BLOCK_SAMPLES], call.near[a:a + BLOCK_SAMPLES]))
+    spent = time.process_time() - start
+    return np.concatenate(pieces), spent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0,
+                        help="seconds of audio per row (default 60)")
+    parser.add_argument("--quick", action="store_true", help="10 s of audio per row")
+    args = parser.parse_args(argv)
+    seconds = 10.0 if args.quick else max(2.0, args.seconds)
+
+    print(f"one core, {BLOCK_SAMPLES}-sample (20 ms) frames, {seconds:.0f} s of espeak-ng "
+          f"speech per row, line noise {m.NOISE_LEVEL_DBM0:.0f} dBm0")
+    print(f"{'tail':>5} {'ERL':>4} | {'CPU ours':>9} {'speex':>7} {'ours/speex':>10} | "
+          f"{'ERLE ours':>9} {'speex':>6} {'ours+NLP':>8}")
+    worst = 0.0
+    for tail_ms, erl_db, seed in ROWS:
+        call = _call_audio(seconds, tail_ms, erl_db, seed, noise=True)
+        quiet = _call_audio(seconds, tail_ms, erl_db, seed, noise=False)
+        ours = EchoCanceller(tail_ms, seed=1)
+        _, ours_cpu = _by_frames(ours.process, call)
+        linear, _ = _by_frames(EchoCanceller(tail_ms, nlp=False, seed=1).process, call)
+        with_nlp, _ = _by_frames(EchoCanceller(tail_ms, seed=1).process, quiet)
+        speex = SpeexEchoCanceller(BLOCK_SAMPLES, tail_ms * RATE // 1000)
+        theirs, speex_cpu = _by_frames(speex.process, call)
+        speex.close()
+        ours_pct = 100.0 * ours_cpu / seconds
+        speex_pct = 100.0 * speex_cpu / seconds
+        worst = max(worst, ours_pct)
+        erle = [m.erle_db(c, out, RATE, c.far.size)
+                for c, out in ((call, linear), (call, theirs), (quiet, with_nlp))]
+        print(f"{tail_ms:3d}ms {erl_db:3.0f}dB | {ours_pct:8.2f}% {speex_pct:6.2f}% "
+              f"{ours_pct / max(speex_pct, 1e-9):10.1f} | {erle[0]:7.1f}dB {erle[1]:4.1f}dB "
+              f"{erle[2]:6.1f}dB")
+    verdict = "met" if worst < GOAL_CPU_PERCENT else "NOT met"
+    print(f"CPU per cancelled line, worst row: {worst:.2f} % of a core; goal "
+          f"(< {GOAL_CPU_PERCENT} %): {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
