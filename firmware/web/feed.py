@@ -58,13 +58,16 @@ class StatusFeed:
                 await self._task
 
     async def _watch(self) -> None:
+        failing = False
         try:
             while self._listeners:
                 try:
                     text = json.dumps(self._render(await self._fetch()))
+                    failing = False
                 except Exception:
-                    log.exception("the dashboard feed could not read the status")
-                    text = None
+                    if not failing:  # once per run of failures, not five times a second
+                        log.exception("the dashboard feed could not read the status")
+                    failing, text = True, None
                 if text is not None and text != self._last:
                     self._last = text
                     for queue in list(self._listeners):
