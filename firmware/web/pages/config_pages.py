@@ -125,14 +125,15 @@ async def show(request: web.Request, slug: str, *, errors: Mapping[str, str] | N
         sections.append(ARRAY(
             name=info.name, title=table_title(info.name), help=help_text, slug=slug,
             csrf=csrf,
-            entries=join(entries) if entries else element("p", f"No {info.name} entries yet."),
+            entries=join(entries) if entries else element(
+                "p", f"No {table_title(info.name).lower()} yet."),
             one=ONE.get(info.name, "an entry"),
             add_open=Html(" open" if add_open == info.name else ""),
             add_error=_entry_error((mine_add or {}).get("", "")),
             add_fields=add_fields(info, mine_add or {},
                                   (add_submitted or {}) if add_open == info.name else {})))
     body = join([element("p", page.intro, class_="intro"), *sections])
-    return await render(request, page.title, body, status=status)
+    return await render(request, page.title, body, status=status, pending=state)
 
 
 def _entry_error(text: str) -> Html:

@@ -10,6 +10,11 @@
     if (b && !window.confirm(b.getAttribute("data-confirm"))) ev.preventDefault();
   });
 
+  // A link to an entry (#entry-fxs.3, after adding it) opens its folded form.
+  var target = window.location.hash &&
+    document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+  if (target && target.tagName === "DETAILS") target.open = true;
+
   // Dashboard: server-sent events carry the parts, rendered (and escaped) by the server.
   var live = document.getElementById("live");
   if (live && window.EventSource) {
