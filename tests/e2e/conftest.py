@@ -6,6 +6,15 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import Daemon, free_even_port
+from tests.e2e.peers import Peers
+
+
+@pytest.fixture
+def peers(tmp_path: Path) -> Iterator[Peers]:
+    """SIP peers (sipp, baresip, kamailio) for one test, every one killed after it."""
+    owner = Peers(tmp_path)
+    yield owner
+    owner.close()
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ call keeps its audio. A well-formed OPTIONS is still answered."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -18,12 +17,6 @@ pytestmark = pytest.mark.slow
 
 DID = "5551000"
 
-
-@pytest.fixture
-def peers(tmp_path: Path) -> Iterator[Peers]:
-    owner = Peers(tmp_path)
-    yield owner
-    owner.close()
 
 
 def request(method: str, uri: str, *, via: str | None = None, cseq: str | None = None,

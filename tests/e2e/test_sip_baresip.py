@@ -5,8 +5,7 @@ telephone events."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -17,12 +16,6 @@ pytestmark = pytest.mark.slow
 
 BARESIP_USER = "5550123"  # baresip's account user: the number the box dials
 
-
-@pytest.fixture
-def peers(tmp_path: Path) -> Iterator[Peers]:
-    owner = Peers(tmp_path)
-    yield owner
-    owner.close()
 
 
 def connected(box: Daemon) -> bool:

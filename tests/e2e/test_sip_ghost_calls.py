@@ -6,7 +6,7 @@ nothing, the same INVITE from 127.0.0.2 rings phone 1, and an address in the tru
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,12 +18,6 @@ pytestmark = pytest.mark.slow
 
 DID = "5551000"
 
-
-@pytest.fixture
-def peers(tmp_path: Path) -> Iterator[Peers]:
-    owner = Peers(tmp_path)
-    yield owner
-    owner.close()
 
 
 def call_from(peers: Peers, box: Daemon, address: str, scenario: Path) -> Sipp:

@@ -5,8 +5,7 @@ an unknown DID gets 404, a busy handset 486, and a CANCEL stops the ringing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,12 +17,6 @@ pytestmark = pytest.mark.slow
 
 DID = "5551000"  # rings extension 101, phone 1
 
-
-@pytest.fixture
-def peers(tmp_path: Path) -> Iterator[Peers]:
-    owner = Peers(tmp_path)
-    yield owner
-    owner.close()
 
 
 @pytest.fixture

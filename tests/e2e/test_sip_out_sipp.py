@@ -4,8 +4,7 @@ tone on 486, and the BYE when the handset hangs up."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -24,12 +23,6 @@ from tests.e2e.peers import (
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture
-def peers(tmp_path: Path) -> Iterator[Peers]:
-    owner = Peers(tmp_path)
-    yield owner
-    owner.close()
 
 
 def box_with_trunk(daemon_factory: Callable[..., Daemon], port: int) -> Daemon:
