@@ -29,7 +29,7 @@ from firmware.app.box import Box
 from firmware.app.consoleapp import start_console
 from firmware.app.control import SOCKET_NAME, ControlServer
 from firmware.app.lifecycle import RESTART, build_manager, reexec
-from firmware.app.notify import sd_notify
+from firmware.app.notify import sd_notify, watchdog_period_s
 from firmware.app.startup import Startup, start_config
 from firmware.app.system import RunningSystem
 from firmware.app.webapp import start_web
@@ -148,11 +148,13 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     web = await start_web(config.web, table, system)
     consoles = await start_console(config.console, table, system, state_dir)
     sd_notify("READY=1\nSTATUS=running")
+    watchdog = asyncio.create_task(_watchdog(stop))
     try:
         await stop.wait()
     finally:
         log.info("restarting" if restart.is_set() else "stopping")
         sd_notify("RELOADING=1" if restart.is_set() else "STOPPING=1")
+        watchdog.cancel()
         manager.close()
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -161,6 +163,18 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
         await web.close()
         await control.close()
     return RESTART if restart.is_set() else 0
+
+
+async def _watchdog(stop: asyncio.Event) -> None:
+    """WATCHDOG=1 from the loop at half systemd's interval (firmware/app/notify.py): a loop
+    stuck anywhere stops the pings, and systemd restarts the box."""
+    period = watchdog_period_s()
+    if period is None:
+        return
+    log.info("systemd watchdog: pinging every %.1f s", period)
+    while not stop.is_set():
+        sd_notify("WATCHDOG=1")
+        await asyncio.sleep(period)
 
 
 async def _poll(endpoint: SipEndpoint, adapter: SipAdapter, stop: asyncio.Event) -> None:

@@ -1,0 +1,39 @@
+"""Test-only commands, present only when the daemon runs with ``MINIPBX_TEST_HOOKS=1`` in
+its environment (the fault tests set it; a box in service never has it).
+
+``debug.freeze`` blocks the one asyncio loop for a while, as a bug that hangs the loop
+would: the systemd watchdog test shows the WATCHDOG=1 pings stop while it lasts.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from firmware.commands.system import System
+from firmware.commands.table import CommandTable
+from firmware.core.errors import CommandError
+
+ENV = "MINIPBX_TEST_HOOKS"
+MAX_FREEZE_S = 60.0
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV) == "1"
+
+
+def register(table: CommandTable) -> None:
+    if not enabled():
+        return
+
+    @table.command("debug.freeze", "block the daemon's loop (watchdog tests only)",
+                   {"seconds": float}, ("seconds",), role="admin")
+    async def freeze(system: System, args: Mapping[str, Any]) -> Any:
+        seconds = float(args["seconds"])
+        if not 0 < seconds <= MAX_FREEZE_S:
+            raise CommandError(f"debug.freeze takes 0 to {MAX_FREEZE_S:.0f} seconds, "
+                               f"not {seconds}")
+        time.sleep(seconds)  # on purpose: the loop must not run meanwhile
+        return {"froze_s": seconds}
