@@ -5,6 +5,7 @@ a hung loop stops them (and systemd, WatchdogSec=, kills and restarts the box)."
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from pathlib import Path
@@ -77,10 +78,8 @@ def test_a_hung_loop_stops_the_watchdog_pings(tmp_path: Path) -> None:
         connect(box, 1, 2)
 
         def freeze() -> None:
-            try:
+            with contextlib.suppress(ClientError):  # killed while frozen, as by systemd
                 box.call("debug.freeze", seconds=6.0, timeout=30)
-            except ClientError:
-                pass  # killed while frozen, as systemd would
         frozen = threading.Thread(target=freeze)
         frozen.start()
         # systemd's verdict: no ping for a whole interval (drain the one maybe in flight).
@@ -108,7 +107,7 @@ def test_the_freeze_hook_is_absent_in_service(tmp_path: Path) -> None:
     box = Daemon(tmp_path, config_text(phones=2))
     try:
         box.wait_ready()
-        with pytest.raises(ClientError, match="unknown command 'debug.freeze'"):
+        with pytest.raises(ClientError, match=r"unknown command 'debug\.freeze'"):
             box.call("debug.freeze", seconds=1.0)
         unit = (Path(__file__).resolve().parents[2] / "rootfs" / "systemd"
                 / "minipbx.service").read_text()
