@@ -35,14 +35,15 @@ def daemon_factory(tmp_path: Path) -> Iterator[object]:
 
 
 def default_config_text() -> str:
-    """The built-in configuration `make run` uses, with the SIP port left to the OS so
-    tests never collide with each other or with a box already running on 5060."""
+    """The built-in configuration `make run` uses, with the SIP and web ports left to the
+    OS so tests never collide with each other or with a box already running."""
     from dataclasses import replace
 
     from firmware.config import default_config, to_toml
 
     config = default_config()
-    return to_toml(replace(config, sip=replace(config.sip, port=0, rtp_port=free_even_port())))
+    return to_toml(replace(config, sip=replace(config.sip, port=0, rtp_port=free_even_port()),
+                           web=replace(config.web, port=0)))
 
 
 @pytest.fixture(scope="module")

@@ -162,13 +162,15 @@ def box_config(trunks: Sequence[dict[str, object]] = (),
                outbound: Sequence[dict[str, object]] = (),
                inbound: Sequence[dict[str, object]] = (),
                fxs: Sequence[dict[str, object]] | None = None) -> str:
-    """A box config for SIP tests: SIP on 127.0.0.1 with an OS-picked port (``port = 0``)
-    and a free even RTP port; two handsets 101 "Reception" and 102 "Office" by default."""
+    """A box config for SIP tests: SIP and the web page on 127.0.0.1 with OS-picked ports
+    (``port = 0``) and a free even RTP port; two handsets 101 "Reception" and 102 "Office"
+    by default."""
     if fxs is None:
         fxs = [{"port": 1, "extension": "101", "name": "Reception"},
                {"port": 2, "extension": "102", "name": "Office"}]
     parts = ['[box]\nname = "sip-test"\ncountry = "us"\nboard = "sim"\n',
-             f'[sip]\nbind = "{LOCALHOST}"\nport = 0\nrtp_port = {free_even_port()}\n']
+             f'[sip]\nbind = "{LOCALHOST}"\nport = 0\nrtp_port = {free_even_port()}\n',
+             "[web]\nport = 0\n"]
     parts += [_table("fxs", f) for f in fxs]
     parts += [_table("trunk", t) for t in trunks]
     parts += [_table("outbound", o) for o in outbound]
