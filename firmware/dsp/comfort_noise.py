@@ -55,9 +55,10 @@ class ComfortNoise:
         self._made: FloatArray = np.zeros((BATCH_BLOCKS, self.block))
         self._next = BATCH_BLOCKS
 
-    def observe(self, residual: FloatArray) -> None:
-        """Learn from one block of the canceller's residual (echo removed, before the NLP)."""
-        power = float(residual @ residual) / residual.size
+    def observe(self, residual: FloatArray, energy: float) -> None:
+        """Learn from one block of the canceller's residual (echo removed, before the NLP)
+        whose sum of squares the caller has at hand."""
+        power = energy / residual.size
         if self.level < 0.0:
             self.level = power
         elif power < self.level:

@@ -160,10 +160,13 @@ class EchoCanceller:
             raise ValueError(
                 f"echo canceller needs far and near audio of the same length in whole "
                 f"blocks of {BLOCK_SAMPLES} samples (20 ms), got {rin.size} and {sin.size}")
-        out = np.empty(sin.size)
-        for start in range(0, sin.size, BLOCK_SAMPLES):
-            end = start + BLOCK_SAMPLES
-            out[start:end] = self._block(rin[start:end], sin[start:end])
+        if sin.size == BLOCK_SAMPLES:  # the usual call: one 20 ms frame
+            out = self._block(rin, sin).copy()
+        else:
+            out = np.empty(sin.size)
+            for start in range(0, sin.size, BLOCK_SAMPLES):
+                end = start + BLOCK_SAMPLES
+                out[start:end] = self._block(rin[start:end], sin[start:end])
         np.rint(out, out=out)
         np.clip(out, -32768.0, 32767.0, out=out)
         return out.astype(np.int16)
@@ -171,27 +174,30 @@ class EchoCanceller:
     def _block(self, far: FloatArray, near: FloatArray) -> FloatArray:
         n = BLOCK_SAMPLES
         self._filter.push_far(far)
-        self._far_energies[1:] = self._far_energies[:-1]
-        self._far_energies[0] = far @ far
-        self._far_peaks[1:] = self._far_peaks[:-1]
-        self._far_peaks[0] = np.abs(far).max()
-        far_level = float(self._far_energies.sum()) / (self._far_energies.size * n)
-        far_active = far_level > self._far_active
-
         estimates = self._filter.estimates()
         background: FloatArray = near - estimates[0]
         foreground: FloatArray = near - estimates[1]
-        near_power = float(near @ near)
-        background_power = float(background @ background)
-        foreground_power = float(foreground @ foreground)
+        # Every block energy at once, by einsum rather than BLAS: OpenBLAS may spin threads
+        # even for vectors this short, which costs more than the products themselves.
+        rows = np.vstack((far, near, background, foreground, estimates))
+        energies = np.einsum("ij,ij->i", rows, rows)
+        (far_energy, near_power, background_power, foreground_power, background_echo,
+         echo_power) = (float(e) for e in energies)
+        far_peak, near_peak, _, residual_peak = (float(p) for p in
+                                                 np.abs(rows[:4]).max(axis=1))
+        self._far_energies[1:] = self._far_energies[:-1]
+        self._far_energies[0] = far_energy
+        self._far_peaks[1:] = self._far_peaks[:-1]
+        self._far_peaks[0] = far_peak
+        far_level = float(self._far_energies.sum()) / (self._far_energies.size * n)
+        far_active = far_level > self._far_active
 
-        echo_power = float(estimates[1] @ estimates[1])
-        self._geigel(near, foreground)
+        self._geigel(near_peak, residual_peak)
         if far_active:
             self._two_path(background_power, foreground_power)
             if self._copied:
                 foreground, foreground_power = background, background_power
-                echo_power = float(estimates[0] @ estimates[0])
+                echo_power = background_echo
             self._filter.adapt(background)
             if self._geigel_hold == 0:
                 self._track(far_level * n, echo_power, near_power, foreground_power)
@@ -199,19 +205,19 @@ class EchoCanceller:
             # The foreground adds more than it takes (a path that has just changed): do not
             # send back more than came in.
             foreground, foreground_power = near, near_power
-        self._noise.observe(foreground)
+        self._noise.observe(foreground, foreground_power)
         near_speech = self._detect_near_speech(far_active, near_power, foreground_power,
                                                echo_power)
         if not self.nlp:
             return foreground
         return self._nonlinear_processor(foreground, far_active and not near_speech)
 
-    def _geigel(self, near: FloatArray, residual: FloatArray) -> None:
+    def _geigel(self, near_peak: float, residual_peak: float) -> None:
         """Geigel's detector on both the near end and the residual: near-end speech is in
         both, loud echo leaves the residual once the filter has learnt a little, and a
         foreground left over from an old echo path adds to the residual only."""
         bound = GEIGEL_THRESHOLD * float(self._far_peaks.max())
-        if float(np.abs(near).max()) > bound and float(np.abs(residual).max()) > bound:
+        if near_peak > bound and residual_peak > bound:
             self._geigel_hold = DOUBLE_TALK_HANGOVER_BLOCKS
         elif self._geigel_hold > 0:
             self._geigel_hold -= 1

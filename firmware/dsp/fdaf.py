@@ -136,8 +136,7 @@ class PartitionedBlockFilter:
         weighted *= inverse / self._window_ratio
         self._uncertainty -= weighted
         self._uncertainty *= 1.0 - PROCESS_NOISE
-        self._uncertainty += PROCESS_NOISE * (weights.real * weights.real
-                                              + weights.imag * weights.imag)
+        self._uncertainty += PROCESS_NOISE * (weights * weights.conj()).real
 
     def copy_background_to_foreground(self) -> None:
         self.weights[FOREGROUND] = self.weights[BACKGROUND]
