@@ -67,7 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_mcu_parser(sub)
     add_config_parser(sub, here)
     add_user_parser(sub)
+    _add_trunk(sub)
     return parser
+
+
+def _add_trunk(sub: Any) -> None:
+    trunk = sub.add_parser("trunk", help="SIP trunks of the running box")
+    verbs = trunk.add_subparsers(metavar="VERB")
+    reg = verbs.add_parser("register", help="send the trunk's REGISTER now and show the "
+                                            "answer (test registration)")
+    reg.add_argument("name", help="the trunk's name, as in [[trunk]] name")
+    reg.set_defaults(func=_hw_simple, cmd="trunk.register", keys=("name",))
 
 
 def _add_hw(sub: Any) -> None:

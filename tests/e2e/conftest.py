@@ -34,7 +34,7 @@ def daemon_factory(tmp_path: Path) -> Iterator[object]:
         assert code == 0, f"daemon exited {code}:\n{d.log()}"
 
 
-def default_config_text() -> str:
+def default_config_text(web_port: int = 0) -> str:
     """The built-in configuration `make run` uses, with the SIP and web ports left to the
     OS so tests never collide with each other or with a box already running."""
     from dataclasses import replace
@@ -43,7 +43,7 @@ def default_config_text() -> str:
 
     config = default_config()
     return to_toml(replace(config, sip=replace(config.sip, port=0, rtp_port=free_even_port()),
-                           web=replace(config.web, port=0)))
+                           web=replace(config.web, port=web_port)))
 
 
 @pytest.fixture(scope="module")

@@ -161,16 +161,16 @@ def _table(name: str, values: dict[str, object]) -> str:
 def box_config(trunks: Sequence[dict[str, object]] = (),
                outbound: Sequence[dict[str, object]] = (),
                inbound: Sequence[dict[str, object]] = (),
-               fxs: Sequence[dict[str, object]] | None = None) -> str:
-    """A box config for SIP tests: SIP and the web page on 127.0.0.1 with OS-picked ports
-    (``port = 0``) and a free even RTP port; two handsets 101 "Reception" and 102 "Office"
-    by default."""
+               fxs: Sequence[dict[str, object]] | None = None, web_port: int = 0) -> str:
+    """A box config for SIP tests: SIP and the web page on 127.0.0.1, SIP on an OS-picked
+    port (``port = 0``), the web page on ``web_port`` (0: OS-picked), a free even RTP port;
+    two handsets 101 "Reception" and 102 "Office" by default."""
     if fxs is None:
         fxs = [{"port": 1, "extension": "101", "name": "Reception"},
                {"port": 2, "extension": "102", "name": "Office"}]
     parts = ['[box]\nname = "sip-test"\ncountry = "us"\nboard = "sim"\n',
              f'[sip]\nbind = "{LOCALHOST}"\nport = 0\nrtp_port = {free_even_port()}\n',
-             "[web]\nport = 0\n"]
+             f'[web]\nbind = "{LOCALHOST}"\nport = {web_port}\n']
     parts += [_table("fxs", f) for f in fxs]
     parts += [_table("trunk", t) for t in trunks]
     parts += [_table("outbound", o) for o in outbound]

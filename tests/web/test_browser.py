@@ -39,10 +39,7 @@ WAIT_MS = 10_000
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Daemon, str]]:
     port = free_port(socket.SOCK_STREAM)
-    config = default_config_text().replace("[web]\nenabled = true\nbind = \"127.0.0.1\"\n"
-                                           "port = 8080", "[web]\nenabled = true\nbind = "
-                                           f"\"127.0.0.1\"\nport = {port}")
-    assert f"port = {port}" in config, "the default config has no [web] table to change"
+    config = default_config_text(web_port=port)
     d = Daemon(tmp_path_factory.mktemp("web"), config, extra_args=["--board", "sim"])
     d.wait_ready()
     yield d, f"http://127.0.0.1:{port}"

@@ -40,7 +40,7 @@ def box(tmp_path_factory: pytest.TempPathFactory,
         trunk_to("wrongpw", registrar.port, register=True, username=USER,
                  password="not-" + PASSWORD),
         trunk_to("peer", registrar.port),
-    ]) + f'\n[web]\nbind = "127.0.0.1"\nport = {port}\n'
+    ], web_port=port)
     d = Daemon(tmp_path_factory.mktemp("box"), config)
     d.wait_ready()
     yield d, f"http://127.0.0.1:{port}"
@@ -93,3 +93,19 @@ def test_the_trunks_page_reports_each_answer(box: tuple[Daemon, str]) -> None:
     assert wrong[0] == "error" and "check the user name and password" in wrong[1]
     assert peer[0] == "error" and "register = false" in peer[1]
     assert nosuch[0] == "error" and "no trunk" in nosuch[1]
+
+
+def test_the_cli_word_runs_the_same_command(box: tuple[Daemon, str]) -> None:
+    import subprocess
+
+    from tests.e2e.harness import MINIPBX, ROOT
+
+    d, _ = box
+    d.wait_for("office to register", lambda: _state(d, "office") == "registered", timeout=15)
+    out = subprocess.run([*MINIPBX, "--state-dir", str(d.state), "trunk", "register", "office"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "answered=True" in out.stdout and "'state': 'registered'" in out.stdout, out.stdout
+    bad = subprocess.run([*MINIPBX, "--state-dir", str(d.state), "trunk", "register", "nope"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "nope" in bad.stderr, bad
