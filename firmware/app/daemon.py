@@ -51,6 +51,8 @@ log = logging.getLogger("minipbx")
 POLL_BUSY_S = 0.02
 POLL_IDLE_S = 0.05
 BUSY_HOLD_S = 1.0
+# How often answered SIP calls are asked whether RTP still comes ([sip] rtp_timeout_s).
+MEDIA_CHECK_S = 1.0
 
 
 def run_daemon(state_dir: Path, config_path: Path | None, board: str | None,
@@ -128,7 +130,8 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
         loop.call_soon(fn)
 
     adapter = SipAdapter(endpoint, switch, wiring.build_trunks(config), sip.bind, first.port,
-                         sip.rtp_port, emit=box.deliver_up, defer=defer, max_calls=MAX_CALLS)
+                         sip.rtp_port, emit=box.deliver_up, defer=defer, max_calls=MAX_CALLS,
+                         rtp_timeout_s=sip.rtp_timeout_s)
     box.sip = adapter
     cdr_path = state_dir / "cdr.jsonl"
     box.on_records = lambda records: _append_records(cdr_path, records)
@@ -179,6 +182,7 @@ async def _watchdog(stop: asyncio.Event) -> None:
 
 async def _poll(endpoint: SipEndpoint, adapter: SipAdapter, stop: asyncio.Event) -> None:
     busy_until = 0.0
+    media_check_at = 0.0
     while not stop.is_set():
         try:
             handled = endpoint.poll(0)
@@ -186,6 +190,12 @@ async def _poll(endpoint: SipEndpoint, adapter: SipAdapter, stop: asyncio.Event)
             log.exception("SIP polling failed")
             handled = 0
         now = time.monotonic()
+        if now >= media_check_at:
+            media_check_at = now + MEDIA_CHECK_S
+            try:
+                adapter.check_media(now)
+            except Exception:
+                log.exception("checking the calls' RTP failed")
         if handled or adapter.busy():
             busy_until = now + BUSY_HOLD_S
         await asyncio.sleep(POLL_BUSY_S if now < busy_until else POLL_IDLE_S)

@@ -70,6 +70,9 @@ class SipConfig:
     user_agent: str = setting("", 'SIP User-Agent; "" = minipbx/<version>')
     tls_cert: str = setting("", "certificate file (PEM), needed for the tls transport")
     tls_key: str = setting("", "private key file (PEM), needed for the tls transport")
+    rtp_timeout_s: int = setting(
+        30, "hang up an answered SIP call that has received no RTP this long (0 = never)",
+        lo=0, hi=3600)
 
     @property
     def effective_user_agent(self) -> str:

@@ -16,7 +16,9 @@ before pjsua2 is asked, with cause NO_CIRCUIT_AVAILABLE (503 for an incoming cal
 
 New incoming calls pass the SIP screen first (firmware/sip/screen.py): only a trunk's
 addresses may call in, within the call slots and a rate, and a refused INVITE is answered
-before pjsua gives it media. Should the screen be off, ``_incoming`` still refuses a
+before pjsua gives it media; every request passes the guard's per-address rate, scanner and
+ban checks (firmware/sip/guard.py; ``guard.auth_failed`` is where a registrar reports a
+wrong password). Should the screen be off, ``_incoming`` still refuses a
 stranger with 403 before anything rings.
 """
 
@@ -45,8 +47,10 @@ from firmware.core.events import (
 from firmware.sip.admission import FORBIDDEN, Admission
 from firmware.sip.calls import SipCall
 from firmware.sip.endpoint import SipEndpoint
+from firmware.sip.guard import Guard
 from firmware.sip.message import header, parse_name_addr, request_user
 from firmware.sip.registration import RegistrationState
+from firmware.sip.rtpwatch import RtpWatch
 from firmware.sip.screen import SipScreen
 from firmware.sip.switch import MediaSwitch
 from firmware.sip.trunks import SipAccount, TrunkSpec, account_config, local_config
@@ -64,7 +68,7 @@ Defer = Callable[[Callable[[], None]], None]
 class SipAdapter:
     def __init__(self, endpoint: SipEndpoint, switch: MediaSwitch, trunks: list[TrunkSpec],
                  bind: str, sip_port: int, rtp_port: int, emit: Emit, defer: Defer,
-                 max_calls: int = MAX_CALLS) -> None:
+                 max_calls: int = MAX_CALLS, rtp_timeout_s: float = 30.0) -> None:
         self._ep = endpoint
         self._switch = switch
         self._emit_now = emit
@@ -75,6 +79,7 @@ class SipAdapter:
         self.trunks = {t.name: t for t in trunks}
         self.accounts: dict[str, SipAccount] = {}
         self.refused = 0
+        self.rtp_watch = RtpWatch(rtp_timeout_s)
         self.local = SipAccount("local", self._incoming)
         self.local.create(local_config("minipbx", bind, sip_port, rtp_port), True)
         for spec in trunks:
@@ -91,7 +96,9 @@ class SipAdapter:
             self.accounts[spec.name] = acc
         self.admission = Admission()
         self.refresh_sources()
-        self.screen = SipScreen(self.admission, lambda: len(self._calls), max_calls)
+        self.guard = Guard(lambda address: self.admission.trunk_for(address) is not None)
+        self.screen = SipScreen(self.admission, self.guard, lambda: len(self._calls),
+                                max_calls)
         first = next(iter(endpoint.transports.values()))
         self.screen.start((first.kind, first.host, first.port), endpoint.poll)
         endpoint.on_shutdown(self.close)
@@ -131,6 +138,28 @@ class SipAdapter:
     def busy(self) -> bool:
         """Whether SIP work is in flight (a call exists), so pjsua2 wants brisk polling."""
         return bool(self._calls)
+
+    def check_media(self, now: float) -> None:
+        """Hang up answered calls whose RTP stopped (firmware/sip/rtpwatch.py); the loop
+        calls this about once a second. The PBX gets RECOVERY_ON_TIMER_EXPIRY, so the
+        handset hears the busy tone and the record says why."""
+        for leg, call in list(self._calls.items()):
+            if call.state != "connected":
+                continue
+            try:
+                packets = call.rx_packets()
+            except Exception:  # a call pjsua2 is tearing down
+                log.debug("%s: no stream statistics", leg, exc_info=True)
+                continue
+            if not self.rtp_watch.observe(leg, packets, now):
+                continue
+            log.warning("%s: no RTP from the far end for %.0f s: hanging up", leg,
+                        self.rtp_watch.timeout_s)
+            self._emit(Release(leg, Cause.RECOVERY_ON_TIMER_EXPIRY))
+            try:
+                call.end(cause_to_sip(Cause.RECOVERY_ON_TIMER_EXPIRY))
+            except Exception:
+                log.exception("%s: hangup after the RTP timeout failed", leg)
 
     def owns(self, leg: LegId) -> bool:
         return leg in self._calls
@@ -222,6 +251,7 @@ class SipAdapter:
 
     def _drop(self, leg: LegId) -> None:
         self._calls.pop(leg, None)
+        self.rtp_watch.forget(leg)
 
     def register_now(self, name: str) -> RegistrationState:
         """Send a REGISTER for trunk ``name`` now (the installer's "test registration");
@@ -242,7 +272,10 @@ class SipAdapter:
                             "last_code": c.last_code} for leg, c in self._calls.items()},
             "max_calls": self.max_calls,
             "refused": self.refused,
+            "rtp_timeout_s": self.rtp_watch.timeout_s,
+            "rtp_timeouts": self.rtp_watch.timeouts,
             "screen": self.screen.status(),
+            "guard": self.guard.status(),
             "trunks": {name: {"registration": acc.registration.as_dict(),
                               "host": self.trunks[name].host,
                               "port": self.trunks[name].port,

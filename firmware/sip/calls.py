@@ -94,6 +94,19 @@ class SipCall(pj.Call):  # type: ignore[misc]
         except Exception:
             log.exception("%s: DTMF callback failed", self.leg)
 
+    def rx_packets(self) -> int | None:
+        """RTP packets received so far on the call's audio stream (firmware/sip/rtpwatch.py);
+        None while no audio is active or the far end does not send (held)."""
+        info = self.getInfo()
+        for media in info.media:
+            if media.type != pj.PJMEDIA_TYPE_AUDIO:
+                continue
+            if media.status != pj.PJSUA_CALL_MEDIA_ACTIVE \
+                    or not media.dir & pj.PJMEDIA_DIR_DECODING:
+                return None
+            return int(self.getStreamStat(media.index).rtcp.rxStat.pkt)
+        return None
+
     # --- actions, from the loop ----------------------------------------------------------
     def ring(self) -> None:
         prm = pj.CallOpParam()
