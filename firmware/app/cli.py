@@ -15,6 +15,7 @@ from firmware.app.config_cli import add_config_parser
 from firmware.app.mcu_cmd import add_mcu_parser
 from firmware.app.paths import default_state_dir
 from firmware.app.signal_cmd import add_signal_parser
+from firmware.app.sip_cli import add_sip_parser
 from firmware.app.user_cli import add_user_parser
 from firmware.core.errors import PbxError
 from firmware.media.wavfile import WavError
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_parser(sub, here)
     add_user_parser(sub)
     _add_trunk(sub)
+    add_sip_parser(sub)
     return parser
 
 

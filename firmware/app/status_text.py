@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from firmware.app.sip_cli import ban_text
+
 
 def format_status(status: dict[str, Any]) -> str:
     out = [f"{status.get('name', 'minipbx')} on board {status.get('board')}, "
@@ -34,6 +36,11 @@ def format_status(status: dict[str, Any]) -> str:
         for name, t in trunks.items():
             out.append(f"  {name:<12} {t['transport']} {t['host']}:{t['port']} "
                        f"{registration_text(t['registration'])}")
+    guard = sip.get("guard") or {}
+    if guard.get("bans"):
+        out.append(f"SIP bans ({guard.get('dropped_while_banned', 0)} requests dropped; "
+                   "`minipbx sip unban ADDRESS` lifts one):")
+        out.extend(f"  {ban_text(row)}" for row in guard["bans"])
     out.extend(_config_lines(status.get("config")))
     calls = status.get("calls", [])
     out.append(f"Calls: {len(calls)}")

@@ -19,6 +19,7 @@ from firmware.core.errors import CommandError
 from firmware.dsp.profiles import CountryProfile
 from firmware.sip.adapter import SipAdapter
 from firmware.sip.endpoint import SipEndpoint
+from firmware.sip.guard import Guard
 
 
 class RunningSystem:
@@ -83,6 +84,9 @@ class RunningSystem:
 
     async def register_trunk(self, name: str) -> dict[str, Any]:
         return await register_and_wait(self.sip_adapter, name)
+
+    def sip_guard(self) -> Guard:
+        return self.sip_adapter.guard
 
     def accounts(self) -> AccountStore:
         if self._accounts is None:

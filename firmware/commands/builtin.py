@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from firmware.commands import config_cmds, debug_cmds, me_cmds, trunk_cmds, user_cmds
+from firmware.commands import config_cmds, debug_cmds, me_cmds, sip_cmds, trunk_cmds, user_cmds
 from firmware.commands.caller import current_caller
 from firmware.commands.system import System
 from firmware.commands.table import CommandTable
@@ -20,6 +20,7 @@ user_cmds.register(table)
 config_cmds.register(table)
 me_cmds.register(table)
 trunk_cmds.register(table)
+sip_cmds.register(table)
 debug_cmds.register(table)
 
 

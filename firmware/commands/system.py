@@ -110,6 +110,18 @@ class ConfigControl(Protocol):
     async def restart(self, when_idle: bool, user: str) -> dict[str, Any]: ...
 
 
+class SipGuardControl(Protocol):
+    """The SIP guard's bans (firmware/sip/guard.py)."""
+
+    def bans(self) -> list[dict[str, object]]:
+        """[{"address", "reason", "ban" (its n-th), "for_s", "left_s", "dropped"}]."""
+        ...
+
+    def unban(self, address: str) -> dict[str, object] | None:
+        """Lift the ban (and forget the history) -> the ban lifted, or None if none."""
+        ...
+
+
 class System(Protocol):
     def status(self) -> dict[str, Any]: ...
 
@@ -130,4 +142,8 @@ class System(Protocol):
     async def register_trunk(self, name: str) -> dict[str, Any]:
         """Send trunk ``name``'s REGISTER now and wait (a while) for the answer:
         {"trunk", "answered": bool, "registration": the status dict}."""
+        ...
+
+    def sip_guard(self) -> SipGuardControl:
+        """The SIP guard: bans given by the daemon, and lifting one."""
         ...

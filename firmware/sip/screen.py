@@ -8,6 +8,17 @@ module of its own through ctypes, between the transaction layer (retransmissions
 INVITE already taken never reach us) and the dialog layer, and answers the INVITEs that
 :class:`~firmware.sip.admission.Admission` refuses with a stateless response.
 
+What reaches the screen: every request pjsip has parsed, except retransmissions of a
+request whose transaction exists (the transaction layer, priority 16, answers those).
+What does not: datagrams pjsip cannot parse, or that lack a mandatory header (Via, From,
+To, Call-ID, CSeq), are dropped by pjsip's transport layer before any module sees them
+(their cost is pjsip's parser and nothing more; only a firewall could spare that), and
+responses. Each request goes through :class:`~firmware.sip.guard.Guard` first, cheapest
+check first: a banned source is swallowed having read only its address; then a scanner's
+User-Agent, then the per-address rate of all requests; then, for INVITEs and REGISTERs
+only, the start line and the To header are parsed for the admission rules. A stranger's
+refused INVITE or REGISTER counts as a failed authentication, and enough of them ban it.
+
 pjsip hands the module a ``pjsip_rx_data`` pointer. Its layout depends on build options
 (``PJSIP_MAX_PKT_LEN``, the ioqueue key size), so the screen does not trust a header: at
 start-up it sends itself a probe request from a known address and finds, in the probe's
@@ -34,8 +45,10 @@ from dataclasses import dataclass
 
 import pjsua2 as pj
 
-from firmware.sip.admission import Admission
+from firmware.sip.admission import FORBIDDEN, UNAVAILABLE, Admission
+from firmware.sip.guard import Guard
 from firmware.sip.message import header
+from firmware.sip.scanners import scanner_in
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +149,10 @@ def parse_request(text: str, source: str, port: int) -> Request | None:
 class SipScreen:
     """Registers the module, calibrates it, and refuses what Admission refuses."""
 
-    def __init__(self, admission: Admission, calls: Callable[[], int], max_calls: int) -> None:
+    def __init__(self, admission: Admission, guard: Guard, calls: Callable[[], int],
+                 max_calls: int) -> None:
         self.admission = admission
+        self.guard = guard
         self._calls = calls
         self.max_calls = max_calls
         self.state = "off"
@@ -249,21 +264,53 @@ class SipScreen:
         return PJ_TRUE  # the probe is ours; pjsip need not answer it
 
     def _screen(self, rdata: int, at: RxLayout) -> int:
+        source = ctypes.string_at(rdata + at.src_name, 46).split(b"\0", 1)[0].decode()
+        now = time.monotonic()
+        guard = self.guard
+        if guard.banned(source, now):
+            return PJ_TRUE  # silence: not even the packet is read
         size = ctypes.c_ssize_t.from_address(rdata + at.length).value
         head = ctypes.string_at(rdata + at.packet, max(0, min(size, _READ_MAX)))
-        if not head.startswith(b"INVITE"):
+        agent = scanner_in(head)
+        if agent is not None:
+            guard.scanner(source, agent, now)
+            return PJ_TRUE
+        verdict = guard.request(source, now)
+        if verdict == "drop":
+            return PJ_TRUE
+        method = head[:head.find(b" ")]
+        if verdict == "busy" and method != b"INVITE":
+            # A trunk over its rate: refuse what starts something, let its dialogs go on
+            # (its new INVITEs meet the admission's own, lower, rate below).
+            if method in (b"ACK", b"CANCEL"):
+                return PJ_FALSE
+            request = parse_request(head.decode("utf-8", "replace"), source, 0)
+            if request is None or not request.new_dialog:
+                return PJ_FALSE
+            return self._respond(rdata, UNAVAILABLE)
+        if method == b"REGISTER":
+            # No registrar yet (issue 13 brings one, and takes REGISTER over): a stranger's
+            # REGISTER is a guess at an account, refused and counted as a failed login.
+            if self.admission.trunk_for(source) is not None:
+                return PJ_FALSE
+            return PJ_TRUE if guard.auth_failed(source, now) else self._respond(rdata,
+                                                                                 FORBIDDEN)
+        if method != b"INVITE":
             return PJ_FALSE
-        source = ctypes.string_at(rdata + at.src_name, 46).split(b"\0", 1)[0].decode()
         port = ctypes.c_int.from_address(rdata + at.src_port).value
         request = parse_request(head.decode("utf-8", "replace"), source, port)
         if request is None or request.method != "INVITE" or not request.new_dialog:
             return PJ_FALSE
-        refusal = self.admission.decide(source, self._calls(), self.max_calls,
-                                        time.monotonic())
+        refusal = self.admission.decide(source, self._calls(), self.max_calls, now)
         if refusal is None:
             return PJ_FALSE
+        if refusal.reason == "source" and guard.auth_failed(source, now):
+            return PJ_TRUE  # banned from now on: this one goes unanswered too
+        return self._respond(rdata, refusal.code)
+
+    def _respond(self, rdata: int, code: int) -> int:
         with contextlib.suppress(Exception):
-            self._lib.pjsip_endpt_respond_stateless(self._endpt, rdata, refusal.code,
+            self._lib.pjsip_endpt_respond_stateless(self._endpt, rdata, code,
                                                     None, None, None)
         return PJ_TRUE
 
