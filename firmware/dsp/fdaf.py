@@ -41,8 +41,8 @@ ComplexArray = npt.NDArray[np.complex128]
 BACKGROUND = 0
 FOREGROUND = 1
 # Per-block share of a weight's power added to its uncertainty: how fast the echo path is
-# assumed to drift (1e-3 per 20 ms block).
-PROCESS_NOISE = 1e-3
+# assumed to drift (2e-3 per 20 ms block).
+PROCESS_NOISE = 2e-3
 # Uncertainty of a new filter, as echo path gain summed over the tail: far above any
 # hybrid's (an ERL of 0 dB is 1), so that the first blocks take nearly the whole step.
 INITIAL_UNCERTAINTY = 64.0

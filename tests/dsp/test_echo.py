@@ -9,6 +9,11 @@ ERLE here is G.168's: the echo's power over the echo left in the output. "Linear
 adaptive filter alone (NLP off, as speexdsp's canceller is); "with NLP" is the canceller
 as it runs on a line, measured without near-end noise so that the comfort noise is not
 counted as echo (G.168 measures returned echo with the NLP on the same way).
+
+Where the issue's target (30 dB within 1 s of speech) is met: by the canceller with its
+NLP on every simulated hybrid, on white noise by the linear filter too, and on speech by
+the linear filter for tails up to 16 ms; with 32 and 64 ms tails the linear filter needs
+about 3 s of espeak-ng speech (speexdsp's about as long or longer).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from firmware.dsp.dtmf import generate_dtmf
 from firmware.dsp.echo import BLOCK_SAMPLES, TAIL_MS_MAX, TAIL_MS_MIN, EchoCanceller
 from tests.dsp import echo_material as m
 from tests.ref.speexdsp_echo import SpeexEchoCanceller
@@ -26,6 +32,7 @@ from tests.ref.speexdsp_echo import SpeexEchoCanceller
 FS = m.FS
 SECOND = FS
 TARGET_ERLE_DB = 30.0
+LINEAR_WITHIN_1_S_MAX_TAIL_MS = 16
 DOUBLE_TALK_TOLERANCE_DB = 3.0
 # (tail of the canceller in ms, echo return loss in dB, seed of the hybrid)
 HYBRIDS = [(8, 6.0, 1), (16, 10.0, 2), (32, 15.0, 3), (64, 20.0, 4), (64, 6.0, 5)]
@@ -86,7 +93,12 @@ def test_speech_converges_within_one_second(
     print(f"  per 0.5 s, ours linear: {_curve(noisy, linear)}")
     print(f"  per 0.5 s, speex:       {_curve(noisy, theirs)}")
     print(f"  per 0.5 s, ours NLP:    {_curve(quiet, with_nlp)}")
+    # The canceller as it runs on a line meets the target within 1 s on every hybrid; its
+    # linear filter alone does for tails up to 16 ms, and within 3 s for the longer ones
+    # (speexdsp's does no better: see the figures printed).
     assert figures["ours with NLP"] >= TARGET_ERLE_DB
+    if tail_ms <= LINEAR_WITHIN_1_S_MAX_TAIL_MS:
+        assert figures["ours linear"] >= TARGET_ERLE_DB
     assert m.erle_db(noisy, linear, 3 * SECOND, end) >= TARGET_ERLE_DB
 
 
@@ -108,6 +120,13 @@ def _active_blocks(signal: m.FloatArray, below_peak_db: float = 30.0) -> npt.NDA
     power = (blocks * blocks).sum(axis=1)
     active: npt.NDArray[np.bool_] = power > power.max() * 10.0 ** (-below_peak_db / 10.0)
     return active
+
+
+def _loudest_second_db(out: npt.ArrayLike, near: npt.ArrayLike) -> float:
+    """The most a second of output exceeds the same second of input by, in dB."""
+    whole = np.asarray(out).size // SECOND * SECOND
+    o, i = (np.asarray(x, dtype=np.float64)[:whole].reshape(-1, SECOND) for x in (out, near))
+    return float((10.0 * np.log10((o * o).sum(axis=1) / (i * i).sum(axis=1))).max())
 
 
 def _blocks(signal: npt.ArrayLike) -> m.FloatArray:
@@ -233,12 +252,10 @@ def test_no_divergence_over_ten_minutes(material: dict[str, m.FloatArray]) -> No
     # Divergence would show as a canceller adding echo: no second of the output may be
     # louder than what came in (comfort noise stands in for the line's noise, so a
     # second of it may differ from that noise by a fraction of a dB either way).
-    out_seconds = _blocks(with_nlp).reshape(-1, SECOND // BLOCK_SAMPLES * BLOCK_SAMPLES)
-    in_seconds = _blocks(call.near).reshape(-1, SECOND // BLOCK_SAMPLES * BLOCK_SAMPLES)
-    louder = 10.0 * np.log10((out_seconds ** 2).sum(axis=1) / (in_seconds ** 2).sum(axis=1))
-    print(f"  loudest second of output against its input, with NLP: {louder.max():+.1f} dB")
+    louder = _loudest_second_db(with_nlp, call.near)
+    print(f"  loudest second of output against its input, with NLP: {louder:+.1f} dB")
     assert min(ours_by_minute) >= TARGET_ERLE_DB
-    assert louder.max() <= 1.0
+    assert louder <= 1.0
 
 
 def _coloured_noise(samples: int, dbm0: float, seed: int) -> m.FloatArray:
@@ -341,3 +358,27 @@ def test_audio_not_in_whole_blocks_is_refused() -> None:
         canceller.process(np.zeros(100, np.int16), np.zeros(100, np.int16))
     with pytest.raises(ValueError, match="got 160 and 320"):
         canceller.process(np.zeros(160, np.int16), np.zeros(320, np.int16))
+
+
+def test_tones_from_the_far_end_do_not_make_it_diverge(
+        material: dict[str, m.FloatArray]) -> None:
+    """G.168's narrow-band test: a filter that learnt the path on speech is fed tones
+    (one frequency tells it nothing about the others) and must still cancel speech after."""
+    talk = material["far"]
+    t = np.arange(4 * SECOND) / FS
+    tones = np.concatenate((
+        m.at_level(np.sin(2 * np.pi * 425.0 * t), -10.0),
+        generate_dtmf("159#*0", on_ms=300, off_ms=100, level_dbm0=-8.0).astype(np.float64),
+        m.at_level(np.sin(2 * np.pi * 1004.0 * t) + np.sin(2 * np.pi * 2400.0 * t), -12.0)))
+    far = np.concatenate((talk[: 8 * SECOND], tones, talk[8 * SECOND:]))
+    call = _call(far, m.hybrid(32, 30), 10.0, NO_NOISE, m.NOISE_LEVEL_DBM0, 31)
+    linear = _ours(call, 32, nlp=False)
+    theirs = _speex(call, 32)
+    after = 8 * SECOND + tones.size + SECOND
+    figures = (m.erle_db(call, linear, after, far.size), m.erle_db(call, theirs, after, far.size))
+    louder = _loudest_second_db(linear, call.near)
+    print(f"\nafter {tones.size / SECOND:.1f} s of tones: linear ERLE on speech ours "
+          f"{figures[0]:.1f} dB, speex {figures[1]:.1f} dB; loudest second against its input "
+          f"{louder:+.1f} dB")
+    assert figures[0] >= TARGET_ERLE_DB
+    assert louder <= 0.0
