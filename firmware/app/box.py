@@ -364,7 +364,9 @@ class Box:
                   "number": c.digits, "since": c.since} for c in self.exchange.calls()]
         status = {"ports": ports, "calls": calls, "bridged": self.switch.bridged(),
                   "uptime_s": time.monotonic() - self.started,
-                  "audio_errors": self.switch.port_errors()}
+                  "audio_errors": self.switch.port_errors(),
+                  # Calls out per trunk and the spending guard (firmware/pbx/tollguard.py).
+                  "outbound": self.exchange.outbound_status(time.monotonic())}
         if isinstance(self.board, LinkedBoard):  # the co-processor's UART link
             status["link"] = self.board.link_status()
         return status

@@ -48,7 +48,7 @@ SETTLE_S = 0.5
 """How often lines that were busy at a commit are looked at again."""
 
 # Settings that only the dial plan and the status use: changing them needs no new machine.
-_PLAN_ONLY = ("extension", "name", "caller_id")
+_PLAN_ONLY = ("extension", "name", "caller_id", "permission", "max_outbound_calls")
 
 
 class LiveBox:
@@ -227,10 +227,12 @@ class LiveBox:
 
 def _plan_inputs(config: Config) -> tuple[object, ...]:
     """What the dial plan is built from (wiring.build_plan), and nothing else."""
-    return (tuple((p.port, p.extension, p.name, p.caller_id) for p in config.fxs),
+    return (tuple((p.port, p.extension, p.name, p.caller_id, p.permission,
+                   p.max_outbound_calls) for p in config.fxs),
             tuple((p.port, p.extension) for p in config.fxo),
-            tuple(t.name for t in config.trunk), config.outbound, config.inbound,
-            config.dialplan)
+            tuple((t.name, t.max_calls) for t in config.trunk), config.outbound,
+            config.inbound, config.dialplan, config.box.country,
+            config.box.max_international_minutes_per_hour)
 
 
 def _line_settings(port: FxsConfig | FxoConfig) -> tuple[object, ...]:

@@ -9,7 +9,7 @@ from firmware.config import Config
 from firmware.config import FxoPort as FxoConfig
 from firmware.config import FxsPort as FxsConfig
 from firmware.core.errors import ConfigError
-from firmware.dsp.profiles import CountryProfile
+from firmware.dsp.profiles import CountryProfile, load_profile
 from firmware.lines.fxo import FxoLine
 from firmware.lines.fxs import FxsLine
 from firmware.lines.ringing import CallerIdPlan
@@ -24,6 +24,7 @@ from firmware.pbx.plan import (
     Timers,
     Trunk,
 )
+from firmware.pbx.tollguard import NumberingPlan, Permission
 from firmware.sip.trunks import TrunkSpec
 
 # How each country profile's caller ID alerting maps onto the line layer's plan.
@@ -43,17 +44,30 @@ def fxo_leg(port: int) -> str:
     return f"fxo{port}"
 
 
+def numbering(country: str) -> NumberingPlan:
+    """The country profile's number classes, for the toll guard."""
+    spec = load_profile(country).numbers
+    return NumberingPlan(country_code=spec.country_code, trunk_prefix=spec.trunk_prefix,
+                         international=spec.international, premium=spec.premium,
+                         national=spec.national, emergency=spec.emergency)
+
+
 def build_plan(config: Config) -> DialPlan:
+    """The dial plan, with who may use which trunk (permissions, limits, the country's
+    number classes): live apply rebuilds it on every commit."""
     extensions = tuple(
         Extension(number=p.extension, leg=fxs_leg(p.port), name=p.name or f"Ext {p.extension}",
-                  outbound_caller_id=p.caller_id or None)
+                  outbound_caller_id=p.caller_id or None,
+                  permission=Permission.parse(p.permission),
+                  max_outbound_calls=p.max_outbound_calls)
         for p in config.fxs
     )
     digit_map = DigitMap.parse(config.dialplan.digit_map) if config.dialplan.digit_map else None
     return DialPlan(
         extensions=extensions,
-        trunks=tuple(Trunk(t.name) for t in config.trunk),
-        outbound=tuple(OutboundRoute(DigitMap.parse(r.pattern), r.trunk, r.strip, r.prepend)
+        trunks=tuple(Trunk(t.name, max_calls=t.max_calls) for t in config.trunk),
+        outbound=tuple(OutboundRoute(DigitMap.parse(r.pattern), r.route_trunks, r.strip,
+                                     r.prepend)
                        for r in config.outbound),
         inbound=tuple(InboundRoute(r.did, r.extension) for r in config.inbound),
         lines=tuple(LineRoute(fxo_leg(p.port), p.extension) for p in config.fxo),
@@ -61,6 +75,8 @@ def build_plan(config: Config) -> DialPlan:
                       interdigit_s=config.dialplan.interdigit_s,
                       no_answer_s=config.dialplan.no_answer_s),
         digit_map=digit_map,
+        numbering=numbering(config.box.country),
+        max_international_minutes_per_hour=config.box.max_international_minutes_per_hour,
     )
 
 

@@ -26,6 +26,9 @@ CallerIdStandard = Literal["", "bell202", "v23", "v23_jp", "dtmf", "none"]
 """The names the country profiles use; "" is the country's own, v23_jp the NTT variant."""
 DisconnectMethod = Literal["loop_current", "polarity", "tone", "silence"]
 DtmfMode = Literal["rfc4733"]
+PermissionClass = Literal["internal", "local", "national", "international", "premium"]
+"""Outbound number classes, cheapest first (firmware.pbx.tollguard): each allows the ones
+before it; emergency numbers always pass."""
 
 KNOWN_COUNTRIES: tuple[str, ...] = ("us", "uk", "de", "fr", "ru", "in", "jp", "au", "et")
 """Country profile codes used when the caller does not pass the dsp package's own list."""
@@ -57,6 +60,10 @@ class BoxConfig:
     name: str = setting("minipbx", "shown in status and in the SIP User-Agent")
     country: str = setting("us", "country profile: tones, ring cadence, caller ID standard")
     board: str = setting("sim", "board profile name (board/<name>.toml) or a path to one")
+    max_international_minutes_per_hour: float = setting(
+        0.0, "spending guard: international and premium minutes talked in any rolling hour;"
+             " once reached, new such calls are refused until the hour frees minutes"
+             " (0 = no limit)", lo=0, hi=100000)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +108,15 @@ class FxsPort:
         'distinctive ring: a name from the country profile such as "dr2", or on/off ms such'
         ' as "400/200/400/2000" ("" = the country\'s normal ring)',
     )
+    permission: PermissionClass = field(
+        default="national",
+        metadata=meta(
+            "farthest calls this port may make through trunks: internal (none), local,"
+            " national, international, premium; emergency numbers always pass"
+        ),
+    )
+    max_outbound_calls: int = setting(
+        0, "calls this port may have out through trunks at once (0 = no limit)", lo=0, hi=16)
 
     @property
     def ring_cadence_ms(self) -> tuple[int, ...]:
@@ -150,6 +166,9 @@ class Trunk:
     allow: tuple[str, ...] = setting(
         (), "more addresses or networks (203.0.113.0/24) that may send this trunk's calls; "
             "host and outbound_proxy always may")
+    max_calls: int = setting(
+        0, "calls out through this trunk at once; when full, routes try their next trunk"
+           " (0 = no limit)", lo=0, hi=1000)
 
     @property
     def effective_auth_username(self) -> str:
@@ -175,9 +194,17 @@ class OutboundRoute:
     """[[outbound]]: dialled numbers that leave through a trunk; the first match wins."""
 
     pattern: str = required('digit map pattern such as "9x."')
-    trunk: str = required("the name of the [[trunk]] to use")
+    trunk: str = setting("", 'the [[trunk]] (or PSTN line "fxo<port>") to use; or use trunks')
+    trunks: tuple[str, ...] = setting(
+        (), 'failover order such as ["provider", "backup", "fxo1"]: a new call tries the next'
+            " when one is full, unregistered or fails (503, 408, no circuit, line busy)")
     strip: int = setting(0, "digits removed from the front before sending", lo=0, hi=20)
     prepend: str = setting("", "digits added to the front after stripping")
+
+    @property
+    def route_trunks(self) -> tuple[str, ...]:
+        """The trunks to try, in order (``trunk`` is a list of one)."""
+        return self.trunks or ((self.trunk,) if self.trunk else ())
 
 
 @dataclass(frozen=True, kw_only=True)

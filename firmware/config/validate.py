@@ -6,7 +6,8 @@ say:
 
 - names and numbers that must be unique: FXS and FXO ports, extensions, trunk names, DIDs;
 - references: an FXO port and an inbound route ring an extension that exists, an outbound
-  route names a trunk that exists, a trunk's transport is one the box listens on;
+  route names a trunk that exists (``trunk``, or each of ``trunks``, once, never both
+  keys), a trunk's transport is one the box listens on;
 - pairs: flash_min_ms < flash_max_ms, and longer than debounce_ms (else every bounce of the
   hook switch would be a flash); the TLS certificate comes with its key;
 - formats: dialable numbers, digit maps, ring cadences, the bind addresses (SIP and web),
@@ -247,17 +248,27 @@ def _check_routes(config: Config, extensions: Collection[str], issues: list[Issu
     trunks = [t.name for t in config.trunk] + [f"fxo{p.port}" for p in config.fxo]
     for i, route in enumerate(config.outbound):
         _digit_map(route.pattern, ("outbound", i, "pattern"), issues)
-        if route.trunk not in trunks:
-            hint = did_you_mean(route.trunk, trunks)
-            if not hint:
-                hint = (
-                    f"defined trunks: {', '.join(trunks)}"
-                    if trunks
-                    else "add a [[trunk]] table with this name"
-                )
-            issues.append(
-                Issue(("outbound", i, "trunk"), f"no trunk named '{route.trunk}'; {hint}")
-            )
+        if route.trunk and route.trunks:
+            issues.append(Issue(("outbound", i, "trunks"), f"set trunk ('{route.trunk}') or "
+                                "trunks, not both; put every trunk in trunks"))
+        elif not route.route_trunks:
+            issues.append(Issue(("outbound", i, "trunk"), 'missing; add trunk = "name", or '
+                                'trunks = ["first", "second"] for failover'))
+        named: KeyPath = ("outbound", i, "trunks") if route.trunks else ("outbound", i, "trunk")
+        for j, name in enumerate(route.route_trunks):
+            at: KeyPath = (*named, j) if route.trunks else named
+            if name not in trunks:
+                hint = did_you_mean(name, trunks)
+                if not hint:
+                    hint = (
+                        f"defined trunks: {', '.join(trunks)}"
+                        if trunks
+                        else "add a [[trunk]] table with this name"
+                    )
+                issues.append(Issue(at, f"no trunk named '{name}'; {hint}"))
+        if route.trunks:
+            _unique(issues, ("outbound", i), list(route.trunks), "trunks",
+                    "list each trunk once")
         if not DIALABLE_RE.fullmatch(route.prepend):
             issues.append(
                 Issue(

@@ -16,6 +16,9 @@ class Cause(enum.IntEnum):
     NO_USER_RESPONDING = 18
     NO_ANSWER = 19
     CALL_REJECTED = 21
+    # Q.931 (1988) "outgoing calls barred", kept by Asterisk and PBXs for call barring: the
+    # box's own refusal of a call its caller may not make (firmware/pbx/tollguard.py).
+    OUTGOING_CALL_BARRED = 52
     INVALID_NUMBER_FORMAT = 28
     NORMAL_UNSPECIFIED = 31
     NO_CIRCUIT_AVAILABLE = 34
@@ -34,6 +37,8 @@ _CAUSE_TO_SIP: dict[Cause, int] = {
     Cause.NO_USER_RESPONDING: 408,
     Cause.NO_ANSWER: 480,
     Cause.CALL_REJECTED: 403,
+    # RFC 3398 maps the barring causes it lists (55, 57) to 403; 52 follows them.
+    Cause.OUTGOING_CALL_BARRED: 403,
     Cause.INVALID_NUMBER_FORMAT: 484,
     Cause.NO_CIRCUIT_AVAILABLE: 503,
     Cause.NETWORK_OUT_OF_ORDER: 502,

@@ -13,6 +13,10 @@ Rules:
   `intro_times` times first; a step is `{ freqs = [f1, f2], ms = 500 }`, with
   `modulation_hz` for f1*f2 tones and `level_dbm0` to override the tone's level;
   no `freqs` is silence, no `ms` is for ever.
+- `[numbers]` classes dialled numbers for the outbound permissions (firmware.pbx.tollguard):
+  the country code, the national (trunk) prefix, and prefix lists for international,
+  premium-rate and national numbers and the emergency numbers; each file cites its source
+  and says where it is unsure. Prefixes are digit strings; a missing table is an error.
 - A bad file raises ProfileError (a ValueError) naming the file and the key.
 """
 
@@ -64,6 +68,19 @@ class CallerIdDefaults:
 
 
 @dataclass(frozen=True)
+class NumberingSpec:
+    """The country's dialling prefixes, as the profile gives them (empty: nothing known)."""
+
+    country_code: str = ""
+    trunk_prefix: str = ""
+    international: tuple[str, ...] = ()
+    premium: tuple[str, ...] = ()
+    national: tuple[str, ...] = ()
+    emergency: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class CountryProfile:
     code: str
     name: str
@@ -71,6 +88,7 @@ class CountryProfile:
     tones: tuple[ToneSpec, ...]
     ring: RingSpec
     caller_id: CallerIdDefaults
+    numbers: NumberingSpec = NumberingSpec()
 
     def tone(self, name: str) -> ToneSpec:
         for tone in self.tones:
@@ -128,7 +146,24 @@ class _Reader:
         return CountryProfile(code=code, name=self.get(data, "name", "", str),
                               source=self.get(data, "source", "", str), tones=tones,
                               ring=self.ring(self.get(data, "ring", "", dict)),
-                              caller_id=self.caller_id(self.get(data, "caller_id", "", dict)))
+                              caller_id=self.caller_id(self.get(data, "caller_id", "", dict)),
+                              numbers=self.numbers(self.get(data, "numbers", "", dict)))
+
+    def numbers(self, table: dict[str, Any]) -> NumberingSpec:
+        def digits(key: str, value: Any) -> str:
+            if not isinstance(value, str) or not value.isdigit() or not value.isascii():
+                raise self.fail(f"numbers.{key}", f"{value!r} must be a string of digits")
+            return value
+
+        def prefixes(key: str) -> tuple[str, ...]:
+            return tuple(digits(key, v) for v in self.get(table, key, "numbers.", list))
+
+        return NumberingSpec(
+            country_code=digits("country_code", self.get(table, "country_code", "numbers.", str)),
+            trunk_prefix=digits("trunk_prefix", self.get(table, "trunk_prefix", "numbers.", str)),
+            international=prefixes("international"), premium=prefixes("premium"),
+            national=prefixes("national"), emergency=prefixes("emergency"),
+            source=self.get(table, "source", "numbers.", str))
 
     def tone(self, name: str, table: dict[str, Any]) -> ToneSpec:
         path = f"tones.{name}."

@@ -7,6 +7,14 @@ The moves the call states (``states``) share, with their rules:
   tone, and calling one's own extension is busy too. A trunk route gets a Setup on a new
   leg, with the number after strip and prepend and the extension's outbound caller ID; the
   caller hears nothing until the far end alerts. Anything else gives congestion.
+- Leaving the box (:func:`leave`): every call out asks ``tollguard`` first, with the call's
+  origin and the number as the trunk gets it; a refusal gives congestion (the country's
+  reorder tone: the call cannot be completed as dialled; our tone set has no special
+  information tone) and a DENIED record whose reason names the rule. Then the route's
+  trunks are tried in order: a full trunk (max_calls) or a seized FXO line is skipped, and
+  a trunk failing before answer with a cause that names the way, not the callee
+  (``tollguard.tries_next_trunk``), hands the call to the next one. When none is left the
+  caller gets congestion and the record lists what each trunk said.
 - Offering an inbound call (SIP, FXO): the routed extension rings and the caller is told
   it alerts; a busy extension releases the caller with USER_BUSY, no route with
   UNALLOCATED_NUMBER. An FXO line carries no called number: the extension's is used.
@@ -29,6 +37,7 @@ from firmware.core.events import Alerting, Digit, LegId, Party, Release, Setup, 
 from firmware.pbx.calls import Call, LegState, PbxOutput, Phase, Timer
 from firmware.pbx.cdr import CallRecord, CallRecords, Disposition
 from firmware.pbx.plan import DialPlan, Extension, ToExtension, ToTrunk
+from firmware.pbx.tollguard import COSTLY, Origin, OutboundCall, TollGuard
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +51,8 @@ class Board:
     leg_state: Callable[[LegId], LegState]
     new_leg_id: Callable[[], str]
     records: CallRecords
+    outbound_calls: Callable[[], list[OutboundCall]] = list
+    guard: TollGuard = field(default_factory=TollGuard)
     out: list[PbxOutput] = field(default_factory=list)
 
     def emit(self, *events: PbxOutput) -> None:
@@ -55,6 +66,8 @@ def record(
     if call.recorded:
         return
     call.recorded = True
+    if call.klass in COSTLY and call.answered is not None:
+        board.guard.spending.add(call.answered, now)
     called = call.called or call.digits
     board.records.add(
         CallRecord(
@@ -147,34 +160,82 @@ def place(board: Board, call: Call, number: str, now: float) -> None:
         call.b = callee.leg
         board.emit(Setup(callee.leg, number, call.caller), Tone(call.a, "ringback"))
         call.enter(Phase.RINGING, now)
-    elif isinstance(target, ToTrunk) and board.plan.is_fxo(target.route.trunk):
-        line = target.route.trunk
-        if board.leg_state(line) != "idle":
-            reason = f"PSTN line {line} is {board.leg_state(line)}"
-            record(board, call, now, Disposition.CONGESTION, Cause.NO_CIRCUIT_AVAILABLE, reason)
-            caller_fails(board, call, "congestion", Cause.NO_CIRCUIT_AVAILABLE, now)
-            return
-        call.b = line
-        own = board.plan.extension_on(call.a)
-        shown = own.outbound_caller_id if own is not None else call.caller.number
-        board.emit(Setup(line, target.number, Party(shown, call.caller.name)))
-        call.enter(Phase.PROCEEDING, now)
     elif isinstance(target, ToTrunk):
-        call.b = board.new_leg_id()
-        call.trunk = target.route.trunk
-        own = board.plan.extension_on(call.a)
-        # An extension number means nothing outside: without a number of its own the
-        # handset shows none, and the trunk presents its account's number instead.
-        shown = own.outbound_caller_id if own is not None else call.caller.number
-        caller = Party(shown, call.caller.name)
-        board.emit(Setup(call.b, target.number, caller, trunk=call.trunk))
-        call.enter(Phase.PROCEEDING, now)
+        origin = origin_of(board, call)
+        leave(board, call, origin, target.route.trunks, target.number, now)
+        return
     else:
         reason = f"no extension or route for {number!r}"
         record(board, call, now, Disposition.CONGESTION, Cause.UNALLOCATED_NUMBER, reason)
         caller_fails(board, call, "congestion", Cause.UNALLOCATED_NUMBER, now)
         return
     call.arm(Timer.NO_ANSWER, now + board.plan.timers.no_answer_s)
+
+
+def origin_of(board: Board, call: Call) -> Origin:
+    """Where ``call`` comes from: set for calls that came in; else its handset's port."""
+    if call.origin is not None:
+        return call.origin
+    own = board.plan.extension_on(call.a)
+    return own.origin() if own is not None else Origin("port", call.a, None)
+
+
+def leave(
+    board: Board, call: Call, origin: Origin, trunks: tuple[str, ...], number: str, now: float
+) -> bool:
+    """``call`` leaves the box for ``number`` (as sent) through the first of ``trunks``
+    that takes it, if ``origin`` may make the call at all; False when it did not leave."""
+    decision = board.guard.decide_number(
+        origin, number, board.plan.numbering, board.outbound_calls(),
+        board.plan.max_international_minutes_per_hour, now)
+    if not decision.allowed:
+        logger.warning("call %d from %s to %s: %s", call.call_id, origin.name, number,
+                       decision.reason)
+        record(board, call, now, Disposition.DENIED, decision.cause, decision.reason)
+        caller_fails(board, call, "congestion", decision.cause, now)
+        return False
+    call.origin, call.klass, call.out_number = origin, decision.klass, number
+    call.next_trunks = trunks
+    return next_trunk(board, call, now)
+
+
+def next_trunk(board: Board, call: Call, now: float) -> bool:
+    """Place ``call`` through its route's next trunk that can take it; False (and the
+    caller fails with congestion) when none is left."""
+    while call.next_trunks:
+        trunk, call.next_trunks = call.next_trunks[0], call.next_trunks[1:]
+        if board.plan.is_fxo(trunk):
+            state = board.leg_state(trunk)
+            if state != "idle":
+                call.tried.append(f"PSTN line {trunk} is {state}")
+                continue
+            call.b = trunk
+        else:
+            spec = board.plan.trunk(trunk)
+            decision = board.guard.decide_trunk(
+                trunk, spec.max_calls if spec else 0, board.outbound_calls())
+            if not decision.allowed:
+                call.tried.append(decision.reason)
+                continue
+            call.b = board.new_leg_id()
+        call.trunk = trunk
+        own = board.plan.extension_on(call.a)
+        # An extension number means nothing outside: without a number of its own the
+        # handset shows none, and the trunk presents its account's number instead.
+        shown = own.outbound_caller_id if own is not None else call.caller.number
+        caller = Party(shown, call.caller.name)
+        sip = None if board.plan.is_fxo(trunk) else trunk
+        board.emit(Setup(call.b, call.out_number, caller, trunk=sip))
+        call.enter(Phase.PROCEEDING, now)
+        call.arm(Timer.NO_ANSWER, now + board.plan.timers.no_answer_s)
+        if call.tried:
+            logger.info("call %d: trying %s after: %s", call.call_id, trunk,
+                        "; ".join(call.tried))
+        return True
+    reason = "; ".join(call.tried) or "the route names no trunk"
+    record(board, call, now, Disposition.CONGESTION, Cause.NO_CIRCUIT_AVAILABLE, reason)
+    caller_fails(board, call, "congestion", Cause.NO_CIRCUIT_AVAILABLE, now)
+    return False
 
 
 def forward_digit(board: Board, call: Call, event: Digit) -> None:

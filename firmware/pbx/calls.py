@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from firmware.core.events import CallEvent, LegId, MediaEvent, Party
+from firmware.pbx.tollguard import Origin, Permission
 
 PbxOutput = CallEvent | MediaEvent
 
@@ -82,6 +83,15 @@ class Call:
     timer: Timer | None = None
     gone: set[LegId] = field(default_factory=set)
     recorded: bool = False
+    # Set for a call that came in (SIP, FXO); a handset's call has its port's origin.
+    origin: Origin | None = None
+    # A call out: its number class, the number as sent, the route's trunks not tried yet,
+    # what happened on those tried, and the callee legs of earlier (failed) attempts.
+    klass: Permission | None = None
+    out_number: str = ""
+    next_trunks: tuple[str, ...] = ()
+    tried: list[str] = field(default_factory=list)
+    former: list[LegId] = field(default_factory=list)
 
     def legs(self) -> list[LegId]:
         """The legs still part of the call."""

@@ -16,6 +16,9 @@ ABANDONED     the caller gave up before the callee answered: a handset put down
 BUSY          the callee was busy (Q.850 17), including calling one's own number
 CONGESTION    the number could not be routed: not in the plan, incomplete,
               no circuit or congestion on the way
+DENIED        the caller may not make this call (permission class, limits,
+              spending guard, a call from outside trying to leave again);
+              ``reason`` says which rule
 FAILED        any other failure, and giving up half-way through dialling
 ============  ===============================================================
 """
@@ -38,6 +41,7 @@ class Disposition(enum.Enum):
     BUSY = "BUSY"
     FAILED = "FAILED"
     CONGESTION = "CONGESTION"
+    DENIED = "DENIED"
 
 
 _UNANSWERED: dict[Cause, Disposition] = {

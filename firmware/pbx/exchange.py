@@ -14,7 +14,8 @@ Rules of this module (the call phases have theirs in ``states``):
 - Seize from an idle FXS line starts a call: dial tone and the first-digit timer. Seize
   from an FXS line being rung answers it (the line may report the lift either way).
 - Setup from an FXO line rings the extension of its line route; Setup from a SIP leg rings
-  the extension its DID routes to.
+  the extension its DID routes to. Such a call carries its origin (the line, or the trunk)
+  with no permission to leave: if a feature ever sends it out, ``tollguard`` refuses it.
 - Flash is never a hang-up. While dialling it restarts dialling; on a handset hearing busy
   tone or the howler after a call it gives fresh dial tone (a new call); in a call it
   changes nothing yet: ``_on_flash`` is where transfer and call waiting will hook in.
@@ -52,6 +53,7 @@ from firmware.pbx.cdr import DEFAULT_RECORD_LIMIT, CallRecord, CallRecords
 from firmware.pbx.digitmap import SYMBOLS
 from firmware.pbx.plan import DialPlan
 from firmware.pbx.states import STATES
+from firmware.pbx.tollguard import Origin, OutboundCall
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +67,8 @@ class Exchange:
         self._legs: dict[LegId, Call] = {}
         self._call_ids = itertools.count(1)
         self._leg_numbers: defaultdict[str, int] = defaultdict(int)
-        self._board = Board(plan, self.leg_state, self.new_leg_id, CallRecords(record_limit))
+        self._board = Board(plan, self.leg_state, self.new_leg_id, CallRecords(record_limit),
+                            self._outbound_calls)
 
     @property
     def plan(self) -> DialPlan:
@@ -136,6 +139,18 @@ class Exchange:
         """The most recent call records, oldest first."""
         return self._board.records.recent()
 
+    def outbound_status(self, now: float) -> dict[str, object]:
+        """Calls out per trunk and the spending guard, for ``status``."""
+        return self._board.guard.status(
+            self._outbound_calls(), self._plan.max_international_minutes_per_hour, now)
+
+    def _outbound_calls(self) -> list[OutboundCall]:
+        return [
+            OutboundCall(call.a, call.trunk, call.klass, call.answered)
+            for call in self._calls.values()
+            if call.trunk is not None and call.b is not None and call.b not in call.gone
+        ]
+
     def take_records(self) -> list[CallRecord]:
         """The records written since the last take, for the app to persist."""
         return self._board.records.take()
@@ -176,6 +191,9 @@ class Exchange:
             logger.warning("%s: setup while in call %d; ignored", leg, self._legs[leg].call_id)
             return
         call = Call(next(self._call_ids), leg, event.caller, now, since=now, called=event.called)
+        # A call from outside may not leave again (no permission) unless a route grants it.
+        call.origin = (Origin("line", leg, None) if self._plan.is_fxo(leg)
+                       else Origin("trunk", event.trunk or leg, None))
         self._calls[call.call_id] = call
         offer(self._board, call, self._plan.inbound_target(leg, event.called), now)
         self._sync(call)
@@ -230,7 +248,7 @@ class Exchange:
     def _sync(self, call: Call) -> None:
         """Point each live leg at its call; forget legs that left and calls with none."""
         live = call.legs()
-        for leg in (call.a, call.b):
+        for leg in (call.a, call.b, *call.former):
             if leg is None:
                 continue
             if leg in live:

@@ -17,7 +17,14 @@ Rules the plan keeps:
 
 Resolving a number: an extension number wins over an outbound route; routes are tried in
 the order given, the first match wins. Inbound calls match the DID exactly first, then the
-``*`` route, if any.
+``*`` route, if any; an inbound route rings an extension and nothing else (a call from
+outside leaves again only through a route that says so and through
+``firmware.pbx.tollguard``).
+
+A route names one trunk or a list (``trunks``): the list is its failover order; a name may
+be an FXO line ("fxo1"). Who may use a trunk (permission classes, limits, the spending
+guard) is data here (``Extension.permission``, ``Trunk.max_calls``,
+``DialPlan.numbering``...) and decided by ``tollguard``.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from dataclasses import dataclass, field
 
 from firmware.core.errors import ConfigError
 from firmware.pbx.digitmap import SYMBOLS, DigitMap
+from firmware.pbx.tollguard import DEFAULT_PERMISSION, NumberingPlan, Origin, Permission
 
 ANY_DID = "*"
 
@@ -55,11 +63,20 @@ class Extension:
     leg: str
     name: str
     outbound_caller_id: str | None = None
+    permission: Permission = DEFAULT_PERMISSION
+    max_outbound_calls: int = 0  # 0: no limit
 
     def __post_init__(self) -> None:
         _check_symbols(f"extension {self.number!r}", self.number)
         if not self.leg:
             raise ConfigError(f"extension {self.number}: the line (leg) is empty")
+        if self.max_outbound_calls < 0:
+            raise ConfigError(f"extension {self.number}: max_outbound_calls "
+                              f"{self.max_outbound_calls}; 0 (no limit) or more")
+
+    def origin(self) -> Origin:
+        """This handset as the origin of a call out (its port's permission and limit)."""
+        return Origin("port", self.leg, self.permission, self.max_outbound_calls)
 
 
 @dataclass(frozen=True)
@@ -67,25 +84,34 @@ class Trunk:
     """A way out of the box; its SIP account details live with the SIP configuration."""
 
     name: str
+    max_calls: int = 0  # calls at once through it; 0: no limit
 
     def __post_init__(self) -> None:
         if not self.name:
             raise ConfigError("trunk: the name is empty")
+        if self.max_calls < 0:
+            raise ConfigError(f"trunk {self.name}: max_calls {self.max_calls}; 0 (no limit) "
+                              "or more")
 
 
 @dataclass(frozen=True)
 class OutboundRoute:
     """Numbers matching ``pattern`` (a DigitMap, or a prefix string) go out through
-    ``trunk``, sent as ``prepend + number[strip:]``."""
+    ``trunk`` (one name, or the failover order as a tuple), sent as
+    ``prepend + number[strip:]``."""
 
     pattern: DigitMap | str
-    trunk: str
+    trunk: str | tuple[str, ...]
     strip: int = 0
     prepend: str = ""
     digit_map: DigitMap = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         what = f"outbound route {str(self.pattern)!r}"
+        if not self.trunks or not all(self.trunks):
+            raise ConfigError(f"{what}: name at least one trunk, and no empty name")
+        if len(set(self.trunks)) != len(self.trunks):
+            raise ConfigError(f"{what}: trunks {list(self.trunks)} name one twice")
         if self.strip < 0:
             raise ConfigError(f"{what}: strip is {self.strip}; it counts digits, 0 or more")
         # A trunk takes E.164 numbers too, so the prepended part may carry '+'.
@@ -96,6 +122,11 @@ class OutboundRoute:
             # The prefix and at least one more digit; '#' or the interdigit timer ends it.
             pattern = DigitMap.parse(pattern + "xx.")
         object.__setattr__(self, "digit_map", pattern)
+
+    @property
+    def trunks(self) -> tuple[str, ...]:
+        """The trunks to try, in order."""
+        return (self.trunk,) if isinstance(self.trunk, str) else tuple(self.trunk)
 
     def translate(self, number: str) -> str:
         return self.prepend + number[self.strip :]
@@ -156,6 +187,8 @@ class DialPlan:
     lines: tuple[LineRoute, ...] = ()
     timers: Timers = field(default_factory=Timers)
     digit_map: DigitMap | None = None
+    numbering: NumberingPlan = field(default_factory=NumberingPlan)
+    max_international_minutes_per_hour: float = 0.0  # 0: no limit
     _by_number: dict[str, Extension] = field(init=False, repr=False, compare=False)
     _by_leg: dict[str, Extension] = field(init=False, repr=False, compare=False)
     _by_did: dict[str, Extension] = field(init=False, repr=False, compare=False)
@@ -202,12 +235,13 @@ class DialPlan:
         # An FXO line is a trunk of one channel: routes may name its leg ("fxo1").
         names = names + [line.leg for line in self.lines]
         for route in self.outbound:
-            if route.trunk not in names:
-                known = ", ".join(names) or "none defined"
-                raise ConfigError(
-                    f"outbound route {str(route.pattern)!r}: trunk {route.trunk!r} "
-                    f"does not exist (trunks: {known})"
-                )
+            for trunk in route.trunks:
+                if trunk not in names:
+                    known = ", ".join(names) or "none defined"
+                    raise ConfigError(
+                        f"outbound route {str(route.pattern)!r}: trunk {trunk!r} "
+                        f"does not exist (trunks: {known})"
+                    )
         for line in self.lines:
             if line.leg in self._by_leg:
                 raise ConfigError(
@@ -251,6 +285,10 @@ class DialPlan:
     def is_line(self, leg: str) -> bool:
         """True for the box's analog ports (FXS and FXO); other legs are SIP."""
         return leg in self._by_leg or leg in self._by_line
+
+    def trunk(self, name: str) -> Trunk | None:
+        """The SIP trunk called ``name`` (None for an FXO line or an unknown name)."""
+        return next((t for t in self.trunks if t.name == name), None)
 
     def resolve(self, number: str) -> ToExtension | ToTrunk | None:
         """Where a dialled number goes; None when nowhere."""

@@ -13,7 +13,9 @@ moves they use, placing, offering and failing a call, have their rules in ``acti
   A's tone stops, the legs are bridged (once), and a non-FXS A (SIP, FXO) is answered. B
   failing gives A busy tone for USER_BUSY and congestion for any other cause. The
   no-answer timer releases B with NO_ANSWER and gives A congestion, as an ATA does when a
-  call cannot complete. A hanging up releases B (stops the ringing, or CANCELs).
+  call cannot complete. A hanging up releases B (stops the ringing, or CANCELs). A trunk
+  failing before answer with a cause about the way, not the callee, hands the call to the
+  route's next trunk (``actions.next_trunk``; the rules in ``tollguard``).
 - CONNECTED: a leg hanging up unbridges; its partner hears busy (disconnect) tone if it is
   an FXS handset, or is released otherwise. A flash does not end the call.
 - ENDED: an FXS handset left off-hook hears its final tone for ``busy_tone_s``, then the
@@ -42,6 +44,7 @@ from firmware.pbx.actions import (
     caller_fails,
     final_tone,
     forward_digit,
+    next_trunk,
     partner_left,
     place,
     record,
@@ -49,6 +52,7 @@ from firmware.pbx.actions import (
 from firmware.pbx.calls import Call, Phase, Timer
 from firmware.pbx.cdr import Disposition, disposition_for
 from firmware.pbx.digitmap import Outcome
+from firmware.pbx.tollguard import tries_next_trunk
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +190,17 @@ class Proceeding(CallState):
             record(board, call, now, Disposition.ABANDONED, Cause.NORMAL_CLEARING, reason)
             call.enter(Phase.ENDED, now)
             return
+        if call.next_trunks and tries_next_trunk(event.cause):
+            call.tried.append(f"{call.trunk}: {event.cause.name}")
+            call.former.append(call.b)
+            call.b = None
+            if board.plan.is_fxs(call.a):
+                board.emit(Tone(call.a, None))  # no ringback from the failed attempt
+            next_trunk(board, call, now)
+            return
         reason = f"callee released: {event.cause.name}"
+        if call.tried:
+            reason += f" (after {'; '.join(call.tried)})"
         record(board, call, now, disposition_for(event.cause), event.cause, reason)
         tone: ToneName = "busy" if event.cause is Cause.USER_BUSY else "congestion"
         caller_fails(board, call, tone, event.cause, now)

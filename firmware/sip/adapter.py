@@ -178,6 +178,13 @@ class SipAdapter:
             self._emit(Release(event.leg, Cause.NO_CIRCUIT_AVAILABLE))
             return
         account = self.accounts[spec.name]
+        reg = account.registration.state
+        if spec.register and reg in ("failed", "unregistered"):
+            # The provider would refuse it anyway: say so at once, so that a route's
+            # failover (firmware/pbx/tollguard.py) moves on to its next trunk.
+            log.warning("%s: trunk %s is %s; call not sent", event.leg, spec.name, reg)
+            self._emit(Release(event.leg, Cause.NETWORK_OUT_OF_ORDER))
+            return
         call = SipCall(account, event.leg, self._emit, self._media_changed, self._ended)
         prm = pj.CallOpParam(True)
         caller = event.caller

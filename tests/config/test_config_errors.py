@@ -138,7 +138,8 @@ CASES = [
     ),
     pytest.param(
         '[box]\nname = "x"\nvolume = 3\n',
-        "config.toml:3: box.volume: unknown key in [box]; allowed here: name, country, board",
+        "config.toml:3: box.volume: unknown key in [box]; allowed here: name, country, board,"
+        " max_international_minutes_per_hour",
         id="unknown-key-listed",
     ),
     pytest.param(
@@ -148,14 +149,15 @@ CASES = [
     ),
     pytest.param(
         "[box]\n[box.extra]\nx = 1\n",
-        "config.toml:2: box.extra: unknown key in [box]; allowed here: name, country, board",
+        "config.toml:2: box.extra: unknown key in [box]; allowed here: name, country, board,"
+        " max_international_minutes_per_hour",
         id="unknown-subtable",
     ),
     pytest.param(
         '[[fxs]]\nport = 1\nextension = "101"\n[fxs.timing]\nflash = 1\n',
         "config.toml:4: fxs[0].timing: unknown key in [[fxs]]; allowed here: port, extension,"
         " name, caller_id, flash_min_ms, flash_max_ms, debounce_ms, caller_id_standard,"
-        " ring_pattern",
+        " ring_pattern, permission, max_outbound_calls",
         id="unknown-subtable-of-array",
     ),
     pytest.param(

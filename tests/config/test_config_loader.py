@@ -42,7 +42,8 @@ def test_example_with_a_trunk_parses() -> None:
     config = load_config(EXAMPLE)
     assert config.box.name == "office-pbx"
     assert config.sip.transports == ("udp", "tcp")
-    [trunk] = config.trunk
+    trunk, backup = config.trunk
+    assert backup.name == "backup"
     assert trunk == Trunk(
         name="provider",
         host="sip.example.net",
@@ -51,10 +52,11 @@ def test_example_with_a_trunk_parses() -> None:
         caller_id="5551000",
         caller_name="Example Office",
         allow=("203.0.113.0/24",),
+        max_calls=4,
     )
-    assert [(r.pattern, r.trunk, r.strip) for r in config.outbound] == [
-        ("9x.", "provider", 1),
-        ("911", "provider", 0),
+    assert [(r.pattern, r.route_trunks, r.strip) for r in config.outbound] == [
+        ("9x.", ("provider", "backup", "fxo1"), 1),
+        ("911", ("provider",), 0),
     ]
     assert [(r.did, r.extension) for r in config.inbound] == [("5551000", "101"), ("*", "102")]
     assert config.fxs[1].ring_cadence_ms == (1000, 2000)

@@ -62,7 +62,8 @@ def test_round_trip(config: Config, comments: bool) -> None:
 
 def test_default_written_out() -> None:
     text = to_toml(default_config())
-    assert text.startswith('[box]\nname = "minipbx"\ncountry = "us"\nboard = "sim"\n\n[sip]\n')
+    assert text.startswith('[box]\nname = "minipbx"\ncountry = "us"\nboard = "sim"\n'
+                           'max_international_minutes_per_hour = 0.0\n\n[sip]\n')
     assert text.count("[[fxs]]") == 2 and text.count("[[fxo]]") == 1
     assert "[[trunk]]" not in text
     assert '\ndisconnect = ["loop_current", "tone"]\n' in text

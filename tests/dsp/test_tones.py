@@ -41,8 +41,14 @@ def test_bad_profiles_name_the_file_and_key() -> None:
         load_profile("zz")
     good = {"name": "X", "source": "test", "ring": {"frequency_hz": 25, "cadence_ms": [1, 2]},
             "caller_id": {"standard": "v23", "alert": "ring_pulse"},
-            "tones": {n: {"level_dbm0": -10, "steps": [{"freqs": [425]}]} for n in TONE_NAMES}}
+            "tones": {n: {"level_dbm0": -10, "steps": [{"freqs": [425]}]} for n in TONE_NAMES},
+            "numbers": {"source": "test", "country_code": "9", "trunk_prefix": "0",
+                        "international": ["00"], "premium": [], "national": ["0"],
+                        "emergency": ["112"]}}
     _Reader("x.toml").profile("x", good)
+    with pytest.raises(ProfileError, match=r"x\.toml: numbers\.premium: '09x' must be a string"):
+        _Reader("x.toml").profile("x", dict(good, numbers={**good["numbers"],
+                                                            "premium": ["09x"]}))
     broken = dict(good, tones={**good["tones"], "busy": {"level_dbm0": -10}})
     with pytest.raises(ProfileError, match=r"x\.toml: tones\.busy\.steps: missing"):
         _Reader("x.toml").profile("x", broken)

@@ -16,9 +16,12 @@ from firmware.pbx.plan import (
     Timers,
     Trunk,
 )
+from firmware.pbx.tollguard import Permission
 
 ALICE = Extension("101", "fxs1", "Alice")
-BOB = Extension("102", "fxs2", "Bob", outbound_caller_id="5550102")
+# Bob may call abroad (the office's international scenarios dial from his port).
+BOB = Extension("102", "fxs2", "Bob", outbound_caller_id="5550102",
+                permission=Permission.INTERNATIONAL)
 CAROL = Extension("103", "fxs3", "Carol")
 
 TIMERS = Timers(first_digit_s=15, interdigit_s=4, no_answer_s=60, busy_tone_s=30, howler_s=60)
