@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import shutil
 import signal
@@ -26,6 +25,7 @@ from firmware import __version__
 from firmware.app import wiring
 from firmware.app.boards import build_board
 from firmware.app.box import Box
+from firmware.app.cdrlog import CdrLog
 from firmware.app.consoleapp import start_console
 from firmware.app.control import SOCKET_NAME, ControlServer
 from firmware.app.lifecycle import RESTART, build_manager, reexec
@@ -133,12 +133,13 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
                          sip.rtp_port, emit=box.deliver_up, defer=defer, max_calls=MAX_CALLS,
                          rtp_timeout_s=sip.rtp_timeout_s)
     box.sip = adapter
-    cdr_path = state_dir / "cdr.jsonl"
-    box.on_records = lambda records: _append_records(cdr_path, records)
+    cdr = CdrLog(state_dir / "cdr.jsonl")
+    box.on_records = cdr.append
     box.start()
     built.start_audio()
 
     system = RunningSystem(config, profile, box, adapter, endpoint, board, state_dir=state_dir)
+    system.cdr = cdr
     stop = asyncio.Event()
     restart = asyncio.Event()
     manager = build_manager(startup, state_dir, system, board_override, restart, stop)
@@ -208,18 +209,6 @@ def _me() -> str:
     if found and Path(argv0).name == "minipbx" and Path(found).resolve() == Path(argv0).resolve():
         return "minipbx"
     return argv0 if Path(argv0).name == "minipbx" else "minipbx"
-
-
-def _append_records(path: Path, records: list[Any]) -> None:
-    with path.open("a", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps({
-                "call_id": r.call_id, "caller_leg": r.caller_leg,
-                "caller_number": r.caller_number, "called_number": r.called_number,
-                "callee_leg": r.callee_leg, "start": r.start, "answer": r.answer, "end": r.end,
-                "disposition": r.disposition.name, "cause": int(r.cause) if r.cause else None,
-                "reason": r.reason, "trunk": r.trunk, "wall": time.time(),
-            }) + "\n")
 
 
 def _announce(config: Config, endpoint: SipEndpoint, state_dir: Path,

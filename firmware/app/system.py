@@ -10,6 +10,7 @@ from drivers.sim import SimBoard
 from firmware.accounts import AccountStore
 from firmware.accounts.store import FILE_NAME as ACCOUNTS_FILE
 from firmware.app.box import Box
+from firmware.app.cdrlog import CdrLog
 from firmware.app.hwctl import HwControl
 from firmware.app.manager import ConfigManager
 from firmware.app.simctl import SimControl
@@ -36,6 +37,7 @@ class RunningSystem:
         # A damaged accounts file stops the start here, with the file named.
         self._accounts = AccountStore(state_dir / ACCOUNTS_FILE) if state_dir else None
         self._sim: SimControl | None = None
+        self.cdr: CdrLog | None = None  # the call records file, set by the daemon
         self.set_profile(profile)
 
     @property
@@ -71,6 +73,9 @@ class RunningSystem:
                        "country": config.box.country, "sip": sip})
         if self._config is not None:
             status["config"] = self._config.pending()
+        if self.cdr is not None:
+            self.cdr.flush()  # records waiting for a full disk go out once it has room
+            status["storage"] = {"cdr": self.cdr.status()}
         return status
 
     def hw(self) -> HwControl:

@@ -84,6 +84,13 @@ class CommandTable:
         except (LookupError, ValueError) as exc:
             # Lower layers speak Python's built-ins; a person gets their text.
             raise CommandError(f"{name}: {exc}") from exc
+        except OSError as exc:
+            # A full disk or a read-only state dir: the change was not made (files are
+            # replaced whole); say which file and what to do rather than "internal error".
+            where = f" {exc.filename}" if exc.filename else ""
+            raise CommandError(f"{name}: could not write{where}: {exc.strerror or exc}; "
+                               "nothing was changed: free space on the state dir's disk "
+                               "or make it writable, then try again") from exc
         finally:
             reset_caller(token)
 
