@@ -143,8 +143,3 @@ class PartitionedBlockFilter:
 
     def copy_foreground_to_background(self) -> None:
         self.weights[BACKGROUND] = self.weights[FOREGROUND]
-
-    def foreground_taps(self) -> FloatArray:
-        """The foreground filter as an impulse response (for diagnostics and tests)."""
-        taps: FloatArray = np.fft.irfft(self.weights[FOREGROUND], axis=1)[:, :self.block]
-        return taps.reshape(-1)[:self.taps]
