@@ -135,10 +135,15 @@ def _blocks(signal: npt.ArrayLike) -> m.FloatArray:
     return out
 
 
-@pytest.mark.parametrize(("tail_ms", "erl_db", "seed"), [(32, 6.0, 11), (64, 15.0, 12)])
+@pytest.mark.parametrize(("tail_ms", "erl_db", "seed", "near_dbm0"),
+                         [(32, 6.0, 11, m.NEAR_LEVEL_DBM0), (64, 15.0, 12, m.NEAR_LEVEL_DBM0),
+                          (32, 6.0, 11, -30.0)])
 def test_double_talk_keeps_near_speech_and_the_filter(
-        material: dict[str, m.FloatArray], tail_ms: int, erl_db: float, seed: int) -> None:
-    talk, near_speech = material["far"], material["near"]
+        material: dict[str, m.FloatArray], tail_ms: int, erl_db: float, seed: int,
+        near_dbm0: float) -> None:
+    """The last case is hard: the near-end talker 14 dB below the far end's, and 8 dB below
+    the echo itself."""
+    talk, near_speech = material["far"], m.at_level(material["near"], near_dbm0)
     far = np.concatenate((talk, talk[: 6 * SECOND]))
     near = np.zeros(far.size)
     start = 6 * SECOND
@@ -158,7 +163,8 @@ def test_double_talk_keeps_near_speech_and_the_filter(
               m.erle_db(call, theirs, start, start + near_speech.size))
     afterwards = (m.erle_db(call, linear, after, far.size),
                   m.erle_db(call, theirs, after, far.size))
-    print(f"\ndouble talk, tail {tail_ms} ms, ERL {erl_db:.0f} dB, "
+    print(f"\ndouble talk, tail {tail_ms} ms, ERL {erl_db:.0f} dB, near end at {near_dbm0:.0f} "
+          f"dBm0 (far end {m.FAR_LEVEL_DBM0:.0f}), "
           f"{double_talk.sum() * BLOCK_SAMPLES / SECOND:.1f} s of it: near-end speech level "
           f"{level:+.1f} dB, gain {gain:+.1f} dB (with NLP); linear ERLE during: ours "
           f"{during[0]:.1f} dB, speex {during[1]:.1f} dB; after: ours {afterwards[0]:.1f} dB, "
