@@ -129,8 +129,8 @@ class EchoCanceller:
         self._filter.reset()
         self._noise.reset()
         # Far-end block energies and peaks over the filter's span and the block before it.
-        self._far_energies: FloatArray = np.zeros(self._filter.partitions + 1)
-        self._far_peaks: FloatArray = np.zeros(self._filter.partitions + 1)
+        self._far_energies = [0.0] * (self._filter.partitions + 1)
+        self._far_peaks = [0.0] * (self._filter.partitions + 1)
         self._background_level = 0.0
         self._foreground_level = 0.0
         # Smoothed far, echo estimate, near and residual energies (status, convergence).
@@ -161,13 +161,13 @@ class EchoCanceller:
                 f"echo canceller needs far and near audio of the same length in whole "
                 f"blocks of {BLOCK_SAMPLES} samples (20 ms), got {rin.size} and {sin.size}")
         if sin.size == BLOCK_SAMPLES:  # the usual call: one 20 ms frame
-            out = self._block(rin, sin).copy()
+            out = np.rint(self._block(rin, sin))
         else:
             out = np.empty(sin.size)
             for start in range(0, sin.size, BLOCK_SAMPLES):
                 end = start + BLOCK_SAMPLES
                 out[start:end] = self._block(rin[start:end], sin[start:end])
-        np.rint(out, out=out)
+            np.rint(out, out=out)
         np.clip(out, -32768.0, 32767.0, out=out)
         return out.astype(np.int16)
 
@@ -182,14 +182,14 @@ class EchoCanceller:
         rows = np.vstack((far, near, background, foreground, estimates))
         energies = np.einsum("ij,ij->i", rows, rows)
         (far_energy, near_power, background_power, foreground_power, background_echo,
-         echo_power) = (float(e) for e in energies)
-        far_peak, near_peak, _, residual_peak = (float(p) for p in
-                                                 np.abs(rows[:4]).max(axis=1))
-        self._far_energies[1:] = self._far_energies[:-1]
-        self._far_energies[0] = far_energy
-        self._far_peaks[1:] = self._far_peaks[:-1]
-        self._far_peaks[0] = far_peak
-        far_level = float(self._far_energies.sum()) / (self._far_energies.size * n)
+         echo_power) = energies.tolist()
+        far_peak, near_peak, _, residual_peak = np.abs(rows[:4]).max(axis=1).tolist()
+        # A handful of numbers: Python lists are quicker than numpy for these.
+        self._far_energies.pop(0)
+        self._far_energies.append(far_energy)
+        self._far_peaks.pop(0)
+        self._far_peaks.append(far_peak)
+        far_level = sum(self._far_energies) / (len(self._far_energies) * n)
         far_active = far_level > self._far_active
 
         self._geigel(near_peak, residual_peak)
@@ -216,7 +216,7 @@ class EchoCanceller:
         """Geigel's detector on both the near end and the residual: near-end speech is in
         both, loud echo leaves the residual once the filter has learnt a little, and a
         foreground left over from an old echo path adds to the residual only."""
-        bound = GEIGEL_THRESHOLD * float(self._far_peaks.max())
+        bound = GEIGEL_THRESHOLD * max(self._far_peaks)
         if near_peak > bound and residual_peak > bound:
             self._geigel_hold = DOUBLE_TALK_HANGOVER_BLOCKS
         elif self._geigel_hold > 0:

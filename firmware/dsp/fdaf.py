@@ -21,7 +21,8 @@ Rules:
   in noise low and double talk harmless to the weights.
 - The near-end power is estimated from the error minus the residual echo that the
   uncertainty predicts, so that echo not yet cancelled is not taken for near-end noise.
-- The uncertainty never falls below what PROCESS_NOISE allows (the echo path may drift);
+- The uncertainty never falls below what PROCESS_NOISE allows (the echo path may drift;
+  the drift is added every DRIFT_EVERY blocks);
   `open_uncertainty()` raises it again when the caller suspects the path has changed.
 - The gradient constraint (an update's taps past one block are circular-convolution
   garbage and are cut) costs two FFTs per partition, so it is applied to one partition
@@ -43,6 +44,7 @@ FOREGROUND = 1
 # Per-block share of a weight's power added to its uncertainty: how fast the echo path is
 # assumed to drift (2e-3 per 20 ms block).
 PROCESS_NOISE = 2e-3
+DRIFT_EVERY = 4
 # Uncertainty of a new filter, as echo path gain summed over the tail: far above any
 # hybrid's (an ERL of 0 dB is 1), so that the first blocks take nearly the whole step.
 INITIAL_UNCERTAINTY = 64.0
@@ -83,6 +85,7 @@ class PartitionedBlockFilter:
         self.open_uncertainty()
         self._near_psd: FloatArray = np.zeros(self.bins)
         self._next_constraint = 0
+        self._drift_count = 0
 
     def open_uncertainty(self, forget: bool = False) -> None:
         """Take the echo path as unknown again (after a change of path is suspected);
@@ -135,8 +138,13 @@ class PartitionedBlockFilter:
         weighted *= self._uncertainty
         weighted *= inverse / self._window_ratio
         self._uncertainty -= weighted
-        self._uncertainty *= 1.0 - PROCESS_NOISE
-        self._uncertainty += PROCESS_NOISE * (weights * weights.conj()).real
+        # The drift is added every DRIFT_EVERY blocks, that many blocks' worth at once: it
+        # is slow, and |W|^2 costs as much as the rest of this update's last lines.
+        self._drift_count += 1
+        if self._drift_count == DRIFT_EVERY:
+            self._drift_count = 0
+            self._uncertainty *= 1.0 - DRIFT_EVERY * PROCESS_NOISE
+            self._uncertainty += (DRIFT_EVERY * PROCESS_NOISE) * (weights * weights.conj()).real
 
     def copy_background_to_foreground(self) -> None:
         self.weights[FOREGROUND] = self.weights[BACKGROUND]
