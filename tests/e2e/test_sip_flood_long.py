@@ -62,10 +62,9 @@ def box(daemon_factory: Callable[..., Daemon], peers: Peers) -> Daemon:
     for caller, called in ((1, "95551234#"), (4, "95551235#"), (2, "103"), (5, "106")):
         box.phone(caller, "offhook")
         box.dial(caller, called)
-    for ringing in (3, 6):
-        box.wait_for(f"phone {ringing} to ring", lambda: box.port(f"fxs{ringing}")["ringing"],
-                     timeout=10)
-        box.phone(ringing, "offhook")
+    for leg, phone in (("fxs3", 3), ("fxs6", 6)):
+        box.wait_for(f"{leg} to ring", lambda leg=leg: box.port(leg)["ringing"], timeout=10)
+        box.phone(phone, "offhook")
     box.wait_for("four calls up", lambda: all(
         box.port(f"fxs{n}")["exchange_state"] == "connected" for n in (1, 2, 4, 5)),
         timeout=15)
@@ -142,8 +141,8 @@ def test_flood_and_scan_leave_calls_clean_and_legit_calls_possible(box: Daemon,
           f"{sum(scanner.sent.values())} datagrams in {scanner.seconds:.1f} s {scanner.sent}")
     print(f"daemon CPU: {idle_share:.1%} of a core before, {flood_cpu / flood_s:.1%} during; "
           f"{(flood_cpu - idle_share * flood_s) / sum(invites) * 1e6:.0f} us per INVITE sent")
-    print(f"RSS {rss0:.1f} -> {rss_mid:.1f} (between phases) -> {rss1:.1f} MB; longest gap heard (ms) per handset {gaps} "
-          f"in {covered:.0f} s recorded each")
+    print(f"RSS {rss0:.1f} -> {rss_mid:.1f} (between phases) -> {rss1:.1f} MB; longest gap "
+          f"heard (ms) per handset {gaps} in {covered:.0f} s recorded each")
     print(f"guard {guard['bans_given']} bans, {guard['dropped_while_banned']} dropped, "
           f"{guard['trunk_over_rate']} trunk over rate; screen {screen['refused']}")
 
