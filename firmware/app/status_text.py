@@ -41,6 +41,7 @@ def format_status(status: dict[str, Any]) -> str:
         out.append(f"SIP bans ({guard.get('dropped_while_banned', 0)} requests dropped; "
                    "`minipbx sip unban ADDRESS` lifts one):")
         out.extend(f"  {ban_text(row)}" for row in guard["bans"])
+    out.extend(_outbound_lines(status.get("outbound")))
     out.extend(_config_lines(status.get("config")))
     calls = status.get("calls", [])
     out.append(f"Calls: {len(calls)}")
@@ -114,4 +115,22 @@ def _config_lines(config: dict[str, Any] | None) -> list[str]:
                    "(minipbx restart)")
     if config.get("restart"):
         out.append(f"  restart: {config['restart']}")
+    return out
+
+
+def _outbound_lines(outbound: dict[str, Any] | None) -> list[str]:
+    """Calls out per trunk, and the spending guard when it has a limit (pbx.tollguard)."""
+    if not outbound:
+        return []
+    out = []
+    per_trunk = outbound.get("calls_out") or {}
+    if per_trunk:
+        out.append("Calls out: " + ", ".join(f"{t} {n}" for t, n in per_trunk.items()))
+    limit = outbound.get("max_international_minutes_per_hour") or 0
+    if limit:
+        used = outbound.get("international_minutes_last_hour", 0)
+        state = ("REFUSING new international and premium calls"
+                 if outbound.get("international_blocked") else "open")
+        out.append(f"Spending guard: {used:g} of {limit:g} international/premium minutes "
+                   f"in the last hour; {state}")
     return out
