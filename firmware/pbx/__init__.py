@@ -8,6 +8,8 @@ Imports only ``firmware.core``.
 - ``plan``: the dial plan model and its checks; where a number goes
 - ``exchange``: the Exchange, its legs and timers; ``states``/``actions``: what a call does
 - ``calls``: the per-call record and status snapshots; ``cdr``: call detail records
+- ``tollguard``: who may use a trunk (origin, permission classes, limits, spending guard)
+  and which failures make a route try its next trunk
 """
 
 from firmware.pbx.calls import CallInfo, LegState, PbxOutput
@@ -23,6 +25,7 @@ from firmware.pbx.plan import (
     Timers,
     Trunk,
 )
+from firmware.pbx.tollguard import NumberingPlan, Origin, Permission, TollGuard
 
 __all__ = [
     "CallInfo",
@@ -36,9 +39,13 @@ __all__ = [
     "LegState",
     "LineRoute",
     "Match",
+    "NumberingPlan",
+    "Origin",
     "OutboundRoute",
     "Outcome",
     "PbxOutput",
+    "Permission",
     "Timers",
+    "TollGuard",
     "Trunk",
 ]
