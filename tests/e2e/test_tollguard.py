@@ -127,3 +127,32 @@ def test_trunk_max_calls(daemon_factory: Callable[..., Daemon], peers: Peers) ->
     assert invites(uas) == ["5551234"]
     box.phone(1, "onhook")
     box.phone(2, "onhook")
+
+
+def test_a_committed_permission_and_spending_limit_apply_live(
+        daemon_factory: Callable[..., Daemon], peers: Peers) -> None:
+    """The new keys go through staged config and live apply (the dial plan is rebuilt):
+    after `config set fxs.1.permission international` and a commit, the same number goes
+    out; the spending limit shows in status."""
+    uas, port = peers.sipp_uas(peers.scenario("uas_answer", ring_ms=0))
+    box = daemon_factory(box_config(
+        trunks=[trunk_to("far", port)],
+        outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}]))
+    dial_out(box, 1, "9011442079460000")
+    assert "congestion" in tones_in(box.hear(1, 1.5))
+    assert record_for(box, "9011442079460000")["disposition"] == "DENIED"
+    hang_up(box, 1)
+
+    box.call("config.set", path="fxs.1.permission", value="international")
+    box.call("config.set", path="box.max_international_minutes_per_hour", value="90")
+    result = box.call("config.commit", message="reception may call abroad")
+    assert result["restart_needed"] == [], result
+    guard = box.call("status")["outbound"]
+    assert guard["max_international_minutes_per_hour"] == 90
+    assert guard["international_blocked"] is False
+
+    dial_out(box, 1, "9011442079460000")
+    box.wait_for("the call abroad", lambda: connected(box, "fxs1"), timeout=15)
+    assert invites(uas) == ["011442079460000"]
+    box.phone(1, "onhook")
+    assert uas.wait(15) == 0, uas.describe()
