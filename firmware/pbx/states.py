@@ -236,6 +236,11 @@ class Connected(CallState):
     phase = Phase.CONNECTED
 
     def on_digit(self, board: Board, call: Call, event: Digit, now: float) -> None:
+        if call.origin is not None and event.leg == call.a:
+            # A caller from outside keys digits: they reach the handset's ear at most and
+            # never a digit map (the value is not logged: it may be a PIN).
+            logger.info("call %d: a digit (%s) from %s, who called in, dials nothing",
+                        call.call_id, event.source, event.leg)
         forward_digit(board, call, event)
 
     def on_release(self, board: Board, call: Call, event: Release, now: float) -> None:

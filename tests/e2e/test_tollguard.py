@@ -156,3 +156,30 @@ def test_a_committed_permission_and_spending_limit_apply_live(
     assert invites(uas) == ["011442079460000"]
     box.phone(1, "onhook")
     assert uas.wait(15) == 0, uas.describe()
+
+
+def test_digits_from_a_trunk_caller_after_answer_dial_nothing(
+        daemon_factory: Callable[..., Daemon], peers: Peers) -> None:
+    """A caller from the trunk, answered by a handset, sends 9 0 1 4 7 # as RFC 4733
+    events (as if dialling out through the box): the call stays as it is, no call is
+    placed, the route's trunk gets no INVITE."""
+    uas, port = peers.sipp_uas(peers.scenario("uas_answer", ring_ms=0))
+    box = daemon_factory(box_config(
+        trunks=[trunk_to("far", port)],
+        outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}],
+        inbound=[{"did": "5551000", "extension": "101"}],
+        fxs=[{"port": 1, "extension": "101", "permission": "premium"}]))
+    scenario = peers.scenario("uac_digits", From="<sip:5557777@127.0.0.1>", headers="",
+                              answer_timeout_ms=15000, hold_ms=3000)
+    uac = peers.sipp_uac(f"127.0.0.1:{box.sip_port}", "5551000", scenario)
+    box.wait_for("phone 1 to ring", lambda: box.port("fxs1")["ringing"], timeout=10)
+    box.phone(1, "offhook")
+    box.wait_for("the call in", lambda: connected(box, "fxs1"), timeout=10)
+    assert uac.wait(30) == 0, uac.describe()
+    # The box got the digits (6 of them), and they dialled nothing.
+    assert box.log().count("(rfc4733) from") == 6, box.log()[-3000:]
+    assert len(box.call("status")["calls"]) <= 1
+    assert invites(uas) == []
+    record = record_for(box, "5551000")
+    assert record["disposition"] == "ANSWERED" and record["trunk"] is None
+    box.phone(1, "onhook")
