@@ -5,12 +5,15 @@ never goes back out; a trunk's max_calls refuses the call over the limit."""
 
 from __future__ import annotations
 
+import base64
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from firmware.dsp.dtmf import generate_dtmf
 from tests.e2e.harness import Daemon, tones_in
 from tests.e2e.peers import Peers, Sipp, box_config, trunk_to, uri_user
 
@@ -182,4 +185,30 @@ def test_digits_from_a_trunk_caller_after_answer_dial_nothing(
     assert invites(uas) == []
     record = record_for(box, "5551000")
     assert record["disposition"] == "ANSWERED" and record["trunk"] is None
+    box.phone(1, "onhook")
+
+
+def test_a_pstn_caller_cannot_dial_out_through_the_box(
+        daemon_factory: Callable[..., Daemon], peers: Peers) -> None:
+    """A call in on the PSTN line, answered, whose caller keys 9 011 44... as DTMF tones:
+    no call is placed, the SIP trunk gets no INVITE, the line call goes on."""
+    uas, port = peers.sipp_uas(peers.scenario("uas_answer", ring_ms=0))
+    box = daemon_factory(box_config(
+        trunks=[trunk_to("far", port)],
+        outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}],
+        fxs=[{"port": 1, "extension": "101", "permission": "premium"}])
+        + '\n[[fxo]]\nport = 1\nextension = "101"\n')
+    box.call("sim.line.ring", port=1, cid_number="5557777", cid_name="Mallory")
+    box.wait_for("phone 1 to ring", lambda: box.port("fxs1")["ringing"], timeout=12)
+    box.phone(1, "offhook")
+    box.wait_for("the line call", lambda: box.port("fxs1")["with"] == "fxo1")
+    tones = generate_dtmf("9011442079460000#", on_ms=80, off_ms=80)
+    box.call("sim.line.play", port=1, pcm=base64.b64encode(tones.astype("<i2").tobytes())
+             .decode())
+    time.sleep(len(tones) / 8000 + 4.5)  # the tones, then longer than the interdigit timer
+    assert box.port("fxs1")["with"] == "fxo1"
+    assert len(box.call("status")["calls"]) == 1
+    assert invites(uas) == []
+    box.call("sim.line.hangup", port=1)
+    box.wait_for("the line released", lambda: not box.port("fxo1")["seized"], timeout=10)
     box.phone(1, "onhook")
