@@ -117,6 +117,9 @@ class NumberingPlan:
         return Permission.LOCAL, False
 
 
+# Groups (hunt/ring groups, when they come) are the seam for a per-group class and limit:
+# a call a group member makes carries an Origin built from the group's settings, so the
+# decision below stays the one place that says who may leave.
 OriginKind = Literal["port", "trunk", "line"]
 
 
