@@ -5,10 +5,14 @@
   on the box) and a password for the first admin. Wrong codes are throttled like logins.
 - Login verifies the password off the loop, on the one hashing thread (scrypt is slow and
   memory-hard by design), throttles per address
-  and per account name, and always starts a new session (no fixation).
+  and per account name (a browser that logged in as the account before: by its device
+  token, so a guesser cannot lock the owner out), never checks a password while
+  throttled, logs each failure, and always starts a new session (no fixation).
 """
 
 from __future__ import annotations
+
+import logging
 
 from aiohttp import web
 
@@ -21,7 +25,10 @@ from firmware.web.security import PRE_COOKIE, clear_cookie, pre_session_token, s
 from firmware.web.sessions import COOKIE
 from firmware.web.throttle import keys_for
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
+DEVICE_COOKIE = "minipbx_device"
+DEVICE_COOKIE_AGE_S = 365 * 86400
 
 LOGIN = Tpl("""<form method="post" action="/login" class="card narrow" novalidate>
 <input type="hidden" name="_csrf" value="$csrf"><input type="hidden" name="next" value="$next">
@@ -102,18 +109,26 @@ async def login(request: web.Request) -> web.StreamResponse:
     name = str(form.get("name", "")).strip()
     password = str(form.get("password", ""))
     target = safe_next(str(form.get("next", "/")))
-    keys = keys_for(request.remote or "?", name)
+    keys = c.throttle.keys(request.remote or "?", name, request.cookies.get(DEVICE_COOKIE))
     wait = c.throttle.wait_s(keys)
     if wait > 0:
+        # No password check while throttled: a guesser cannot make the box hash for it.
         return await _login_page(
             request, name, target, f"Too many failed logins: wait {wait:.0f} s and try again.",
             429, {"Retry-After": str(max(1, round(wait)))})
     account = await c.hash_work(c.accounts.verify, name, password)
     if account is None:
         c.throttle.failed(keys)
+        log.warning("web login failed for %r from %s", name[:64], request.remote)
         return await _login_page(request, name, target, "Wrong account name or password.", 401)
     c.throttle.succeeded(keys)
-    raise _start_session(request, account.name, account.role, account.extension, target)
+    response = _start_session(request, account.name, account.role, account.extension, target)
+    # This browser's later tries for the account are throttled apart from strangers'
+    # (firmware/web/throttle.py): a guesser cannot lock its owner out.
+    response.set_cookie(DEVICE_COOKIE, c.throttle.trust_device(account.name), path="/login",
+                        max_age=DEVICE_COOKIE_AGE_S, httponly=True, samesite="Strict",
+                        secure=c.settings.https)
+    raise response
 
 
 def _start_session(request: web.Request, name: str, role: str, extension: str | None,
