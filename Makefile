@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 STATE ?= .state
 
-.PHONY: run test lint bench setup-run setup-test unit clean
+.PHONY: run test lint bench bench-soak setup-run setup-test unit clean
 
 setup-run:
 	@tools/setup.sh run
@@ -33,6 +33,11 @@ unit: setup-test
 
 bench: setup-test
 	@$(PY) tools/bench.py
+
+# The full soak (issue 12): 2,000 calls in mixed patterns, then the leak checks' figures
+# (about eight minutes here; `make test` runs a 250-call soak, tests/e2e/test_soak.py).
+bench-soak: setup-test
+	@$(PY) tools/bench_soak.py --calls 2000 --json bench-out/soak.json
 
 clean:
 	rm -rf .mypy_cache .ruff_cache .pytest_cache $(STATE)

@@ -4,6 +4,7 @@ operation holds a lock and never blocks for long."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -14,6 +15,10 @@ from drivers.base import FRAME_BYTES, SILENCE
 # Timing hook (tools/bench_box.py): how many queued frames the Outbox remembers with the
 # instant the line read them (5 s; silence fill is not kept, so an idle handset keeps none).
 SPOKEN_LOG_FRAMES = 250
+# How much of what a virtual device heard it keeps (for `sim phone record`): 120 s, about
+# 2 MB a device once full. The soak (tools/bench_soak.py) keeps 2 s, so that these buffers
+# are full by the end of its warm-up and the box's own memory is what it measures.
+RECORD_KEEP_S = float(os.environ.get("MINIPBX_SIM_RECORD_S", "120"))
 
 
 class Outbox:
@@ -67,7 +72,7 @@ class Outbox:
 class Recorder:
     """Keeps the last ``keep_seconds`` of audio heard, with the time each frame arrived."""
 
-    def __init__(self, keep_seconds: float = 120.0) -> None:
+    def __init__(self, keep_seconds: float = RECORD_KEEP_S) -> None:
         self._lock = threading.Lock()
         self._frames: deque[tuple[float, bytes]] = deque(maxlen=int(keep_seconds * 50))
         self._capture: list[tuple[threading.Event, float, bytearray]] = []

@@ -362,7 +362,9 @@ class Box:
                           "playing": oslot.playing, "with": partners.get(oslot.leg)})
         calls = [{"id": c.call_id, "legs": list(c.legs), "state": c.state,
                   "number": c.digits, "since": c.since} for c in self.exchange.calls()]
+        counts = {"calls": len(calls), **self.switch.counts()}
         status = {"ports": ports, "calls": calls, "bridged": self.switch.bridged(),
+                  "counts": counts,
                   "uptime_s": time.monotonic() - self.started,
                   "audio_errors": self.switch.port_errors(),
                   # Calls out per trunk and the spending guard (firmware/pbx/tollguard.py).

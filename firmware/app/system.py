@@ -69,6 +69,7 @@ class RunningSystem:
         sip["listen"] = {t.kind: f"{t.host}:{t.port}"
                          for t in self.endpoint.transports.values()}
         config = self.running_config
+        status["counts"]["sip_calls"] = len(sip["calls"])  # type: ignore[arg-type]
         status.update({"name": config.box.name, "board": self.board.name,
                        "country": config.box.country, "sip": sip})
         if self._config is not None:

@@ -27,6 +27,7 @@ def enabled() -> bool:
 def register(table: CommandTable) -> None:
     if not enabled():
         return
+    register_memory(table)
 
     @table.command("debug.freeze", "block the daemon's loop (watchdog tests only)",
                    {"seconds": float}, ("seconds",), role="admin")
@@ -37,3 +38,29 @@ def register(table: CommandTable) -> None:
                                f"not {seconds}")
         time.sleep(seconds)  # on purpose: the loop must not run meanwhile
         return {"froze_s": seconds}
+
+
+_baseline: list[Any] = []
+
+
+def register_memory(table: CommandTable) -> None:
+    """``debug.memory``: with PYTHONTRACEMALLOC set, the allocation sites that grew most
+    since the first call (the soak's leak hunt)."""
+    if not enabled():
+        return
+
+    @table.command("debug.memory", "allocation sites grown since the first call (tracemalloc)",
+                   {"top": int}, role="admin")
+    async def memory(system: System, args: Mapping[str, Any]) -> Any:
+        import gc
+        import tracemalloc
+
+        if not tracemalloc.is_tracing():
+            raise CommandError("start the daemon with PYTHONTRACEMALLOC=1 to trace memory")
+        gc.collect()
+        snap = tracemalloc.take_snapshot()
+        if not _baseline:
+            _baseline.append(snap)
+            return {"baseline": True}
+        stats = snap.compare_to(_baseline[0], "lineno")[: int(args.get("top") or 15)]
+        return [str(s) for s in stats]

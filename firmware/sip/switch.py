@@ -97,6 +97,12 @@ class MediaSwitch:
             entry.port.stopTransmit(self._null_sink)
             entry.listened = False
 
+    def counts(self) -> dict[str, int]:
+        """What the bridge holds, for leak checks (the soak test): line ports (fixed),
+        SIP call media joined, links wanted and links made."""
+        return {"line_ports": len(self._lines), "call_ports": len(self._calls),
+                "links_wanted": len(self._wanted), "links_made": len(self._made)}
+
     def port_errors(self) -> int:
         return sum(e.port.errors for e in self._lines.values())
 
