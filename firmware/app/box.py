@@ -370,7 +370,10 @@ class Box:
                   # Calls out per trunk and the spending guard (firmware/pbx/tollguard.py).
                   "outbound": self.exchange.outbound_status(time.monotonic())}
         if isinstance(self.board, LinkedBoard):  # the co-processor's UART link
-            status["link"] = self.board.link_status()
+            link = self.board.link_status()
+            status["link"] = link
+            for port in ports:  # a port behind a lost link is down, whatever it last said
+                port["link"] = link["state"]
         return status
 
     # --- lines added, changed and removed by a commit (firmware/app/live.py) -------------
