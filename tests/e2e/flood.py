@@ -34,6 +34,23 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def udp_drops(port: int) -> int:
+    """Datagrams the kernel dropped for want of room in the UDP socket bound to ``port``
+    (all addresses): what arrived faster than the daemon read it (/proc/net/udp)."""
+    total = 0
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                total += int(fields[-1])
+    return total
+
+
 def sipp_flood(target_port: int, source: str, rate: int, seconds: float, service: str,
                workdir: Path) -> subprocess.Popen[bytes]:
     """sipp sending ``rate`` INVITEs a second for ``seconds`` from ``source`` (any
@@ -104,7 +121,7 @@ class Scanner:
                                b"REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP\r\n\r\n"])
         tag = f"{i:x}"
         if kind == "scanner":
-            agent = SCANNERS[i % len(SCANNERS)]
+            agent = SCANNERS[i // 4 % len(SCANNERS)]
             return (f"OPTIONS sip:{100 + i % 900}@127.0.0.1 SIP/2.0\r\n"
                     f"Via: SIP/2.0/UDP 127.0.0.1:{my_port};branch=z9hG4bK{tag}\r\n"
                     f"From: \"sipvicious\" <sip:100@1.1.1.1>;tag={tag}\r\n"
