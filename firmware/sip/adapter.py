@@ -269,7 +269,13 @@ class SipAdapter:
             raise LookupError(f"no trunk {name!r}; known: {known}")
         if not spec.register:
             raise ValueError(f"trunk {name} has register = false: there is nothing to test")
-        acc.setRegistration(True)
+        try:
+            acc.setRegistration(True)
+        except pj.Error as exc:
+            # Refused at once (the box's own address is gone: "Network is unreachable");
+            # pjsua has reported the failure and its retry to the account already.
+            log.warning("trunk %s: REGISTER could not be sent: %s", name,
+                        getattr(exc, "reason", exc))
         registration: RegistrationState = acc.registration
         return registration
 
