@@ -26,6 +26,8 @@ def format_status(status: dict[str, Any]) -> str:
         else:
             bits.append("seized" if port.get("seized") else "idle")
         bits.append(f"line {port.get('line_state')}")
+        if port.get("link") not in (None, "connected"):
+            bits.append(f"DOWN (co-processor link {port['link']})")
         if port.get("with"):
             bits.append(f"in call with {port['with']}")
         out.append(" ".join(bits))
@@ -43,6 +45,10 @@ def format_status(status: dict[str, Any]) -> str:
         out.extend(f"  {ban_text(row)}" for row in guard["bans"])
     out.extend(_outbound_lines(status.get("outbound")))
     out.extend(_config_lines(status.get("config")))
+    cdr = (status.get("storage") or {}).get("cdr") or {}
+    if cdr and not cdr.get("ok", True):
+        out.append(f"Call records: cannot write {cdr.get('path')}: {cdr.get('error')}; "
+                   f"{cdr.get('pending')} waiting in memory, {cdr.get('dropped')} lost")
     calls = status.get("calls", [])
     out.append(f"Calls: {len(calls)}")
     for c in calls:

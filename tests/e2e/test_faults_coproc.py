@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from firmware.app.status_text import format_status
 from tests.e2e.harness import Daemon
 from tests.e2e.test_coproc_faults import call_102, emulator_factory, start_box  # noqa: F401
 
@@ -62,6 +63,7 @@ def test_link_lost_mid_call_and_a_hang_up_meanwhile(
     status = link_down(box)
     assert {p["link"] for p in status["ports"]} == {status["link"]["state"]}
     assert "connected" not in {p["link"] for p in status["ports"]}
+    assert format_status(status).count("DOWN (co-processor link") == 2
     emu.onhook(1)  # phone 2 hangs up while the box cannot hear it
     cut(emu, False)
     link_up(box)

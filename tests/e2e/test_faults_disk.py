@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from firmware.app.client import ClientError
+from firmware.app.status_text import format_status
 from firmware.config.loader import load_config
 from tests.e2e.faults_support import at_rest, config_text, records
 from tests.e2e.harness import MINIPBX, ROOT, Daemon, die_with_parent
@@ -85,6 +86,7 @@ def test_a_full_disk_keeps_calls_going_and_loses_no_record(tmp_path: Path) -> No
                                  and s)
             assert state["ok"] is False and "No space left" in str(state["error"]), state
             assert "cannot write call records: No space left on device" in box.log()
+            assert "Call records: cannot write" in format_status(box.call("status"))
             assert records(box) == []  # nothing torn: no half line was left
             # Writing the accounts or the configuration fails cleanly and tears nothing.
             with pytest.raises(ClientError, match="No space left on device; nothing was changed"):
