@@ -136,3 +136,19 @@ def test_ordinary_user_agents_and_other_headers_are_not_scanners() -> None:
     # The name elsewhere (a display name, the body) is not the User-Agent.
     head = b'INVITE sip:1@h SIP/2.0\r\nFrom: "friendly-scanner" <sip:a@b>\r\n\r\n'
     assert scanner_in(head) is None
+
+
+def test_status_text_lists_bans_with_the_way_to_lift_them() -> None:
+    from firmware.app.status_text import format_status
+
+    clock = Clock()
+    g = guard(clock)
+    g.scanner(STRANGER, "sipvicious", clock.now)
+    clock.now += 75.0
+    g.scanner(STRANGER, "sipvicious", clock.now)  # the second ban: 5 min
+    clock.now += 10.0
+    text = format_status({"sip": {"guard": g.status()}})
+    assert "SIP bans (0 requests dropped; `minipbx sip unban ADDRESS` lifts one):" in text
+    assert (f"  {STRANGER:<39} ban 2, 4 min 50 s left of 5 min: scanner User-Agent "
+            "'sipvicious' (0 requests dropped)") in text
+    assert "SIP bans" not in format_status({"sip": {"guard": guard().status()}})
