@@ -51,6 +51,7 @@ log = logging.getLogger("minipbx")
 POLL_BUSY_S = 0.02
 POLL_IDLE_S = 0.05
 BUSY_HOLD_S = 1.0
+DRAIN_S = 0.002
 # How often answered SIP calls are asked whether RTP still comes ([sip] rtp_timeout_s).
 MEDIA_CHECK_S = 1.0
 
@@ -187,6 +188,15 @@ async def _poll(endpoint: SipEndpoint, adapter: SipAdapter, stop: asyncio.Event)
     while not stop.is_set():
         try:
             handled = endpoint.poll(0)
+            # One poll takes only a few datagrams (pjlib's events per poll): under a burst,
+            # drain for up to DRAIN_S, or the socket fills and the kernel drops datagrams,
+            # a trunk's among them (the screen makes each cheap: tools/bench_flood.py).
+            drain_until = time.monotonic() + DRAIN_S
+            while handled and time.monotonic() < drain_until:
+                more = endpoint.poll(0)
+                if not more:
+                    break
+                handled += more
         except Exception:
             log.exception("SIP polling failed")
             handled = 0
