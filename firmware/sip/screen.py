@@ -260,7 +260,8 @@ class SipScreen:
             self._layout = layout
             self.state = "on"
             self.why_off = ""
-            log.info("SIP screen on: new INVITEs are checked before they get media")
+            log.info("SIP screen on: every request is screened (bans, scanners, rates) and "
+                     "new INVITEs are checked before they get media")
         return PJ_TRUE  # the probe is ours; pjsip need not answer it
 
     def _screen(self, rdata: int, at: RxLayout) -> int:
