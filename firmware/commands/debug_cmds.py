@@ -3,6 +3,9 @@ its environment (the fault tests set it; a box in service never has it).
 
 ``debug.freeze`` blocks the one asyncio loop for a while, as a bug that hangs the loop
 would: the systemd watchdog test shows the WATCHDOG=1 pings stop while it lasts.
+``debug.memory`` (with ``PYTHONTRACEMALLOC`` set too) lists the allocation sites that grew
+since its first call: how the soak's memory growth was traced to the simulated handsets'
+recorders.
 """
 
 from __future__ import annotations
