@@ -2,10 +2,11 @@
 
 Runs those of the SCRIPTS below that exist (signals, echo canceller, co-processor, board,
 INVITE flood, configuration commit, console, web page), each as its own process with the
-project's interpreter (.venv/bin/python), its output under a heading; a script that fails or overruns its share of the time is reported and
-the next one runs. Then tools/bench_box.py (the daemon with real SIP peers), and a
-summary: how each script ended, and the box's figures against the issue's goals.
-Figures are printed, never asserted; the exit status is 1 only if a script failed.
+project's interpreter (.venv/bin/python), its output under a heading; a script that fails
+or overruns its share of the time is reported and the next one runs. Then
+tools/bench_box.py (the daemon with real SIP peers), and a summary: how each script ended,
+and the box's figures against the issue's goals. Figures are printed, never asserted; the
+exit status is 1 only if a script failed.
 
     .venv/bin/python tools/bench.py [--quick]
 

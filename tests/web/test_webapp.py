@@ -18,9 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def _config(port: int) -> str:
-    text = default_config_text()
-    assert "port = 8080" in text
-    return text.replace("port = 8080", f"port = {port}")
+    return default_config_text(web_port=port)
 
 
 def _answers(port: int) -> bool:
