@@ -22,7 +22,7 @@ from typing import Any
 from drivers.base import FxsPort
 from drivers.sim import SimBoard
 from firmware import __version__
-from firmware.app import wiring
+from firmware.app import logsink, wiring
 from firmware.app.boards import build_board
 from firmware.app.box import Box
 from firmware.app.cdrlog import CdrLog
@@ -58,9 +58,7 @@ MEDIA_CHECK_S = 1.0
 
 def run_daemon(state_dir: Path, config_path: Path | None, board: str | None,
                log_level: str = "info") -> int:
-    logging.basicConfig(
-        level=getattr(logging, log_level.upper()), stream=sys.stderr,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    logsink.install(log_level)
     logging.getLogger("pjsip").setLevel(logging.WARNING)
     try:
         # The state dir's saved configuration runs; --config seeds or replaces it.

@@ -45,6 +45,10 @@ def format_status(status: dict[str, Any]) -> str:
         out.extend(f"  {ban_text(row)}" for row in guard["bans"])
     out.extend(_outbound_lines(status.get("outbound")))
     out.extend(_config_lines(status.get("config")))
+    logs = (status.get("storage") or {}).get("log") or {}
+    if logs and not logs.get("ok", True):
+        out.append(f"Log: cannot be written ({logs.get('error')}); {logs.get('lost')} lines "
+                   "lost so far")
     cdr = (status.get("storage") or {}).get("cdr") or {}
     if cdr and not cdr.get("ok", True):
         out.append(f"Call records: cannot write {cdr.get('path')}: {cdr.get('error')}; "

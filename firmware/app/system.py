@@ -9,6 +9,7 @@ from drivers.base import Board
 from drivers.sim import SimBoard
 from firmware.accounts import AccountStore
 from firmware.accounts.store import FILE_NAME as ACCOUNTS_FILE
+from firmware.app import logsink
 from firmware.app.box import Box
 from firmware.app.cdrlog import CdrLog
 from firmware.app.hwctl import HwControl
@@ -74,9 +75,14 @@ class RunningSystem:
                        "country": config.box.country, "sip": sip})
         if self._config is not None:
             status["config"] = self._config.pending()
+        storage: dict[str, Any] = {}
         if self.cdr is not None:
             self.cdr.flush()  # records waiting for a full disk go out once it has room
-            status["storage"] = {"cdr": self.cdr.status()}
+            storage["cdr"] = self.cdr.status()
+        if (sink := logsink.sink()) is not None:
+            storage["log"] = sink.status()
+        if storage:
+            status["storage"] = storage
         return status
 
     def hw(self) -> HwControl:

@@ -141,6 +141,10 @@ def test_an_unwritable_log_does_not_stop_the_box(tmp_path: Path) -> None:
                 call_and_hang_up(box)
             assert proc.poll() is None
             assert len(records(box)) == 3
+            # The lost lines are not lost silently: status says the log cannot be written.
+            logs = box.call("status")["storage"]["log"]
+            assert logs["ok"] is False and logs["lost"] > 0, logs
+            assert "No space left on device" in str(logs["error"]), logs
         finally:
             proc.terminate()
             assert proc.wait(15) == 0
