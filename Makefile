@@ -24,9 +24,16 @@ lint: setup-test
 	@echo "make: pyright on the co-processor program (MicroPython stubs)"
 	@tests/coproc/mpy_wasm/node_modules/.bin/pyright -p board/mcu
 
+# The e2e tests mostly wait on real time (rings, digits, timers), so they run in parallel
+# processes, a test file per worker; the few that measure load (audio gaps, memory,
+# throttle waits) run one at a time afterwards.
+PARALLEL ?= 4
+
 test: lint
-	@echo "make: pytest"
-	@.venv/bin/pytest -q
+	@echo "make: pytest, $(PARALLEL) workers"
+	@.venv/bin/pytest -q -n $(PARALLEL) --dist loadfile -m "not serial"
+	@echo "make: pytest, the load-sensitive tests one at a time"
+	@.venv/bin/pytest -q -m serial
 
 unit: setup-test
 	@.venv/bin/pytest -q -m "not slow"

@@ -29,7 +29,9 @@ import pytest
 from tests.console.ptyterm import PtyTerm
 from tests.e2e.harness import Daemon, free_even_port, free_port
 
-pytestmark = pytest.mark.slow
+# Load-sensitive (audio gaps, memory, throttle waits): `make test` runs it alone, after the
+# parallel part.
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 PASSWORD = "the right one 42"
 ATTEMPTS = 1000

@@ -18,7 +18,9 @@ import pytest
 from tests.e2e.harness import Daemon, dominant_hz, level_dbfs, sine
 from tests.e2e.peers import Peers, box_config, send_udp, trunk_to
 
-pytestmark = pytest.mark.slow
+# Load-sensitive (audio gaps, memory, throttle waits): `make test` runs it alone, after the
+# parallel part.
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 DID = "5551000"
 FLOOD = 2000

@@ -36,7 +36,9 @@ from tests.e2e.flood import (
 from tests.e2e.harness import Daemon, sine
 from tests.e2e.peers import Peers, box_config, trunk_to
 
-pytestmark = pytest.mark.slow
+# Load-sensitive (audio gaps, memory, throttle waits): `make test` runs it alone, after the
+# parallel part.
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 DID = "5551000"  # rings extension 107, phone 7
 NOWHERE = "5550000"  # no inbound route: what the trunk-address flood asks for

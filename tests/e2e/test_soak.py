@@ -17,7 +17,9 @@ import pytest
 from tests.e2e.faults_support import at_rest
 from tests.support import load_tool
 
-pytestmark = pytest.mark.slow
+# Load-sensitive (audio gaps, memory, throttle waits): `make test` runs it alone, after the
+# parallel part.
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 SOAK = load_tool("bench_soak")
 CALLS = int(os.environ.get("MINIPBX_SOAK_CALLS", "250"))

@@ -23,6 +23,7 @@ LABELS = (
 
 
 @pytest.mark.slow
+@pytest.mark.serial  # measures CPU and latency: alone, after the parallel part
 def test_bench_box_quick_prints_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "box.json"
     result = subprocess.run(
