@@ -48,10 +48,8 @@ SETTLE_S = 2.0
 
 
 def config_text(web_port: int, enabled: bool) -> str:
-    text = default_config_text()
-    old = 'port = 8080'
-    assert old in text
-    text = text.replace(old, f"port = {web_port}")
+    text = default_config_text(web_port=web_port)
+    assert "[web]\nenabled = true" in text
     return text.replace("[web]\nenabled = true", f"[web]\nenabled = {str(enabled).lower()}")
 
 
