@@ -30,7 +30,8 @@ from typing import Any
 from firmware.commands.caller import Caller
 from firmware.console.backend import Backend
 from firmware.console.editor import LineEditor
-from firmware.console.grammar import Grammar, GrammarError, Invocation, Item
+from firmware.console.forms import GrammarError, Invocation, Item
+from firmware.console.grammar import Grammar
 from firmware.console.render import items_text, render, wrap
 from firmware.console.values import ConsoleValues, Facts
 from firmware.console.words import split

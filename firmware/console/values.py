@@ -15,7 +15,7 @@ from typing import Any
 
 from firmware.config.describe import FieldInfo, field_info, fields_of, table, tables
 from firmware.config.paths import get_path
-from firmware.console.grammar import Item, Slot
+from firmware.console.forms import Item, Slot
 from firmware.core.errors import ConfigError
 
 _FXS_COMMANDS = ("sim.phone.", "hw.ring", "hw.tone")
