@@ -98,8 +98,6 @@ class RxLayout:
 class Request:
     method: str
     new_dialog: bool  # no To tag: a new call, not a re-INVITE
-    source: str
-    port: int
 
 
 def _library() -> ctypes.CDLL:
@@ -138,12 +136,12 @@ def _align(offset: int, to: int) -> int:
     return (offset + to - 1) // to * to
 
 
-def parse_request(text: str, source: str, port: int) -> Request | None:
+def parse_request(text: str) -> Request | None:
     first = text.split("\n", 1)[0].split()
     if len(first) != 3 or not first[2].upper().startswith("SIP/"):
         return None
     to = header(text, "To") or ""
-    return Request(first[0].upper(), ";tag=" not in to.replace(" ", "").lower(), source, port)
+    return Request(first[0].upper(), ";tag=" not in to.replace(" ", "").lower())
 
 
 class SipScreen:
@@ -285,7 +283,7 @@ class SipScreen:
             # (its new INVITEs meet the admission's own, lower, rate below).
             if method in (b"ACK", b"CANCEL"):
                 return PJ_FALSE
-            request = parse_request(head.decode("utf-8", "replace"), source, 0)
+            request = parse_request(head.decode("utf-8", "replace"))
             if request is None or not request.new_dialog:
                 return PJ_FALSE
             return self._respond(rdata, UNAVAILABLE)
@@ -298,9 +296,8 @@ class SipScreen:
                                                                                  FORBIDDEN)
         if method != b"INVITE":
             return PJ_FALSE
-        port = ctypes.c_int.from_address(rdata + at.src_port).value
-        request = parse_request(head.decode("utf-8", "replace"), source, port)
-        if request is None or request.method != "INVITE" or not request.new_dialog:
+        request = parse_request(head.decode("utf-8", "replace"))
+        if request is None or not request.new_dialog:
             return PJ_FALSE
         refusal = self.admission.decide(source, self._calls(), self.max_calls, now)
         if refusal is None:

@@ -48,12 +48,11 @@ def test_a_probe_whose_source_does_not_match_gives_no_layout() -> None:
 
 
 def test_parse_request_tells_new_calls_from_reinvites() -> None:
-    new = parse_request("INVITE sip:1@h SIP/2.0\r\nTo: <sip:1@h>\r\n\r\n", "10.0.0.1", 5060)
-    again = parse_request("INVITE sip:1@h SIP/2.0\r\nt: <sip:1@h> ; tag=abc\r\n\r\n",
-                          "10.0.0.1", 5060)
+    new = parse_request("INVITE sip:1@h SIP/2.0\r\nTo: <sip:1@h>\r\n\r\n")
+    again = parse_request("INVITE sip:1@h SIP/2.0\r\nt: <sip:1@h> ; tag=abc\r\n\r\n")
     assert new is not None and new.method == "INVITE" and new.new_dialog
     assert again is not None and not again.new_dialog
-    assert parse_request("garbage", "10.0.0.1", 5060) is None
+    assert parse_request("garbage") is None
 
 
 def test_trunk_sources_take_host_proxy_and_allow_list() -> None:
