@@ -117,6 +117,8 @@ class ConfigManager:
         self._unplaced: list[str] = []
         self._restart_for: Config | None = None
         self._restart_cache: list[str] = []
+        self._staged_for: tuple[Config, Config] | None = None
+        self._staged_cache: tuple[bool, list[dict[str, str]]] = (False, [])
         self._lock = asyncio.Lock()
         self._watchers: list[Watcher] = []
         self._confirm: PendingConfirm | None = None
@@ -193,11 +195,11 @@ class ConfigManager:
                           f"running (v{self._version})", "candidate")
 
     def pending(self) -> dict[str, Any]:
-        changed = self._candidate != self._running
+        changed, found = self._staged_state()
         confirm = self._confirm
         return {
             "pending": changed,
-            "problems": problems(self._candidate, self._known) if changed else [],
+            "problems": list(found),
             "version": self._version,
             "confirm_by": confirm.deadline if confirm else None,
             "confirm_version": confirm.version if confirm else None,
@@ -206,8 +208,8 @@ class ConfigManager:
         }
 
     def restart_needed(self) -> list[str]:
-        # Asked by every status (the web dashboard: once a second per page): cached per
-        # running configuration.
+        # Asked by every status (the web dashboard polls it every 0.2 s per page): cached
+        # per running configuration.
         if self._restart_for is not self._running:
             self._restart_cache = restart_paths(self._booted, self.effective(self._running))
             self._restart_for = self._running
@@ -215,9 +217,20 @@ class ConfigManager:
         return paths + [p for p in self._unplaced if p not in paths]
 
     def _staged(self, path: str) -> dict[str, Any]:
-        changed = self._candidate != self._running
-        return {"path": path, "pending": changed,
-                "problems": problems(self._candidate, self._known) if changed else []}
+        changed, found = self._staged_state()
+        return {"path": path, "pending": changed, "problems": list(found)}
+
+    def _staged_state(self) -> tuple[bool, list[dict[str, str]]]:
+        """Whether the candidate differs from the running configuration, and what commit
+        would refuse in it. Asked by every status (polled every 0.2 s per dashboard), so
+        cached per (candidate, running) pair: both are frozen and replaced on change."""
+        key = (self._candidate, self._running)
+        held = self._staged_for
+        if held is None or held[0] is not key[0] or held[1] is not key[1]:
+            changed = key[0] != key[1]
+            self._staged_cache = (changed, problems(key[0], self._known) if changed else [])
+            self._staged_for = key
+        return self._staged_cache
 
     # --- commit ------------------------------------------------------------------------
     async def commit(self, confirm_s: float | None, message: str,
