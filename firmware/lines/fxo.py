@@ -89,6 +89,7 @@ from firmware.lines.actions import (
     check_leg,
     describe_party,
 )
+from firmware.lines.ringing import CallerIdPlan, check_cadence
 from firmware.lines.timing import Timers, after_ms, elapsed_ms, require_ms
 
 FxoState = Literal["idle", "ringing", "answering", "rejected", "dialtone", "dialing",
@@ -127,11 +128,9 @@ class FxoLine:
     ) -> None:
         owner = leg
         self.leg = leg
-        steps = tuple(ring_cadence_ms)
-        if (len(steps) < 2 or len(steps) % 2
-                or any(isinstance(x, bool) or not isinstance(x, int) or x <= 0 for x in steps)):
-            raise ConfigError(f"{owner}: ring_cadence_ms={list(steps)!r}: give on/off steps in "
-                              f"whole ms, starting with on, such as [2000, 4000]")
+        # The FXS side's check of a cadence; no caller ID of ours to fit into its pauses.
+        steps = check_cadence(f"{owner}: ring_cadence_ms", ring_cadence_ms,
+                              CallerIdPlan(enabled=False))
         self.ring_cadence_ms = steps
         self.ring_min_ms = require_ms(owner, "ring_min_ms", ring_min_ms, RING_MIN_FLOOR_MS)
         margin = require_ms(owner, "ring_margin_ms", ring_margin_ms, self.ring_min_ms)
