@@ -317,12 +317,9 @@ class SipAdapter:
     # --- trunks changed by a commit (firmware/app/live.py) ---------------------------------
     def add_trunk(self, spec: TrunkSpec, bind: str, rtp_port: int) -> None:
         """A new trunk, registering at once; ValueError if its transport is not enabled."""
-        transport = self._ep.transports.get(spec.transport)
-        if transport is None:
-            raise ValueError(f"trunk {spec.name}: transport {spec.transport} is not enabled "
-                             "in [sip] transports (a restart applies a new transport)")
+        transport_id = self._transport_id(spec)
         acc = SipAccount(spec.name, self._incoming)
-        acc.create(account_config(spec, bind, rtp_port, transport.transport_id))
+        acc.create(account_config(spec, bind, rtp_port, transport_id))
         acc.registration.state = "registering" if spec.register else "not registering"
         self.accounts[spec.name] = acc
         self.trunks[spec.name] = spec
@@ -330,18 +327,22 @@ class SipAdapter:
 
     def replace_trunk(self, spec: TrunkSpec, bind: str, rtp_port: int) -> None:
         """Changed settings of a trunk, in place: its calls go on, it registers again."""
-        transport = self._ep.transports.get(spec.transport)
-        if transport is None:
-            raise ValueError(f"trunk {spec.name}: transport {spec.transport} is not enabled "
-                             "in [sip] transports (a restart applies a new transport)")
+        transport_id = self._transport_id(spec)
         acc = self.accounts[spec.name]
         if self.trunks[spec.name].register and not spec.register:
             acc.setRegistration(False)
         # pjsua re-registers by itself when the registration or the credentials change.
-        acc.modify(account_config(spec, bind, rtp_port, transport.transport_id))
+        acc.modify(account_config(spec, bind, rtp_port, transport_id))
         acc.registration.state = "registering" if spec.register else "not registering"
         self.trunks[spec.name] = spec
         self.refresh_sources()
+
+    def _transport_id(self, spec: TrunkSpec) -> int:
+        transport = self._ep.transports.get(spec.transport)
+        if transport is None:
+            raise ValueError(f"trunk {spec.name}: transport {spec.transport} is not enabled "
+                             "in [sip] transports (a restart applies a new transport)")
+        return transport.transport_id
 
     def remove_trunk(self, name: str) -> None:
         """Unregister a trunk and forget it; an account with a call up is shut down once
