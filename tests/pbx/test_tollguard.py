@@ -8,13 +8,13 @@ import logging
 
 import pytest
 
+from firmware.app.wiring import numbering
 from firmware.core.causes import Cause
 from firmware.core.events import Answer, Bridge, Digit, Party, Release, Seize, Setup, Tone
 from firmware.dsp.profiles import available_profiles, load_profile
 from firmware.pbx.cdr import Disposition
 from firmware.pbx.plan import Extension, InboundRoute, OutboundRoute, Trunk
 from firmware.pbx.tollguard import (
-    NumberingPlan,
     Origin,
     OutboundCall,
     Permission,
@@ -23,12 +23,6 @@ from firmware.pbx.tollguard import (
 from tests.pbx.office import ALICE, BOB, CAROL, Driver, office_plan
 
 P = Permission
-
-
-def numbering(country: str) -> NumberingPlan:
-    spec = load_profile(country).numbers
-    return NumberingPlan(spec.country_code, spec.trunk_prefix, spec.international,
-                         spec.premium, spec.national, spec.emergency)
 
 
 # Numbers as the trunk gets them, with the class each country's plan gives them.
