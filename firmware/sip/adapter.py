@@ -54,7 +54,7 @@ from firmware.sip.rtpwatch import RtpWatch
 from firmware.sip.screen import SipScreen
 from firmware.sip.switch import MediaSwitch
 from firmware.sip.trunks import SipAccount, TrunkSpec, account_config, local_config
-from firmware.sip.trusted import trunk_sources
+from firmware.sip.trusted import host_of, trunk_sources
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ class SipAdapter:
         leg = f"sip{next(self._ids)}"
         call = SipCall(account, leg, self._emit, self._media_changed, self._ended,
                        call_id=prm.callId, outgoing=False)
-        address = _address(str(prm.rdata.srcAddress))
+        address = host_of(str(prm.rdata.srcAddress))
         if self.admission.trunk_for(address) is None:
             # Only when the screen is off does a stranger get this far.
             self.refused += 1
@@ -392,13 +392,6 @@ class SipAdapter:
             except Exception:
                 log.debug("account shutdown failed", exc_info=True)
         self._retired_accounts().clear()
-
-
-def _address(source: str) -> str:
-    """``127.0.0.1:5060`` -> ``127.0.0.1``; ``[2001:db8::1]:5060`` -> ``2001:db8::1``."""
-    if source.startswith("["):
-        return source[1:].split("]", 1)[0]
-    return source.rsplit(":", 1)[0] if source.count(":") == 1 else source
 
 
 def _quote(text: str) -> str:

@@ -34,10 +34,14 @@ def resolve_host(host: str) -> list[str]:
 def proxy_host(uri: str) -> str:
     """``sip:proxy.example.net:5070;lr`` -> ``proxy.example.net``; ``[::1]`` -> ``::1``."""
     rest = uri.split(":", 1)[1] if uri.lower().startswith(("sip:", "sips:")) else uri
-    rest = rest.split(";", 1)[0].split("@")[-1]
-    if rest.startswith("["):
-        return rest[1:].split("]", 1)[0]
-    return rest.rsplit(":", 1)[0] if rest.count(":") == 1 else rest
+    return host_of(rest.split(";", 1)[0].split("@")[-1])
+
+
+def host_of(hostport: str) -> str:
+    """``127.0.0.1:5060`` -> ``127.0.0.1``; ``[2001:db8::1]:5060`` -> ``2001:db8::1``."""
+    if hostport.startswith("["):
+        return hostport[1:].split("]", 1)[0]
+    return hostport.rsplit(":", 1)[0] if hostport.count(":") == 1 else hostport
 
 
 def trunk_sources(specs: Iterable[TrunkSpec],
