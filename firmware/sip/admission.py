@@ -68,6 +68,19 @@ class TokenBucket:
         return False
 
 
+def take_token(table: OrderedDict[str, TokenBucket], address: str, rate: float,
+               burst: float, now: float) -> bool:
+    """A token from ``address``'s bucket in ``table``, made at its first use; the table keeps
+    the ``MAX_TRACKED_SOURCES`` addresses seen last (the admission's and the guard's)."""
+    bucket = table.pop(address, None)
+    if bucket is None:
+        bucket = TokenBucket(rate, burst)
+        if len(table) >= MAX_TRACKED_SOURCES:
+            table.popitem(last=False)  # the least recently seen
+    table[address] = bucket
+    return bucket.take(now)
+
+
 @dataclass(frozen=True)
 class Refusal:
     code: int
@@ -116,7 +129,8 @@ class Admission:
             refusal = Refusal(FORBIDDEN, "source")
         elif calls >= max_calls:
             refusal = Refusal(UNAVAILABLE, "capacity")
-        elif not self._bucket(address).take(now) or not self.total.take(now):
+        elif not take_token(self._buckets, address, self.per_source_rate,
+                            self.per_source_burst, now) or not self.total.take(now):
             refusal = Refusal(UNAVAILABLE, "rate")
         if refusal is None:
             self.counts["admitted"] += 1
@@ -124,15 +138,6 @@ class Admission:
             self.counts[refusal.reason] += 1
             self._note(address, refusal, now)
         return refusal
-
-    def _bucket(self, address: str) -> TokenBucket:
-        bucket = self._buckets.pop(address, None)
-        if bucket is None:
-            bucket = TokenBucket(self.per_source_rate, self.per_source_burst)
-            if len(self._buckets) >= MAX_TRACKED_SOURCES:
-                self._buckets.popitem(last=False)
-        self._buckets[address] = bucket
-        return bucket
 
     def _note(self, address: str, refusal: Refusal, now: float) -> None:
         key = (address, refusal.reason)

@@ -34,7 +34,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Literal
 
-from firmware.sip.admission import TokenBucket
+from firmware.sip.admission import LOG_EVERY_S, MAX_TRACKED_SOURCES, TokenBucket, take_token
 from firmware.sip.bans import BanList
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,6 @@ sends a few; a phone re-registering, one a minute."""
 PER_ADDRESS_BURST = 60.0
 FAILED_AUTH_BURST = 5.0
 FAILED_AUTH_PER_MIN = 5.0
-MAX_TRACKED = 4096
-LOG_EVERY_S = 60.0
 
 Verdict = Literal["pass", "drop", "busy"]
 """pass: on to the next check; drop: swallow unanswered; busy: a trunk over its rate
@@ -79,7 +77,7 @@ class Guard:
 
     def request(self, address: str, now: float) -> Verdict:
         """Every request from ``address`` (not banned) takes a token."""
-        if _take(self._requests, address, PER_ADDRESS_RATE, PER_ADDRESS_BURST, now):
+        if take_token(self._requests, address, PER_ADDRESS_RATE, PER_ADDRESS_BURST, now):
             return "pass"
         if self.is_trunk(address):
             self.counts["trunk_over_rate"] += 1
@@ -98,7 +96,7 @@ class Guard:
         self.counts["failed_auth"] += 1
         if self.is_trunk(address):
             return False
-        if _take(self._failures, address, FAILED_AUTH_PER_MIN / 60.0, FAILED_AUTH_BURST, now):
+        if take_token(self._failures, address, FAILED_AUTH_PER_MIN / 60.0, FAILED_AUTH_BURST, now):
             return False
         self.ban_list.ban(address, f"over {FAILED_AUTH_BURST:g} failed authentications", now)
         return True
@@ -123,18 +121,7 @@ class Guard:
 
     def _log_once(self, address: str, now: float, message: str, *args: object) -> None:
         if now - self._logged.get(address, -1e9) >= LOG_EVERY_S:
-            if len(self._logged) >= MAX_TRACKED:
+            if len(self._logged) >= MAX_TRACKED_SOURCES:
                 self._logged.clear()
             self._logged[address] = now
             log.warning(message, address, *args)
-
-
-def _take(table: OrderedDict[str, TokenBucket], address: str, rate: float, burst: float,
-          now: float) -> bool:
-    bucket = table.pop(address, None)
-    if bucket is None:
-        bucket = TokenBucket(rate, burst)
-        if len(table) >= MAX_TRACKED:
-            table.popitem(last=False)  # the least recently seen
-    table[address] = bucket
-    return bucket.take(now)
