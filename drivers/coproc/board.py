@@ -232,10 +232,12 @@ class CoprocBoard(Board):
                             else f"{limits[0] / 100:g} to {limits[1] / 100:g} Hz")
             return chz
 
-    def corrected(self, what: str) -> None:
-        """A port found the co-processor's line state other than wanted after CONNECT."""
+    def corrected(self, what: str, command: Command) -> None:
+        """A port found the co-processor's line state other than wanted after CONNECT:
+        count and log it, and send the command that sets it right."""
         self.stats.corrections += 1
-        log.warning("%s: %s", self.name, what)
+        log.warning("%s: %s; %s sent", self.name, what, command.NAME)
+        self.command(command)
 
     def command(self, command: Command) -> None:
         """Send a command now if connected; the ports keep the state to send it later."""

@@ -87,8 +87,9 @@ class Commander(Protocol):
     def ring_frequency(self, leg: str, frequency_hz: float) -> int:
         """Centihertz to ring at for ``frequency_hz``; RingError when none will do."""
 
-    def corrected(self, what: str) -> None:
-        """Report that the co-processor's line state differed from the wanted one."""
+    def corrected(self, what: str, command: Command) -> None:
+        """Report that the co-processor's line state differed from the wanted one (``what``),
+        and send ``command`` to set it right."""
 
 
 class CoprocFxsPort(FxsPort):
@@ -209,15 +210,14 @@ class CoprocFxsPort(FxsPort):
             out.append(RingBurst(self.index, False, at, kind="fxs"))
         if ringing and self._want_ring is None:
             self._board.corrected(f"{self.leg}: the co-processor was ringing it and the box "
-                                  "wants it quiet; RING_STOP sent")
-            self._board.command(RingStop(self.channel))
+                                  "wants it quiet", RingStop(self.channel))
         reversed_ = bool(flags & FXS_REVERSED)
         if reversed_ != self._reversed:
             self._board.corrected(
                 f"{self.leg}: the co-processor had the polarity "
                 f"{'reversed' if reversed_ else 'normal'} and the box wants it "
-                f"{'reversed' if self._reversed else 'normal'}; POLARITY sent")
-            self._board.command(Polarity(self.channel, self._reversed))
+                f"{'reversed' if self._reversed else 'normal'}",
+                Polarity(self.channel, self._reversed))
         return out
 
     def describe(self) -> dict[str, object]:
@@ -292,8 +292,8 @@ class CoprocFxoPort(FxoPort):
                 self._board.corrected(
                     f"{self.leg}: the co-processor had the line "
                     f"{'seized' if event.flags & FXO_SEIZED else 'released'} and the box "
-                    f"wants it {'seized' if self._seized else 'released'}; FXO_HOOK sent")
-                self._board.command(FxoHook(self.channel, self._seized))
+                    f"wants it {'seized' if self._seized else 'released'}",
+                    FxoHook(self.channel, self._seized))
             return out
         return []
 
