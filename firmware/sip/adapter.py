@@ -78,6 +78,7 @@ class SipAdapter:
         self._ids = itertools.count(1)
         self.trunks = {t.name: t for t in trunks}
         self.accounts: dict[str, SipAccount] = {}
+        self._retired: list[SipAccount] = []  # removed trunks waiting for their calls to end
         self.refused = 0
         self.rtp_watch = RtpWatch(rtp_timeout_s)
         self.local = SipAccount("local", self._incoming)
@@ -304,12 +305,13 @@ class SipAdapter:
             except Exception:
                 log.debug("hangup at close failed", exc_info=True)
         self._calls.clear()
-        for acc in self.accounts.values():
+        for acc in [*self.accounts.values(), *self._retired]:
             try:
                 acc.shutdown()
             except Exception:
                 log.debug("account shutdown failed", exc_info=True)
         self.accounts.clear()
+        self._retired.clear()
         self.local.shutdown()
         self.screen.close()
         gc.collect()
@@ -355,17 +357,16 @@ class SipAdapter:
         if self._account_busy(acc):
             if acc.registration.state == "registered":
                 acc.setRegistration(False)
-            self._retired_accounts().append(acc)
+            self._retired.append(acc)
             return
         acc.shutdown()
 
     def reap_trunks(self) -> int:
         """Shut down removed trunks whose last call ended; returns how many still wait."""
-        retired = self._retired_accounts()
-        for acc in [a for a in retired if not self._account_busy(a)]:
-            retired.remove(acc)
+        for acc in [a for a in self._retired if not self._account_busy(a)]:
+            self._retired.remove(acc)
             acc.shutdown()
-        return len(retired)
+        return len(self._retired)
 
     def _account_busy(self, acc: SipAccount) -> bool:
         acc_id = acc.getId()
@@ -377,21 +378,6 @@ class SipAdapter:
                 continue
         return False
 
-    def _retired_accounts(self) -> list[SipAccount]:
-        retired: list[SipAccount] | None = getattr(self, "_retired", None)
-        if retired is None:
-            retired = []
-            self._retired: list[SipAccount] = retired
-            self._ep.on_shutdown(self._shutdown_retired)
-        return retired
-
-    def _shutdown_retired(self) -> None:
-        for acc in self._retired_accounts():
-            try:
-                acc.shutdown()
-            except Exception:
-                log.debug("account shutdown failed", exc_info=True)
-        self._retired_accounts().clear()
 
 
 def _quote(text: str) -> str:
