@@ -11,7 +11,7 @@ REGISTER guesser's are banned; random bytes from the trunk's address ban nothing
 
 Each call carries a steady tone the whole time; what the four handsets hear has no gap
 over 60 ms. The daemon's CPU over the flood is printed beside its CPU just before
-(a figure, not asserted: make bench measures it), its resident memory comes back
+(bounded: the flood must leave it a core's headroom), its resident memory comes back
 within 5 MB, and bans are listed and lifted with the commands.
 """
 
@@ -169,6 +169,9 @@ def test_flood_and_scan_leave_calls_clean_and_legit_calls_possible(box: Daemon,
         assert gap <= MAX_GAP_MS, (listener, gaps)
     assert all(box.port(f"fxs{n}")["exchange_state"] == "connected" for n in (1, 2, 4, 5))
     assert rss1 - rss0 < 5.0, (rss0, rss1)
+    # Issue 12 asks for the flood's CPU to be bounded: CPU seconds over wall seconds, a
+    # share that a loaded machine can only lower, so this cannot fail for a busy host.
+    assert flood_cpu / flood_s < 0.9, "the flood took the daemon's whole core"
 
     # The bans as the operator sees and lifts them.
     listed = {b["address"] for b in box.call("sip.bans")}
