@@ -3,8 +3,9 @@
 Rules:
 - A formatter the composition root gives for a command (``status``) wins; otherwise the
   shape of the result decides: a configuration text (``toml``) or a diff is shown as it is,
-  a list of records as columns when they fit (else ``key=value`` lines), a record as
-  ``key: value`` lines, nothing as ``ok``.
+  a list of records as columns when they fit (else ``key=value`` lines; a problem,
+  ``{path, message}``, as ``path: message``), a record as ``key: value`` lines, nothing
+  as ``ok``.
 - Lines are cut to the terminal's width less one (the last column is never written), so
   the pager's count of rows is the screen's.
 """
@@ -104,6 +105,8 @@ def _rows(rows: list[dict[str, Any]]) -> str:
 
 
 def _pairs(record: Mapping[str, Any]) -> str:
+    if record.keys() == {"path", "message"}:  # a schema problem reads as the CLI says it
+        return f"{record['path']}: {record['message']}"
     return " ".join(f"{k}={_scalar(v)}" for k, v in record.items())
 
 
