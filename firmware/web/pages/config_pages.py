@@ -206,7 +206,7 @@ async def save(request: web.Request) -> web.StreamResponse:
             found = by_path(error_fields(exc))
             errors.update(found if found else {path: str(exc)})
     if staged:
-        flash(request, "ok", f"Staged: {', '.join(staged)}. Apply them in the bar above.")
+        flash(request, "ok", f"Staged: {', '.join(staged)}. Apply in the bar above.")
     if errors:
         return await show(request, slug, errors=errors, submitted=submitted, status=400)
     if not staged:
