@@ -107,18 +107,25 @@ def _seed(store: ConfigStore, state_dir: Path, config_path: Path | None,
                        message="the built-in configuration")
             return f"{live} (the built-in configuration, first start)"
         return f"{live} (saved)"
-    load_config(config_path, known_countries=known_countries)  # refuse a bad FILE, located
-    data = config_path.read_bytes()
+    try:
+        data = config_path.read_bytes()
+    except OSError:  # load_config says it with the file named and what to do
+        load_config(config_path, known_countries=known_countries)
+        raise
     digest = hashlib.sha256(data).hexdigest()
     seed = _read_json(state_dir / SEED_FILE)
+    saved = store.current() is not None
+    if saved and seed.get("sha256") == digest:
+        return (f"{live} (saved; {config_path} is unchanged since it seeded the box, so the "
+                "changes committed since stay)")
+    # FILE is about to be saved: refuse a bad one with its own name and line (the store's
+    # check would name the live file).
+    load_config(config_path, known_countries=known_countries)
     text = data.decode("utf-8").removeprefix("\ufeff")
-    if store.current() is None:
+    if not saved:
         version = store.save(text, user=SEED_USER, message=f"first start from {config_path}")
         _write_seed(state_dir, config_path, digest)
         return f"{live} (v{version.number}, seeded from {config_path})"
-    if seed.get("sha256") == digest:
-        return (f"{live} (saved; {config_path} is unchanged since it seeded the box, so the "
-                "changes committed since stay)")
     before = store.versions()
     version = store.save(text, user=SEED_USER,
                          message=f"replaced by {config_path} at start (the file changed)")
