@@ -33,6 +33,9 @@ GROUP_HELP = {
     "line": "the virtual PSTN line on an FXO port",
     "user": "accounts of the web page and this console",
     "auth": "who you are",
+    "me": "your own phone: its port and settings",
+    "trunk": "SIP trunks: register now",
+    "sip": "the SIP guard: banned addresses, unban",
 }
 # Help for arguments, by name (the command table names them, without help of their own).
 ARG_HELP = {
