@@ -6,7 +6,6 @@ never goes back out; a trunk's max_calls refuses the call over the limit."""
 from __future__ import annotations
 
 import base64
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,17 +13,11 @@ from typing import Any
 import pytest
 
 from firmware.dsp.dtmf import generate_dtmf
+from tests.e2e.faults_support import records
 from tests.e2e.harness import Daemon, tones_in
 from tests.e2e.peers import Peers, Sipp, box_config, trunk_to, uri_user
 
 pytestmark = pytest.mark.slow
-
-
-def records(box: Daemon) -> list[dict[str, Any]]:
-    path = box.state / "cdr.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def record_for(box: Daemon, number: str) -> dict[str, Any]:
@@ -51,6 +44,19 @@ def hang_up(box: Daemon, port: int) -> None:
 
 def connected(box: Daemon, leg: str) -> bool:
     return bool(box.port(leg)["exchange_state"] == "connected")
+
+
+def box_with_did(daemon_factory: Callable[..., Daemon], peers: Peers) -> tuple[Sipp, Daemon]:
+    """A trunk "far" (a sipp that answers) behind the route 9x., the DID 5551000 ringing
+    101, and 101 (fxs1) of class premium: it may call anything, so only the origin rule
+    can keep a call from outside in."""
+    uas, port = peers.sipp_uas(peers.scenario("uas_answer", ring_ms=0))
+    box = daemon_factory(box_config(
+        trunks=[trunk_to("far", port)],
+        outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}],
+        inbound=[{"did": "5551000", "extension": "101"}],
+        fxs=[{"port": 1, "extension": "101", "permission": "premium"}]))
+    return uas, box
 
 
 def test_permission_classes_stop_calls_before_the_trunk(
@@ -91,12 +97,7 @@ def test_a_call_from_the_trunk_cannot_leave_again(
     """The trunk calls in for a DID that matches the outbound route (9 + an international
     number): no inbound route has it, so the call is refused with 404 and the trunk side
     (a second sipp, the route's trunk) never gets an INVITE."""
-    uas, port = peers.sipp_uas(peers.scenario("uas_answer", ring_ms=0))
-    box = daemon_factory(box_config(
-        trunks=[trunk_to("far", port)],
-        outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}],
-        inbound=[{"did": "5551000", "extension": "101"}],
-        fxs=[{"port": 1, "extension": "101", "permission": "premium"}]))
+    uas, box = box_with_did(daemon_factory, peers)
     refused = peers.scenario("uac_refused", From="<sip:5557777@127.0.0.1>", code=404)
     for did in ("9011442079460000", "011442079460000"):
         uac = peers.sipp_uac(f"127.0.0.1:{box.sip_port}", did, refused)
@@ -166,12 +167,7 @@ def test_digits_from_a_trunk_caller_after_answer_dial_nothing(
     """A caller from the trunk, answered by a handset, sends 9 0 1 4 7 # as RFC 4733
     events (as if dialling out through the box): the call stays as it is, no call is
     placed, the route's trunk gets no INVITE."""
-    uas, port = peers.sipp_uas(peers.scenario("uas_answer", ring_ms=0))
-    box = daemon_factory(box_config(
-        trunks=[trunk_to("far", port)],
-        outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}],
-        inbound=[{"did": "5551000", "extension": "101"}],
-        fxs=[{"port": 1, "extension": "101", "permission": "premium"}]))
+    uas, box = box_with_did(daemon_factory, peers)
     scenario = peers.scenario("uac_digits", From="<sip:5557777@127.0.0.1>", headers="",
                               answer_timeout_ms=15000, hold_ms=3000)
     uac = peers.sipp_uac(f"127.0.0.1:{box.sip_port}", "5551000", scenario)
