@@ -33,41 +33,32 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.flood import (  # noqa: E402
+    DID,
+    LISTENER,
+    NOWHERE,
+    STRANGER,
+    TONES,
     Scanner,
+    bring_up_four_calls,
     cpu_seconds,
+    four_calls_config,
     longest_gap_ms,
     rss_mb,
     sipp_flood,
     udp_drops,
 )
 from tests.e2e.harness import Daemon, sine  # noqa: E402
-from tests.e2e.peers import Peers, box_config, trunk_to  # noqa: E402
+from tests.e2e.peers import Peers  # noqa: E402
 
-DID = "5551000"
-NOWHERE = "5550000"
-STRANGER = "127.0.0.66"
-TONES = {1: 1000, 4: 1200, 2: 700, 5: 500}
-LISTENERS = (1, 4, 3, 6)
+LISTENERS = tuple(LISTENER.values())
 PIECE_S = 3.0
 
 
 def start_box(work: Path, peers: Peers) -> Daemon:
     _uas, port = peers.sipp_uas(peers.scenario("uas_answer", ring_ms=0), calls=2)
-    box = Daemon(work / "box", box_config(
-        fxs=[{"port": n, "extension": f"10{n}"} for n in range(1, 8)],
-        trunks=[trunk_to("far", port)],
-        outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}],
-        inbound=[{"did": DID, "extension": "107"}]))
+    box = Daemon(work / "box", four_calls_config(port))
     box.wait_ready()
-    for caller, called in ((1, "95551234#"), (4, "95551235#"), (2, "103"), (5, "106")):
-        box.phone(caller, "offhook")
-        box.dial(caller, called)
-    for leg, phone in (("fxs3", 3), ("fxs6", 6)):
-        box.wait_for(f"{leg} to ring", lambda leg=leg: box.port(leg)["ringing"], timeout=10)
-        box.phone(phone, "offhook")
-    box.wait_for("four calls up", lambda: all(
-        box.port(f"fxs{n}")["exchange_state"] == "connected" for n in (1, 2, 4, 5)),
-        timeout=15)
+    bring_up_four_calls(box)
     return box
 
 

@@ -1,6 +1,7 @@
 """Attackers and measures shared by the flood test and tools/bench_flood.py: sipp sending
 INVITEs from a chosen loopback address, a scanner-like script sending garbage and scanners'
-requests, gaps in what a handset heard, and a process's CPU and resident memory."""
+requests, gaps in what a handset heard, a process's CPU and resident memory, and the box
+both flood under: two SIP calls and two internal calls up."""
 
 from __future__ import annotations
 
@@ -15,9 +16,38 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.e2e.harness import die_with_parent, free_port
+from tests.e2e.harness import Daemon, die_with_parent, free_port
+from tests.e2e.peers import box_config, trunk_to
 
 TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
+DID = "5551000"  # rings extension 107, phone 7
+NOWHERE = "5550000"  # no inbound route: what the trunk-address flood asks for
+STRANGER = "127.0.0.66"
+TONES = {1: 1000, 4: 1200, 2: 700, 5: 500}  # speaker -> Hz
+LISTENER = {1: 1, 4: 4, 2: 3, 5: 6}  # who hears each speaker's tone
+
+
+def four_calls_config(trunk_port: int, **trunk: object) -> str:
+    """Phones 1-7 (extensions 101-107), trunk "far" to ``trunk_port`` (9 + number goes out),
+    ``DID`` coming in rings 107."""
+    return box_config(
+        fxs=[{"port": n, "extension": f"10{n}"} for n in range(1, 8)],
+        trunks=[trunk_to("far", trunk_port, **trunk)],
+        outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}],
+        inbound=[{"did": DID, "extension": "107"}])
+
+
+def bring_up_four_calls(box: Daemon) -> None:
+    """Phones 1 and 4 call out through the trunk, 2 calls 3 and 5 calls 6; all answered."""
+    for caller, called in ((1, "95551234#"), (4, "95551235#"), (2, "103"), (5, "106")):
+        box.phone(caller, "offhook")
+        box.dial(caller, called)
+    for leg, phone in (("fxs3", 3), ("fxs6", 6)):
+        box.wait_for(f"{leg} to ring", lambda leg=leg: box.port(leg)["ringing"], timeout=10)
+        box.phone(phone, "offhook")
+    box.wait_for("four calls up", lambda: all(
+        box.port(f"fxs{n}")["exchange_state"] == "connected" for n in (1, 2, 4, 5)),
+        timeout=15)
 
 
 def cpu_seconds(pid: int) -> float:

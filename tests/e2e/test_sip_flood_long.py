@@ -25,50 +25,40 @@ import numpy as np
 import pytest
 
 from tests.e2e.flood import (
+    DID,
+    LISTENER,
+    NOWHERE,
+    STRANGER,
+    TONES,
     Scanner,
+    bring_up_four_calls,
     cpu_seconds,
+    four_calls_config,
     longest_gap_ms,
     rss_mb,
     sipp_flood,
     udp_drops,
 )
 from tests.e2e.harness import Daemon, sine
-from tests.e2e.peers import Peers, box_config, trunk_to
+from tests.e2e.peers import Peers
 
 # Load-sensitive (audio gaps, memory, throttle waits): `make test` runs it alone, after the
 # parallel part.
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
-DID = "5551000"  # rings extension 107, phone 7
-NOWHERE = "5550000"  # no inbound route: what the trunk-address flood asks for
 RATE = 2000
 STRANGER_S = 20.0
 TRUNK_S = 10.0
-STRANGER = "127.0.0.66"
 PIECE_S = 3.0
 TONE_S = 2 * PIECE_S + 3.0 + STRANGER_S + TRUNK_S + 2.0 + 2 * PIECE_S
 MAX_GAP_MS = 60.0
-TONES = {1: 1000, 4: 1200, 2: 700, 5: 500}  # speaker -> Hz
-LISTENER = {1: 1, 4: 4, 2: 3, 5: 6}  # who hears each speaker's tone
 
 
 @pytest.fixture
 def box(daemon_factory: Callable[..., Daemon], peers: Peers) -> Daemon:
     _uas, port = peers.sipp_uas(peers.scenario("uas_answer", ring_ms=0), calls=2)
-    box = daemon_factory(box_config(
-        fxs=[{"port": n, "extension": f"10{n}"} for n in range(1, 8)],
-        trunks=[trunk_to("far", port, caller_id="5551000")],
-        outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}],
-        inbound=[{"did": DID, "extension": "107"}]))
-    for caller, called in ((1, "95551234#"), (4, "95551235#"), (2, "103"), (5, "106")):
-        box.phone(caller, "offhook")
-        box.dial(caller, called)
-    for leg, phone in (("fxs3", 3), ("fxs6", 6)):
-        box.wait_for(f"{leg} to ring", lambda leg=leg: box.port(leg)["ringing"], timeout=10)
-        box.phone(phone, "offhook")
-    box.wait_for("four calls up", lambda: all(
-        box.port(f"fxs{n}")["exchange_state"] == "connected" for n in (1, 2, 4, 5)),
-        timeout=15)
+    box = daemon_factory(four_calls_config(port, caller_id="5551000"))
+    bring_up_four_calls(box)
     return box
 
 
