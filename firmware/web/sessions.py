@@ -68,7 +68,7 @@ class SessionStore:
         if session is None:
             return None
         now = self._clock()
-        if now - session.seen > self.idle_s or now - session.created > self.absolute_s:
+        if not self._live(session, now):
             del self._sessions[sid]
             return None
         session.seen = now
@@ -79,9 +79,10 @@ class SessionStore:
         """Whether the session is still valid, without counting this as a use (a dashboard
         left open must not keep a session alive forever)."""
         session = self._sessions.get(sid)
-        now = self._clock()
-        return session is not None and (now - session.seen <= self.idle_s
-                                         and now - session.created <= self.absolute_s)
+        return session is not None and self._live(session, self._clock())
+
+    def _live(self, session: Session, now: float) -> bool:
+        return now - session.seen <= self.idle_s and now - session.created <= self.absolute_s
 
     def drop(self, sid: str) -> None:
         self._sessions.pop(sid, None)
@@ -92,6 +93,3 @@ class SessionStore:
         for sid in [s.id for s in self._sessions.values() if s.name == name]:
             if keep is None or sid != keep.id:
                 del self._sessions[sid]
-
-    def __len__(self) -> int:
-        return len(self._sessions)
