@@ -5,29 +5,16 @@ confused), the call is gone from ``status``, and its record says ABANDONED."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from tests.e2e.faults_support import records
 from tests.e2e.harness import Daemon, free_even_port
+from tests.e2e.test_fxo_call import CONFIG as FXO_CONFIG
 
 pytestmark = pytest.mark.slow
 
-CONFIG = """
-[box]
-country = "us"
-[sip]
-port = 0
-rtp_port = {rtp}
-[dialplan]
-no_answer_s = 600
-[[fxs]]
-port = 1
-extension = "101"
-[[fxo]]
-port = 1
-extension = "101"
-"""
+# The FXO call tests' box (fxo1 rings 101), with a no-answer timer far beyond the ring timeout.
+CONFIG = FXO_CONFIG + "[dialplan]\nno_answer_s = 600\n"
 
 
 def test_pstn_caller_hanging_up_mid_ring_stops_the_extension(daemon_factory) -> None:  # type: ignore[no-untyped-def]
@@ -48,9 +35,7 @@ def test_pstn_caller_hanging_up_mid_ring_stops_the_extension(daemon_factory) -> 
     assert line["line_state"] == "idle" and not line["seized"]
     assert box.port("fxs1")["exchange_state"] == "idle"
 
-    cdr = box.state / "cdr.jsonl"
-    box.wait_for("the call record", cdr.exists)
-    [record] = [json.loads(x) for x in cdr.read_text().splitlines()]
+    [record] = box.wait_for("the call record", lambda: records(box))
     assert record["disposition"] == "ABANDONED"
     assert record["caller_leg"] == "fxo1" and record["callee_leg"] == "fxs1"
     assert record["caller_number"] == "5557777" and record["answer"] is None
