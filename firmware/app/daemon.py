@@ -86,7 +86,6 @@ def run_daemon(state_dir: Path, config_path: Path | None, board: str | None,
 async def _serve(config: Config, profile: Any, state_dir: Path, startup: Startup,
                  board_override: str | None) -> int:
     loop = asyncio.get_running_loop()
-    state_dir.mkdir(parents=True, exist_ok=True)
     endpoint = SipEndpoint(config.sip.user_agent or f"minipbx/{__version__}")
     try:
         return await _serve_with(loop, endpoint, config, profile, state_dir, startup,
@@ -110,7 +109,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     endpoint.on_shutdown(switch.close)
     built = build_board(config.box.board, config)
     board = built.board
-    exchange = Exchange(wiring.build_plan(config))
+    exchange = Exchange(wiring.build_plan(config, profile))
     for p in config.fxs:
         # Boards that classify pulses and flashes in hardware use the port's windows too.
         line_port = board.port("fxs", p.port)

@@ -82,7 +82,7 @@ class LiveBox:
         if problems:
             raise PathError(problems)
         try:
-            wiring.build_plan(new)
+            wiring.build_plan(new, profile)
         except ConfigError as exc:
             raise PathError([("", f"the dial plan does not build: {exc}")]) from exc
 
@@ -95,7 +95,7 @@ class LiveBox:
             self._on_profile(profile)
             report.applied.append(f"country {new.box.country}")
         if _plan_inputs(old) != _plan_inputs(new):
-            self._box.exchange.replace_plan(wiring.build_plan(new))
+            self._box.exchange.replace_plan(wiring.build_plan(new, profile))
             report.applied.append("dial plan")
         self._lines("fxs", old, new, profile, country, report)
         self._lines("fxo", old, new, profile, country, report)

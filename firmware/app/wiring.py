@@ -44,17 +44,18 @@ def fxo_leg(port: int) -> str:
     return f"fxo{port}"
 
 
-def numbering(country: str) -> NumberingPlan:
-    """The country profile's number classes, for the toll guard."""
-    spec = load_profile(country).numbers
+def numbering(country: str | CountryProfile) -> NumberingPlan:
+    """The country profile's number classes, for the toll guard (a code or the profile)."""
+    spec = (load_profile(country) if isinstance(country, str) else country).numbers
     return NumberingPlan(country_code=spec.country_code, trunk_prefix=spec.trunk_prefix,
                          international=spec.international, premium=spec.premium,
                          national=spec.national, emergency=spec.emergency)
 
 
-def build_plan(config: Config) -> DialPlan:
+def build_plan(config: Config, profile: CountryProfile | None = None) -> DialPlan:
     """The dial plan, with who may use which trunk (permissions, limits, the country's
-    number classes): live apply rebuilds it on every commit."""
+    number classes): live apply rebuilds it on every commit. ``profile``, when the caller
+    has it loaded already, is ``config.box.country``'s (saves reading it again)."""
     extensions = tuple(
         Extension(number=p.extension, leg=fxs_leg(p.port), name=p.name or f"Ext {p.extension}",
                   outbound_caller_id=p.caller_id or None,
@@ -75,7 +76,7 @@ def build_plan(config: Config) -> DialPlan:
                       interdigit_s=config.dialplan.interdigit_s,
                       no_answer_s=config.dialplan.no_answer_s),
         digit_map=digit_map,
-        numbering=numbering(config.box.country),
+        numbering=numbering(profile or config.box.country),
         max_international_minutes_per_hour=config.box.max_international_minutes_per_hour,
     )
 
