@@ -29,8 +29,10 @@ class Project:
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
-    def step(self, mode: str) -> str:
-        return self.sh(f"python_step .venv {mode}")
+    def steps(self) -> tuple[str, str]:
+        """What `make run` and `make test` would install now."""
+        run, test = (self.sh(f"python_step .venv {mode}") for mode in ("run", "test"))
+        return run, test
 
     def installed(self, mode: str) -> None:
         self.sh(f"stamp_write .venv {mode}")
@@ -42,41 +44,41 @@ def project(tmp_path: Path) -> Project:
 
 
 def test_a_fresh_venv_needs_everything(project: Project) -> None:
-    assert (project.step("run"), project.step("test")) == ("all", "all")
+    assert project.steps() == ("all", "all")
 
 
 def test_after_test_run_needs_nothing(project: Project) -> None:
     project.installed("test")
-    assert (project.step("run"), project.step("test")) == ("none", "none")
+    assert project.steps() == ("none", "none")
 
 
 def test_after_run_test_needs_only_the_tools(project: Project) -> None:
     project.installed("run")
-    assert (project.step("run"), project.step("test")) == ("none", "tools")
+    assert project.steps() == ("none", "tools")
 
 
 def test_a_changed_pyproject_installs_again(project: Project) -> None:
     project.installed("test")
     project.write("pyproject.toml", "[project]\nname = 'x'\ndependencies = ['aiohttp']\n")
-    assert (project.step("run"), project.step("test")) == ("all", "all")
+    assert project.steps() == ("all", "all")
 
 
 def test_changed_tools_install_the_tools_only(project: Project) -> None:
     project.installed("test")
     project.write("requirements-dev.txt", "pytest\nplaywright\n")
-    assert (project.step("run"), project.step("test")) == ("none", "tools")
+    assert project.steps() == ("none", "tools")
 
 
 def test_a_touched_but_unchanged_file_installs_nothing(project: Project) -> None:
     project.installed("test")
     project.sh("sleep 0.01; touch pyproject.toml requirements-dev.txt")
-    assert (project.step("run"), project.step("test")) == ("none", "none")
+    assert project.steps() == ("none", "none")
 
 
 def test_a_stamp_from_the_old_setup_covers_nothing(project: Project) -> None:
     """The setup before these rules left empty stamps: install once more, then stamp."""
     project.sh("touch .venv/.minipbx-test .venv/.minipbx-run")
-    assert (project.step("run"), project.step("test")) == ("all", "all")
+    assert project.steps() == ("all", "all")
 
 
 def test_an_unknown_mode_is_refused(project: Project) -> None:
