@@ -18,12 +18,10 @@ Rules:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -37,6 +35,7 @@ from firmware.core.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from firmware.core.files import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -241,25 +240,8 @@ class AccountStore:
         return cast(dict[str, Any], data)
 
     def _write(self, data: dict[str, Any]) -> None:
-        folder = self.path.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp: mode 0600
-                json.dump(data, f, indent=1, sort_keys=True)
-                f.write("\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 def _account(name: str, entry: dict[str, Any]) -> Account:

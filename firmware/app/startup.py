@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware.config import Config, ConfigStore, default_config, load_config, to_toml
-from firmware.config.store import write_atomic
+from firmware.core.files import write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -23,13 +23,11 @@ Files are created mode 0600 (they hold trunk passwords); ``diff`` hides password
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import glob
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +36,7 @@ from pathlib import Path
 from firmware.config.loader import load_config, parse_config
 from firmware.config.schema import Config
 from firmware.core.errors import NotFoundError
+from firmware.core.files import write_atomic
 
 DEFAULT_KEEP = 50
 """Versions kept in the history directory; older ones are deleted on save."""
@@ -199,31 +198,6 @@ class ConfigStore:
 
     def _file(self, version: Version | int) -> Path:
         return self.history_dir / _file_name(self._version(version))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that a crash leaves the old file or the new, whole."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(text.encode("utf-8"))
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (POSIX: fsync the directory itself)."""
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _remove_stale_temps(directory: Path, pattern: str) -> None:
