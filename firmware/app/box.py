@@ -86,6 +86,8 @@ class Box:
                  fxo: list[tuple[FxoPort, FxoLine, str, str | None]]) -> None:
         self.loop = loop
         self.board = board
+        # Asked by every status (polled every 0.2 s): a runtime Protocol check is not free.
+        self._linked = board if isinstance(board, LinkedBoard) else None
         self.profile = profile
         self.exchange = exchange
         self.switch = switch
@@ -369,8 +371,8 @@ class Box:
                   "audio_errors": self.switch.port_errors(),
                   # Calls out per trunk and the spending guard (firmware/pbx/tollguard.py).
                   "outbound": self.exchange.outbound_status(time.monotonic())}
-        if isinstance(self.board, LinkedBoard):  # the co-processor's UART link
-            link = self.board.link_status()
+        if self._linked is not None:  # the co-processor's UART link
+            link = self._linked.link_status()
             status["link"] = link
             for port in ports:  # a port behind a lost link is down, whatever it last said
                 port["link"] = link["state"]
