@@ -261,8 +261,11 @@ class CoprocBoard(Board):
         return self._link.send(command, now)
 
     def _leg_of(self, command: Command) -> str:
-        port = self._by_channel.get(command.port)
-        return f"channel {command.port}" if port is None else port.leg
+        return self._leg_at(command.port)
+
+    def _leg_at(self, channel: int) -> str:
+        port = self._by_channel.get(channel)
+        return f"channel {channel}" if port is None else port.leg
 
     def describe(self) -> dict[str, object]:
         return {"name": self.name, **self.link_status()}
@@ -421,11 +424,8 @@ class CoprocBoard(Board):
         message = event.message
         name = message.NAME if message is not None else f"type 0x{event.type:02x}"
         channel = getattr(message, "port", None)
-        port = self._by_channel.get(channel) if isinstance(channel, int) else None
-        where = port.leg if port is not None else (
-            "" if channel is None else f"channel {channel}")
-        what = f"refused the co-processor's {name}{f' for {where}' if where else ''} " \
-               f"({event.why}): {message!r}"
+        where = f" for {self._leg_at(channel)}" if isinstance(channel, int) else ""
+        what = f"refused the co-processor's {name}{where} ({event.why}): {message!r}"
         self._problem(what)
         hello = self._link.hello
         key = (None if hello is None else hello.boot_id, event.type, event.reason)
