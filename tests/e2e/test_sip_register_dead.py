@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -95,9 +95,9 @@ def registration(box: Daemon, trunk: str) -> dict[str, Any]:
 
 
 def test_registration_attempts_show_from_the_start(
-        daemon_factory, registrars: tuple[Registrar, Registrar]) -> None:  # type: ignore[no-untyped-def]
+        daemon_factory: Callable[..., Daemon], registrars: tuple[Registrar, Registrar]) -> None:
     silent, refusing = registrars
-    box: Daemon = daemon_factory(box_config(trunks=[
+    box = daemon_factory(box_config(trunks=[
         trunk_to("dead", silent.port, register=True, username="box", password="pw"),
         trunk_to("refusing", refusing.port, register=True, username="box", password="pw"),
     ]))
