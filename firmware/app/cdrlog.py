@@ -8,7 +8,8 @@ never the daemon or the file's shape:
   (ENOSPC after some bytes), the file is cut back to its length before the batch, so no
   torn line is ever left;
 - records that could not be written wait in memory (at most ``MAX_PENDING``; beyond that the
-  oldest are dropped and counted) and go out with the next batch once the disk takes them;
+  oldest are dropped and counted) and go out with the next batch, or the daemon's retry
+  (``flush`` every few seconds), once the disk takes them;
 - the first failure of a run is logged as an error naming the file and the cause, the
   recovery as a note; ``status()`` shows the state for ``minipbx status``.
 """

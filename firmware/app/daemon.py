@@ -54,6 +54,8 @@ BUSY_HOLD_S = 1.0
 DRAIN_S = 0.002
 # How often answered SIP calls are asked whether RTP still comes ([sip] rtp_timeout_s).
 MEDIA_CHECK_S = 1.0
+# How often call records a full disk refused are written again (firmware/app/cdrlog.py).
+RECORDS_RETRY_S = 2.0
 
 
 def run_daemon(state_dir: Path, config_path: Path | None, board: str | None,
@@ -151,12 +153,14 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     consoles = await start_console(config.console, table, system, state_dir)
     sd_notify("READY=1\nSTATUS=running")
     watchdog = asyncio.create_task(_watchdog(stop))
+    records = asyncio.create_task(_retry_records(cdr, stop))
     try:
         await stop.wait()
     finally:
         log.info("restarting" if restart.is_set() else "stopping")
         sd_notify("RELOADING=1" if restart.is_set() else "STOPPING=1")
         watchdog.cancel()
+        records.cancel()
         manager.close()
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -177,6 +181,14 @@ async def _watchdog(stop: asyncio.Event) -> None:
     while not stop.is_set():
         sd_notify("WATCHDOG=1")
         await asyncio.sleep(period)
+
+
+async def _retry_records(cdr: CdrLog, stop: asyncio.Event) -> None:
+    """Records that wait in memory go out once the disk has room again, whether or not
+    anyone asks for the status."""
+    while not stop.is_set():
+        await asyncio.sleep(RECORDS_RETRY_S)
+        cdr.flush()  # nothing waiting: returns at once
 
 
 async def _poll(endpoint: SipEndpoint, adapter: SipAdapter, stop: asyncio.Event) -> None:

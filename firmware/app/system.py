@@ -77,7 +77,6 @@ class RunningSystem:
             status["config"] = self._config.pending()
         storage: dict[str, Any] = {}
         if self.cdr is not None:
-            self.cdr.flush()  # records waiting for a full disk go out once it has room
             storage["cdr"] = self.cdr.status()
         if (sink := logsink.sink()) is not None:
             storage["log"] = sink.status()
