@@ -16,6 +16,7 @@ import logging
 
 from aiohttp import web
 
+from firmware.accounts import Account
 from firmware.core.errors import PbxError, PermissionDeniedError
 from firmware.web.auth import safe_next
 from firmware.web.context import ctx, session_of
@@ -122,7 +123,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         log.warning("web login failed for %r from %s", name[:64], request.remote)
         return await _login_page(request, name, target, "Wrong account name or password.", 401)
     c.throttle.succeeded(keys)
-    response = _start_session(request, account.name, account.role, account.extension, target)
+    response = _start_session(request, account, target)
     # This browser's later tries for the account are throttled apart from strangers'
     # (firmware/web/throttle.py): a guesser cannot lock its owner out.
     response.set_cookie(DEVICE_COOKIE, c.throttle.trust_device(account.name), path="/login",
@@ -131,11 +132,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     raise response
 
 
-def _start_session(request: web.Request, name: str, role: str, extension: str | None,
-                   target: str) -> web.HTTPSeeOther:
+def _start_session(request: web.Request, account: Account, target: str) -> web.HTTPSeeOther:
     """The redirect (to raise) that carries a brand-new session's cookie."""
     c = ctx(request)
-    session = c.sessions.new(name, role, extension)  # type: ignore[arg-type]
+    session = c.sessions.new(account.name, account.role, account.extension)
     response = web.HTTPSeeOther(target)
     set_cookie(request, response, COOKIE, session.id)
     clear_cookie(request, response, PRE_COOKIE)
@@ -195,4 +195,4 @@ async def setup(request: web.Request) -> web.StreamResponse:
         where = "password" if "password" in text.lower() else "name"
         return await _setup_page(request, values, {where: text}, 400)
     c.throttle.succeeded(keys)
-    raise _start_session(request, account.name, account.role, account.extension, "/")
+    raise _start_session(request, account, "/")
