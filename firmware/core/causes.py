@@ -16,15 +16,15 @@ class Cause(enum.IntEnum):
     NO_USER_RESPONDING = 18
     NO_ANSWER = 19
     CALL_REJECTED = 21
-    # Q.931 (1988) "outgoing calls barred", kept by Asterisk and PBXs for call barring: the
-    # box's own refusal of a call its caller may not make (firmware/pbx/tollguard.py).
-    OUTGOING_CALL_BARRED = 52
     INVALID_NUMBER_FORMAT = 28
     NORMAL_UNSPECIFIED = 31
     NO_CIRCUIT_AVAILABLE = 34
     NETWORK_OUT_OF_ORDER = 38
     TEMPORARY_FAILURE = 41
     SWITCHING_EQUIPMENT_CONGESTION = 42
+    # Q.931 (1988) "outgoing calls barred", kept by Asterisk and PBXs for call barring: the
+    # box's own refusal of a call its caller may not make (firmware/pbx/tollguard.py).
+    OUTGOING_CALL_BARRED = 52
     BEARER_NOT_AVAILABLE = 58
     RECOVERY_ON_TIMER_EXPIRY = 102
     INTERWORKING = 127
@@ -37,13 +37,13 @@ _CAUSE_TO_SIP: dict[Cause, int] = {
     Cause.NO_USER_RESPONDING: 408,
     Cause.NO_ANSWER: 480,
     Cause.CALL_REJECTED: 403,
-    # RFC 3398 maps the barring causes it lists (55, 57) to 403; 52 follows them.
-    Cause.OUTGOING_CALL_BARRED: 403,
     Cause.INVALID_NUMBER_FORMAT: 484,
     Cause.NO_CIRCUIT_AVAILABLE: 503,
     Cause.NETWORK_OUT_OF_ORDER: 502,
     Cause.TEMPORARY_FAILURE: 503,
     Cause.SWITCHING_EQUIPMENT_CONGESTION: 503,
+    # RFC 3398 maps the barring causes it lists (55, 57) to 403; 52 follows them.
+    Cause.OUTGOING_CALL_BARRED: 403,
     Cause.BEARER_NOT_AVAILABLE: 488,
     Cause.RECOVERY_ON_TIMER_EXPIRY: 504,
 }
