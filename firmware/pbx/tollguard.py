@@ -202,6 +202,11 @@ _NEXT_TRUNK_CAUSES = frozenset({
 })
 
 
+def _costly_running(calls: list[OutboundCall]) -> list[float]:
+    """When each answered international or premium call in progress was answered."""
+    return [c.answered for c in calls if c.klass in COSTLY and c.answered is not None]
+
+
 def tries_next_trunk(cause: Cause) -> bool:
     """Whether a trunk's failure with ``cause`` (before answer) moves to the next trunk."""
     return cause in _NEXT_TRUNK_CAUSES
@@ -241,8 +246,7 @@ class TollGuard:
                       f"max_outbound_calls is {origin.max_outbound_calls}")
             return Decision(False, Cause.OUTGOING_CALL_BARRED, reason, klass)
         if klass in COSTLY:
-            running = [c.answered for c in calls if c.klass in COSTLY and c.answered is not None]
-            used = self.spending.update(now, running, minutes_per_hour)
+            used = self.spending.update(now, _costly_running(calls), minutes_per_hour)
             if self.spending.blocked:
                 reason = (f"denied: spending guard, {used:.1f} of {minutes_per_hour:g} "
                           f"international/premium minutes used in the last hour")
@@ -261,8 +265,7 @@ class TollGuard:
     def status(
         self, calls: list[OutboundCall], minutes_per_hour: float, now: float
     ) -> dict[str, object]:
-        running = [c.answered for c in calls if c.klass in COSTLY and c.answered is not None]
-        used = self.spending.update(now, running, minutes_per_hour)
+        used = self.spending.update(now, _costly_running(calls), minutes_per_hour)
         per_trunk: dict[str, int] = {}
         for c in calls:
             per_trunk[c.trunk] = per_trunk.get(c.trunk, 0) + 1
