@@ -33,6 +33,8 @@ class RunningSystem:
         self.box = box
         self.sip_adapter = sip
         self.endpoint = endpoint
+        # The transports are bound before the system is built and only a restart moves them.
+        self._listen = {t.kind: f"{t.host}:{t.port}" for t in endpoint.transports.values()}
         self.board = board
         self._hw = HwControl(box)
         # A damaged accounts file stops the start here, with the file named.
@@ -67,8 +69,7 @@ class RunningSystem:
     def status(self) -> dict[str, Any]:
         status = self.box.status()
         sip = self.sip_adapter.status()
-        sip["listen"] = {t.kind: f"{t.host}:{t.port}"
-                         for t in self.endpoint.transports.values()}
+        sip["listen"] = dict(self._listen)
         config = self.running_config
         status["counts"]["sip_calls"] = len(sip["calls"])  # type: ignore[arg-type]
         status.update({"name": config.box.name, "board": self.board.name,
