@@ -204,7 +204,8 @@ def next_trunk(board: Board, call: Call, now: float) -> bool:
     caller fails with congestion) when none is left."""
     while call.next_trunks:
         trunk, call.next_trunks = call.next_trunks[0], call.next_trunks[1:]
-        if board.plan.is_fxo(trunk):
+        line = board.plan.is_fxo(trunk)
+        if line:
             state = board.leg_state(trunk)
             if state != "idle":
                 call.tried.append(f"PSTN line {trunk} is {state}")
@@ -224,8 +225,7 @@ def next_trunk(board: Board, call: Call, now: float) -> bool:
         # handset shows none, and the trunk presents its account's number instead.
         shown = own.outbound_caller_id if own is not None else call.caller.number
         caller = Party(shown, call.caller.name)
-        sip = None if board.plan.is_fxo(trunk) else trunk
-        board.emit(Setup(call.b, call.out_number, caller, trunk=sip))
+        board.emit(Setup(call.b, call.out_number, caller, trunk=None if line else trunk))
         call.enter(Phase.PROCEEDING, now)
         call.arm(Timer.NO_ANSWER, now + board.plan.timers.no_answer_s)
         if call.tried:
