@@ -96,6 +96,23 @@ def test_commit_saves_applies_and_records_who_and_why(tmp_path: Path) -> None:
     run(go, tmp_path / "state")
 
 
+def test_pending_problems_follow_each_change(tmp_path: Path) -> None:
+    """status asks pending() on every poll, which keeps its answer per candidate: each
+    staging step, the discard and the commit must still show in it."""
+    async def go(m: ConfigManager, box: FakeBox) -> None:
+        m.set("fxs.1.extension", "301")  # the FXO line still rings 101
+        assert [p["path"] for p in m.pending()["problems"]] == ["fxo.1.extension"]
+        assert m.pending()["pending"]
+        m.set("fxo.1.extension", "301")
+        assert m.pending()["problems"] == [] and m.pending()["pending"]
+        m.discard()
+        assert not m.pending()["pending"]
+        m.set("fxs.1.name", "Desk")
+        await m.commit(None, "", "ann")
+        assert not m.pending()["pending"] and m.pending()["problems"] == []
+    run(go, tmp_path / "state")
+
+
 def test_commit_refuses_what_breaks_a_rule_and_saves_nothing(tmp_path: Path) -> None:
     async def go(m: ConfigManager, box: FakeBox) -> None:
         staged = m.set("fxs.1.extension", "301")  # the FXO line still rings 101
