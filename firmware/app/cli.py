@@ -13,7 +13,7 @@ from typing import Any
 from firmware.app.client import call
 from firmware.app.config_cli import add_config_parser
 from firmware.app.mcu_cmd import add_mcu_parser
-from firmware.app.paths import default_state_dir
+from firmware.app.paths import chosen_state_dir
 from firmware.app.signal_cmd import add_signal_parser
 from firmware.app.sip_cli import add_sip_parser
 from firmware.app.user_cli import add_user_parser
@@ -151,19 +151,15 @@ def _add_audio_verbs(verbs: Any, prefix: str, play: str, record: str, status: st
     st.set_defaults(func=_sim_status, cmd=f"{prefix}.status")
 
 
-def _state(args: argparse.Namespace) -> Path:
-    return args.state_dir if args.state_dir is not None else default_state_dir()
-
-
 def _run(args: argparse.Namespace) -> int:
     from firmware.app.daemon import run_daemon  # pjsua2 is loaded only by the daemon
 
-    return run_daemon(state_dir=_state(args), config_path=args.config, board=args.board,
+    return run_daemon(state_dir=chosen_state_dir(args), config_path=args.config, board=args.board,
                       log_level=args.log_level)
 
 
 def _status(args: argparse.Namespace) -> int:
-    result = call(_state(args), "status")
+    result = call(chosen_state_dir(args), "status")
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
     else:
@@ -174,13 +170,13 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _sim_call(args: argparse.Namespace) -> int:
-    result = call(_state(args), args.cmd, {"port": args.port, **args.extra})
+    result = call(chosen_state_dir(args), args.cmd, {"port": args.port, **args.extra})
     _print_brief(result)
     return 0
 
 
 def _sim_dial(args: argparse.Namespace) -> int:
-    result = call(_state(args), "sim.phone.dial",
+    result = call(chosen_state_dir(args), "sim.phone.dial",
                   {"port": args.port, "digits": args.digits, "pulse": args.pulse},
                   timeout=120.0)
     _print_brief(result)
@@ -195,7 +191,7 @@ def _sim_play(args: argparse.Namespace) -> int:
         print(f"minipbx: {args.file}: converted {wav.original_rate} Hz, "
               f"{wav.original_channels} channel(s) to 8000 Hz mono", file=sys.stderr)
     pcm = wav.samples.astype("<i2").tobytes()
-    result = call(_state(args), args.cmd,
+    result = call(chosen_state_dir(args), args.cmd,
                   {"port": args.port, "pcm": base64.b64encode(pcm).decode("ascii")})
     _print_brief(result)
     return 0
@@ -206,7 +202,7 @@ def _sim_record(args: argparse.Namespace) -> int:
 
     from firmware.media.wavfile import write_wav
 
-    result = call(_state(args), args.cmd, {"port": args.port, "seconds": args.seconds},
+    result = call(chosen_state_dir(args), args.cmd, {"port": args.port, "seconds": args.seconds},
                   timeout=args.seconds + 30.0)
     pcm = base64.b64decode(result["pcm"])
     write_wav(args.file, np.frombuffer(pcm, dtype="<i2"), 8000)
@@ -215,7 +211,7 @@ def _sim_record(args: argparse.Namespace) -> int:
 
 
 def _sim_status(args: argparse.Namespace) -> int:
-    result = call(_state(args), args.cmd, {"port": args.port})
+    result = call(chosen_state_dir(args), args.cmd, {"port": args.port})
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
     else:
@@ -225,14 +221,14 @@ def _sim_status(args: argparse.Namespace) -> int:
 
 
 def _sim_ring(args: argparse.Namespace) -> int:
-    result = call(_state(args), "sim.line.ring", {"port": args.port,
+    result = call(chosen_state_dir(args), "sim.line.ring", {"port": args.port,
                   "cid_number": args.cid_number, "cid_name": args.cid_name})
     _print_brief(result)
     return 0
 
 
 def _hw_ports(args: argparse.Namespace) -> int:
-    ports = call(_state(args), "hw.ports")
+    ports = call(chosen_state_dir(args), "hw.ports")
     if args.json:
         print(json.dumps(ports, indent=2, sort_keys=True))
         return 0
@@ -248,7 +244,7 @@ def _hw_ports(args: argparse.Namespace) -> int:
 def _hw_simple(args: argparse.Namespace) -> int:
     payload = {k: getattr(args, k) for k in args.keys}
     timeout = float(payload.get("seconds", 5.0)) + 30.0
-    _print_brief(call(_state(args), args.cmd, payload, timeout=timeout))
+    _print_brief(call(chosen_state_dir(args), args.cmd, payload, timeout=timeout))
     return 0
 
 
@@ -258,7 +254,7 @@ def _hw_hook(args: argparse.Namespace) -> int:
     since = 0
     first = True
     while True:
-        result = call(_state(args), "hw.hook", {"port": args.port, "since": since})
+        result = call(chosen_state_dir(args), "hw.hook", {"port": args.port, "since": since})
         if first and args.watch:
             since = result["last"]  # --watch shows what happens from now on
             first = False

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware.app.client import call
-from firmware.app.paths import default_state_dir
+from firmware.app.paths import chosen_state_dir
 from firmware.core.errors import CommandError
 
 _DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|)")
@@ -105,13 +105,9 @@ def add_config_parser(sub: Any, here: argparse.ArgumentParser) -> None:
     restart.set_defaults(func=_restart)
 
 
-def _state(args: argparse.Namespace) -> Path:
-    state: Path | None = getattr(args, "state_dir", None)
-    return state if state is not None else default_state_dir()
-
-
 def _show(args: argparse.Namespace) -> int:
-    result = call(_state(args), "config.show", {"candidate": args.candidate, "json": args.json})
+    result = call(chosen_state_dir(args), "config.show",
+                  {"candidate": args.candidate, "json": args.json})
     if args.json:
         print(json.dumps(result["config"], indent=2))
     else:
@@ -120,7 +116,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _stage(args: argparse.Namespace) -> int:
-    result = call(_state(args), args.cmd, {k: getattr(args, k) for k in args.keys})
+    result = call(chosen_state_dir(args), args.cmd, {k: getattr(args, k) for k in args.keys})
     _print_staged(result)
     return 0
 
@@ -132,7 +128,7 @@ def _add(args: argparse.Namespace) -> int:
         if not sep or not key:
             raise CommandError(f"config add: {pair!r} is not KEY=VALUE")
         values[key.strip()] = value
-    result = call(_state(args), "config.add",
+    result = call(chosen_state_dir(args), "config.add",
                   {"table": args.table, "values": json.dumps(values)})
     _print_staged(result)
     return 0
@@ -140,13 +136,13 @@ def _add(args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace) -> int:
     text = args.file.read_text(encoding="utf-8")
-    result = call(_state(args), "config.load", {"text": text, "source": str(args.file)})
+    result = call(chosen_state_dir(args), "config.load", {"text": text, "source": str(args.file)})
     _print_staged(result)
     return 0
 
 
 def _diff(args: argparse.Namespace) -> int:
-    result = call(_state(args), "config.diff")
+    result = call(chosen_state_dir(args), "config.diff")
     print(result["diff"], end="" if result["diff"] else "no staged changes\n")
     return 0
 
@@ -155,7 +151,7 @@ def _commit(args: argparse.Namespace) -> int:
     payload: dict[str, Any] = {"message": args.message}
     if args.confirm is not None:
         payload["confirm_s"] = args.confirm
-    result = call(_state(args), "config.commit", payload)
+    result = call(chosen_state_dir(args), "config.commit", payload)
     if result.get("unchanged"):
         print(f"nothing to commit: v{result['version']} runs")
     else:
@@ -169,13 +165,13 @@ def _commit(args: argparse.Namespace) -> int:
 
 
 def _simple(args: argparse.Namespace) -> int:
-    result = call(_state(args), args.cmd)
+    result = call(chosen_state_dir(args), args.cmd)
     print(" ".join(f"{k}={v}" for k, v in result.items()))
     return 0
 
 
 def _history(args: argparse.Namespace) -> int:
-    versions = call(_state(args), "config.history")
+    versions = call(chosen_state_dir(args), "config.history")
     if args.json:
         print(json.dumps(versions, indent=2))
         return 0
@@ -187,14 +183,14 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    result = call(_state(args), "config.rollback", {"version": args.version})
+    result = call(chosen_state_dir(args), "config.rollback", {"version": args.version})
     print(result["diff"], end="")
     print(f"v{result['staged']} staged; `minipbx config commit` applies it")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    text = call(_state(args), "config.export")["toml"]
+    text = call(chosen_state_dir(args), "config.export")["toml"]
     if args.output is None:
         print(text, end="")
         return 0
@@ -206,7 +202,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _restart(args: argparse.Namespace) -> int:
-    result = call(_state(args), "box.restart", {"when_idle": args.when_idle})
+    result = call(chosen_state_dir(args), "box.restart", {"when_idle": args.when_idle})
     if result["restart"] == "now":
         print("restarting")
     else:

@@ -4,6 +4,7 @@ recordings. In a source checkout it defaults to ``.state/`` there; on a device t
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -21,3 +22,9 @@ def default_state_dir() -> Path:
         return Path(env)
     root = checkout_root()
     return root / ".state" if root is not None else DEVICE_STATE_DIR
+
+
+def chosen_state_dir(args: argparse.Namespace) -> Path:
+    """The command line's ``--state-dir``, else :func:`default_state_dir`."""
+    state: Path | None = getattr(args, "state_dir", None)
+    return state if state is not None else default_state_dir()

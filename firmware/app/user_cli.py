@@ -11,11 +11,10 @@ import argparse
 import getpass
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from firmware.app.client import call
-from firmware.app.paths import default_state_dir
+from firmware.app.paths import chosen_state_dir
 from firmware.core.errors import CommandError
 
 ROLES = ("user", "installer", "admin")
@@ -53,11 +52,6 @@ def add_user_parser(sub: Any) -> None:
     console.set_defaults(func=_console)
 
 
-def _state(args: argparse.Namespace) -> Path:
-    state: Path | None = getattr(args, "state_dir", None)
-    return state if state is not None else default_state_dir()
-
-
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         line = sys.stdin.readline()
@@ -73,20 +67,20 @@ def _add(args: argparse.Namespace) -> int:
     payload = {"name": args.name, "role": args.role, "password": _password(args)}
     if args.extension:
         payload["extension"] = args.extension
-    result = call(_state(args), "user.add", payload)
+    result = call(chosen_state_dir(args), "user.add", payload)
     ext = f", extension {result['extension']}" if result.get("extension") else ""
     print(f"account {result['name']} added: {result['role']}{ext}")
     return 0
 
 
 def _passwd(args: argparse.Namespace) -> int:
-    call(_state(args), "user.passwd", {"name": args.name, "password": _password(args)})
+    call(chosen_state_dir(args), "user.passwd", {"name": args.name, "password": _password(args)})
     print(f"password of {args.name} changed")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    rows = call(_state(args), "user.list")
+    rows = call(chosen_state_dir(args), "user.list")
     if args.json:
         print(json.dumps(rows, indent=2, sort_keys=True))
         return 0
@@ -98,13 +92,13 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    call(_state(args), "user.delete", {"name": args.name})
+    call(chosen_state_dir(args), "user.delete", {"name": args.name})
     print(f"account {args.name} deleted")
     return 0
 
 
 def _token(args: argparse.Namespace) -> int:
-    result = call(_state(args), "user.token", {"name": args.name})
+    result = call(chosen_state_dir(args), "user.token", {"name": args.name})
     print(result["token"])
     print(f"(API token of {args.name}; shown only now, and the old one no longer works)",
           file=sys.stderr)
@@ -112,7 +106,7 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _setup_code(args: argparse.Namespace) -> int:
-    result = call(_state(args), "setup.code")
+    result = call(chosen_state_dir(args), "setup.code")
     if result["code"] is None:
         print("the box has an admin account already; setup is done (`minipbx user add` adds "
               "more)")
@@ -124,4 +118,4 @@ def _setup_code(args: argparse.Namespace) -> int:
 def _console(args: argparse.Namespace) -> int:
     from firmware.app.console_client import run_console
 
-    return run_console(_state(args))
+    return run_console(chosen_state_dir(args))
