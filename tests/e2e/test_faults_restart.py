@@ -9,6 +9,7 @@ import contextlib
 import resource
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -86,8 +87,10 @@ def test_a_hung_loop_stops_the_watchdog_pings(tmp_path: Path) -> None:
         frozen = threading.Thread(target=freeze)
         frozen.start()
         # systemd's verdict: no ping for a whole interval (drain the one maybe in flight).
+        # Bounded: a loop that never stops pinging fails here instead of hanging the test.
+        give_up = time.monotonic() + 20
         while notify.recv(interval_s) is not None:
-            pass
+            assert time.monotonic() < give_up, "debug.freeze did not stop the pings"
         assert box.proc.poll() is None  # alive, yet hung: only the watchdog can tell
         box.proc.send_signal(signal.SIGABRT)  # WatchdogSignal=SIGABRT
         box.proc.wait(10)
