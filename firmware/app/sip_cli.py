@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from firmware.app.client import call
-from firmware.app.paths import default_state_dir
+from firmware.app.paths import chosen_state_dir
 
 
 def add_sip_parser(sub: Any) -> None:
@@ -24,13 +23,8 @@ def add_sip_parser(sub: Any) -> None:
     unban.set_defaults(func=_unban)
 
 
-def _state(args: argparse.Namespace) -> Path:
-    state: Path | None = getattr(args, "state_dir", None)
-    return state if state is not None else default_state_dir()
-
-
 def _bans(args: argparse.Namespace) -> int:
-    rows = call(_state(args), "sip.bans")
+    rows = call(chosen_state_dir(args), "sip.bans")
     if args.json:
         print(json.dumps(rows, indent=2, sort_keys=True))
         return 0
@@ -42,7 +36,7 @@ def _bans(args: argparse.Namespace) -> int:
 
 
 def _unban(args: argparse.Namespace) -> int:
-    lifted = call(_state(args), "sip.unban", {"address": args.address})
+    lifted = call(chosen_state_dir(args), "sip.unban", {"address": args.address})
     print(f"ban of {lifted['address']} lifted ({lifted['dropped']} requests dropped "
           "while it lasted)")
     return 0
