@@ -106,12 +106,7 @@ def _check_box(config: Config, countries: Collection[str], issues: list[Issue]) 
 
 
 def _check_sip(sip: SipConfig, issues: list[Issue]) -> None:
-    try:
-        ipaddress.ip_address(sip.bind)
-    except ValueError:
-        issues.append(
-            Issue(("sip", "bind"), f"must be an IP address such as 0.0.0.0, got '{sip.bind}'")
-        )
+    _bind(sip.bind, "sip", issues)
     if sip.rtp_port % 2:
         issues.append(
             Issue(
@@ -121,25 +116,34 @@ def _check_sip(sip: SipConfig, issues: list[Issue]) -> None:
     if not sip.transports:
         issues.append(Issue(("sip", "transports"), 'must list at least one, e.g. ["udp"]'))
     _unique(issues, ("sip",), list(sip.transports), "transports", "list each transport once")
-    if bool(sip.tls_cert) != bool(sip.tls_key):
-        missing = "tls_key" if sip.tls_cert else "tls_cert"
-        issues.append(Issue(("sip", missing), "must be set too: TLS needs a certificate and key"))
-    elif "tls" in sip.transports and not sip.tls_cert:
+    paired = _cert_and_key(sip.tls_cert, sip.tls_key, "sip", "TLS", issues)
+    if paired and "tls" in sip.transports and not sip.tls_cert:
         issues.append(
             Issue(("sip", "tls_cert"), "the tls transport needs tls_cert and tls_key (PEM files)")
         )
 
 
 def _check_web(web: WebConfig, issues: list[Issue]) -> None:
+    _bind(web.bind, "web", issues)
+    _cert_and_key(web.tls_cert, web.tls_key, "web", "HTTPS", issues)
+
+
+def _bind(address: str, table: str, issues: list[Issue]) -> None:
     try:
-        ipaddress.ip_address(web.bind)
+        ipaddress.ip_address(address)
     except ValueError:
         issues.append(
-            Issue(("web", "bind"), f"must be an IP address such as 0.0.0.0, got '{web.bind}'")
+            Issue((table, "bind"), f"must be an IP address such as 0.0.0.0, got '{address}'")
         )
-    if bool(web.tls_cert) != bool(web.tls_key):
-        missing = "tls_key" if web.tls_cert else "tls_cert"
-        issues.append(Issue(("web", missing), "must be set too: HTTPS needs a certificate and key"))
+
+
+def _cert_and_key(cert: str, key: str, table: str, what: str, issues: list[Issue]) -> bool:
+    """False (and an issue) when only one of the pair is set."""
+    if bool(cert) == bool(key):
+        return True
+    missing = "tls_key" if cert else "tls_cert"
+    issues.append(Issue((table, missing), f"must be set too: {what} needs a certificate and key"))
+    return False
 
 
 def _check_console(console: ConsoleConfig, issues: list[Issue]) -> None:
