@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -18,19 +17,19 @@ from typing import Any
 
 from firmware.app.client import call
 from firmware.app.paths import chosen_state_dir
+from firmware.core import durations
 from firmware.core.errors import CommandError
-
-_DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|)")
-_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def parse_duration(text: str) -> float:
-    """``90s``, ``5m``, ``1h`` or plain seconds, as seconds."""
-    match = _DURATION.fullmatch(text.strip().lower())
-    if match is None or float(match["number"]) <= 0:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a duration; write it like 90s, 5m or 1h")
-    return float(match["number"]) * _UNITS[match["unit"]]
+    """``--confirm``'s value: a duration as every front end reads it, above zero."""
+    try:
+        seconds = durations.parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the confirm time must be above zero")
+    return seconds
 
 
 def add_config_parser(sub: Any, here: argparse.ArgumentParser) -> None:

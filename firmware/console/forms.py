@@ -15,10 +15,11 @@ Rules:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
+
+from firmware.core.durations import parse_duration
 
 ROLES = ("user", "installer", "admin")
 SECRET_ARGS = frozenset({"password"})
@@ -63,8 +64,6 @@ ARG_HELP = {
 SHELL_COMMANDS = {"help": "what you can type here", "exit": "log out",
                   "logout": "log out"}
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?")
-_UNITS = {None: 1.0, "s": 1.0, "ms": 0.001, "m": 60.0, "min": 60.0, "h": 3600.0}
 
 
 class GrammarError(ValueError):
@@ -213,13 +212,6 @@ def is_hidden(entry: Mapping[str, Any]) -> bool:
     return name in HIDDEN or "pcm" in (entry.get("args") or {}) or name.endswith(".record")
 
 
-def parse_seconds(text: str) -> float:
-    m = _DURATION.fullmatch(text.strip().lower())
-    if not m:
-        raise ValueError(f"{text!r} is not a duration: use 90, 90s, 5m or 1h")
-    return float(m.group(1)) * _UNITS[m.group(2)]
-
-
 def convert(slot: Slot, text: str) -> Any:
     """The value of ``text`` for ``slot``; GrammarError says what was expected."""
     if slot.choices and text not in slot.choices:
@@ -230,7 +222,7 @@ def convert(slot: Slot, text: str) -> Any:
         if slot.type == "float":
             return float(text)
         if slot.type == "seconds":
-            return parse_seconds(text)
+            return parse_duration(text)
     except ValueError as exc:
         kind = {"int": "a whole number", "float": "a number"}.get(
             slot.type, "a duration such as 90, 90s, 5m or 1h")

@@ -11,10 +11,11 @@ import pytest
 from firmware.commands.builtin import table as builtin
 from firmware.commands.caller import ROOT, Caller
 from firmware.commands.table import CommandTable
-from firmware.console.forms import GrammarError, Invocation, parse_seconds
+from firmware.console.forms import GrammarError, Invocation
 from firmware.console.grammar import Grammar
 from firmware.console.values import ConsoleValues, Facts, pair_items, path_items, value_items
 from firmware.console.words import split
+from firmware.core.durations import parse_duration as parse_seconds
 
 
 def grammar(caller: Caller = ROOT) -> Grammar:
