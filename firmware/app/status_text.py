@@ -23,8 +23,8 @@ def format_status(status: dict[str, Any]) -> str:
             bits.append(f"hook {port.get('hook')}")
             if port.get("ringing"):
                 bits.append("ringing")
-        else:
-            bits.append("seized" if port.get("seized") else "idle")
+        elif port.get("seized"):
+            bits.append("seized")
         bits.append(f"line {port.get('line_state')}")
         if port.get("link") not in (None, "connected"):
             bits.append(f"DOWN (co-processor link {port['link']})")

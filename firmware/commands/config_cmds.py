@@ -57,7 +57,8 @@ def register(table: CommandTable) -> None:
     async def config_unset(system: System, args: Mapping[str, Any]) -> Any:
         return system.config().unset(args["path"])
 
-    @table.command("config.add", "stage a new entry: TABLE and values (JSON object key->text)",
+    @table.command("config.add", "stage a new entry: TABLE KEY=VALUE... "
+                   "(over the API, values is a JSON object)",
                    {"table": str, "values": str}, ("table", "values"), role="installer")
     async def config_add(system: System, args: Mapping[str, Any]) -> Any:
         return system.config().add(args["table"], _values(args["values"]))
@@ -79,7 +80,7 @@ def register(table: CommandTable) -> None:
         return {"diff": control.diff(), "pending": control.pending()["pending"]}
 
     @table.command("config.commit", "validate, save and apply the candidate; confirm_s > 0 "
-                   "rolls back by itself unless config.confirm comes in time",
+                   "rolls back by itself unless `config confirm` comes in time",
                    {"confirm_s": float, "message": str}, role="installer")
     async def config_commit(system: System, args: Mapping[str, Any]) -> Any:
         confirm_s = args.get("confirm_s") or None
