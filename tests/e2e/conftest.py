@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.e2e.coproc_support import COPROC
 from tests.e2e.harness import Daemon, free_even_port
 from tests.e2e.peers import Peers
 
@@ -55,3 +57,18 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     yield d
     code = d.stop()
     assert code == 0, f"daemon exited {code}:\n{d.log()}"
+
+
+@pytest.fixture
+def emulator_factory() -> Iterator[Callable[..., Any]]:
+    """Co-processor emulators behind real ptys, every one stopped after the test."""
+    made: list[Any] = []
+
+    def make(**kwargs: Any) -> Any:
+        emu = COPROC.CoprocEmulator("SSO", **kwargs).start()
+        made.append(emu)
+        return emu
+
+    yield make
+    for emu in made:
+        emu.stop()

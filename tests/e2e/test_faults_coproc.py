@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from firmware.app.status_text import format_status
+from tests.e2e.coproc_support import call_102, start_box
 from tests.e2e.harness import Daemon
-from tests.e2e.test_coproc_faults import call_102, emulator_factory, start_box  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +50,7 @@ def same_state(box: Daemon, emu: Any) -> bool:
 
 
 def test_link_lost_mid_call_and_a_hang_up_meanwhile(
-        daemon_factory: Callable[..., Daemon], emulator_factory: Callable[..., Any],  # noqa: F811
+        daemon_factory: Callable[..., Daemon], emulator_factory: Callable[..., Any],
         tmp_path: Path) -> None:
     emu = emulator_factory()
     box = start_box(daemon_factory, tmp_path, emu.path)
@@ -78,7 +78,7 @@ def test_link_lost_mid_call_and_a_hang_up_meanwhile(
 
 
 def test_link_lost_while_ringing_and_the_caller_gives_up(
-        daemon_factory: Callable[..., Daemon], emulator_factory: Callable[..., Any],  # noqa: F811
+        daemon_factory: Callable[..., Daemon], emulator_factory: Callable[..., Any],
         tmp_path: Path) -> None:
     emu = emulator_factory()
     box = start_box(daemon_factory, tmp_path, emu.path)
@@ -101,7 +101,7 @@ def test_link_lost_while_ringing_and_the_caller_gives_up(
 
 
 def test_daemon_killed_mid_call_the_relink_puts_the_lines_right(
-        emulator_factory: Callable[..., Any], tmp_path: Path) -> None:  # noqa: F811
+        emulator_factory: Callable[..., Any], tmp_path: Path) -> None:
     """SIGKILL with a call up and a phone ringing: the co-processor (which outlives the
     daemon, as the MCU does) is linked again by the next daemon, which wants every line
     quiet and sees the handset still off the hook as it really is."""
