@@ -14,10 +14,12 @@ Answer      the leg answered (off-hook, 200 OK)     answer the leg (send 200 OK)
 Flash       the handset flashed the hook            (not sent down)
 Release     the leg ended; ``cause`` says why       end the leg with ``cause``
 Tone        (not sent up)                           play a call-progress tone on a line leg
+PlayDone    the prompts played into the leg ended   (not sent down)
 ==========  ======================================  =========================================
 
 Events are frozen dataclasses; a leg is named by a string such as ``fxs1``, ``fxo1`` or
-``sip7``. ``Bridge``/``Unbridge`` go from the PBX to the media switch.
+``sip7``. ``Bridge``/``Unbridge``, ``Play`` (prompts into a leg) and ``Record`` go from the PBX
+to the media switch.
 """
 
 from __future__ import annotations
@@ -114,5 +116,41 @@ class Unbridge:
     b: LegId
 
 
-CallEvent = Seize | Setup | Digit | Alerting | Answer | Flash | Release | Tone
-MediaEvent = Bridge | Unbridge
+@dataclass(frozen=True)
+class Play:
+    """Play prompts into a leg (an analog line or a SIP call), one after another.
+
+    Each item is a prompt reference that the app's prompt cache resolves to 8 kHz audio
+    built at commit time, never in the call path: ``builtin:NAME`` (the box's own, in
+    ``language``), ``file:NAME`` (an uploaded WAV), ``say:LANG:TEXT`` (espeak-ng),
+    ``digits:NNN`` (the digits spoken one by one in ``language``). An empty ``prompts``
+    stops whatever plays (barge-in). ``loop`` repeats the list until stopped (music on
+    hold, a queue's music). ``language`` "" is the box's default language.
+    """
+
+    leg: LegId
+    prompts: tuple[str, ...]
+    loop: bool = False
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class PlayDone:
+    """Up from the media side: everything a ``Play`` gave ``leg`` has played (not sent
+    for a stopped or looping play)."""
+
+    leg: LegId
+
+
+@dataclass(frozen=True)
+class Record:
+    """Start (``on``) or stop recording call ``call_id``: ``a``'s voice and ``b``'s."""
+
+    call_id: int
+    a: LegId
+    b: LegId
+    on: bool
+
+
+CallEvent = Seize | Setup | Digit | Alerting | Answer | Flash | Release | Tone | PlayDone
+MediaEvent = Bridge | Unbridge | Play | Record
