@@ -59,16 +59,46 @@ class Board:
         self.out.extend(events)
 
 
+# Who ended a call that ended this way, unless the caller of record() says.
+_SIDE = {Disposition.ABANDONED: "caller", Disposition.FAILED: "caller"}
+
+
 def record(
-    board: Board, call: Call, now: float, disposition: Disposition, cause: Cause, reason: str
+    board: Board,
+    call: Call,
+    now: float,
+    disposition: Disposition,
+    cause: Cause,
+    reason: str,
+    side: str | None = None,
 ) -> None:
-    """Write the call's record (once; later endings of the same call add nothing)."""
+    """Write the call's record (once; later endings of the same call add nothing).
+    ``side`` is who ended it (caller, callee, box); by default the box, or the caller for
+    an abandoned call or one given up while dialling."""
     if call.recorded:
         return
     call.recorded = True
     if call.klass in COSTLY and call.answered is not None:
         board.guard.spending.add(call.answered, now)
     called = call.called or call.digits
+    plan = board.plan
+    own = plan.extension_on(call.a)
+    callee = plan.extension_on(call.b) if call.b else None
+    if call.trunk is not None:
+        direction = "outbound"
+        resolved = plan.resolve(called)
+        route = str(resolved.route.pattern) if isinstance(resolved, ToTrunk) else None
+    elif own is None:
+        direction = "inbound"
+        route = f"line {call.a}" if plan.is_line(call.a) else f"number {called}"
+        callee = callee or (plan.inbound_target(call.a, called) if called else None)
+    else:
+        direction, route = "internal", None
+        callee = callee or plan.extension(called)
+    legs: list[tuple[str, str, str | None, str | None]] = [(call.a, "caller", None, None)]
+    legs += [(leg, "attempt", None, "failed") for leg in call.former]
+    if call.b is not None:
+        legs.append((call.b, "callee", call.trunk, "answered" if call.answered else None))
     board.records.add(
         CallRecord(
             call_id=call.call_id,
@@ -83,6 +113,16 @@ def record(
             cause=cause,
             reason=reason,
             trunk=call.trunk,
+            caller_name=call.caller.name or (own.name if own is not None else None),
+            caller_extension=own.number if own is not None else None,
+            called_name=callee.name if callee is not None else None,
+            callee_extension=callee.number if callee is not None else None,
+            direction=direction,
+            route=route,
+            path=tuple(getattr(call, "path", ())),
+            queue_wait=getattr(call, "queue_wait", None),
+            hangup_side=side or _SIDE.get(disposition, "box"),
+            legs=tuple(legs),
         )
     )
     logger.info(

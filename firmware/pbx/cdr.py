@@ -76,6 +76,18 @@ class CallRecord:
     cause: Cause
     reason: str  # for people reading logs: "callee hung up", "no route for 0049..."
     trunk: str | None = None
+    # For the records database (issue 10): who took part, which way it went, who ended it.
+    caller_name: str | None = None
+    caller_extension: str | None = None  # the extension that called, if one did
+    called_name: str | None = None
+    callee_extension: str | None = None  # the extension called (rung or busy), if any
+    direction: str = "internal"  # internal | inbound | outbound
+    route: str | None = None  # outbound: the route's pattern; inbound: the DID or line
+    path: tuple[str, ...] = ()  # the group/menu path the call went through
+    queue_wait: float | None = None  # seconds waited in a group's queue
+    hangup_side: str | None = None  # caller | callee | box
+    # Every leg: (leg, role, trunk, result); role caller | callee | attempt.
+    legs: tuple[tuple[str, str, str | None, str | None], ...] = ()
 
     @property
     def duration(self) -> float:

@@ -201,7 +201,7 @@ class Proceeding(CallState):
         reason = f"callee released: {event.cause.name}"
         if call.tried:
             reason += f" (after {'; '.join(call.tried)})"
-        record(board, call, now, disposition_for(event.cause), event.cause, reason)
+        record(board, call, now, disposition_for(event.cause), event.cause, reason, "callee")
         tone: ToneName = "busy" if event.cause is Cause.USER_BUSY else "congestion"
         caller_fails(board, call, tone, event.cause, now)
 
@@ -249,7 +249,7 @@ class Connected(CallState):
         call.bridged = False
         call.gone.add(event.leg)
         who = "caller" if event.leg == call.a else "callee"
-        record(board, call, now, Disposition.ANSWERED, event.cause, f"{who} hung up")
+        record(board, call, now, Disposition.ANSWERED, event.cause, f"{who} hung up", who)
         other = call.other(event.leg)
         assert other is not None
         partner_left(board, call, other, now)

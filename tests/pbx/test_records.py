@@ -156,6 +156,13 @@ def test_record_times_are_the_times_given(drv: Driver) -> None:
         disposition=ANSWERED,
         cause=NORMAL,
         reason="callee hung up",
+        caller_name="Alice",
+        caller_extension="101",
+        called_name="Bob",
+        callee_extension="102",
+        direction="internal",
+        hangup_side="callee",
+        legs=(("fxs1", "caller", None, None), ("fxs2", "callee", None, "answered")),
     )
     assert (record.duration, record.billsec) == (72, 65)
 
