@@ -26,6 +26,10 @@ CallerIdStandard = Literal["", "bell202", "v23", "v23_jp", "dtmf", "none"]
 """The names the country profiles use; "" is the country's own, v23_jp the NTT variant."""
 DisconnectMethod = Literal["loop_current", "polarity", "tone", "silence"]
 DtmfMode = Literal["rfc4733"]
+RecordMode = Literal["", "always", "never", "on_demand"]
+"""Call recording policy of an extension, trunk, inbound route or group ("" = not set);
+how the settings of one call combine: firmware.pbx.recording."""
+RecordChannels = Literal["stereo", "mono"]
 PermissionClass = Literal["internal", "local", "national", "international", "premium"]
 """Outbound number classes, cheapest first (firmware.pbx.tollguard): each allows the ones
 before it; emergency numbers always pass."""
@@ -117,6 +121,10 @@ class FxsPort:
     )
     max_outbound_calls: int = setting(
         0, "calls this port may have out through trunks at once (0 = no limit)", lo=0, hi=16)
+    record: RecordMode = field(
+        default="", metadata=meta(
+            'call recording: always, never, on_demand (the [features] record_toggle code'
+            ' starts and stops it) ("" = not set; never wins, then always, then on_demand)'))
 
     @property
     def ring_cadence_ms(self) -> tuple[int, ...]:
@@ -169,6 +177,10 @@ class Trunk:
     max_calls: int = setting(
         0, "calls out through this trunk at once; when full, routes try their next trunk"
            " (0 = no limit)", lo=0, hi=1000)
+    record: RecordMode = field(
+        default="", metadata=meta(
+            'call recording: always, never, on_demand (the [features] record_toggle code'
+            ' starts and stops it) ("" = not set; never wins, then always, then on_demand)'))
 
     @property
     def effective_auth_username(self) -> str:
@@ -213,6 +225,36 @@ class InboundRoute:
 
     did: str = setting("*", 'the called number (DID); "*" = any')
     extension: str = required("the extension that rings")
+    record: RecordMode = field(
+        default="", metadata=meta(
+            'call recording: always, never, on_demand (the [features] record_toggle code'
+            ' starts and stops it) ("" = not set; never wins, then always, then on_demand)'))
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeaturesConfig:
+    """[features]: codes a handset keys during a call."""
+
+    record_toggle: str = setting(
+        "*1", "keyed in a call whose recording is on_demand: starts or stops recording")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordingConfig:
+    """[recording]: where and how calls are recorded (who is recorded: the record keys)."""
+
+    channels: RecordChannels = field(
+        default="stereo",
+        metadata=meta("stereo (caller left, callee right) or mono (both mixed)"))
+    path: str = setting("", 'folder for recordings ("" = recordings/ in the state dir)')
+    max_gb: float = setting(
+        0.0, "recordings may use this much disk; the oldest go first (0 = no limit)",
+        lo=0, hi=100000)
+    keep_days: int = setting(0, "delete recordings older than this (0 = keep)", lo=0,
+                             hi=36500)
+    consent: str = setting(
+        "", 'prompt played to both sides before recording starts, such as'
+            ' "builtin:recording_notice" ("" = none)')
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -238,6 +280,53 @@ class ConsoleConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class InformConfig:
+    """[inform]: the auto-informer's campaigns (``minipbx inform start``, docs/informer.md)."""
+
+    permission: PermissionClass = field(
+        default="national",
+        metadata=meta(
+            "farthest calls a campaign may make through trunks: internal (extensions only),"
+            " local, national, international, premium (the toll guard's classes)"))
+    reserve: int = setting(
+        1, "channels of each way out (SIP call slots, a trunk's max_calls, an FXO line) a"
+           " campaign leaves free for people", lo=1, hi=8)
+    confirm_wait_s: float = setting(
+        10.0, "after the message, wait this long for the confirmation digit", lo=1, hi=120)
+    no_answer_s: float = setting(30.0, "ring a campaign's number this long", lo=5, hi=300)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallbackConfig:
+    """[callback]: the web call-back (POST /callback, /callback/widget.js)."""
+
+    enabled: bool = setting(False, "take call-back requests from web sites")
+    to: str = setting("", 'who is rung first, a destination such as "group:sales" or'
+                          ' "ext:101"; the member who answers hears the visitor\'s number')
+    allowed: tuple[str, ...] = setting(
+        (), 'digit-map patterns of the numbers that may be called back, as the visitor types'
+            ' them and as dialled here, such as ["9x."]')
+    token: str = field(default="", repr=False, metadata=meta(
+        "shared secret the web site's form sends with each request (16 characters or more)"))
+    per_address_per_hour: int = setting(
+        5, "requests one address may make in any hour (0 = no limit)", lo=0, hi=10000)
+    per_number_per_hour: int = setting(
+        2, "requests for one number in any hour (0 = no limit)", lo=0, hi=1000)
+    schedule: str = setting(
+        "", 'office hours: a [[schedule]] name; outside them requests are refused'
+            ' ("" = always)')
+    origins: tuple[str, ...] = setting(
+        (), 'web sites whose pages may send requests from the browser (CORS), such as'
+            ' ["https://www.example.com"]')
+    attempts: int = setting(3, "tries per request (office and visitor)", lo=1, hi=10)
+    retry_after_s: float = setting(120.0, "wait between tries", lo=10, hi=86400)
+    permission: PermissionClass = field(
+        default="national",
+        metadata=meta("farthest calls back the box may make (the toll guard's classes);"
+                      " premium-rate numbers are always refused"))
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """The whole configuration file."""
 
@@ -251,6 +340,10 @@ class Config:
     inbound: tuple[InboundRoute, ...] = ()
     web: WebConfig = field(default_factory=WebConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    recording: RecordingConfig = field(default_factory=RecordingConfig)
+    inform: InformConfig = field(default_factory=InformConfig)
+    callback: CallbackConfig = field(default_factory=CallbackConfig)
 
     @property
     def extensions(self) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ import ipaddress
 import re
 from collections.abc import Collection, Iterable
 
+from firmware.config.callback_rules import check_callback
 from firmware.config.problems import Issue, KeyPath, did_you_mean, format_path
 from firmware.config.schema import (
     KNOWN_COUNTRIES,
@@ -92,6 +93,8 @@ def validate_config(config: Config, known_countries: Collection[str] | None = No
         _digit_map(config.dialplan.digit_map, ("dialplan", "digit_map"), issues)
     _check_web(config.web, issues)
     _check_console(config.console, issues)
+    _check_recording(config, issues)
+    issues += check_callback(config)  # [callback] (firmware/config/callback_rules.py)
     return issues
 
 
@@ -336,3 +339,16 @@ def _unique(
             at = (*table, key, index)
             said = f"is already listed (item {first[value]})"
         issues.append(Issue(at, f"{value!r} {said}; {fix}"))
+
+
+def _check_recording(config: Config, issues: list[Issue]) -> None:
+    """[features] record_toggle is keyed on a handset; [recording] path is a folder."""
+    code = config.features.record_toggle
+    if not re.fullmatch(r"[0-9*#A-D]{1,4}", code):
+        issues.append(Issue(("features", "record_toggle"),
+                            f"{code!r}: use 1 to 4 keypad keys (0-9 * # A-D), such as \"*1\""))
+    path = config.recording.path
+    if path and not path.startswith("/"):
+        issues.append(Issue(("recording", "path"),
+                            f"{path!r} is not an absolute path; give one such as "
+                            "\"/data/recordings\", or \"\" for the state dir's"))
