@@ -43,7 +43,7 @@ RESTART_TABLES = frozenset({"sip"})
 RESTART_PATHS = frozenset({"box.board"})
 """Single settings that need a restart: the line board is built at start-up."""
 
-SECRET_KEYS = frozenset({"password"})
+SECRET_KEYS = frozenset({"password", "token"})
 """Keys shown as ``********`` (the web form leaves them empty: unchanged)."""
 
 MASK = "********"
