@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 _NAME_ADDR = re.compile(r'^\s*(?:"((?:[^"\\]|\\.)*)"|([^<"]*?))\s*<([^>]*)>')
 _URI_USER = re.compile(r"^(?:sips?|tel):([^@;>?]+)", re.IGNORECASE)
-_COMPACT = {"f": "from", "t": "to"}
+_COMPACT = {"f": "from", "t": "to", "m": "contact", "i": "call-id", "v": "via"}
 
 
 @dataclass(frozen=True)
@@ -43,16 +43,44 @@ def parse_name_addr(value: str) -> NameAddr:
 
 def header(message: str, name: str) -> str | None:
     """The first value of header ``name`` (case-insensitive, compact forms known)."""
+    values = header_lines(message, name, first=True)
+    return values[0] if values else None
+
+
+def header_lines(message: str, name: str, *, first: bool = False) -> list[str]:
+    """Every line's value of header ``name``, in order (``first``: stop at the first)."""
     wanted = name.lower()
     head = message.split("\r\n\r\n", 1)[0].split("\n\n", 1)[0]
+    found: list[str] = []
     for line in head.splitlines()[1:]:
         key, sep, value = line.partition(":")
         if not sep:
             continue
         key = key.strip().lower()
         if _COMPACT.get(key, key) == wanted:
-            return value.strip()
-    return None
+            found.append(value.strip())
+            if first:
+                break
+    return found
+
+
+def split_list(value: str) -> list[str]:
+    """A comma-separated header value (Contact: a, b) split where a comma is outside
+    quotes and angle brackets."""
+    parts: list[str] = []
+    depth, quoted, start = 0, False, 0
+    for i, ch in enumerate(value):
+        if ch == '"' and (i == 0 or value[i - 1] != "\\"):
+            quoted = not quoted
+        elif not quoted and ch == "<":
+            depth += 1
+        elif not quoted and ch == ">":
+            depth = max(0, depth - 1)
+        elif ch == "," and not quoted and depth == 0:
+            parts.append(value[start:i].strip())
+            start = i + 1
+    parts.append(value[start:].strip())
+    return [p for p in parts if p]
 
 
 def request_user(message: str) -> str | None:
