@@ -1,0 +1,156 @@
+"""The informer service over a fake dialer (unit test): the call flow per number, the saved
+campaign file, and a restart that resumes where the campaign stopped. The real calls are
+in tests/e2e/test_informer.py."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from firmware.app.dialer import PLENTY, News
+from firmware.app.informer import Informer
+from firmware.config.schema import InformConfig
+from firmware.core.causes import Cause
+from firmware.core.clock import FakeClock
+from firmware.core.events import Party
+from firmware.pbx.informer import Settings
+from firmware.pbx.tollguard import Permission
+
+NOON = 1_700_000_000.0 - (1_700_000_000.0 % 86400) + 12 * 3600  # any day, 12:00 UTC
+
+
+class FakeDialer:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.placed: list[tuple[str, str, Permission | None]] = []
+        self.plays: list[tuple[str, tuple[str, ...]]] = []
+        self.hangups: list[str] = []
+        self.timers: list[tuple[float, Callable[[], None]]] = []
+        self.subs: dict[str, Callable[[News], None]] = {}
+        self.free = PLENTY
+        self.refuse: dict[str, Cause] = {}
+
+    def originate(self, to: str, tag: str, caller: Party, permission: Permission | None,
+                  ring_s: float) -> str:
+        handle = f"orig{len(self.placed) + 1}"
+        self.placed.append((to, tag, permission))
+        if to in self.refuse:
+            self.news(tag, "ended", handle=handle, cause=self.refuse[to], reason="denied")
+        return handle
+
+    def hangup(self, handle_or_leg: str) -> None:
+        self.hangups.append(handle_or_leg)
+
+    def play(self, leg: str, prompts: tuple[str, ...], language: str = "") -> None:
+        self.plays.append((leg, prompts))
+
+    def join(self, a: str, b: str) -> None:
+        raise AssertionError("the informer joins nothing")
+
+    def subscribe(self, prefix: str, fn: Callable[[News], None]) -> None:
+        self.subs[prefix] = fn
+
+    def free_channels(self, number: str) -> int:
+        return self.free
+
+    def wall(self) -> float:
+        return self.clock.now()
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
+        entry = (self.clock.now() + delay, fn)
+        self.timers.append(entry)
+        return lambda: self.timers.remove(entry) if entry in self.timers else None
+
+    def run_due(self) -> None:
+        while due := [t for t in self.timers if t[0] <= self.clock.now()]:
+            entry = min(due, key=lambda t: t[0])
+            self.timers.remove(entry)
+            entry[1]()
+
+    def news(self, tag: str, state: str, **kw: object) -> None:
+        for prefix, fn in self.subs.items():
+            if tag.startswith(prefix):
+                fn(News(handle=str(kw.pop("handle", "")), tag=tag, state=state,
+                        **kw))  # type: ignore[arg-type]
+
+
+def make(tmp_path: Path, clock: FakeClock) -> tuple[Informer, FakeDialer]:
+    dialer = FakeDialer(clock)
+    informer = Informer(tmp_path / "inform", dialer, lambda: InformConfig(reserve=1))
+    informer.load()
+    return informer, dialer
+
+
+def test_a_campaign_call_plays_the_message_and_takes_the_confirmation(
+        tmp_path: Path) -> None:
+    clock = FakeClock(NOON)
+    informer, dialer = make(tmp_path, clock)
+    informer.start("night", "101\n102\n1900", Settings(message=("builtin:notice",),
+                                                        confirm_digit="1", parallel=3,
+                                                        attempts=2, retry_after_s=60))
+    dialer.run_due()
+    assert [p[0] for p in dialer.placed] == ["101", "102", "1900"]
+    assert dialer.placed[0][2] is Permission.NATIONAL  # [inform] permission's default
+    dialer.news("inform:night:101", "answered", leg="fxs1")
+    assert dialer.plays == [("fxs1", ("builtin:notice",))]
+    dialer.news("inform:night:101", "digit", digit="1")
+    assert dialer.hangups[-1] == "orig1"
+    dialer.news("inform:night:101", "ended", cause=Cause.NORMAL_CLEARING)
+    dialer.news("inform:night:102", "ended", cause=Cause.USER_BUSY, reason="busy")
+    dialer.news("inform:night:1900", "ended", cause=Cause.OUTGOING_CALL_BARRED,
+                reason="denied: class premium")
+    report = {t["number"]: t for t in informer.report("night")["targets"]}
+    assert report["101"]["result"] == "confirmed" and report["101"]["confirmed"] == "1"
+    assert report["102"]["result"] == "busy" and not report["102"]["final"]
+    assert report["1900"]["result"] == "failed" and report["1900"]["final"]
+    clock.advance(60)
+    dialer.run_due()
+    assert dialer.placed[-1][0] == "102"  # the retry, and only it
+    assert len(dialer.placed) == 4
+
+
+def test_without_a_confirmation_the_box_hangs_up_at_the_end_of_the_message(
+        tmp_path: Path) -> None:
+    clock = FakeClock(NOON)
+    informer, dialer = make(tmp_path, clock)
+    informer.start("n", "101", Settings(message=("builtin:notice",)))
+    dialer.run_due()
+    dialer.news("inform:n:101", "answered", handle="orig1", leg="fxs1")
+    dialer.news("inform:n:101", "played")
+    assert dialer.hangups == ["orig1"]
+    dialer.news("inform:n:101", "ended", cause=Cause.NORMAL_CLEARING)
+    assert informer.status("n")["state"] == "done"
+    assert informer.report("n")["targets"][0]["result"] == "heard"
+
+
+def test_the_saved_file_resumes_after_a_restart(tmp_path: Path) -> None:
+    clock = FakeClock(NOON)
+    informer, dialer = make(tmp_path, clock)
+    informer.start("r", "101,102,103", Settings(message=("builtin:notice",), parallel=2))
+    dialer.run_due()
+    dialer.news("inform:r:101", "answered", leg="fxs1")
+    dialer.news("inform:r:101", "played")
+    dialer.news("inform:r:101", "ended", cause=Cause.NORMAL_CLEARING)
+    dialer.run_due()  # 103 starts; 102 and 103 are in progress when the daemon dies
+    saved = json.loads((tmp_path / "inform" / "r.json").read_text())
+    assert [t["result"] for t in saved["targets"]] == ["heard", "calling", "calling"]
+
+    again, dialer2 = make(tmp_path, clock)  # a new daemon on the same state dir
+    dialer2.run_due()
+    assert [p[0] for p in dialer2.placed] == ["102", "103"]  # not 101 again
+    targets = again.report("r")["targets"]
+    assert [t["attempts"] for t in targets] == [1, 1, 1]
+
+
+def test_stop_hangs_up_the_calls_in_progress(tmp_path: Path) -> None:
+    clock = FakeClock(NOON)
+    informer, dialer = make(tmp_path, clock)
+    informer.start("s", "101,102,103", Settings(message=("builtin:notice",), parallel=2))
+    dialer.run_due()
+    assert informer.stop("s")["state"] == "stopped"
+    assert sorted(dialer.hangups) == ["orig1", "orig2"]
+    dialer.news("inform:s:101", "ended", cause=Cause.NORMAL_CLEARING)
+    clock.advance(600)
+    dialer.run_due()
+    assert len(dialer.placed) == 2
