@@ -29,7 +29,7 @@ from firmware.app.listener import LineListener
 from firmware.app.routing import board_action, deliver
 from firmware.core.causes import Cause
 from firmware.core.clock import earliest
-from firmware.core.events import Bridge, CallEvent, Party, Release, Unbridge
+from firmware.core.events import Bridge, CallEvent, Party, Play, Release, Unbridge
 from firmware.dsp.profiles import CountryProfile
 from firmware.dsp.supervision import BusyToneDetector
 from firmware.dsp.tones import ToneGenerator
@@ -100,6 +100,8 @@ class Box:
         self.fxs: dict[str, FxsSlot] = {}
         self.fxo: dict[str, FxoSlot] = {}
         self.on_records: Callable[[list[Any]], None] | None = None
+        # Plays prompts (firmware/app/promptplay.py); set by the daemon.
+        self.on_play: Callable[[Play], None] | None = None
         # The last board signals, numbered, for `minipbx hw hook --watch`.
         self.signal_log: deque[tuple[int, LineSignal]] = deque(maxlen=500)
         self.signal_seq = 0
@@ -199,6 +201,12 @@ class Box:
             self._action(item)
 
     def _down(self, out: Any, now: float) -> None:
+        if isinstance(out, Play):
+            if self.on_play is not None:
+                self.on_play(out)
+            else:
+                log.debug("%s: no prompt player for %s", out.leg, out.prompts)
+            return
         if isinstance(out, Bridge):
             self.switch.bridge(out.a, out.b)
         elif isinstance(out, Unbridge):
@@ -271,6 +279,14 @@ class Box:
         if slot.playing is not None:
             self.switch.play(leg, None)
             slot.playing = None
+
+    def has_line(self, leg: str) -> bool:
+        return leg in self.fxs or leg in self.fxo
+
+    def playing(self, leg: str) -> str | None:
+        """What the box plays into line ``leg`` now ("tone:dial", "cid", "prompt"...)."""
+        slot = self.fxs.get(leg) or self.fxo.get(leg)
+        return slot.playing if slot is not None else None
 
     def _slot(self, leg: str) -> FxsSlot | FxoSlot:
         return self.fxs[leg] if leg in self.fxs else self.fxo[leg]

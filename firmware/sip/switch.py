@@ -15,12 +15,14 @@ applied whenever either end appears or goes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from firmware.core.events import LegId
 from firmware.sip.frames import FrameIO, select_frame_io
+from firmware.sip.player import PromptPlayer
 from firmware.sip.ports import FrameSink, FrameSource, LineBridgePort
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class MediaSwitch:
         self._calls: dict[LegId, Any] = {}  # leg -> pjsua2 AudioMedia of the call
         self._wanted: set[frozenset[LegId]] = set()
         self._made: set[frozenset[LegId]] = set()
+        self._players: dict[LegId, PromptPlayer] = {}  # prompts into SIP calls
 
     # --- ports ---------------------------------------------------------------------------
     def add_line(self, leg: LegId, read: Callable[[], bytes], write: FrameSink) -> None:
@@ -59,9 +62,12 @@ class MediaSwitch:
             self._drop_links_of(leg)
         self._calls[leg] = media
         self._apply()
+        if (player := self._players.get(leg)) is not None:
+            player.connect(media)  # a prompt asked for before the call's media was up
 
     def forget(self, leg: LegId) -> None:
         """A SIP leg ended: drop its media and every link it wanted."""
+        self.stop_files(leg)
         self.set_call_media(leg, None)
         self._wanted = {pair for pair in self._wanted if leg not in pair}
 
@@ -84,6 +90,27 @@ class MediaSwitch:
     def play(self, leg: LegId, source: FrameSource | None) -> None:
         """Play ``source`` into a line (None stops). The source runs on the clock thread."""
         self._lines[leg].port.source = source
+
+    def play_files(self, leg: LegId, files: Sequence[Path], loop: bool,
+                   on_end: Callable[[], None] | None) -> None:
+        """Play cached 8 kHz WAV files into SIP call ``leg`` (firmware/sip/player.py);
+        ``on_end`` runs on the clock thread when a non-looping list ends."""
+        self.stop_files(leg)
+        player = PromptPlayer(f"prompt-{leg}", files, loop, on_end)
+        self._players[leg] = player
+        if (media := self._calls.get(leg)) is not None:
+            player.connect(media)
+
+    def files_playing(self) -> set[LegId]:
+        return set(self._players)
+
+    def stop_files(self, leg: LegId) -> bool:
+        """Stop the prompt playing into SIP call ``leg``; False if none played."""
+        player = self._players.pop(leg, None)
+        if player is None:
+            return False
+        player.disconnect()  # the player itself goes with the last reference, on the loop
+        return True
 
     def tap(self, leg: LegId, sink: FrameSink | None) -> None:
         """Send the line's own audio to ``sink`` (on the clock thread); None stops."""
@@ -110,6 +137,8 @@ class MediaSwitch:
         """Drop every link and port (before the SIP library goes)."""
         for pair in list(self._made):
             self._unlink(pair)
+        for leg in list(self._players):
+            self.stop_files(leg)
         for leg in list(self._lines):
             self.play(leg, None)
             self.tap(leg, None)
