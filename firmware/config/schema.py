@@ -212,11 +212,15 @@ class OutboundRoute:
             " when one is full, unregistered or fails (503, 408, no circuit, line busy)")
     strip: int = setting(0, "digits removed from the front before sending", lo=0, hi=20)
     prepend: str = setting("", "digits added to the front after stripping")
+    via: str = setting(
+        "", 'another office whose trunk or line carries these calls first, "site:NAME";'
+            " if it is unreachable, trunk or trunks are tried next")
 
     @property
     def route_trunks(self) -> tuple[str, ...]:
-        """The trunks to try, in order (``trunk`` is a list of one)."""
-        return self.trunks or ((self.trunk,) if self.trunk else ())
+        """The trunks to try, in order (``trunk`` is a list of one; ``via`` comes first)."""
+        first = (self.via,) if self.via else ()
+        return first + (self.trunks or ((self.trunk,) if self.trunk else ()))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -327,6 +331,61 @@ class CallbackConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SiteConfig:
+    """[site]: this box's office in an organisation of several (docs/multisite.md)."""
+
+    name: str = setting(
+        "", 'this office\'s site name: its user name at the hub, and "site:NAME" in the'
+            ' routes of other sites ("" = a single box, no sites)')
+    prefix: str = setting(
+        "", 'short numbers of this site, a fixed-length digit-map pattern such as "1xx"'
+            ' (100-199) or "2[0-4]x"; alternatives joined by |')
+    transit: PermissionClass = field(
+        default="internal",
+        metadata=meta(
+            "farthest calls other sites may send out through this site's trunks and lines"
+            ' (their routes with via = "site:NAME"): internal (none), local, national,'
+            " international, premium"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class HubConfig:
+    """[hub]: the Kamailio proxy every site registers to (minipbx hub render)."""
+
+    host: str = setting("", 'the hub\'s host name or address ("" = no hub)')
+    port: int = setting(5060, "the hub's SIP port", lo=1, hi=65535)
+    transport: Transport = field(
+        default="udp", metadata=meta("udp, tcp or tls (must be in sip.transports; tls uses"
+                                     " sip.tls_cert and sip.tls_key)"))
+    username: str = setting("", 'user name for digest authentication ("" = site.name)')
+    password: str = field(default="", repr=False,
+                          metadata=meta("this site's password at the hub"))
+    realm: str = setting("*", 'authentication realm ("*" = the hub\'s)')
+    register_expires_s: int = setting(120, "registration lifetime; the box registers again"
+                                           " by itself when the hub comes back", lo=60,
+                                      hi=3600)
+    ping_interval_s: int = setting(
+        10, "OPTIONS to the hub and through it to each other site, for status (state and"
+            " round-trip time) (0 = off)", lo=0, hi=3600)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeerSite:
+    """[[peer_site]]: another office of the organisation and its numbers."""
+
+    name: str = required('the other site\'s [site] name; routes say "site:NAME"')
+    prefix: str = required('its short numbers, a pattern like "2xx" (see [site] prefix)')
+    host: str = setting("", '"" = reached through the [hub]; else that site\'s box,'
+                            " reached directly")
+    port: int = setting(5060, "its SIP port, when reached directly", lo=1, hi=65535)
+    transport: Transport = field(default="udp", metadata=meta(
+        "udp, tcp or tls, when reached directly (must be in sip.transports)"))
+    fallback: str = setting(
+        "", 'local extension that rings instead when the site cannot be reached'
+            ' ("" = the caller hears the congestion tone)')
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """The whole configuration file."""
 
@@ -340,6 +399,9 @@ class Config:
     inbound: tuple[InboundRoute, ...] = ()
     web: WebConfig = field(default_factory=WebConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    site: SiteConfig = field(default_factory=SiteConfig)
+    hub: HubConfig = field(default_factory=HubConfig)
+    peer_site: tuple[PeerSite, ...] = ()
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     inform: InformConfig = field(default_factory=InformConfig)

@@ -37,6 +37,7 @@ from firmware.config.schema import (
     Trunk,
     WebConfig,
 )
+from firmware.config.sites import check_sites
 
 NUMBER_RE = re.compile(r"\+?[0-9]{1,20}")
 """A dialable number: an extension, a DID or a presented caller ID (E.164 digits at most)."""
@@ -89,6 +90,7 @@ def validate_config(config: Config, known_countries: Collection[str] | None = No
         _check_trunk(trunk, ("trunk", i), config.sip, issues)
     _unique(issues, "trunk", [t.name for t in config.trunk], "name", "give each its own name")
     _check_routes(config, extensions, issues)
+    check_sites(config, issues)
     if config.dialplan.digit_map:
         _digit_map(config.dialplan.digit_map, ("dialplan", "digit_map"), issues)
     _check_web(config.web, issues)
@@ -262,7 +264,8 @@ def _check_routes(config: Config, extensions: Collection[str], issues: list[Issu
             issues.append(Issue(("outbound", i, "trunk"), 'missing; add trunk = "name", or '
                                 'trunks = ["first", "second"] for failover'))
         named: KeyPath = ("outbound", i, "trunks") if route.trunks else ("outbound", i, "trunk")
-        for j, name in enumerate(route.route_trunks):
+        # via (a site) is checked with the other [site] rules (firmware.config.sites).
+        for j, name in enumerate(route.route_trunks[1:] if route.via else route.route_trunks):
             at: KeyPath = (*named, j) if route.trunks else named
             if name not in trunks:
                 hint = did_you_mean(name, trunks)
