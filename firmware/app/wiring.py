@@ -24,6 +24,7 @@ from firmware.pbx.plan import (
     Timers,
     Trunk,
 )
+from firmware.pbx.recpolicy import RecordingPolicy
 from firmware.pbx.tollguard import NumberingPlan, Permission
 from firmware.sip.trunks import TrunkSpec
 
@@ -78,7 +79,20 @@ def build_plan(config: Config, profile: CountryProfile | None = None) -> DialPla
         digit_map=digit_map,
         numbering=numbering(profile or config.box.country),
         max_international_minutes_per_hour=config.box.max_international_minutes_per_hour,
+        recording=recording_policy(config),
     )
+
+
+def recording_policy(config: Config) -> RecordingPolicy:
+    """Who is recorded (firmware/pbx/recpolicy.py): the record keys that are set."""
+    groups = getattr(config, "group", ())  # [[group]] (issue 9) may carry record too
+    return RecordingPolicy(
+        extensions=tuple((fxs_leg(p.port), p.record) for p in config.fxs if p.record),
+        trunks=tuple((t.name, t.record) for t in config.trunk if t.record),
+        inbound=tuple((r.did, r.record) for r in config.inbound if r.record),
+        groups=tuple((g.name, g.record) for g in groups if getattr(g, "record", "")),
+        toggle=config.features.record_toggle,
+        consent=(config.recording.consent,) if config.recording.consent else ())
 
 
 def cid_standard(configured: str, profile: CountryProfile) -> str | None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from firmware.core.events import CallEvent, LegId, MediaEvent, Party
 from firmware.pbx.tollguard import Origin, Permission
@@ -92,6 +92,7 @@ class Call:
     next_trunks: tuple[str, ...] = ()
     tried: list[str] = field(default_factory=list)
     former: list[LegId] = field(default_factory=list)
+    recording: Any = None  # firmware.pbx.recording.CallRecording, set at the answer
 
     def legs(self) -> list[LegId]:
         """The legs still part of the call."""

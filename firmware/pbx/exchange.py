@@ -42,6 +42,7 @@ from firmware.core.events import (
     Flash,
     LegId,
     Party,
+    PlayDone,
     Release,
     Seize,
     Setup,
@@ -99,6 +100,8 @@ class Exchange:
                 )
             case Digit() | Alerting() | Answer() | Release():
                 self._on_call_event(event, now)
+            case PlayDone():
+                self._on_play_done(event, now)
             case Tone():
                 logger.warning("%s: a tone is sent down to legs, not up; ignored", event.leg)
         return self._drain()
@@ -230,6 +233,12 @@ class Exchange:
             case Release():
                 state.on_release(self._board, call, event, now)
         self._sync(call)
+
+    def _on_play_done(self, event: PlayDone, now: float) -> None:
+        call = self._legs.get(event.leg)
+        if call is not None:  # prompts also end on legs that left their call
+            STATES[call.phase].on_play_done(self._board, call, event, now)
+            self._sync(call)
 
     # -- bookkeeping -----------------------------------------------------------------
 

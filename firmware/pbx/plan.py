@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from firmware.core.errors import ConfigError
 from firmware.pbx.digitmap import SYMBOLS, DigitMap
+from firmware.pbx.recpolicy import RecordingPolicy
 from firmware.pbx.tollguard import DEFAULT_PERMISSION, NumberingPlan, Origin, Permission
 
 ANY_DID = "*"
@@ -189,6 +190,7 @@ class DialPlan:
     digit_map: DigitMap | None = None
     numbering: NumberingPlan = field(default_factory=NumberingPlan)
     max_international_minutes_per_hour: float = 0.0  # 0: no limit
+    recording: RecordingPolicy = field(default_factory=RecordingPolicy)  # firmware/pbx/recpolicy.py
     _by_number: dict[str, Extension] = field(init=False, repr=False, compare=False)
     _by_leg: dict[str, Extension] = field(init=False, repr=False, compare=False)
     _by_did: dict[str, Extension] = field(init=False, repr=False, compare=False)

@@ -34,11 +34,13 @@ from firmware.core.events import (
     Bridge,
     Digit,
     Flash,
+    PlayDone,
     Release,
     Tone,
     ToneName,
     Unbridge,
 )
+from firmware.pbx import recording
 from firmware.pbx.actions import (
     Board,
     caller_fails,
@@ -85,6 +87,9 @@ class CallState:
         logger.warning(
             "call %d: %s timer while %s ignored", call.call_id, timer.value, call.phase.value
         )
+
+    def on_play_done(self, board: Board, call: Call, event: PlayDone, now: float) -> None:
+        recording.play_done(board, call, event)  # the consent prompt ended
 
 
 def unexpected(call: Call, event: object) -> None:
@@ -174,6 +179,7 @@ class Proceeding(CallState):
             board.emit(Answer(call.a))
         call.answered = now
         call.enter(Phase.CONNECTED, now)
+        recording.answered(board, call)
 
     def on_digit(self, board: Board, call: Call, event: Digit, now: float) -> None:
         if call.bridged:  # early media: the far end may be a menu that wants digits
@@ -241,10 +247,12 @@ class Connected(CallState):
             # never a digit map (the value is not logged: it may be a PIN).
             logger.info("call %d: a digit (%s) from %s, who called in, dials nothing",
                         call.call_id, event.source, event.leg)
-        forward_digit(board, call, event)
+        for digit in recording.keyed(board, call, event):  # the record code stays here
+            forward_digit(board, call, digit)
 
     def on_release(self, board: Board, call: Call, event: Release, now: float) -> None:
         assert call.b is not None
+        recording.stop(board, call)
         board.emit(Unbridge(call.a, call.b))
         call.bridged = False
         call.gone.add(event.leg)
