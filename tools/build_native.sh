@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the native line port (firmware/sip/native/lineport.c) into build/native/liblineport.so
+# with the system compiler, against pjproject's headers of the version the box runs.
+# Headers: $PJPROJECT_INCLUDE (a pjproject source tree, e.g. the one `make pjsua2` builds), else
+# extracted from $PJPROJECT_TARBALL or ../shared/vendor/pjproject-2.15.1.tar.xz into build/.
+# Quick when the library is newer than its source. Never fatal for setup: without it the box
+# uses the Python line port (and `minipbx status` says why).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=firmware/sip/native/lineport.c
+out=build/native/liblineport.so
+version=2.15.1
+if [[ -f $out && $out -nt $src && $out -nt "$0" ]]; then
+  echo "setup: native line port built ($out)"
+  exit 0
+fi
+tree=${PJPROJECT_INCLUDE:-}
+if [[ -z $tree ]]; then
+  tree=build/pjproject-$version
+  if [[ ! -f $tree/pjmedia/include/pjmedia/port.h ]]; then
+    tarball=${PJPROJECT_TARBALL:-../shared/vendor/pjproject-$version.tar.xz}
+    if [[ ! -f $tarball ]]; then
+      echo "setup: no pjproject $version headers (set PJPROJECT_TARBALL or PJPROJECT_INCLUDE);" \
+           "the box will use the Python line port" >&2
+      exit 0
+    fi
+    echo "setup: extracting pjproject $version headers from $tarball into build/"
+    mkdir -p build
+    tar -xJf "$tarball" -C build --wildcards "pjproject-$version/pjlib/include/*" \
+        "pjproject-$version/pjmedia/include/*"
+  fi
+fi
+# An empty config_site.h: the struct layouts the port uses do not depend on it.
+[[ -f $tree/pjlib/include/pj/config_site.h ]] || : >"$tree/pjlib/include/pj/config_site.h"
+mkdir -p "$(dirname "$out")"
+echo "setup: compiling the native line port ($out)"
+${CC:-gcc} -O2 -fPIC -shared -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fvisibility=hidden \
+  -pthread -DPJ_HAS_LIMITS_H=1 -I"$tree/pjlib/include" -I"$tree/pjmedia/include" -o "$out.tmp" "$src"
+mv "$out.tmp" "$out"
