@@ -50,8 +50,9 @@ class Dialer(Protocol):
 
     def hangup(self, handle_or_leg: str) -> None: ...
 
-    def play(self, leg: str, prompts: tuple[str, ...], language: str = "") -> None:
-        """Play prompts into an answered leg; () stops what plays."""
+    def play(self, leg: str, prompts: tuple[str, ...], language: str = "",
+             loop: bool = False) -> None:
+        """Play prompts into an answered leg (``loop``: until stopped); () stops."""
         ...
 
     def join(self, a: str, b: str) -> None:

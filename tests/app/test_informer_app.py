@@ -5,74 +5,15 @@ in tests/e2e/test_informer.py."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
-from firmware.app.dialer import PLENTY, News
 from firmware.app.informer import Informer
 from firmware.config.schema import InformConfig
 from firmware.core.causes import Cause
 from firmware.core.clock import FakeClock
-from firmware.core.events import Party
 from firmware.pbx.informer import Settings
 from firmware.pbx.tollguard import Permission
-
-NOON = 1_700_000_000.0 - (1_700_000_000.0 % 86400) + 12 * 3600  # any day, 12:00 UTC
-
-
-class FakeDialer:
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.placed: list[tuple[str, str, Permission | None]] = []
-        self.plays: list[tuple[str, tuple[str, ...]]] = []
-        self.hangups: list[str] = []
-        self.timers: list[tuple[float, Callable[[], None]]] = []
-        self.subs: dict[str, Callable[[News], None]] = {}
-        self.free = PLENTY
-        self.refuse: dict[str, Cause] = {}
-
-    def originate(self, to: str, tag: str, caller: Party, permission: Permission | None,
-                  ring_s: float) -> str:
-        handle = f"orig{len(self.placed) + 1}"
-        self.placed.append((to, tag, permission))
-        if to in self.refuse:
-            self.news(tag, "ended", handle=handle, cause=self.refuse[to], reason="denied")
-        return handle
-
-    def hangup(self, handle_or_leg: str) -> None:
-        self.hangups.append(handle_or_leg)
-
-    def play(self, leg: str, prompts: tuple[str, ...], language: str = "") -> None:
-        self.plays.append((leg, prompts))
-
-    def join(self, a: str, b: str) -> None:
-        raise AssertionError("the informer joins nothing")
-
-    def subscribe(self, prefix: str, fn: Callable[[News], None]) -> None:
-        self.subs[prefix] = fn
-
-    def free_channels(self, number: str) -> int:
-        return self.free
-
-    def wall(self) -> float:
-        return self.clock.now()
-
-    def call_later(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
-        entry = (self.clock.now() + delay, fn)
-        self.timers.append(entry)
-        return lambda: self.timers.remove(entry) if entry in self.timers else None
-
-    def run_due(self) -> None:
-        while due := [t for t in self.timers if t[0] <= self.clock.now()]:
-            entry = min(due, key=lambda t: t[0])
-            self.timers.remove(entry)
-            entry[1]()
-
-    def news(self, tag: str, state: str, **kw: object) -> None:
-        for prefix, fn in self.subs.items():
-            if tag.startswith(prefix):
-                fn(News(handle=str(kw.pop("handle", "")), tag=tag, state=state,
-                        **kw))  # type: ignore[arg-type]
+from tests.app.fakedialer import NOON, FakeDialer
 
 
 def make(tmp_path: Path, clock: FakeClock) -> tuple[Informer, FakeDialer]:
