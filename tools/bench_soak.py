@@ -12,7 +12,7 @@ number to 6. Four workers, each owning two handsets, place calls one after anoth
 - SIP in from a sipp client (worker 3), FXO in from the virtual PSTN line (worker 4).
 
 After the run: every line idle, no call, SIP call, bridge link or SIP media port left
-(``status.counts``), one record in cdr.jsonl per call placed, resident memory after
+(``status.counts``), one record in cdr.sqlite per call placed, resident memory after
 warm-up (the first tenth of the calls) against the end, and open file descriptors
 (/proc/PID/fd) likewise. Figures are printed (and returned to the slow test, which
 asserts the leak checks, never the rate).
@@ -29,6 +29,7 @@ import argparse
 import itertools
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -265,8 +266,10 @@ def _run(box: Daemon, calls: int, work: Path, say: Callable[[str], None]) -> dic
         done.update(w.done)
     time.sleep(1.0)  # the last records and tone timers settle
     status = box.call("status")
-    lines = (box.state / "cdr.jsonl").read_text().splitlines()
-    records = [json.loads(line) for line in lines]
+    db = sqlite3.connect(f"file:{box.state / 'cdr.sqlite'}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    records = [{"disposition": r["status"]} for r in db.execute("SELECT status FROM calls")]
+    db.close()
     made = sum(done.values())
     after_warm = time.monotonic() - warm.get("t", t0)
     result = {

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from firmware.app.calls_cli import add_calls_parser
 from firmware.app.client import call
 from firmware.app.config_cli import add_config_parser
 from firmware.app.mcu_cmd import add_mcu_parser
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_parser(sub)
     _add_trunk(sub)
     add_sip_parser(sub)
+    add_calls_parser(sub)
     return parser
 
 

@@ -25,10 +25,11 @@ from firmware import __version__
 from firmware.app import logsink, wiring
 from firmware.app.boards import build_board
 from firmware.app.box import Box
-from firmware.app.cdrlog import CdrLog
+from firmware.app.cdrdb import CdrDb, open_records, store_or_none
 from firmware.app.consoleapp import start_console
 from firmware.app.control import SOCKET_NAME, ControlServer
 from firmware.app.lifecycle import RESTART, build_manager, reexec
+from firmware.app.load import LoadMeter, sample_load
 from firmware.app.notify import sd_notify, watchdog_period_s
 from firmware.app.startup import Startup, start_config
 from firmware.app.system import RunningSystem
@@ -133,13 +134,14 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
                          sip.rtp_port, emit=box.deliver_up, defer=defer, max_calls=MAX_CALLS,
                          rtp_timeout_s=sip.rtp_timeout_s)
     box.sip = adapter
-    cdr = CdrLog(state_dir / "cdr.jsonl")
+    cdr = open_records(state_dir, config, box)  # call records (firmware/app/cdrdb.py)
     box.on_records = cdr.append
     box.start()
     built.start_audio()
 
     system = RunningSystem(config, profile, box, adapter, endpoint, board, state_dir=state_dir)
     system.cdr = cdr
+    system.meter = LoadMeter(lambda: store_or_none(cdr), system.status)
     stop = asyncio.Event()
     restart = asyncio.Event()
     manager = build_manager(startup, state_dir, system, board_override, restart, stop)
@@ -154,6 +156,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     sd_notify("READY=1\nSTATUS=running")
     watchdog = asyncio.create_task(_watchdog(stop))
     records = asyncio.create_task(_retry_records(cdr, stop))
+    sampler = asyncio.create_task(sample_load(system.meter, stop))
     try:
         await stop.wait()
     finally:
@@ -161,6 +164,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
         sd_notify("RELOADING=1" if restart.is_set() else "STOPPING=1")
         watchdog.cancel()
         records.cancel()
+        sampler.cancel()
         manager.close()
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -168,6 +172,8 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
         await consoles.close()
         await web.close()
         await control.close()
+        cdr.flush()
+        cdr.close()
     return RESTART if restart.is_set() else 0
 
 
@@ -183,7 +189,7 @@ async def _watchdog(stop: asyncio.Event) -> None:
         await asyncio.sleep(period)
 
 
-async def _retry_records(cdr: CdrLog, stop: asyncio.Event) -> None:
+async def _retry_records(cdr: CdrDb, stop: asyncio.Event) -> None:
     """Records that wait in memory go out once the disk has room again, whether or not
     anyone asks for the status."""
     while not stop.is_set():

@@ -11,14 +11,16 @@ from firmware.accounts import AccountStore
 from firmware.accounts.store import FILE_NAME as ACCOUNTS_FILE
 from firmware.app import logsink
 from firmware.app.box import Box
-from firmware.app.cdrlog import CdrLog
+from firmware.app.cdrdb import CdrDb
 from firmware.app.hwctl import HwControl
+from firmware.app.load import LoadMeter
 from firmware.app.manager import ConfigManager
 from firmware.app.simctl import SimControl
 from firmware.app.trunkctl import register_and_wait
 from firmware.config import Config
 from firmware.core.errors import CommandError
 from firmware.dsp.profiles import CountryProfile
+from firmware.records.store import CallStore
 from firmware.sip.adapter import SipAdapter
 from firmware.sip.endpoint import SipEndpoint
 from firmware.sip.guard import Guard
@@ -40,7 +42,8 @@ class RunningSystem:
         # A damaged accounts file stops the start here, with the file named.
         self._accounts = AccountStore(state_dir / ACCOUNTS_FILE) if state_dir else None
         self._sim: SimControl | None = None
-        self.cdr: CdrLog | None = None  # the call records file, set by the daemon
+        self.cdr: CdrDb | None = None  # the call records database, set by the daemon
+        self.meter: LoadMeter | None = None  # live load, set by the daemon
         self.set_profile(profile)
 
     @property
@@ -99,6 +102,20 @@ class RunningSystem:
 
     def sip_guard(self) -> Guard:
         return self.sip_adapter.guard
+
+    def records(self) -> CallStore:
+        if self.cdr is None:
+            raise CommandError("the call records database is not open")
+        return self.cdr.store
+
+    def recordings(self) -> Any:
+        """REC's RecordingStore (firmware/media/recstore.py), None while there is none."""
+        return getattr(getattr(self.box, "recorder", None), "store", None)
+
+    def load(self) -> LoadMeter:
+        if self.meter is None:
+            raise CommandError("live load is not measured yet; try again")
+        return self.meter
 
     def accounts(self) -> AccountStore:
         if self._accounts is None:

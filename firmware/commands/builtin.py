@@ -7,7 +7,15 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from firmware.commands import config_cmds, debug_cmds, me_cmds, sip_cmds, trunk_cmds, user_cmds
+from firmware.commands import (
+    calls_cmds,
+    config_cmds,
+    debug_cmds,
+    me_cmds,
+    sip_cmds,
+    trunk_cmds,
+    user_cmds,
+)
 from firmware.commands.caller import current_caller
 from firmware.commands.system import System
 from firmware.commands.table import CommandTable
@@ -22,6 +30,7 @@ me_cmds.register(table)
 trunk_cmds.register(table)
 sip_cmds.register(table)
 debug_cmds.register(table)
+calls_cmds.register(table)
 
 
 @table.command("status", "ports, trunks and calls", role="user")

@@ -3,8 +3,8 @@ systemd would own, and a check that every line of the box is at rest."""
 
 from __future__ import annotations
 
-import json
 import socket
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +70,15 @@ def at_rest(status: dict[str, Any]) -> list[str]:
 
 
 def records(box: Daemon) -> list[dict[str, Any]]:
-    """Every call record the box wrote; a torn line fails the test."""
-    path = box.state / "cdr.jsonl"
+    """Every call record the box wrote (cdr.sqlite, read-only), oldest first; a damaged
+    database fails the test."""
+    path = box.state / "cdr.sqlite"
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return [dict(r) for r in db.execute("SELECT * FROM calls ORDER BY id")]
+    finally:
+        db.close()
