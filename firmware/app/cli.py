@@ -15,6 +15,7 @@ from firmware.app.client import call
 from firmware.app.config_cli import add_config_parser
 from firmware.app.mcu_cmd import add_mcu_parser
 from firmware.app.paths import chosen_state_dir
+from firmware.app.prompt_cli import add_prompt_parser
 from firmware.app.signal_cmd import add_signal_parser
 from firmware.app.sip_cli import add_sip_parser
 from firmware.app.user_cli import add_user_parser
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_parser(sub)
     _add_trunk(sub)
     add_sip_parser(sub)
+    add_prompt_parser(sub)
     add_calls_parser(sub)
     return parser
 

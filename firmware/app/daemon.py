@@ -31,6 +31,7 @@ from firmware.app.control import SOCKET_NAME, ControlServer
 from firmware.app.lifecycle import RESTART, build_manager, reexec
 from firmware.app.load import LoadMeter, sample_load
 from firmware.app.notify import sd_notify, watchdog_period_s
+from firmware.app.promptctl import start_prompts
 from firmware.app.startup import Startup, start_config
 from firmware.app.system import RunningSystem
 from firmware.app.webapp import start_web
@@ -145,6 +146,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     stop = asyncio.Event()
     restart = asyncio.Event()
     manager = build_manager(startup, state_dir, system, board_override, restart, stop)
+    system.prompt_control = start_prompts(loop, state_dir, config, box, manager)
     control = ControlServer(state_dir / SOCKET_NAME, table, system)
     await control.start()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -121,6 +121,9 @@ class ConfigManager:
         self._staged_cache: tuple[bool, list[dict[str, str]]] = (False, [])
         self._lock = asyncio.Lock()
         self._watchers: list[Watcher] = []
+        # Checks that need a worker thread, run at commit before anything is saved (the
+        # prompts: firmware/app/promptctl.py); each raises PathError to refuse the commit.
+        self.prepare_hooks: list[Callable[[Config], Awaitable[None]]] = []
         self._confirm: PendingConfirm | None = None
         self._confirm_timer: asyncio.TimerHandle | None = None
         self._restart_task: asyncio.Task[None] | None = None
@@ -239,6 +242,8 @@ class ConfigManager:
             candidate = self._candidate
             check(candidate, self._known)
             self._applier.preflight(self.effective(candidate))
+            for prepare in self.prepare_hooks:
+                await prepare(self.effective(candidate))
             if self._confirm is not None:
                 self._settle_confirm(f"confirmed by a new commit of {user}")
             previous = self._version

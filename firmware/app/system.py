@@ -15,6 +15,7 @@ from firmware.app.cdrdb import CdrDb
 from firmware.app.hwctl import HwControl
 from firmware.app.load import LoadMeter
 from firmware.app.manager import ConfigManager
+from firmware.app.promptctl import PromptControl
 from firmware.app.simctl import SimControl
 from firmware.app.trunkctl import register_and_wait
 from firmware.config import Config
@@ -42,6 +43,7 @@ class RunningSystem:
         # A damaged accounts file stops the start here, with the file named.
         self._accounts = AccountStore(state_dir / ACCOUNTS_FILE) if state_dir else None
         self._sim: SimControl | None = None
+        self.prompt_control: PromptControl | None = None  # set by the daemon
         self.cdr: CdrDb | None = None  # the call records database, set by the daemon
         self.meter: LoadMeter | None = None  # live load, set by the daemon
         self.set_profile(profile)
@@ -102,6 +104,11 @@ class RunningSystem:
 
     def sip_guard(self) -> Guard:
         return self.sip_adapter.guard
+
+    def prompts(self) -> PromptControl:
+        if self.prompt_control is None:
+            raise CommandError("this box runs without a prompt cache")
+        return self.prompt_control
 
     def records(self) -> CallStore:
         if self.cdr is None:
