@@ -92,6 +92,18 @@ class CallbackService:
         return config, self._screen
 
     def request(self, token: str, number: str, address: str) -> dict[str, Any]:
+        """``take`` for the command table: a refusal is an answer, {"refused": ...}."""
+        try:
+            return self.take(token, number, address)
+        except CallbackRefused as exc:
+            r = exc.refusal
+            return {"refused": {"code": r.code, "status": r.status, "message": r.message}}
+
+    def info(self) -> dict[str, Any]:
+        config = self._settings()
+        return {"enabled": config.enabled, "origins": list(config.origins)}
+
+    def take(self, token: str, number: str, address: str) -> dict[str, Any]:
         """Take a visitor's request, or raise CallbackRefused (logged)."""
         config, screen = self._current()
         cleaned, refusal = self._screen_request(config, screen, token, number, address)

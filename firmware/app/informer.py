@@ -26,7 +26,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from typing import Any
 from firmware.app.dialer import Dialer, News
 from firmware.config.schema import InformConfig
 from firmware.core.causes import Cause
+from firmware.core.durations import parse_duration
 from firmware.core.errors import CommandError, NotFoundError
 from firmware.core.events import Party
 from firmware.core.files import write_atomic
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 TICK_S = 1.0
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 PREFIX = "inform:"
+PROMPT_KINDS = ("builtin", "file", "say", "digits")
 
 _BUSY = (Cause.USER_BUSY,)
 _NO_ANSWER = (Cause.NO_ANSWER, Cause.NO_USER_RESPONDING)
@@ -62,6 +64,44 @@ def outcome_of(news: News, answered: bool) -> Outcome:
     if news.cause in _FOR_GOOD:
         return Outcome.REFUSED
     return Outcome.FAILED
+
+
+def prompt_refs(text: str) -> tuple[str, ...]:
+    """``--message``: prompt references, comma separated; a bare name is an uploaded file
+    (``file:NAME``), as in an ``announce:`` destination."""
+    refs = []
+    for item in text.split(","):
+        ref = item.strip()
+        if not ref:
+            continue
+        kind, sep, rest = ref.partition(":")
+        if not sep:
+            ref = f"file:{ref}"
+        elif kind not in PROMPT_KINDS or not rest:
+            raise CommandError(f"message {ref!r}: use builtin:NAME, file:NAME, say:LANG:TEXT "
+                               "or digits:NUMBER")
+        refs.append(ref)
+    if not refs:
+        raise CommandError("message: name the prompt to play, such as file:notice.wav")
+    return tuple(refs)
+
+
+def settings_from(options: Mapping[str, Any]) -> Settings:
+    """Campaign settings from the command's options; CommandError names the bad one."""
+    try:
+        retry = parse_duration(str(options.get("retry_after") or "2m"))
+        return Settings(
+            message=prompt_refs(str(options.get("message") or "")),
+            confirm_digit=str(options.get("confirm_digit") or ""),
+            attempts=int(options.get("attempts") or 3),
+            retry_after_s=retry,
+            parallel=int(options.get("parallel") or 2),
+            window=str(options.get("window") or ""),
+            caller_id=str(options.get("caller_id") or ""))
+    except InformerError as exc:
+        raise CommandError(str(exc)) from exc
+    except ValueError as exc:
+        raise CommandError(f"retry-after: {exc}") from exc
 
 
 def minute_of_day(wall: float) -> float:
@@ -110,7 +150,11 @@ class Informer:
 
     # -- commands ------------------------------------------------------------------------
 
-    def start(self, name: str, numbers_text: str, settings: Settings) -> dict[str, Any]:
+    def start(self, name: str, numbers: str, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``inform.start``: the options as the command table passes them."""
+        return self.begin(name, numbers, settings_from(options))
+
+    def begin(self, name: str, numbers_text: str, settings: Settings) -> dict[str, Any]:
         if not NAME_RE.fullmatch(name):
             raise CommandError(f"campaign name {name!r}: letters, digits, - and _, up to 32")
         if name in self._campaigns:

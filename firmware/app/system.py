@@ -11,8 +11,10 @@ from firmware.accounts import AccountStore
 from firmware.accounts.store import FILE_NAME as ACCOUNTS_FILE
 from firmware.app import logsink
 from firmware.app.box import Box
+from firmware.app.callback import CallbackService
 from firmware.app.cdrdb import CdrDb
 from firmware.app.hwctl import HwControl
+from firmware.app.informer import Informer
 from firmware.app.load import LoadMeter
 from firmware.app.manager import ConfigManager
 from firmware.app.promptctl import PromptControl
@@ -43,6 +45,9 @@ class RunningSystem:
         # A damaged accounts file stops the start here, with the file named.
         self._accounts = AccountStore(state_dir / ACCOUNTS_FILE) if state_dir else None
         self._sim: SimControl | None = None
+        # The auto-informer and the web call-back (issue 9), set by the daemon.
+        self.informer_service: Informer | None = None
+        self.callback_service: CallbackService | None = None
         self.prompt_control: PromptControl | None = None  # set by the daemon
         self.cdr: CdrDb | None = None  # the call records database, set by the daemon
         self.meter: LoadMeter | None = None  # live load, set by the daemon
@@ -104,6 +109,16 @@ class RunningSystem:
 
     def sip_guard(self) -> Guard:
         return self.sip_adapter.guard
+
+    def informer(self) -> Informer:
+        if self.informer_service is None:
+            raise CommandError("the auto-informer is not running on this box")
+        return self.informer_service
+
+    def callbacks(self) -> CallbackService:
+        if self.callback_service is None:
+            raise CommandError("the web call-back is not running on this box")
+        return self.callback_service
 
     def prompts(self) -> PromptControl:
         if self.prompt_control is None:

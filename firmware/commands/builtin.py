@@ -17,6 +17,7 @@ from firmware.commands import (
     user_cmds,
 )
 from firmware.commands.caller import current_caller
+from firmware.commands.inform_cmds import register as register_inform
 from firmware.commands.prompt_cmds import register as register_prompts
 from firmware.commands.system import System
 from firmware.commands.table import CommandTable
@@ -31,6 +32,7 @@ me_cmds.register(table)
 trunk_cmds.register(table)
 sip_cmds.register(table)
 debug_cmds.register(table)
+register_inform(table)
 register_prompts(table)
 calls_cmds.register(table)
 

@@ -122,6 +122,40 @@ class SipGuardControl(Protocol):
         ...
 
 
+class InformControl(Protocol):
+    """The auto-informer's campaigns (firmware/app/informer.py)."""
+
+    def start(self, name: str, numbers: str, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``options``: message, confirm_digit, attempts, retry_after ("2m"), parallel,
+        window ("09:00-20:00"), caller_id; -> the campaign's summary."""
+        ...
+
+    def status(self, name: str) -> dict[str, Any]: ...
+
+    def stop(self, name: str) -> dict[str, Any]: ...
+
+    def report(self, name: str) -> dict[str, Any]:
+        """The summary plus "targets": one dict per number."""
+        ...
+
+    def listing(self) -> list[dict[str, Any]]: ...
+
+
+class CallbackControl(Protocol):
+    """The web call-back (firmware/app/callback.py)."""
+
+    def request(self, token: str, number: str, address: str) -> dict[str, Any]:
+        """-> {"id", "state", "number", "message"}, or {"refused": {"code", "status",
+        "message"}} (logged; nothing is dialled)."""
+        ...
+
+    def info(self) -> dict[str, Any]:
+        """{"enabled": bool, "origins": [...]}: nothing secret."""
+        ...
+
+    def listing(self) -> list[dict[str, Any]]: ...
+
+
 class System(Protocol):
     def status(self) -> dict[str, Any]: ...
 
@@ -146,4 +180,12 @@ class System(Protocol):
 
     def sip_guard(self) -> SipGuardControl:
         """The SIP guard: bans given by the daemon, and lifting one."""
+        ...
+
+    def informer(self) -> InformControl:
+        """The auto-informer's campaigns."""
+        ...
+
+    def callbacks(self) -> CallbackControl:
+        """The web call-back's requests."""
         ...

@@ -35,7 +35,7 @@ def service(clock: FakeClock, open_: bool = True, **kw: object) -> tuple[Callbac
 def refused(svc: CallbackService, number: str, token: str = TOKEN,
             address: str = "198.51.100.7") -> tuple[str, int]:
     with pytest.raises(CallbackRefused) as info:
-        svc.request(token, number, address)
+        svc.take(token, number, address)
     return info.value.refusal.code, info.value.refusal.status
 
 
@@ -58,12 +58,12 @@ def test_abuse_is_refused_with_its_reason_and_nothing_is_dialled(
 def test_too_many_requests_per_address_and_per_number() -> None:
     clock = FakeClock(NOON)
     svc, _ = service(clock, per_address_per_hour=2, per_number_per_hour=1)
-    svc.request(TOKEN, "9555 0001", "203.0.113.1")
+    svc.take(TOKEN, "9555 0001", "203.0.113.1")
     assert refused(svc, "95550001", address="203.0.113.2") == ("rate_number", 429)
-    svc.request(TOKEN, "95550002", "203.0.113.1")
+    svc.take(TOKEN, "95550002", "203.0.113.1")
     assert refused(svc, "95550003", address="203.0.113.1") == ("rate_address", 429)
     clock.advance(3601)
-    svc.request(TOKEN, "95550003", "203.0.113.1")  # the hour has passed
+    svc.take(TOKEN, "95550003", "203.0.113.1")  # the hour has passed
 
 
 def test_closed_office_and_disabled_box_refuse() -> None:
@@ -77,7 +77,7 @@ def test_closed_office_and_disabled_box_refuse() -> None:
 def test_the_flow_rings_the_office_then_the_visitor_and_joins_them() -> None:
     clock = FakeClock(NOON)
     svc, dialer = service(clock)
-    answer = svc.request(TOKEN, "9 555-1234", "198.51.100.7")
+    answer = svc.take(TOKEN, "9 555-1234", "198.51.100.7")
     assert answer["number"] == "95551234"
     dialer.run_due()
     assert [p[:2] for p in dialer.placed] == [("ext:101", "callback:1:office")]
@@ -93,7 +93,7 @@ def test_the_flow_rings_the_office_then_the_visitor_and_joins_them() -> None:
 def test_a_visitor_who_does_not_answer_is_tried_again_then_given_up() -> None:
     clock = FakeClock(NOON)
     svc, dialer = service(clock)
-    svc.request(TOKEN, "95551234", "198.51.100.7")
+    svc.take(TOKEN, "95551234", "198.51.100.7")
     for office in ("orig1", "orig3"):  # the fake numbers its calls in order
         dialer.run_due()
         dialer.news("callback:1:office", "answered", leg="fxs1")
@@ -110,10 +110,18 @@ def test_a_visitor_who_does_not_answer_is_tried_again_then_given_up() -> None:
 def test_nobody_in_the_office_answers() -> None:
     clock = FakeClock(NOON)
     svc, dialer = service(clock, attempts=1)
-    svc.request(TOKEN, "95551234", "198.51.100.7")
+    svc.take(TOKEN, "95551234", "198.51.100.7")
     dialer.run_due()
     dialer.news("callback:1:office", "ended", handle="orig1", cause=Cause.NO_ANSWER)
     request = svc.listing()[0]
     assert request["state"] == "failed"
     assert request["reason"].startswith("nobody in the office answered")
     assert [p[0] for p in dialer.placed] == ["ext:101"]  # the visitor was never dialled
+
+
+def test_the_command_answer_carries_the_refusal() -> None:
+    svc, _ = service(FakeClock(NOON))
+    answer = svc.request("bad-token-0000000", "95551234", "198.51.100.7")
+    assert answer == {"refused": {"code": "bad_token", "status": 403, "message": (
+        "the request's token is wrong: the web page must send the box's [callback] token")}}
+    assert svc.info() == {"enabled": True, "origins": []}

@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from firmware.app.informer import Informer
+import pytest
+
+from firmware.app.informer import Informer, settings_from
 from firmware.config.schema import InformConfig
 from firmware.core.causes import Cause
 from firmware.core.clock import FakeClock
+from firmware.core.errors import CommandError
 from firmware.pbx.informer import Settings
 from firmware.pbx.tollguard import Permission
 from tests.app.fakedialer import NOON, FakeDialer
@@ -27,7 +30,7 @@ def test_a_campaign_call_plays_the_message_and_takes_the_confirmation(
         tmp_path: Path) -> None:
     clock = FakeClock(NOON)
     informer, dialer = make(tmp_path, clock)
-    informer.start("night", "101\n102\n1900", Settings(message=("builtin:notice",),
+    informer.begin("night", "101\n102\n1900", Settings(message=("builtin:notice",),
                                                         confirm_digit="1", parallel=3,
                                                         attempts=2, retry_after_s=60))
     dialer.run_due()
@@ -55,7 +58,7 @@ def test_without_a_confirmation_the_box_hangs_up_at_the_end_of_the_message(
         tmp_path: Path) -> None:
     clock = FakeClock(NOON)
     informer, dialer = make(tmp_path, clock)
-    informer.start("n", "101", Settings(message=("builtin:notice",)))
+    informer.begin("n", "101", Settings(message=("builtin:notice",)))
     dialer.run_due()
     dialer.news("inform:n:101", "answered", handle="orig1", leg="fxs1")
     dialer.news("inform:n:101", "played")
@@ -68,7 +71,7 @@ def test_without_a_confirmation_the_box_hangs_up_at_the_end_of_the_message(
 def test_the_saved_file_resumes_after_a_restart(tmp_path: Path) -> None:
     clock = FakeClock(NOON)
     informer, dialer = make(tmp_path, clock)
-    informer.start("r", "101,102,103", Settings(message=("builtin:notice",), parallel=2))
+    informer.begin("r", "101,102,103", Settings(message=("builtin:notice",), parallel=2))
     dialer.run_due()
     dialer.news("inform:r:101", "answered", leg="fxs1")
     dialer.news("inform:r:101", "played")
@@ -87,7 +90,7 @@ def test_the_saved_file_resumes_after_a_restart(tmp_path: Path) -> None:
 def test_stop_hangs_up_the_calls_in_progress(tmp_path: Path) -> None:
     clock = FakeClock(NOON)
     informer, dialer = make(tmp_path, clock)
-    informer.start("s", "101,102,103", Settings(message=("builtin:notice",), parallel=2))
+    informer.begin("s", "101,102,103", Settings(message=("builtin:notice",), parallel=2))
     dialer.run_due()
     assert informer.stop("s")["state"] == "stopped"
     assert sorted(dialer.hangups) == ["orig1", "orig2"]
@@ -95,3 +98,16 @@ def test_stop_hangs_up_the_calls_in_progress(tmp_path: Path) -> None:
     clock.advance(600)
     dialer.run_due()
     assert len(dialer.placed) == 2
+
+
+def test_command_options_are_parsed_and_checked() -> None:
+    s = settings_from({"message": "notice, builtin:goodbye", "retry_after": "90s",
+                       "parallel": 3, "window": "09:00-20:00", "confirm_digit": "1"})
+    assert s.message == ("file:notice", "builtin:goodbye")
+    assert (s.retry_after_s, s.parallel, s.attempts) == (90.0, 3, 3)
+    with pytest.raises(CommandError, match="retry-after"):
+        settings_from({"message": "x", "retry_after": "soon"})
+    with pytest.raises(CommandError, match="window"):
+        settings_from({"message": "x", "window": "9-5"})
+    with pytest.raises(CommandError, match="message 'tts:hello'"):
+        settings_from({"message": "tts:hello"})
