@@ -13,6 +13,7 @@ from typing import Any
 from firmware.app.calls_cli import add_calls_parser
 from firmware.app.client import call
 from firmware.app.config_cli import add_config_parser
+from firmware.app.inform_cli import add_callback_parser, add_inform_parser
 from firmware.app.mcu_cmd import add_mcu_parser
 from firmware.app.paths import chosen_state_dir
 from firmware.app.prompt_cli import add_prompt_parser
@@ -72,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_parser(sub)
     _add_trunk(sub)
     add_sip_parser(sub)
+    add_inform_parser(sub)
+    add_callback_parser(sub)
     add_prompt_parser(sub)
     add_calls_parser(sub)
     return parser
