@@ -41,7 +41,7 @@ ESPEAK = "espeak-ng"
 ESPEAK_TIMEOUT_S = 30.0
 MAX_PROMPT_S = 600.0
 """Longest prompt the box keeps (ten minutes: a long announcement, or music)."""
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 SPEECH_RMS = 3000.0
 """Speech is levelled to this RMS (about -14 dBm0, a talker's level on a line)."""
 _SILENCE = 200  # samples below this at both ends of speech are trimmed

@@ -48,6 +48,7 @@ NAV = (
     NavItem("/config/dialplan", "Dial plan", "installer"),
     NavItem("/accounts", "Accounts", "admin"),
     NavItem("/diagnostics", "Diagnostics", "installer"),
+    NavItem("/prompts", "Prompts", "admin"),
     NavItem("/maintenance", "Maintenance", "installer"),
     NavItem("/changes", "Changes", "installer"),
 )

@@ -27,7 +27,7 @@ from aiohttp import web
 from firmware.commands.caller import Caller
 from firmware.web.context import BEARER, CALLER, SESSION, ctx
 from firmware.web.sessions import COOKIE, Session
-from firmware.web.settings import MAX_BODY_BYTES
+from firmware.web.settings import UPLOAD_BODY_BYTES, UPLOAD_PATHS
 from firmware.web.throttle import keys_for
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -62,8 +62,11 @@ def bearer_token(request: web.Request) -> str | None:
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     c = ctx(request)
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return _plain_error(request, 413, f"request body larger than {MAX_BODY_BYTES} bytes")
+    if request.path in UPLOAD_PATHS:  # a file upload: its own, larger limit
+        request = request.clone(client_max_size=UPLOAD_BODY_BYTES)
+    if (request.content_length or 0) > request.client_max_size:
+        return _plain_error(request, 413,
+                            f"request body larger than {request.client_max_size} bytes")
     is_api = request.path.startswith("/api/")
     token = bearer_token(request) if is_api else None
     request[SESSION] = None

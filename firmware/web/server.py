@@ -32,6 +32,7 @@ from firmware.web.pages import (
     login,
     maintenance,
     me,
+    prompts,
 )
 from firmware.web.security import add_headers, guard
 from firmware.web.sessions import SessionStore
@@ -82,6 +83,7 @@ def create_app(table: CommandTable, system: Any, accounts_store: AccountStore,
     for module in (login, dashboard, me, config_pages, changes, accounts, diagnostics,
                    maintenance, api):
         app.add_routes(module.routes)
+    app.add_routes(prompts.routes)
     app.add_routes(static_routes(load_static()))
     return app
 

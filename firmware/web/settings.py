@@ -16,6 +16,10 @@ MAX_SESSIONS = 256
 """Sessions kept in memory at most; the oldest goes first (a flood cannot eat the RAM)."""
 MAX_BODY_BYTES = 256 * 1024
 """Largest request body: a configuration file to restore is a few KB."""
+UPLOAD_BODY_BYTES = 16 * 1024 * 1024
+UPLOAD_PATHS = ("/prompts/upload",)
+"""The one form that carries a file (a prompt's WAV, firmware/web/pages/prompts.py) may send
+up to this much; the prompt cache refuses files over 10 MiB with the size named."""
 LOGIN_BASE_DELAY_S = 1.0
 """After the n-th failed login for an address or account, wait base * 2**(n-1)."""
 LOGIN_MAX_DELAY_S = 300.0
