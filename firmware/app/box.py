@@ -385,6 +385,8 @@ class Box:
                   "counts": counts,
                   "uptime_s": time.monotonic() - self.started,
                   "audio_errors": self.switch.port_errors(),
+                  # Native (C) or Python line ports on the bridge, and why (issue 13).
+                  "line_ports": self.switch.line_ports.status(),
                   # Calls out per trunk and the spending guard (firmware/pbx/tollguard.py).
                   "outbound": self.exchange.outbound_status(time.monotonic())}
         if self._linked is not None:  # the co-processor's UART link

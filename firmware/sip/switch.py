@@ -22,6 +22,8 @@ from typing import Any
 
 from firmware.core.events import LegId
 from firmware.sip.frames import FrameIO, select_frame_io
+from firmware.sip.lineports import LinePorts, choose_line_ports
+from firmware.sip.nativeport import NativeLinePort
 from firmware.sip.player import PromptPlayer
 from firmware.sip.ports import FrameSink, FrameSource, LineBridgePort
 
@@ -30,15 +32,18 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Line:
-    port: LineBridgePort
+    port: LineBridgePort | NativeLinePort
     # Linked to the null device so that pjmedia asks for the line's audio (for the tap).
     listened: bool = False
 
 
 class MediaSwitch:
-    def __init__(self, null_sink: Any) -> None:
-        """``null_sink``: the AudioMedia of the null sound device (the bridge's master)."""
+    def __init__(self, null_sink: Any, line_ports: LinePorts | None = None) -> None:
+        """``null_sink``: the AudioMedia of the null sound device (the bridge's master);
+        ``line_ports``: native or Python ports (firmware/sip/lineports.py; chosen here by
+        default, which needs the bridge's clock running)."""
         self.io: FrameIO = select_frame_io()
+        self.line_ports: LinePorts = line_ports or choose_line_ports()
         self._null_sink: Any | None = null_sink
         self._lines: dict[LegId, _Line] = {}
         self._calls: dict[LegId, Any] = {}  # leg -> pjsua2 AudioMedia of the call
@@ -50,7 +55,7 @@ class MediaSwitch:
     def add_line(self, leg: LegId, read: Callable[[], bytes], write: FrameSink) -> None:
         if leg in self._lines:
             raise ValueError(f"line {leg} is already on the bridge")
-        self._lines[leg] = _Line(LineBridgePort(leg, self.io, read, write))
+        self._lines[leg] = _Line(self.line_ports.make(leg, self.io, read, write))
 
     def set_call_media(self, leg: LegId, media: Any | None) -> None:
         """Give (or take away, with None) the AudioMedia of a SIP call leg."""
@@ -116,7 +121,9 @@ class MediaSwitch:
         """Send the line's own audio to ``sink`` (on the clock thread); None stops."""
         entry = self._lines[leg]
         entry.port.tap = sink
-        want = sink is not None and self._null_sink is not None
+        # A native port's line is read by its pump, listened to or not.
+        want = sink is not None and self._null_sink is not None \
+            and not isinstance(entry.port, NativeLinePort)
         if want and not entry.listened:
             entry.port.startTransmit(self._null_sink)
             entry.listened = True
@@ -145,11 +152,22 @@ class MediaSwitch:
         self._calls.clear()
         self._lines.clear()
         self._null_sink = None
+        self.line_ports.close()
 
     # --- internals -----------------------------------------------------------------------
     def _media(self, leg: LegId) -> Any | None:
         entry = self._lines.get(leg)
-        return entry.port if entry is not None else self._calls.get(leg)
+        if entry is None:
+            return self._calls.get(leg)
+        # pjsua2 connects AudioMedia objects: a native port's is pjsua2's for its slot.
+        return entry.port.media if isinstance(entry.port, NativeLinePort) else entry.port
+
+    def _mark_linked(self, pair: frozenset[LegId]) -> None:
+        """Tell native ports whether they have a partner (their pump reads the line)."""
+        for leg in pair:
+            entry = self._lines.get(leg)
+            if entry is not None and isinstance(entry.port, NativeLinePort):
+                entry.port.linked = any(leg in p for p in self._made)
 
     def _apply(self) -> None:
         for pair in self._wanted - self._made:
@@ -164,9 +182,11 @@ class MediaSwitch:
                 log.exception("could not connect %s and %s", a, b)
                 continue
             self._made.add(pair)
+            self._mark_linked(pair)
 
     def _unlink(self, pair: frozenset[LegId]) -> None:
         self._made.discard(pair)
+        self._mark_linked(pair)
         a, b = tuple(pair)
         ma, mb = self._media(a), self._media(b)
         for src, dst in ((ma, mb), (mb, ma)):

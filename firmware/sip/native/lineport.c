@@ -139,6 +139,7 @@ static pthread_mutex_t g_tick_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_tick_cond;
 static pthread_once_t g_tick_once = PTHREAD_ONCE_INIT;
 static _Atomic int g_waiters;
+static _Atomic int g_wake; /* lp_wake: the waiter returns with no new tick */
 static _Atomic uint64_t g_tick_seq;
 static _Atomic uint64_t g_tick_ts = UINT64_MAX; /* the bridge timestamp of the last tick */
 static _Atomic int64_t g_tick_ns;               /* CLOCK_MONOTONIC of the last tick */
@@ -350,11 +351,13 @@ LP_API uint64_t lp_wait_tick(uint64_t seen, int timeout_ms, int after_us, int64_
         }
         atomic_fetch_add(&g_waiters, 1);
         pthread_mutex_lock(&g_tick_mutex);
-        while ((seq = atomic_load_explicit(&g_tick_seq, memory_order_acquire)) == seen) {
+        while ((seq = atomic_load_explicit(&g_tick_seq, memory_order_acquire)) == seen &&
+               !atomic_load(&g_wake)) {
             if (pthread_cond_timedwait(&g_tick_cond, &g_tick_mutex, &until) == ETIMEDOUT) break;
         }
         pthread_mutex_unlock(&g_tick_mutex);
         atomic_fetch_sub(&g_waiters, 1);
+        atomic_store(&g_wake, 0);
         if (seq != seen && after_us > 0) {
             struct timespec pause = {0, (long)after_us * 1000L};
             nanosleep(&pause, NULL);
@@ -364,10 +367,10 @@ LP_API uint64_t lp_wait_tick(uint64_t seen, int timeout_ms, int after_us, int64_
     return seq;
 }
 
-/* Wake every waiter now (the pump stopping or given new work). */
+/* Wake the waiter now, with no tick (the pump stopping or given new work). */
 LP_API void lp_wake(void) {
     pthread_once(&g_tick_once, tick_init);
-    atomic_fetch_add_explicit(&g_tick_seq, 1, memory_order_release);
+    atomic_store(&g_wake, 1);
     pthread_mutex_lock(&g_tick_mutex);
     pthread_cond_broadcast(&g_tick_cond);
     pthread_mutex_unlock(&g_tick_mutex);

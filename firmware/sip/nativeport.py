@@ -1,0 +1,365 @@
+"""Native line ports on pjsua2's conference bridge, and the pump that feeds them.
+
+A :class:`NativeLinePort` is a C port (:mod:`firmware.sip.nativelib`) added to the bridge
+with pjsua's C API (``pjsua_conf_add_port``: the wheel exports it). The bridge's clock thread
+moves its frames through rings and never enters Python, so a line with nothing to do costs
+no Python at all.
+
+The :class:`LinePump` thread does, for the lines that have something to do (a call partner,
+something playing, a detector listening) and only for them, what the Python port's
+callbacks did on the clock thread: right after each tick of the bridge (it waits for the
+tick in C, without the GIL) it gives the board what each line heard, tops up the playback
+rings from the sources (tones, caller ID, prompts) and feeds the detectors; shortly before
+the next tick it reads what a bridged line says, so the frame waits about
+``SAY_LEAD_MS`` in the ring rather than a whole tick.
+
+Start-up check (:func:`check_bridge`): the library must have been compiled against the
+running pjproject's version (the ``pjmedia_port`` layout), and a frame sent between two
+probe ports through the bridge must arrive intact. Otherwise the switch keeps the Python
+port and says why (:mod:`firmware.sip.lineports`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pjsua2 as pj
+
+from firmware.sip.nativelib import FRAME_BYTES, NativeLib, RingPort
+from firmware.sip.screen import _library
+
+log = logging.getLogger(__name__)
+
+FrameSource = Callable[[], bytes | None]
+FrameSink = Callable[[bytes], None]
+# A call recording's tap, as the Python port gives it: (the line's own audio, what the line
+# heard), once a tick.
+RecordSink = Callable[[bytes | None, bytes | None], None]
+
+# Test hook: pretend the library was built for another pjproject version.
+ENV_EXPECT = "MINIPBX_LINEPORT_EXPECT_VERSION"
+# How far ahead the playback ring is filled from a source (frames of 20 ms).
+PLAY_AHEAD = 3
+# The pump reads a bridged line's voice this long before the bridge's next tick.
+SAY_LEAD_MS = 4.0
+# After a tick is signalled, the pump waits this long for the tick's other ports.
+AFTER_TICK_US = 300
+TICK_S = 0.020
+# A port's rings, in frames: what it says, hears, and has queued to play.
+SAY_CAP, HEAR_CAP, PLAY_CAP, SAY_KEEP = 8, 16, 64, 2
+
+
+class BridgeApi:
+    """The few pjsua C functions the native ports need, from the loaded pjsua2 module."""
+
+    def __init__(self) -> None:
+        lib = _library()
+        self.lib = lib
+        lib.pj_get_version.restype = ctypes.c_char_p
+        lib.pj_get_version.argtypes = ()
+        lib.pjsua_pool_create.restype = ctypes.c_void_p
+        lib.pjsua_pool_create.argtypes = (ctypes.c_char_p, ctypes.c_size_t, ctypes.c_size_t)
+        lib.pjsua_conf_add_port.restype = ctypes.c_int
+        lib.pjsua_conf_add_port.argtypes = (ctypes.c_void_p, ctypes.c_void_p,
+                                            ctypes.POINTER(ctypes.c_int))
+        for name in ("pjsua_conf_connect", "pjsua_conf_disconnect"):
+            fn = getattr(lib, name)
+            fn.restype = ctypes.c_int
+            fn.argtypes = (ctypes.c_int, ctypes.c_int)
+        lib.pjsua_conf_remove_port.restype = ctypes.c_int
+        lib.pjsua_conf_remove_port.argtypes = (ctypes.c_int,)
+        self._pool: int | None = None
+
+    @property
+    def version(self) -> str:
+        return str(self.lib.pj_get_version().decode())
+
+    def add(self, port: RingPort) -> int:
+        if self._pool is None:
+            # For a resampler pjsua might add; ours runs at the bridge's own rate.
+            self._pool = self.lib.pjsua_pool_create(b"minipbx-lines", 1024, 1024)
+            if not self._pool:
+                raise MemoryError("pjsua gave no memory pool for the line ports")
+        slot = ctypes.c_int(-1)
+        status = self.lib.pjsua_conf_add_port(self._pool, port.pjmedia_port,
+                                              ctypes.byref(slot))
+        if status != 0:
+            raise OSError(f"pjsua_conf_add_port({port.name}) failed with status {status}")
+        return slot.value
+
+    def connect(self, source: int, sink: int) -> None:
+        status = self.lib.pjsua_conf_connect(source, sink)
+        if status != 0:
+            raise OSError(f"pjsua_conf_connect({source}, {sink}) failed with status {status}")
+
+    def disconnect(self, source: int, sink: int) -> None:
+        self.lib.pjsua_conf_disconnect(source, sink)
+
+    def remove(self, slot: int) -> None:
+        self.lib.pjsua_conf_remove_port(slot)
+
+
+def media_of(slot: int) -> Any:
+    """pjsua2's own AudioMedia for a bridge slot, so pjsua2 objects (call media, players,
+    recorders) connect to a native port with their usual startTransmit."""
+    for media in pj.Endpoint.instance().mediaEnumPorts2():
+        if media.getPortId() == slot:
+            return media
+    raise LookupError(f"bridge slot {slot} is not among pjsua2's ports")
+
+
+def check_bridge(native: NativeLib, api: BridgeApi, timeout_s: float = 1.0) -> str | None:
+    """None if native ports work with the running library, else why not."""
+    built = os.environ.get(ENV_EXPECT) or native.built_version
+    running = api.version
+    if built != running:
+        return (f"the native line port was built against pjproject {built} but the running "
+                f"library is {running} (rebuild it: tools/build_native.sh)")
+    a = RingPort(native, "probe-a", 4, 4, 4, 2)
+    b = RingPort(native, "probe-b", 4, 4, 4, 2)
+    pattern = bytes((i * 7 + 3) % 251 for i in range(FRAME_BYTES))
+    slots: list[int] = []
+    try:
+        slots = [api.add(a), api.add(b)]
+        api.connect(slots[0], slots[1])
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if a.say_queued < 2:
+                a.say(pattern)
+            heard = b.hear()
+            if any(heard[i:i + FRAME_BYTES] == pattern for i in range(0, len(heard),
+                                                                     FRAME_BYTES)):
+                return None
+            time.sleep(0.005)
+        stats = b.stats()
+        if not stats["puts"]:
+            return "the bridge never called the native port (is its clock running?)"
+        return "a frame sent through the bridge between two native ports did not arrive intact"
+    except OSError as exc:
+        return str(exc)
+    finally:
+        for slot in slots:
+            api.remove(slot)
+        # a and b are not freed: the bridge lets go of them on its next tick.
+
+
+class NativeLinePort:
+    """One line's port on the bridge, with the interface of the Python LineBridgePort
+    (``source``, ``tap``, ``errors``) for the media switch."""
+
+    kind = "native"
+    needs_listener = False  # the pump reads the line for the detectors itself
+
+    def __init__(self, name: str, ring: RingPort, slot: int, media: Any,
+                 read: Callable[[], bytes], write: FrameSink, pump: LinePump) -> None:
+        self.name = name
+        self.ring = ring
+        self.slot = slot
+        self.media = media
+        self.read = read
+        self.write = write
+        self._pump = pump
+        self._lock = threading.Lock()  # around the source: the loop and the pump call it
+        self._source: FrameSource | None = None
+        self._tap: FrameSink | None = None
+        self._record: RecordSink | None = None
+        self._said: bytes | None = None  # the frame the bridge takes at its next tick
+        self._linked = False
+        self.errors = 0
+
+    # --- set by the media switch (loop thread) ------------------------------------------
+    @property
+    def source(self) -> FrameSource | None:
+        return self._source
+
+    @source.setter
+    def source(self, source: FrameSource | None) -> None:
+        with self._lock:
+            if self._source is not None:
+                # Stopped or replaced before its end: what is queued goes at once (barge-in).
+                # A source that ran out by itself has its last frames play out.
+                self.ring.flush_play()
+            self._source = source
+            if source is not None:
+                self._fill_locked()  # queued now: it plays from the bridge's next tick
+        self._pump.update(self)
+
+    @property
+    def tap(self) -> FrameSink | None:
+        return self._tap
+
+    @tap.setter
+    def tap(self, sink: FrameSink | None) -> None:
+        self._tap = sink
+        self._pump.update(self)
+
+    @property
+    def record(self) -> RecordSink | None:
+        return self._record
+
+    @record.setter
+    def record(self, sink: RecordSink | None) -> None:
+        self._record = sink
+        self._pump.update(self)
+
+    @property
+    def linked(self) -> bool:
+        return self._linked
+
+    @linked.setter
+    def linked(self, on: bool) -> None:
+        self._linked = on
+        self._pump.update(self)
+
+    def startTransmit(self, sink: Any) -> None:
+        self.media.startTransmit(sink)
+
+    def stopTransmit(self, sink: Any) -> None:
+        self.media.stopTransmit(sink)
+
+    @property
+    def wanted(self) -> bool:
+        """Whether the pump has work on this line (besides draining its rings)."""
+        return (self._source is not None or self._tap is not None or self._linked
+                or self._record is not None)
+
+    # --- the pump's side (pump thread) ---------------------------------------------------
+    def fill(self) -> None:
+        with self._lock:
+            self._fill_locked()
+
+    def _fill_locked(self) -> None:
+        source = self._source
+        ring = self.ring
+        while source is not None and ring.play_queued < PLAY_AHEAD:
+            frame = source()
+            if frame is None:
+                self._source = None  # ran out: on_done has been called by the source
+                return
+            if len(frame) != FRAME_BYTES:
+                frame = frame[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0")
+            ring.play(frame)
+
+    def failed(self, what: str) -> None:
+        self.errors += 1
+        if self.errors <= 3:
+            log.exception("%s: native audio %s failed (%d so far)", self.name, what,
+                          self.errors)
+
+
+class LinePump:
+    """One thread for every native line port with work to do; asleep when there is none."""
+
+    def __init__(self, native: NativeLib) -> None:
+        self.native = native
+        self._lock = threading.Lock()
+        self._ports: tuple[NativeLinePort, ...] = ()
+        self._work = threading.Event()
+        self._stop = False
+        self.cycles = 0
+        self._thread = threading.Thread(target=self._run, name="line-pump", daemon=True)
+        self._thread.start()
+
+    def update(self, port: NativeLinePort) -> None:
+        """A port's wants changed (loop thread): make sure the pump serves it."""
+        if not port.wanted:
+            return  # the pump lets it go once its rings are empty
+        with self._lock:
+            if port in self._ports:
+                return
+            self._ports = (*self._ports, port)
+        self._work.set()
+        self.native.wake()
+
+    @property
+    def serving(self) -> int:
+        return len(self._ports)
+
+    def close(self) -> None:
+        self._stop = True
+        self._work.set()
+        self.native.wake()
+        self._thread.join(2.0)
+
+    def _run(self) -> None:
+        seen, _ = self.native.wait_tick(0, 0, 0)
+        while not self._stop:
+            if not self._ports:
+                self._work.wait()
+                self._work.clear()
+                seen, _ = self.native.wait_tick(0, 0, 0)
+                continue
+            seq, tick_ns = self.native.wait_tick(seen, 100, AFTER_TICK_US)
+            ticks = min(seq - seen, 3)
+            seen = seq
+            try:
+                self._cycle(ticks, tick_ns)
+            except Exception:  # never let the thread die: audio would stop everywhere
+                log.exception("line pump cycle failed")
+
+    def _cycle(self, ticks: int, tick_ns: int) -> None:
+        self.cycles += 1
+        ports = self._ports
+        bridged: list[NativeLinePort] = []
+        for port in ports:
+            try:
+                heard = port.ring.hear()
+                for i in range(0, len(heard), FRAME_BYTES):
+                    port.write(heard[i:i + FRAME_BYTES])
+                if port._record is not None and ticks:
+                    self._record(port, heard)
+                if port._source is not None:
+                    port.fill()
+                if port._linked:
+                    bridged.append(port)
+                elif ticks and (port._tap is not None or port._record is not None):
+                    self._say(port, ticks)
+            except Exception:
+                port.failed("pump")
+        idle = [p for p in ports if not p.wanted and not p.ring.play_queued
+                and not p.ring.hear_queued]
+        if idle:
+            with self._lock:  # wanted again meanwhile: update() found it here, keep it
+                self._ports = tuple(p for p in self._ports if p not in idle or p.wanted)
+        if not bridged or not ticks:
+            return
+        # What bridged lines say: read just before the next tick.
+        due = tick_ns / 1e9 + TICK_S - SAY_LEAD_MS / 1000.0
+        pause = due - time.monotonic()
+        if 0 < pause < TICK_S:
+            time.sleep(pause)
+        for port in bridged:
+            try:
+                self._say(port, ticks)
+            except Exception:
+                port.failed("read")
+
+    @staticmethod
+    def _record(port: NativeLinePort, heard: bytes) -> None:
+        record = port._record
+        if record is None:
+            return
+        said, port._said = port._said, None
+        if not heard:
+            record(said, None)
+        for i in range(0, len(heard), FRAME_BYTES):
+            record(said if i == 0 else None, heard[i:i + FRAME_BYTES])
+
+    @staticmethod
+    def _say(port: NativeLinePort, ticks: int) -> None:
+        tap = port._tap
+        for _ in range(ticks):
+            frame = port.read()
+            if tap is not None:
+                tap(frame)
+            if port._record is not None:
+                port._said = frame
+            if port._linked:
+                port.ring.say(frame if len(frame) == FRAME_BYTES
+                              else frame[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0"))
