@@ -109,20 +109,17 @@ class PromptCache:
         """Check, then build what the cache lacks: the pieces of ``uses`` and every builtin
         of ``languages``. Returns the problems (where, what); nothing is built for them."""
         problems: list[tuple[str, str]] = []
-        pieces: list[tuple[str, Piece]] = []
-        for lang in languages:
+        wanted: list[tuple[str, str, str]] = [
+            (f"builtin prompts ({lang})", f"builtin:{name}", lang)
+            for lang in languages for name in builtin_names(lang, problems)]
+        wanted += [(use.where, use.ref, use.language) for use in uses]
+        seen: set[Piece] = set()
+        for where, ref, language in wanted:
             try:
-                pieces += [(f"builtin prompts ({lang})", p) for p in builtin_pieces(lang)]
-            except PromptRefError as exc:
-                problems.append(("box language", str(exc)))
-        for use in uses:
-            try:
-                pieces += [(use.where, p) for p in expand(use.ref, use.language)]
-            except PromptRefError as exc:
-                problems.append((use.where, str(exc)))
-        for where, piece in pieces:
-            try:
-                self.ensure(piece)
+                for piece in expand(ref, language):
+                    if piece not in seen:
+                        seen.add(piece)
+                        self.ensure(piece)
             except (PromptRefError, WavError) as exc:
                 problems.append((where, str(exc)))
         return problems
@@ -309,6 +306,15 @@ class PromptCache:
                 row["warning"] = warning
             rows[(piece.label, piece.language)] = row
         return list(rows.values())
+
+
+def builtin_names(language: str, problems: list[tuple[str, str]]) -> list[str]:
+    """The names of every builtin of ``language`` (a problem noted if it has none)."""
+    try:
+        return [p.label.removeprefix("builtin:") for p in builtin_pieces(language)]
+    except PromptRefError as exc:
+        problems.append(("box language", str(exc)))
+        return []
 
 
 def level_speech(samples: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
