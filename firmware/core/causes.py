@@ -16,6 +16,8 @@ class Cause(enum.IntEnum):
     NO_USER_RESPONDING = 18
     NO_ANSWER = 19
     CALL_REJECTED = 21
+    # Another phone of the group answered (Q.850 26): the others stop ringing.
+    NON_SELECTED_USER_CLEARING = 26
     INVALID_NUMBER_FORMAT = 28
     NORMAL_UNSPECIFIED = 31
     NO_CIRCUIT_AVAILABLE = 34

@@ -36,7 +36,8 @@ from firmware.core.causes import Cause
 from firmware.core.events import Alerting, Digit, LegId, Party, Release, Setup, Tone, ToneName
 from firmware.pbx.calls import Call, LegState, PbxOutput, Phase, Timer
 from firmware.pbx.cdr import CallRecord, CallRecords, Disposition
-from firmware.pbx.plan import DialPlan, Extension, ToExtension, ToTrunk
+from firmware.pbx.office import GroupMemory
+from firmware.pbx.plan import DialPlan, Extension, ToExtension, ToGroup, ToMenu, ToTrunk
 from firmware.pbx.tollguard import COSTLY, Origin, OutboundCall, TollGuard
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,11 @@ class Board:
     outbound_calls: Callable[[], list[OutboundCall]] = list
     guard: TollGuard = field(default_factory=TollGuard)
     out: list[PbxOutput] = field(default_factory=list)
+    # The office: every call (queues look at the others), the groups' memory, and the
+    # unix time of an exchange instant (schedules).
+    calls: Callable[[], list[Call]] = list
+    groups: dict[str, GroupMemory] = field(default_factory=dict)
+    wall: Callable[[float], float] = float
 
     def emit(self, *events: PbxOutput) -> None:
         self.out.extend(events)
@@ -78,6 +84,7 @@ def record(
     if call.recorded:
         return
     call.recorded = True
+    call.reason, call.end_cause = reason, cause
     if call.klass in COSTLY and call.answered is not None:
         board.guard.spending.add(call.answered, now)
     called = call.called or call.digits
@@ -203,6 +210,15 @@ def place(board: Board, call: Call, number: str, now: float) -> None:
     elif isinstance(target, ToTrunk):
         origin = origin_of(board, call)
         leave(board, call, origin, target.route.trunks, target.number, now)
+        return
+    elif isinstance(target, ToGroup | ToMenu):  # the office (firmware/pbx/dispatch.py)
+        from firmware.pbx.destinations import Destination
+        from firmware.pbx.dispatch import send_to
+
+        if isinstance(target, ToGroup):
+            send_to(board, call, Destination("group", target.group.name), now)
+        else:
+            send_to(board, call, Destination("menu", target.menu.name), now)
         return
     else:
         reason = f"no extension or route for {number!r}"

@@ -25,10 +25,29 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from firmware.core.causes import Cause
 from firmware.core.events import CallEvent, LegId, MediaEvent, Party
 from firmware.pbx.tollguard import Origin, Permission
 
-PbxOutput = CallEvent | MediaEvent
+
+
+@dataclass(frozen=True)
+class Originated:
+    """What happened to a call the box placed itself (``Exchange.originate``), for the
+    app (the auto-informer, the call-back): ``state`` is ringing, answered, digit,
+    played or ended. ``handle`` is the box's own (virtual) caller leg, ``leg`` the far
+    end's (for a group: the member who rang first, then the one who answered)."""
+
+    handle: LegId
+    tag: str
+    leg: LegId | None
+    state: Literal["ringing", "answered", "digit", "played", "ended"]
+    cause: Cause = Cause.NORMAL_CLEARING
+    reason: str = ""
+    digit: str = ""
+
+
+PbxOutput = CallEvent | MediaEvent | Originated
 
 LegState = Literal["idle", "dialling", "calling", "ringing", "connected", "off-hook", "unknown"]
 
@@ -39,6 +58,12 @@ class Phase(enum.Enum):
     RINGING = "ringing"
     CONNECTED = "connected"
     ENDED = "ended"
+    # The office (firmware/pbx/hunt.py, ivr.py, originate.py):
+    MENU = "menu"  # the box answered; the caller hears a menu and keys a choice
+    HUNTING = "hunting"  # a group's members ring (several at once for ringall)
+    QUEUED = "queued"  # every member busy: the caller waits with music
+    ANNOUNCING = "announcing"  # the box plays a prompt, then hangs up
+    HELD = "held"  # an originated call answered: its one leg waits for the app
 
 
 class Timer(enum.Enum):
@@ -47,6 +72,8 @@ class Timer(enum.Enum):
     NO_ANSWER = "no answer"
     HOWLER = "howler"  # the final progress tone gives way to the howler
     SILENCE = "silence"  # the howler gives way to silence
+    MENU = "menu"  # a menu's interdigit, timeout or prompt guard
+    HUNT = "hunt"  # a member's ring time, the group's total or queue wait
 
 
 @dataclass(frozen=True)
@@ -92,11 +119,30 @@ class Call:
     next_trunks: tuple[str, ...] = ()
     tried: list[str] = field(default_factory=list)
     former: list[LegId] = field(default_factory=list)
+    # The office: legs rung at once besides b (a group hunt), the destinations the call
+    # went through ("menu:main", "group:sales", "ext:102"), seconds waited in a queue,
+    # the run of a hunt (hunt.HuntRun), a menu (ivr.MenuRun) or an originated call
+    # (originate.Job), whether the box plays prompts to A, the last record's reason.
+    offered: list[LegId] = field(default_factory=list)
+    path: list[str] = field(default_factory=list)
+    queue_wait: float | None = None
+    hunt: Any = None
+    menu: Any = None
+    job: Any = None
+    playing: bool = False
+    a_up: bool = False  # the box answered A itself (a menu, a queue, an announcement)
+    reason: str = ""
+    end_cause: Cause | None = None
     recording: Any = None  # firmware.pbx.recording.CallRecording, set at the answer
 
     def legs(self) -> list[LegId]:
         """The legs still part of the call."""
-        return [leg for leg in (self.a, self.b) if leg is not None and leg not in self.gone]
+        return [leg for leg in (self.a, self.b, *self.offered)
+                if leg is not None and leg not in self.gone]
+
+    def originated(self) -> bool:
+        """A call the box placed itself whose far end is still the app's (not joined)."""
+        return self.job is not None and not self.job.joined
 
     def other(self, leg: LegId) -> LegId | None:
         return self.b if leg == self.a else self.a
@@ -120,8 +166,9 @@ class Call:
     def leg_state(self, leg: LegId) -> LegState:
         if self.phase is Phase.DIALLING:
             return "dialling"
-        if self.phase in (Phase.PROCEEDING, Phase.RINGING):
+        if self.phase in (Phase.PROCEEDING, Phase.RINGING, Phase.HUNTING):
             return "calling" if leg == self.a else "ringing"
-        if self.phase is Phase.CONNECTED:
+        if self.phase in (Phase.CONNECTED, Phase.MENU, Phase.QUEUED, Phase.ANNOUNCING,
+                          Phase.HELD):
             return "connected"
         return "off-hook"

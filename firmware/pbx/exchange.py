@@ -33,36 +33,49 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 
+from firmware.core.causes import Cause
 from firmware.core.events import (
     Alerting,
     Answer,
+    Bridge,
     CallEvent,
     Digit,
     Flash,
     LegId,
     Party,
     PlayDone,
+    Record,
     Release,
     Seize,
     Setup,
     Tone,
+    Unbridge,
 )
-from firmware.pbx.actions import Board, offer
+from firmware.pbx.actions import Board, offer, record
 from firmware.pbx.calls import Call, CallInfo, LegState, PbxOutput, Phase, Timer
-from firmware.pbx.cdr import DEFAULT_RECORD_LIMIT, CallRecord, CallRecords
+from firmware.pbx.cdr import DEFAULT_RECORD_LIMIT, CallRecord, CallRecords, Disposition
+from firmware.pbx import hunt, ivr, originate
+from firmware.pbx.calls import Originated
+from firmware.pbx.destinations import Destination, destination
 from firmware.pbx.digitmap import SYMBOLS
+from firmware.pbx.dispatch import ringback, send_to
 from firmware.pbx.plan import DialPlan
 from firmware.pbx.states import STATES
-from firmware.pbx.tollguard import Origin, OutboundCall
+from firmware.pbx.tollguard import Origin, OutboundCall, Permission
 
 logger = logging.getLogger(__name__)
+
+# The office's phases (firmware/pbx/hunt.py, ivr.py, originate.py).
+STATES.update({state.phase: state for state in (*hunt.STATES, *ivr.STATES, *originate.STATES)})
 
 __all__ = ["Exchange", "PbxOutput"]
 
 
 class Exchange:
-    def __init__(self, plan: DialPlan, *, record_limit: int = DEFAULT_RECORD_LIMIT) -> None:
+    def __init__(self, plan: DialPlan, *, record_limit: int = DEFAULT_RECORD_LIMIT,
+                 wall: Callable[[float], float] | None = None) -> None:
         self._plan = plan
         self._calls: dict[int, Call] = {}
         self._legs: dict[LegId, Call] = {}
@@ -70,6 +83,13 @@ class Exchange:
         self._leg_numbers: defaultdict[str, int] = defaultdict(int)
         self._board = Board(plan, self.leg_state, self.new_leg_id, CallRecords(record_limit),
                             self._outbound_calls)
+        # The office: queues see every call; schedules need the unix time of ``now``
+        # (the app maps its monotonic clock; by default ``now`` is taken as unix time).
+        self._board.calls = lambda: list(self._calls.values())
+        if wall is not None:
+            self._board.wall = wall
+        self._jobs: dict[LegId, Call] = {}  # originated calls by their handle
+        self._handles: set[LegId] = set()  # every handle given (outputs to them drop)
 
     @property
     def plan(self) -> DialPlan:
@@ -104,12 +124,99 @@ class Exchange:
                 self._on_play_done(event, now)
             case Tone():
                 logger.warning("%s: a tone is sent down to legs, not up; ignored", event.leg)
+        self._serve(now)
         return self._drain()
 
     def poll(self, now: float) -> list[PbxOutput]:
         """Fire the timers due at ``now``; call it at ``next_deadline``."""
         self._fire_timers(now)
+        self._serve(now)
         return self._drain()
+
+    # -- calls the box places itself (firmware/pbx/originate.py) -----------------------
+
+    def originate(self, to: str | Destination, *, tag: str, caller: Party,
+                  permission: Permission | None, now: float,
+                  ring_s: float | None = None) -> tuple[LegId, list[PbxOutput]]:
+        """Place a call from the box itself to ``to`` (a destination such as
+        ``group:sales``, ``dial:5551234``, or a number dialled as a handset would);
+        returns its handle and the outputs (``Originated`` among them)."""
+        self._fire_timers(now)
+        dest = to if isinstance(to, Destination) else (
+            destination(to) if ":" in to or to == "hangup" else Destination("dial", to))
+        handle = self.new_leg_id("orig")
+        call = Call(next(self._call_ids), handle, caller, now, since=now,
+                    called=dest.target)
+        call.origin = Origin("app", tag, permission)
+        call.job = originate.Job(handle, tag)
+        call.a_up = True  # nobody to answer on the box's side
+        self._calls[call.call_id] = call
+        self._jobs[handle] = call
+        self._handles.add(handle)
+        send_to(self._board, call, dest, now)
+        if ring_s is not None and call.timer is Timer.NO_ANSWER:
+            call.arm(Timer.NO_ANSWER, now + ring_s)
+        self._sync(call)
+        self._serve(now)
+        return handle, self._drain()
+
+    def hangup(self, leg: LegId, now: float) -> list[PbxOutput]:
+        """End an originated call (by its handle or its far leg), in any state."""
+        self._fire_timers(now)
+        call = self._jobs.get(leg) or self._legs.get(leg)
+        if call is None or call.job is None:
+            logger.warning("%s: hangup of no call the box placed; ignored", leg)
+            return self._drain()
+        if call.phase is Phase.HELD:
+            originate.end_held(self._board, call, now, "the box")
+        elif call.phase is not Phase.ENDED:
+            STATES[call.phase].on_release(self._board, call, Release(call.a), now)
+            call.gone.add(call.a)
+        self._sync(call)
+        self._serve(now)
+        return self._drain()
+
+    def join(self, a: LegId, b: LegId, now: float) -> list[PbxOutput]:
+        """The call-back: bridge ``a`` (an answered originated call) with ``b`` (another,
+        answered or still ringing) into one ordinary call whose caller is ``a``'s far end."""
+        self._fire_timers(now)
+        ca = self._jobs.get(a) or self._legs.get(a)
+        cb = self._jobs.get(b) or self._legs.get(b)
+        if ca is None or cb is None or ca is cb or not ca.originated() \
+                or not cb.originated() or ca.phase is not Phase.HELD or ca.b is None \
+                or cb.phase not in (Phase.PROCEEDING, Phase.RINGING, Phase.HUNTING, Phase.HELD):
+            raise ValueError(f"join {a} {b}: needs an answered call the box placed and "
+                             "another one ringing or answered")
+        member = ca.b
+        record(self._board, ca, now, Disposition.ANSWERED, Cause.NORMAL_CLEARING,
+               f"joined to call {cb.call_id}")
+        ca.job.done = True
+        ca.gone.update({ca.a, member})
+        ca.enter(Phase.ENDED, now)
+        self._sync(ca)
+        virtual = cb.a
+        cb.former.append(virtual)
+        cb.gone.add(virtual)
+        cb.a = member
+        cb.job.joined = True
+        own = self._plan.extension_on(member)
+        if own is not None:
+            cb.caller = Party(own.number, own.name)
+        if cb.phase is Phase.HELD:
+            assert cb.b is not None
+            self._board.emit(Bridge(member, cb.b))
+            cb.bridged = True
+            cb.enter(Phase.CONNECTED, now)
+        else:
+            ringback(self._board, cb)
+        self._sync(cb)
+        return self._drain()
+
+    def _serve(self, now: float) -> None:
+        """Queued callers take members that came free."""
+        hunt.serve_queues(self._board, now)
+        for call in list(self._calls.values()):
+            self._sync(call)
 
     @property
     def next_deadline(self) -> float | None:
@@ -168,7 +275,8 @@ class Exchange:
         call = self._legs.get(leg)
         if call is None:
             self._start_dialling(leg, now)
-        elif leg == call.b and call.phase in (Phase.PROCEEDING, Phase.RINGING):
+        elif (leg == call.b and call.phase in (Phase.PROCEEDING, Phase.RINGING)) or (
+                leg in call.offered and call.phase is Phase.HUNTING):
             STATES[call.phase].on_answer(self._board, call, Answer(leg), now)
             self._sync(call)
         else:
@@ -198,7 +306,12 @@ class Exchange:
         call.origin = (Origin("line", leg, None) if self._plan.is_fxo(leg)
                        else Origin("trunk", event.trunk or leg, None))
         self._calls[call.call_id] = call
-        offer(self._board, call, self._plan.inbound_target(leg, event.called), now)
+        switch = self._plan.inbound_switch(leg, event.called)
+        if switch is None or (switch.to.kind == "ext" and not switch.schedule):
+            offer(self._board, call, self._plan.inbound_target(leg, event.called), now)
+        else:  # the office: a group, a menu, office hours (firmware/pbx/dispatch.py)
+            unix = self._board.wall(now)
+            send_to(self._board, call, switch.pick(self._plan.schedule_map, unix), now)
         self._sync(call)
 
     def _on_flash(self, event: Flash, now: float) -> None:
@@ -257,7 +370,7 @@ class Exchange:
     def _sync(self, call: Call) -> None:
         """Point each live leg at its call; forget legs that left and calls with none."""
         live = call.legs()
-        for leg in (call.a, call.b, *call.former):
+        for leg in (call.a, call.b, *call.former, *call.offered):
             if leg is None:
                 continue
             if leg in live:
@@ -266,8 +379,33 @@ class Exchange:
                 del self._legs[leg]
         if not live:
             self._calls.pop(call.call_id, None)
+        job = call.job
+        if job is not None and not job.done and (
+                call.phase is Phase.ENDED or not live or call.a in call.gone):
+            job.done = True
+            self._jobs.pop(job.handle, None)
+            self._board.emit(Originated(job.handle, job.tag, call.b, "ended",
+                                        call.end_cause or Cause.NORMAL_CLEARING, call.reason))
 
     def _drain(self) -> list[PbxOutput]:
-        out = list(self._board.out)
+        out = [o for o in self._board.out if not self._virtual(o)]
         self._board.out.clear()
         return out
+
+    def _virtual(self, out: PbxOutput) -> bool:
+        """Whether ``out`` goes to an originated call's virtual leg (then it is dropped);
+        the first Setup of an originated call also says ``ringing`` to the app."""
+        if isinstance(out, Originated):
+            return False
+        if isinstance(out, Bridge | Unbridge):
+            return out.a in self._handles or out.b in self._handles
+        if isinstance(out, Record):
+            return out.a in self._handles
+        if isinstance(out, Setup):
+            call = self._legs.get(out.leg)
+            if call is not None and call.originated() and not call.job.rang:
+                call.job.rang = True
+                self._board.out.append(Originated(call.job.handle, call.job.tag, out.leg,
+                                                  "ringing"))
+            return False
+        return out.leg in self._handles

@@ -33,8 +33,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from firmware.core.errors import ConfigError
+from firmware.pbx.destinations import Destination
 from firmware.pbx.digitmap import SYMBOLS, DigitMap
+from firmware.pbx.office import Group, Menu
 from firmware.pbx.recpolicy import RecordingPolicy
+from firmware.pbx.schedules import Schedule, Switch
 from firmware.pbx.tollguard import DEFAULT_PERMISSION, NumberingPlan, Origin, Permission
 
 ANY_DID = "*"
@@ -135,18 +138,22 @@ class OutboundRoute:
 
 @dataclass(frozen=True)
 class InboundRoute:
-    """Calls arriving for ``did`` (``*``: any number) ring ``extension``."""
+    """Calls arriving for ``did`` (``*``: any number) ring ``extension``, or go where
+    ``switch`` says (a destination, by office hours)."""
 
     did: str
-    extension: str
+    extension: str = ""
+    switch: Switch | None = None
 
 
 @dataclass(frozen=True)
 class LineRoute:
-    """A call ringing in on the FXO line ``leg`` rings ``extension``."""
+    """A call ringing in on the FXO line ``leg`` rings ``extension``, or goes where
+    ``switch`` says."""
 
     leg: str
-    extension: str
+    extension: str = ""
+    switch: Switch | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,16 @@ class ToTrunk:
 
 
 @dataclass(frozen=True)
+class ToGroup:
+    group: Group
+
+
+@dataclass(frozen=True)
+class ToMenu:
+    menu: Menu
+
+
+@dataclass(frozen=True)
 class DialPlan:
     extensions: tuple[Extension, ...] = ()
     trunks: tuple[Trunk, ...] = ()
@@ -190,24 +207,38 @@ class DialPlan:
     digit_map: DigitMap | None = None
     numbering: NumberingPlan = field(default_factory=NumberingPlan)
     max_international_minutes_per_hour: float = 0.0  # 0: no limit
+    groups: tuple[Group, ...] = ()
+    menus: tuple[Menu, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
     recording: RecordingPolicy = field(default_factory=RecordingPolicy)  # firmware/pbx/recpolicy.py
     _by_number: dict[str, Extension] = field(init=False, repr=False, compare=False)
     _by_leg: dict[str, Extension] = field(init=False, repr=False, compare=False)
     _by_did: dict[str, Extension] = field(init=False, repr=False, compare=False)
     _by_line: dict[str, Extension] = field(init=False, repr=False, compare=False)
+    _did_routes: dict[str, InboundRoute] = field(init=False, repr=False, compare=False)
+    _line_routes: dict[str, LineRoute] = field(init=False, repr=False, compare=False)
+    _groups: dict[str, Group] = field(init=False, repr=False, compare=False)
+    _menus: dict[str, Menu] = field(init=False, repr=False, compare=False)
+    _schedules: dict[str, Schedule] = field(init=False, repr=False, compare=False)
+    _office_numbers: dict[str, Group | Menu] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Accept any iterable from the loader, keep tuples (hashable, immutable).
-        for name in ("extensions", "trunks", "outbound", "inbound", "lines"):
+        for name in ("extensions", "trunks", "outbound", "inbound", "lines", "groups",
+                     "menus", "schedules"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         by_number, by_leg = self._index_extensions()
         object.__setattr__(self, "_by_number", by_number)
         object.__setattr__(self, "_by_leg", by_leg)
+        self._index_office()
         self._check_routes()
         object.__setattr__(self, "_by_did", self._index_routes(self.inbound, "DID"))
         object.__setattr__(self, "_by_line", self._index_routes(self.lines, "line"))
+        object.__setattr__(self, "_did_routes", {r.did: r for r in self.inbound})
+        object.__setattr__(self, "_line_routes", {r.leg: r for r in self.lines})
         if self.digit_map is None:
             maps = [DigitMap.parse(e.number) for e in self.extensions]
+            maps += [DigitMap.parse(n) for n in self._office_numbers]
             maps += [route.digit_map for route in self.outbound]
             object.__setattr__(self, "digit_map", DigitMap.union(maps))
 
@@ -251,19 +282,106 @@ class DialPlan:
                     f"{self._by_leg[line.leg].number}, not an FXO line"
                 )
 
+    def _index_office(self) -> None:
+        """Groups, menus and schedules by name; group and menu numbers, which share the
+        extensions' numbering; every destination they name must exist."""
+        groups: dict[str, Group] = {}
+        menus: dict[str, Menu] = {}
+        numbers: dict[str, Group | Menu] = {}
+        for kind, items, index in (("group", self.groups, groups), ("menu", self.menus, menus)):
+            for item in items:
+                if item.name in index:
+                    raise ConfigError(f"{kind} {item.name!r} is defined twice")
+                index[item.name] = item  # type: ignore[assignment]
+                if not item.number:
+                    continue
+                _check_symbols(f"{kind} {item.name} number", item.number)
+                if item.number in self._by_number or item.number in numbers:
+                    raise ConfigError(f"{kind} {item.name}: number {item.number} is already "
+                                      "an extension, group or menu number")
+                numbers[item.number] = item
+        schedules = {s.name: s for s in self.schedules}
+        if len(schedules) != len(self.schedules):
+            raise ConfigError("a schedule name is defined twice")
+        object.__setattr__(self, "_groups", groups)
+        object.__setattr__(self, "_menus", menus)
+        object.__setattr__(self, "_schedules", schedules)
+        object.__setattr__(self, "_office_numbers", numbers)
+        for group in self.groups:
+            for member in group.members:
+                if member not in self._by_number:
+                    raise ConfigError(f"group {group.name}: member {member!r} is no extension")
+            if group.overflow is not None:
+                self.check_destination(f"group {group.name} overflow", group.overflow)
+        for menu in self.menus:
+            for key, switch in menu.choices.items():
+                self.check_switch(f"menu {menu.name} choice {key}", switch)
+            self.check_destination(f"menu {menu.name} on_timeout", menu.on_timeout)
+            self.check_destination(f"menu {menu.name} on_invalid", menu.on_invalid)
+
+    def check_destination(self, what: str, dest: Destination) -> None:
+        """ConfigError when ``dest`` names an extension, group or menu the plan lacks."""
+        known: dict[str, Iterable[str]] = {
+            "ext": self._by_number, "voicemail": self._by_number, "group": self._groups,
+            "menu": self._menus}
+        names = known.get(dest.kind)
+        if names is not None and dest.target not in names:
+            word = {"ext": "extension", "voicemail": "extension"}.get(dest.kind, dest.kind)
+            raise ConfigError(f"{what}: no {word} named {dest.target!r}")
+
+    def check_switch(self, what: str, switch: Switch) -> None:
+        self.check_destination(what, switch.to)
+        if switch.closed_to is not None:
+            self.check_destination(f"{what} closed_to", switch.closed_to)
+        if switch.schedule and switch.schedule not in self._schedules:
+            raise ConfigError(f"{what}: no schedule named {switch.schedule!r}")
+
     def _index_routes(
         self, routes: Iterable[InboundRoute | LineRoute], kind: str
     ) -> dict[str, Extension]:
         index: dict[str, Extension] = {}
+        seen: set[str] = set()
         for route in routes:
             key = route.did if isinstance(route, InboundRoute) else route.leg
             what = f"{'inbound' if kind == 'DID' else 'line'} route {key!r}"
-            if key in index:
+            if key in seen:
                 raise ConfigError(f"{what}: {kind} {key!r} is routed twice")
+            seen.add(key)
+            if route.switch is not None:
+                self.check_switch(what, route.switch)
+                continue
             if route.extension not in self._by_number:
                 raise ConfigError(f"{what}: extension {route.extension!r} does not exist")
             index[key] = self._by_number[route.extension]
         return index
+
+    def group(self, name: str) -> Group | None:
+        return self._groups.get(name)
+
+    def menu(self, name: str) -> Menu | None:
+        return self._menus.get(name)
+
+    def internal_numbers(self) -> list[str]:
+        """Every number dialable inside: extensions, group and menu numbers."""
+        return [*self._by_number, *self._office_numbers]
+
+    @property
+    def schedule_map(self) -> dict[str, Schedule]:
+        return self._schedules
+
+    def inbound_switch(self, leg: str, called: str) -> Switch | None:
+        """Where a call arriving on ``leg`` for ``called`` goes, as a destination switch
+        (an extension route is ``ext:N``); None when no route takes it."""
+        route: InboundRoute | LineRoute | None
+        if leg in self._line_routes:
+            route = self._line_routes[leg]
+        else:
+            route = self._did_routes.get(called) or self._did_routes.get(ANY_DID)
+        if route is None:
+            return None
+        if route.switch is not None:
+            return route.switch
+        return Switch(Destination("ext", route.extension))
 
     @property
     def dial_map(self) -> DigitMap:
@@ -282,21 +400,26 @@ class DialPlan:
         return leg in self._by_leg
 
     def is_fxo(self, leg: str) -> bool:
-        return leg in self._by_line
+        return leg in self._line_routes
 
     def is_line(self, leg: str) -> bool:
         """True for the box's analog ports (FXS and FXO); other legs are SIP."""
-        return leg in self._by_leg or leg in self._by_line
+        return leg in self._by_leg or leg in self._line_routes
 
     def trunk(self, name: str) -> Trunk | None:
         """The SIP trunk called ``name`` (None for an FXO line or an unknown name)."""
         return next((t for t in self.trunks if t.name == name), None)
 
-    def resolve(self, number: str) -> ToExtension | ToTrunk | None:
+    def resolve(self, number: str) -> ToExtension | ToGroup | ToMenu | ToTrunk | None:
         """Where a dialled number goes; None when nowhere."""
         ext = self._by_number.get(number)
         if ext is not None:
             return ToExtension(ext)
+        office = self._office_numbers.get(number)
+        if isinstance(office, Group):
+            return ToGroup(office)
+        if isinstance(office, Menu):
+            return ToMenu(office)
         for route in self.outbound:
             if route.digit_map.fullmatch(number):
                 return ToTrunk(route, route.translate(number))
@@ -307,4 +430,7 @@ class DialPlan:
         An FXO line follows its line route; a SIP call its DID (exact, then ``*``)."""
         if leg in self._by_line:
             return self._by_line[leg]
-        return self._by_did.get(called) or self._by_did.get(ANY_DID)
+        if leg in self._line_routes:
+            return None
+        route = self._did_routes.get(called) or self._did_routes.get(ANY_DID)
+        return self._by_did.get(route.did) if route is not None else None

@@ -54,6 +54,7 @@ from firmware.pbx.actions import (
 from firmware.pbx.calls import Call, Phase, Timer
 from firmware.pbx.cdr import Disposition, disposition_for
 from firmware.pbx.digitmap import Outcome
+from firmware.pbx.dispatch import stop_play
 from firmware.pbx.tollguard import tries_next_trunk
 
 logger = logging.getLogger(__name__)
@@ -157,11 +158,12 @@ class Proceeding(CallState):
 
     def _early_media(self, board: Board, call: Call) -> None:
         assert call.b is not None
-        if call.bridged:
+        if call.bridged or call.originated():
             return
+        stop_play(board, call)
         if board.plan.is_fxs(call.a):
             board.emit(Tone(call.a, None))
-        else:
+        elif not call.a_up:
             board.emit(Alerting(call.a, early_media=True))
         board.emit(Bridge(call.a, call.b))
         call.bridged = True
@@ -170,13 +172,20 @@ class Proceeding(CallState):
         if event.leg != call.b:
             unexpected(call, event)
             return
+        if call.originated():  # a call the box placed itself (firmware/pbx/originate)
+            from firmware.pbx import originate
+
+            originate.answered(board, call, now)
+            return
+        stop_play(board, call)
         if board.plan.is_fxs(call.a):
             board.emit(Tone(call.a, None))
         if not call.bridged:
             board.emit(Bridge(call.a, call.b))
             call.bridged = True
-        if not board.plan.is_fxs(call.a):
+        if not board.plan.is_fxs(call.a) and not call.a_up:
             board.emit(Answer(call.a))
+            call.a_up = True
         call.answered = now
         call.enter(Phase.CONNECTED, now)
         recording.answered(board, call)

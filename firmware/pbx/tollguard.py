@@ -120,7 +120,9 @@ class NumberingPlan:
 # Groups (hunt/ring groups, when they come) are the seam for a per-group class and limit:
 # a call a group member makes carries an Origin built from the group's settings, so the
 # decision below stays the one place that says who may leave.
-OriginKind = Literal["port", "trunk", "line"]
+# "app": a call the box places itself (the auto-informer, the call-back: firmware/pbx/
+# originate.py), with the permission its feature's configuration gives.
+OriginKind = Literal["port", "trunk", "line", "app"]
 
 
 @dataclass(frozen=True)
