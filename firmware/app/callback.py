@@ -127,11 +127,16 @@ class CallbackService:
         if not config.enabled:
             return number, Refusal("disabled", 404, "call-back requests are not taken on "
                                                     "this box")
+        now = self._dialer.wall()
         if not hmac.compare_digest(token.encode(), config.token.encode()):
+            # A wrong token counts against the address like any refused request: a
+            # guesser meets the rate limit, and hears nothing more about the number.
+            if screen.per_address.over(address, now):
+                return number, screen.address_refusal(address)
+            screen.per_address.add(address, now)
             return number, Refusal("bad_token", 403, "the request's token is wrong: the web "
                                                      "page must send the box's [callback] "
                                                      "token")
-        now = self._dialer.wall()
         cleaned, refusal = screen.check(number, address, now, self._way_out)
         if refusal is None and config.schedule and not self._is_open(config.schedule, now):
             refusal = Refusal("closed", 409, "the office is closed now (office hours: "

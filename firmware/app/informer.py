@@ -88,20 +88,25 @@ def prompt_refs(text: str) -> tuple[str, ...]:
 
 def settings_from(options: Mapping[str, Any]) -> Settings:
     """Campaign settings from the command's options; CommandError names the bad one."""
+    def get(key: str, default: Any) -> Any:
+        value = options.get(key)
+        return default if value is None or value == "" else value
+
     try:
-        retry = parse_duration(str(options.get("retry_after") or "2m"))
-        return Settings(
-            message=prompt_refs(str(options.get("message") or "")),
-            confirm_digit=str(options.get("confirm_digit") or ""),
-            attempts=int(options.get("attempts") or 3),
-            retry_after_s=retry,
-            parallel=int(options.get("parallel") or 2),
-            window=str(options.get("window") or ""),
-            caller_id=str(options.get("caller_id") or ""))
-    except InformerError as exc:
-        raise CommandError(str(exc)) from exc
+        retry = parse_duration(str(get("retry_after", "2m")))
     except ValueError as exc:
         raise CommandError(f"retry-after: {exc}") from exc
+    try:
+        return Settings(
+            message=prompt_refs(str(get("message", ""))),
+            confirm_digit=str(get("confirm_digit", "")),
+            attempts=int(get("attempts", 3)),
+            retry_after_s=retry,
+            parallel=int(get("parallel", 2)),
+            window=str(get("window", "")),
+            caller_id=str(get("caller_id", "")))
+    except InformerError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def minute_of_day(wall: float) -> float:

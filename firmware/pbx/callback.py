@@ -16,7 +16,8 @@ Screening a request, in this order (the first failing rule answers; nothing is d
    hour (accepted requests only);
 6. the office is open (the schedule, checked by the app, which owns the clock).
 
-The token is checked by the command before any of this (a bad token tells nothing more).
+The token is checked by the app before rules 2 to 6 (a bad token tells nothing more about
+the number), and a bad one counts against the address like any refused request.
 
 A request's life: *queued* -> *office* (the ``to`` destination rings) -> *visitor* (the
 member who answered heard "call-back request from NUMBER"; the visitor's number is dialled)
@@ -98,8 +99,7 @@ class Screen:
         number = clean_number(raw)
         refusal: Refusal | None
         if self.per_address.over(address, now):
-            refusal = Refusal("rate_address", 429, f"too many requests from {address}: at "
-                                                   f"most {self.per_address.limit} an hour")
+            refusal = self.address_refusal(address)
         else:
             refusal = self._rules(number, raw, premium)
             if refusal is None and self.per_number.over(number, now):
@@ -110,6 +110,10 @@ class Screen:
         if refusal is None:
             self.per_number.add(number, now)
         return number, refusal
+
+    def address_refusal(self, address: str) -> Refusal:
+        return Refusal("rate_address", 429, f"too many requests from {address}: at most "
+                                            f"{self.per_address.limit} an hour")
 
     def _rules(self, number: str, raw: str,
                premium: Callable[[str], str | None]) -> Refusal | None:

@@ -47,6 +47,7 @@ NAV = (
     NavItem("/config/routes", "Routes", "installer"),
     NavItem("/config/dialplan", "Dial plan", "installer"),
     NavItem("/accounts", "Accounts", "admin"),
+    NavItem("/inform", "Informer", "admin"),
     NavItem("/diagnostics", "Diagnostics", "installer"),
     NavItem("/prompts", "Prompts", "admin"),
     NavItem("/maintenance", "Maintenance", "installer"),

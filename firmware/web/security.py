@@ -11,6 +11,8 @@ Rules:
   SameSite=Strict cookie that the form repeats.
 - A bad API token counts as a failed login for the address (the throttle applies).
 - While the box has no admin, every page leads to the setup page.
+- ``/callback`` (PUBLIC_PATHS) is for a web site's visitors: it skips the session, the
+  CSRF token and the setup redirect, and runs one command under a caller of its own.
 - Bodies larger than MAX_BODY_BYTES are refused before they are read (413).
 - Headers: a CSP that allows only the box's own scripts, styles and images and no framing;
   nosniff; no Referer; no caching of pages (they carry tokens and live state); HSTS under
@@ -39,8 +41,15 @@ CSP = ("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-u
        "form-action 'self'; object-src 'none'")
 OPEN_PATHS = ("/setup", "/static/")
 """Reachable while the box has no admin."""
+PUBLIC_PATHS = ("/callback",)
+"""Pages for strangers with checks of their own (the web call-back's token, origins and
+rate limits, firmware/web/callback_web.py): no session, no CSRF token, no setup first."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def is_public(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in PUBLIC_PATHS)
 
 
 def json_error(status: int, message: str, **extra: object) -> web.Response:
@@ -94,6 +103,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if session is not None:
             request[SESSION] = session
             request[CALLER] = session.caller("api" if is_api else "web")
+    if is_public(request.path):
+        return await handler(request)
     if not c.accounts.has_admin() and not request.path.startswith(OPEN_PATHS):
         if is_api:
             return json_error(503, "the box has no admin account yet: open the web page and "

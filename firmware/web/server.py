@@ -19,7 +19,7 @@ from aiohttp import web
 
 from firmware.accounts import AccountStore
 from firmware.commands.table import CommandTable
-from firmware.web import api
+from firmware.web import api, callback_web
 from firmware.web.context import CTX, WebContext
 from firmware.web.feed import StatusFeed
 from firmware.web.logring import LogRing
@@ -29,6 +29,7 @@ from firmware.web.pages import (
     config_pages,
     dashboard,
     diagnostics,
+    inform,
     login,
     maintenance,
     me,
@@ -84,6 +85,8 @@ def create_app(table: CommandTable, system: Any, accounts_store: AccountStore,
                    maintenance, api):
         app.add_routes(module.routes)
     app.add_routes(prompts.routes)
+    app.add_routes(inform.routes)
+    app.add_routes(callback_web.routes)
     app.add_routes(static_routes(load_static()))
     return app
 
