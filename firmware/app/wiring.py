@@ -5,6 +5,7 @@ Everything here is construction; nothing runs.
 
 from __future__ import annotations
 
+from firmware.app.sitewiring import site_links, site_routes, site_trunks
 from firmware.config import Config
 from firmware.config import FxoPort as FxoConfig
 from firmware.config import FxsPort as FxsConfig
@@ -67,10 +68,13 @@ def build_plan(config: Config, profile: CountryProfile | None = None) -> DialPla
     digit_map = DigitMap.parse(config.dialplan.digit_map) if config.dialplan.digit_map else None
     return DialPlan(
         extensions=extensions,
-        trunks=tuple(Trunk(t.name, max_calls=t.max_calls) for t in config.trunk),
-        outbound=tuple(OutboundRoute(DigitMap.parse(r.pattern), r.route_trunks, r.strip,
-                                     r.prepend)
-                       for r in config.outbound),
+        trunks=tuple(Trunk(t.name, max_calls=t.max_calls) for t in config.trunk)
+        + tuple(Trunk(s.name) for s in site_trunks(config)),
+        outbound=site_routes(config)
+        + tuple(OutboundRoute(DigitMap.parse(r.pattern), r.route_trunks, r.strip,
+                              r.prepend)
+                for r in config.outbound),
+        sites=site_links(config),
         inbound=tuple(InboundRoute(r.did, r.extension) for r in config.inbound),
         lines=tuple(LineRoute(fxo_leg(p.port), p.extension) for p in config.fxo),
         timers=Timers(first_digit_s=config.dialplan.first_digit_s,
@@ -162,4 +166,4 @@ def build_trunks(config: Config) -> list[TrunkSpec]:
                   outbound_proxy=t.outbound_proxy, expires_s=t.register_expires_s,
                   caller_id=t.caller_id, caller_name=t.caller_name, allow=t.allow)
         for t in config.trunk
-    ]
+    ] + site_trunks(config)

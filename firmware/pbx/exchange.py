@@ -62,6 +62,8 @@ from firmware.pbx.destinations import Destination, destination
 from firmware.pbx.digitmap import SYMBOLS
 from firmware.pbx.dispatch import ringback, send_to
 from firmware.pbx.plan import DialPlan
+from firmware.pbx.sitelinks import is_link
+from firmware.pbx.sites import from_site
 from firmware.pbx.states import STATES
 from firmware.pbx.tollguard import Origin, OutboundCall, Permission
 
@@ -306,6 +308,10 @@ class Exchange:
         call.origin = (Origin("line", leg, None) if self._plan.is_fxo(leg)
                        else Origin("trunk", event.trunk or leg, None))
         self._calls[call.call_id] = call
+        if is_link(event.trunk):  # another site of the organisation: by called number
+            from_site(self._board, call, event.trunk or "", now)
+            self._sync(call)
+            return
         switch = self._plan.inbound_switch(leg, event.called)
         if switch is None or (switch.to.kind == "ext" and not switch.schedule):
             offer(self._board, call, self._plan.inbound_target(leg, event.called), now)

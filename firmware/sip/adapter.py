@@ -48,6 +48,7 @@ from firmware.sip.admission import FORBIDDEN, Admission
 from firmware.sip.calls import SipCall
 from firmware.sip.endpoint import SipEndpoint
 from firmware.sip.guard import Guard
+from firmware.sip.linksource import source_trunk
 from firmware.sip.message import header, parse_name_addr, request_user
 from firmware.sip.registration import RegistrationState
 from firmware.sip.rtpwatch import RtpWatch
@@ -243,7 +244,10 @@ class SipAdapter:
             presentation = "restricted" if number == "anonymous" else "unavailable"
             number = None
         log.info("%s: INVITE for %s from %s via %s", leg, called, number, account.name)
-        self._emit(Setup(leg, called=called, caller=Party(number, name, presentation)))
+        trunk = source_trunk(self.trunks.values(), self.admission.sources,
+                             str(prm.rdata.srcAddress))
+        self._emit(Setup(leg, called=called, caller=Party(number, name, presentation),
+                         trunk=trunk))
 
     # --- bookkeeping ---------------------------------------------------------------------
     def _emit(self, event: CallEvent) -> None:

@@ -47,9 +47,11 @@ class TrunkSpec:
     caller_name: str = ""
     # Networks besides host and outbound proxy that may send this trunk's calls.
     allow: tuple[str, ...] = ()
+    # Added to the Request-URI of calls out (";site=office2": the hub's via routing).
+    uri_params: str = ""
 
     def target(self, user: str) -> str:
-        uri = f"sip:{user}@{self.host}:{self.port}"
+        uri = f"sip:{user}@{self.host}:{self.port}{self.uri_params}"
         return uri if self.transport == "udp" else f"{uri};transport={self.transport}"
 
     @property
