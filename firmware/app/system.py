@@ -51,6 +51,8 @@ class RunningSystem:
         self.prompt_control: PromptControl | None = None  # set by the daemon
         self.cdr: CdrDb | None = None  # the call records database, set by the daemon
         self.meter: LoadMeter | None = None  # live load, set by the daemon
+        self._state_dir = state_dir
+        self._recordings: Any = None
         self.set_profile(profile)
 
     @property
@@ -131,8 +133,20 @@ class RunningSystem:
         return self.cdr.store
 
     def recordings(self) -> Any:
-        """REC's RecordingStore (firmware/media/recstore.py), None while there is none."""
-        return getattr(getattr(self.box, "recorder", None), "store", None)
+        """The recordings (firmware/media/recstore.py): the recorder's store, or one over
+        the recordings folder when the box records nothing now; None without either."""
+        store = getattr(getattr(self.box, "recorder", None), "store", None)
+        if store is None and self._state_dir is not None:
+            if self._recordings is None:
+                try:
+                    from firmware.media.recstore import RecordingStore
+                except ImportError:
+                    return None
+                folder = getattr(getattr(self.running_config, "recording", None), "path", "")
+                self._recordings = RecordingStore(Path(folder) if folder
+                                                  else self._state_dir / "recordings")
+            store = self._recordings
+        return store
 
     def load(self) -> LoadMeter:
         if self.meter is None:

@@ -40,6 +40,7 @@ class NavItem:
 NAV = (
     NavItem("/", "Dashboard", "user"),
     NavItem("/me", "My phone", "user", only_role="user"),
+    NavItem("/calls", "Calls", "user"),
     NavItem("/config/box", "Box", "installer"),
     NavItem("/config/phones", "Phones", "installer"),
     NavItem("/config/lines", "Lines", "installer"),

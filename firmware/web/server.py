@@ -25,6 +25,7 @@ from firmware.web.feed import StatusFeed
 from firmware.web.logring import LogRing
 from firmware.web.pages import (
     accounts,
+    calls,
     changes,
     config_pages,
     dashboard,
@@ -82,7 +83,7 @@ def create_app(table: CommandTable, system: Any, accounts_store: AccountStore,
     app.on_shutdown.append(stop_feed)
     app.on_cleanup.append(stop_hasher)
     for module in (login, dashboard, me, config_pages, changes, accounts, diagnostics,
-                   maintenance, api):
+                   maintenance, api, calls):
         app.add_routes(module.routes)
     app.add_routes(prompts.routes)
     app.add_routes(inform.routes)

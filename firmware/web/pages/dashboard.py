@@ -14,7 +14,9 @@ from typing import Any
 from aiohttp import web
 
 from firmware.commands.caller import Caller
+from firmware.core.errors import PbxError
 from firmware.web.auth import needs
+from firmware.web.chart import load_part
 from firmware.web.context import ctx, session_of
 from firmware.web.html import Html, Tpl, element, join
 from firmware.web.layout import render
@@ -34,6 +36,8 @@ BODY = Tpl("""<div class="live" id="live" data-feed="/events">
 <div id="part-calls" aria-live="polite">$calls</div></section>
 <section aria-labelledby="h-trunks"><h2 id="h-trunks">Trunks</h2>
 <div id="part-trunks">$trunks</div></section>
+<section aria-labelledby="h-load"><h2 id="h-load">Load</h2>
+<div id="part-load">$load</div></section>
 </div>""")
 
 PORT_ROW = Tpl("""<tr data-leg="$leg" class="state-$css"><th scope="row">$port</th>
@@ -83,7 +87,7 @@ def render_parts(status: dict[str, Any]) -> dict[str, str]:
                              hook=hook, detail=detail or "—"))
     ports = PORTS(rows=join(rows)) if rows else Html("<p>No ports configured.</p>")
     return {"ports": ports, "calls": _calls(status), "trunks": _trunks(status),
-            "summary": _summary(status)}
+            "load": load_part(status.get("load")), "summary": _summary(status)}
 
 
 def _summary(status: dict[str, Any]) -> str:
@@ -130,6 +134,11 @@ def _trunks(status: dict[str, Any]) -> Html:
 
 async def fetch_status(request_ctx: Any) -> dict[str, Any]:
     status: dict[str, Any] = await request_ctx.run(FEED_CALLER, "status")
+    try:
+        # Live load (firmware/commands/calls_cmds.py), computed at most every 2 s.
+        status["load"] = await request_ctx.run(FEED_CALLER, "stats")
+    except PbxError:
+        status["load"] = None
     return status
 
 
@@ -139,7 +148,8 @@ async def dashboard(request: web.Request) -> web.Response:
     status = await fetch_status(ctx(request))
     parts = render_parts(status)
     body = BODY(summary=parts["summary"], ports=Html(parts["ports"]),
-                calls=Html(parts["calls"]), trunks=Html(parts["trunks"]))
+                calls=Html(parts["calls"]), trunks=Html(parts["trunks"]),
+                load=Html(parts["load"]))
     pending = status.get("config")
     return await render(request, "Dashboard", body,
                         pending=pending if isinstance(pending, dict) else None)

@@ -22,7 +22,7 @@
     var source = new EventSource(live.getAttribute("data-feed"));
     source.addEventListener("status", function (ev) {
       var parts = JSON.parse(ev.data);
-      ["ports", "calls", "trunks"].forEach(function (name) {
+      ["ports", "calls", "trunks", "load"].forEach(function (name) {
         var el = document.getElementById("part-" + name);
         if (el && parts[name] !== undefined && el.innerHTML !== parts[name]) {
           el.innerHTML = parts[name];
