@@ -29,7 +29,7 @@ from firmware.app.listener import LineListener
 from firmware.app.routing import board_action, deliver
 from firmware.core.causes import Cause
 from firmware.core.clock import earliest
-from firmware.core.events import Bridge, CallEvent, Party, Play, Release, Unbridge
+from firmware.core.events import Bridge, CallEvent, Party, Play, Record, Release, Unbridge
 from firmware.dsp.profiles import CountryProfile
 from firmware.dsp.supervision import BusyToneDetector
 from firmware.dsp.tones import ToneGenerator
@@ -50,6 +50,18 @@ class LinkedBoard(Protocol):
     its state and history show in ``status`` and ``hw ports``."""
 
     def link_status(self) -> dict[str, object]: ...
+
+
+class RecorderSide(Protocol):
+    """Call recording (firmware/app/recorder.py)."""
+
+    def handle(self, event: Record) -> None: ...
+
+    def call_over(self, a: str, b: str) -> None: ...
+
+    def status(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
 
 
 class SipSide(Protocol):
@@ -102,6 +114,7 @@ class Box:
         self.on_records: Callable[[list[Any]], None] | None = None
         # Plays prompts (firmware/app/promptplay.py); set by the daemon.
         self.on_play: Callable[[Play], None] | None = None
+        self.recorder: RecorderSide | None = None  # call recording, when the daemon has it
         # The last board signals, numbered, for `minipbx hw hook --watch`.
         self.signal_log: deque[tuple[int, LineSignal]] = deque(maxlen=500)
         self.signal_seq = 0
@@ -207,10 +220,16 @@ class Box:
             else:
                 log.debug("%s: no prompt player for %s", out.leg, out.prompts)
             return
+        if isinstance(out, Record):
+            if self.recorder is not None:
+                self.recorder.handle(out)
+            return
         if isinstance(out, Bridge):
             self.switch.bridge(out.a, out.b)
         elif isinstance(out, Unbridge):
             self.switch.unbridge(out.a, out.b)
+            if self.recorder is not None:  # the call's recording is complete
+                self.recorder.call_over(out.a, out.b)
         elif (slot := self.fxs.get(out.leg)) is not None:
             self._enqueue(slot.line.command(out, now))
         elif (oslot := self.fxo.get(out.leg)) is not None:
@@ -389,6 +408,8 @@ class Box:
                   "line_ports": self.switch.line_ports.status(),
                   # Calls out per trunk and the spending guard (firmware/pbx/tollguard.py).
                   "outbound": self.exchange.outbound_status(time.monotonic())}
+        if self.recorder is not None:  # call recording and its disk (firmware/app/recorder.py)
+            status["recording"] = self.recorder.status()
         if self._linked is not None:  # the co-processor's UART link
             link = self._linked.link_status()
             status["link"] = link
@@ -450,6 +471,8 @@ class Box:
     def close(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        if self.recorder is not None:
+            self.recorder.close()
         for leg in list(self.fxs) + list(self.fxo):
             self._stop_playing(leg)
         self.board.close()

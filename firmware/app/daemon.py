@@ -32,6 +32,7 @@ from firmware.app.lifecycle import RESTART, build_manager, reexec
 from firmware.app.load import LoadMeter, sample_load
 from firmware.app.notify import sd_notify, watchdog_period_s
 from firmware.app.promptctl import start_prompts
+from firmware.app.recorder import start_recorder
 from firmware.app.startup import Startup, start_config
 from firmware.app.system import RunningSystem
 from firmware.app.webapp import start_web
@@ -135,6 +136,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
                          sip.rtp_port, emit=box.deliver_up, defer=defer, max_calls=MAX_CALLS,
                          rtp_timeout_s=sip.rtp_timeout_s)
     box.sip = adapter
+    box.recorder = start_recorder(loop, config, state_dir, switch)  # firmware/app/recorder.py
     cdr = open_records(state_dir, config, box)  # call records (firmware/app/cdrdb.py)
     box.on_records = cdr.append
     box.start()

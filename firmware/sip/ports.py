@@ -12,6 +12,8 @@ ports spent 3.5 % of a core on those calls alone):
   whoever listens on the bridge; the detectors' ``tap`` sees the same frame.
 * ``onFrameReceived``: what the bridge sends the line, mixed with what the box itself
   plays (``source``: tones, caller ID, DTMF), goes to the board.
+* ``record`` (a call recording) gets, once a tick, the line's own audio and what the
+  bridge sent it: in a call, the two voices, with no port of its own on the bridge.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 
 FrameSource = Callable[[], bytes | None]
 FrameSink = Callable[[bytes], None]
+# A call recording's tap: (the line's own audio, what the bridge sent the line) each tick.
+RecordSink = Callable[[bytes | None, bytes | None], None]
 
 _AUDIO = pj.PJMEDIA_FRAME_TYPE_AUDIO
 
@@ -61,6 +65,8 @@ class LineBridgePort(pj.AudioMediaPort):  # type: ignore[misc]
         self._write = write
         self.source: FrameSource | None = None
         self.tap: FrameSink | None = None
+        self.record: RecordSink | None = None
+        self._said: bytes | None = None  # this tick's line audio, for the recording
         self.errors = 0
         self.createPort(name, audio_format())
 
@@ -70,6 +76,8 @@ class LineBridgePort(pj.AudioMediaPort):  # type: ignore[misc]
             tap = self.tap
             if tap is not None:
                 tap(data)
+            if self.record is not None:
+                self._said = data
             frame.type = _AUDIO
             self.io.write(frame, data)
         except Exception:
@@ -79,6 +87,10 @@ class LineBridgePort(pj.AudioMediaPort):  # type: ignore[misc]
         try:
             bridged = (self.io.read(frame) if frame.type == _AUDIO and frame.size
                        else None)
+            record = self.record
+            if record is not None:  # pjmedia asks for a tick's frames before it gives
+                said, self._said = self._said, None
+                record(said, bridged)
             source = self.source
             local = source() if source is not None else None
             if local is None:

@@ -25,7 +25,7 @@ from firmware.sip.frames import FrameIO, select_frame_io
 from firmware.sip.lineports import LinePorts, choose_line_ports
 from firmware.sip.nativeport import NativeLinePort
 from firmware.sip.player import PromptPlayer
-from firmware.sip.ports import FrameSink, FrameSource, LineBridgePort
+from firmware.sip.ports import FrameSink, FrameSource, LineBridgePort, RecordSink
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,14 @@ class MediaSwitch:
         elif not want and entry.listened:
             entry.port.stopTransmit(self._null_sink)
             entry.listened = False
+
+    def record(self, leg: LegId, sink: RecordSink | None) -> None:
+        """Give a call recording (on the clock thread) the line's own audio and what the
+        bridge sends it, once a tick; None stops. Only a line leg can be recorded here."""
+        self._lines[leg].port.record = sink
+
+    def can_record(self, leg: LegId) -> bool:
+        return leg in self._lines
 
     def counts(self) -> dict[str, int]:
         """What the bridge holds, for leak checks (the soak test): line ports (fixed),

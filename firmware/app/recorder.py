@@ -1,0 +1,453 @@
+"""Call recording at run time: ``Record`` events from the exchange to files on disk.
+
+Where the audio comes from: a recorded call has a line leg (every call has one today: an
+extension's handset, or an FXO line), and that line's bridge port already sees both
+voices each tick: the line's own audio and what the bridge sends it (the other leg,
+whether a handset or a SIP call). The port hands the pair to the recording on the clock
+thread (``MediaSwitch.record``); no extra port joins the bridge. A call with no line leg
+(SIP to SIP) is not recorded yet, and says so in the log and in ``status``.
+
+Threads, so that recording never costs the call's own audio a gap:
+
+- the clock thread only appends the pair to the session's bounded deque (10 s); when it
+  is full the recording's frame is dropped and counted, never the call's;
+- one writer thread drains every session each 100 ms, writes the WAV and, before each
+  write, checks the disk floor (``recstore.may_record``): below it the recording stops,
+  the call goes on, and ``status`` says so (as ``logsink`` does for the log);
+- one encoder thread turns finished WAVs into Ogg Opus at low priority (``recencode``)
+  and applies retention (``keep_days``, ``max_gb``: the oldest go first) after each
+  encode, at start and every hour.
+
+The loop thread owns the switch: the writer asks it (``call_soon_threadsafe``) to take a
+stopped recording's tap off the line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from firmware.app import recencode
+from firmware.core.events import LegId, Record
+from firmware.media.recstore import (
+    BUSY_STATES,
+    ENCODING,
+    FAILED,
+    READY,
+    RECORDING,
+    RecordingInfo,
+    RecordingStore,
+    floor_bytes,
+    may_record,
+    new_uid,
+)
+from firmware.media.recwav import RATE_HZ, WavWriter, interleave, wav_header
+
+log = logging.getLogger(__name__)
+
+MAX_QUEUED_FRAMES = 500  # 10 s of 20 ms pairs per recording
+WRITE_EVERY_S = 0.1
+RETENTION_EVERY_S = 3600.0
+UIDS_KEPT = 1000  # call id -> uid answers kept for the call records
+
+
+class RecordTap(Protocol):
+    """What the recorder needs of the media switch."""
+
+    def record(self, leg: LegId, sink: Callable[[bytes | None, bytes | None], None] | None
+               ) -> None: ...
+
+    def can_record(self, leg: LegId) -> bool: ...
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    channels: str = "stereo"
+    max_bytes: int = 0
+    keep_days: int = 0
+
+    @property
+    def channel_count(self) -> int:
+        return 2 if self.channels == "stereo" else 1
+
+
+@dataclass(eq=False)
+class Session:
+    """One call's recording. ``push`` runs on the clock thread."""
+
+    call_id: int
+    a: LegId
+    b: LegId
+    line: LegId  # the leg whose port carries the call's audio
+    swap: bool  # the line is the callee: its own audio goes right
+    info: RecordingInfo
+    active: bool = True
+    finishing: bool = False
+    stopped: str = ""  # why recording stopped before the call ended
+    dropped: int = 0
+    frames: deque[tuple[bytes | None, bytes | None]] = field(default_factory=deque)
+    writer: WavWriter | None = None
+
+    def push(self, said: bytes | None, heard: bytes | None) -> None:
+        if not self.active:
+            return
+        if len(self.frames) >= MAX_QUEUED_FRAMES:
+            self.dropped += 1
+            return
+        self.frames.append((heard, said) if self.swap else (said, heard))
+
+
+class Recorder:
+    def __init__(self, loop: asyncio.AbstractEventLoop, switch: RecordTap,
+                 store: RecordingStore, settings: RecordingSettings) -> None:
+        self.loop = loop
+        self.switch = switch
+        self.store = store
+        self.settings = settings
+        self._sessions: dict[int, Session] = {}  # by call id; the writer thread's too
+        self._lock = threading.Lock()
+        self._uids: OrderedDict[int, str] = OrderedDict()
+        self._encode_jobs: queue.Queue[RecordingInfo | None] = queue.Queue()
+        self._stop = threading.Event()
+        self.recorded = 0
+        self.refused = 0  # starts refused: no line leg, or the disk below its floor
+        self.stopped_by_disk = 0
+        self.dropped_frames = 0
+        self.encoded = 0
+        self.encode_failures = 0
+        self.encode_cpu_s = 0.0
+        self.encoded_audio_s = 0.0
+        self.error: str | None = None
+        self.error_since: float | None = None
+        self._disk: tuple[int, int] = (0, 0)
+        self._writer = threading.Thread(target=self._write_loop, name="rec-writer",
+                                        daemon=True)
+        self._encoder = threading.Thread(target=self._encode_loop, name="rec-encoder",
+                                         daemon=True)
+
+    def start(self) -> None:
+        self._writer.start()
+        self._encoder.start()
+
+    # --- the loop thread ---------------------------------------------------------------------
+    def handle(self, event: Record) -> None:
+        """A Record event from the exchange."""
+        if event.on:
+            self._start(event)
+            return
+        session = self._sessions.get(event.call_id)
+        if session is not None and session.active:
+            session.active = False
+            self._untap(session)
+
+    def call_over(self, a: LegId, b: LegId) -> None:
+        """The legs ``a`` and ``b`` were unbridged: their call's recording is complete."""
+        pair = {a, b}
+        for session in list(self._sessions.values()):
+            if {session.a, session.b} == pair and not session.finishing:
+                session.active = False
+                self._untap(session)
+                session.finishing = True
+
+    def uid_for(self, call_id: int) -> str | None:
+        """The recording of call ``call_id`` (for its call record); None if none."""
+        return self._uids.get(call_id)
+
+    def status(self) -> dict[str, Any]:
+        free, total = self._disk
+        with self._lock:
+            active = sum(1 for s in self._sessions.values() if s.active)
+        return {"ok": self.error is None, "active": active, "recorded": self.recorded,
+                "refused": self.refused, "stopped_by_disk": self.stopped_by_disk,
+                "dropped_frames": self.dropped_frames + sum(
+                    s.dropped for s in list(self._sessions.values())),
+                "encoded": self.encoded, "encode_failures": self.encode_failures,
+                "encode_queue": self._encode_jobs.qsize(),
+                "error": self.error, "since": self.error_since,
+                "free_bytes": free, "floor_bytes": floor_bytes(total) if total else None,
+                "path": str(self.store.root)}
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop every recording, finish the files; encodes left wait for the next start."""
+        for session in list(self._sessions.values()):
+            session.active = False
+            self._untap(session)
+            session.finishing = True
+        self._stop.set()
+        self._encode_jobs.put(None)
+        if self._writer.is_alive():
+            self._writer.join(timeout)
+        if self._encoder.is_alive():
+            self._encoder.join(timeout)
+
+    def _start(self, event: Record) -> None:
+        session = self._sessions.get(event.call_id)
+        if session is not None and not session.finishing:
+            if session.stopped:
+                return  # stopped by the disk floor: not again in this call
+            session.active = True  # on demand, again: the same file goes on
+            self.switch.record(session.line, session.push)
+            return
+        line = next((leg for leg in (event.a, event.b) if self.switch.can_record(leg)), None)
+        if line is None:
+            self.refused += 1
+            log.warning("call %d: %s to %s has no line leg; SIP-to-SIP calls are not "
+                        "recorded yet", event.call_id, event.a, event.b)
+            return
+        free, total = self._disk
+        if total and not may_record(free, total):
+            self.refused += 1
+            self._problem(f"disk below its floor ({free // 1_000_000} MB free): "
+                          "recording refused")
+            log.warning("call %d: not recorded: %s", event.call_id, self.error)
+            return
+        started = time.time()
+        info = RecordingInfo(
+            uid=new_uid(event.call_id, started), call_id=event.call_id, a=event.a, b=event.b,
+            started=started,
+            ended=None, duration_s=0.0, bytes=0, format="wav",
+            channels=self.settings.channels, state=RECORDING, path="")
+        session = Session(event.call_id, event.a, event.b, line, line == event.b, info)
+        with self._lock:
+            self._sessions[event.call_id] = session
+        self._uids[event.call_id] = info.uid
+        while len(self._uids) > UIDS_KEPT:
+            self._uids.popitem(last=False)
+        self.switch.record(line, session.push)
+        log.info("call %d: recording %s and %s (from %s's port)", event.call_id, event.a,
+                 event.b, line)
+
+    def _untap(self, session: Session) -> None:
+        with contextlib.suppress(KeyError):  # the line left the bridge map (shutdown)
+            self.switch.record(session.line, None)
+
+    def _untap_soon(self, session: Session) -> None:
+        """From the writer thread: take the tap off on the loop thread."""
+        with contextlib.suppress(RuntimeError):  # the loop is closed: shutting down
+            self.loop.call_soon_threadsafe(self._untap, session)
+
+    def _problem(self, text: str) -> None:
+        if self.error is None:
+            self.error_since = time.time()
+        self.error = text
+
+    # --- the writer thread ------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        self._recover()
+        while True:
+            stopping = self._stop.is_set()
+            try:
+                self._write_pass()
+            except Exception:  # the writer must go on for the other recordings
+                log.exception("recording writer pass failed")
+            with self._lock:
+                left = bool(self._sessions)
+            if stopping and not left:
+                return
+            if stopping:
+                continue  # drain what is left, then end
+            self._stop.wait(WRITE_EVERY_S)
+
+    def _write_pass(self) -> None:
+        with self._lock:
+            sessions = list(self._sessions.values())
+        try:
+            self._disk = self.store.disk()
+        except OSError as exc:
+            self._problem(f"recordings folder {self.store.root}: {exc.strerror or exc}")
+        for session in sessions:
+            self._write_session(session)
+
+    def _write_session(self, session: Session) -> None:
+        pairs: list[tuple[bytes | None, bytes | None]] = []
+        while session.frames:
+            pairs.append(session.frames.popleft())
+        if session.writer is None and pairs and not session.stopped:
+            self._open(session)
+        if pairs and session.writer is not None and not session.stopped:
+            pcm = interleave(pairs, self.settings.channel_count)
+            free, total = self._disk
+            if total and not may_record(free, total, len(pcm)):
+                self._stop_early(session, f"disk floor: {free // 1_000_000} MB free of "
+                                          f"{total // 1_000_000} MB")
+            else:
+                try:
+                    session.writer.write(pcm)
+                    self._disk = (free - len(pcm), total)
+                except OSError as exc:
+                    self._stop_early(session, f"write failed: {exc.strerror or exc}")
+        if session.finishing and not session.frames:
+            self._finish(session)
+
+    def _open(self, session: Session) -> None:
+        try:
+            info = self.store.create(session.call_id, session.a, session.b,
+                                     self.settings.channels, session.info.started,
+                                     uid=session.info.uid)
+            session.writer = WavWriter(self.store.wav_path(info), self.settings.channel_count)
+        except OSError as exc:
+            self._stop_early(session, f"cannot create the file: {exc.strerror or exc}")
+            return
+        session.info = info
+        self.recorded += 1
+
+    def _stop_early(self, session: Session, why: str) -> None:
+        session.active = False
+        session.stopped = why
+        session.frames.clear()
+        self._untap_soon(session)
+        if why.startswith("disk floor"):
+            self.stopped_by_disk += 1
+        self._problem(f"call {session.call_id}: recording stopped: {why}")
+        log.error("call %d: recording stopped, the call goes on: %s", session.call_id, why)
+
+    def _finish(self, session: Session) -> None:
+        with self._lock:
+            self._sessions.pop(session.call_id, None)
+        self.dropped_frames += session.dropped
+        writer = session.writer
+        if writer is None:
+            return  # nothing was ever written
+        try:
+            writer.close()
+        except OSError as exc:
+            log.error("call %d: closing the recording failed: %s", session.call_id, exc)
+        try:
+            info = self.store.update(
+                session.info, ended=time.time(), duration_s=round(writer.seconds, 3),
+                bytes=writer.file_bytes, state=ENCODING, note=session.stopped,
+                dropped_frames=session.dropped)
+        except OSError as exc:
+            self._problem(f"call {session.call_id}: recording metadata: {exc.strerror}")
+            return
+        if session.dropped:
+            log.warning("call %d: the recording lost %d frames (the writer fell behind)",
+                        session.call_id, session.dropped)
+        self._encode_jobs.put(info)
+
+    def _recover(self) -> None:
+        """Recordings a stop or crash left as WAV: repair their header, encode them."""
+        try:
+            items = self.store.list()
+        except OSError:
+            return
+        for info in items:
+            if info.state not in BUSY_STATES:
+                continue
+            wav = self.store.wav_path(info)
+            opus = self.store.opus_path(info)
+            if not wav.exists() and opus.exists():
+                self._adopt(info, opus)
+                continue
+            try:
+                size = wav.stat().st_size
+                channels = 2 if info.channels == "stereo" else 1
+                data = max(0, size - 44)
+                data -= data % (2 * channels)
+                with open(wav, "r+b") as f:
+                    f.write(wav_header(channels, data))
+                info = self.store.update(info, state=ENCODING, bytes=size,
+                                         duration_s=data / (2 * channels * RATE_HZ),
+                                         ended=info.ended or wav.stat().st_mtime)
+            except OSError as exc:
+                log.warning("recording %s cannot be recovered: %s", info.uid, exc)
+                continue
+            log.info("recording %s left unfinished; encoding it now", info.uid)
+            self._encode_jobs.put(info)
+
+    def _adopt(self, info: RecordingInfo, opus: Path) -> None:
+        """An encode that finished just before a stop: check it and call it ready."""
+        try:
+            seconds, _ = recencode.check(opus)
+            self.store.update(info, state=READY, format="ogg/opus",
+                              bytes=opus.stat().st_size, duration_s=seconds,
+                              path=f"{info.day}/{info.uid}.opus")
+        except (OSError, recencode.EncodeError) as exc:
+            log.warning("recording %s cannot be recovered: %s", info.uid, exc)
+
+    # --- the encoder thread -----------------------------------------------------------------
+    def _encode_loop(self) -> None:
+        self._retention()
+        last = time.monotonic()
+        while True:
+            try:
+                job = self._encode_jobs.get(timeout=RETENTION_EVERY_S)
+            except queue.Empty:
+                job = None
+                if self._stop.is_set():
+                    return
+            if job is None and self._stop.is_set():
+                return
+            if job is not None:
+                self._encode(job)
+            if job is not None or time.monotonic() - last >= RETENTION_EVERY_S:
+                self._retention()
+                last = time.monotonic()
+
+    def _encode(self, info: RecordingInfo) -> None:
+        wav = self.store.wav_path(info)
+        channels = 2 if info.channels == "stereo" else 1
+        try:
+            done = recencode.encode(wav, self.store.opus_path(info), channels,
+                                    info.duration_s)
+        except recencode.EncodeError as exc:
+            self.encode_failures += 1
+            log.error("recording %s: %s; the WAV is kept", info.uid, exc)
+            with contextlib.suppress(OSError):
+                self.store.update(info, state=FAILED, note=str(exc))
+            return
+        try:
+            # The WAV goes first: a stop in between leaves an .opus that _recover adopts.
+            wav.unlink(missing_ok=True)
+            self.store.update(info, state=READY, format="ogg/opus", bytes=done.bytes,
+                              path=f"{info.day}/{info.uid}.opus")
+        except OSError as exc:
+            log.error("recording %s: encoded, but: %s", info.uid, exc)
+            return
+        self.encoded += 1
+        self.encode_cpu_s += done.cpu_s
+        self.encoded_audio_s += done.seconds
+        log.info("recording %s: %.1f s, %d bytes of Ogg Opus (%.2f s CPU)", info.uid,
+                 done.seconds, done.bytes, done.cpu_s)
+
+    def _retention(self) -> None:
+        try:
+            gone = self.store.enforce(max_bytes=self.settings.max_bytes,
+                                      keep_days=self.settings.keep_days)
+        except OSError as exc:
+            log.warning("recording retention: %s", exc)
+            return
+        if gone:
+            log.info("recording retention deleted %d recordings (oldest first)", len(gone))
+
+
+def settings_from(config: Any) -> RecordingSettings:
+    rec = config.recording
+    return RecordingSettings(channels=rec.channels, max_bytes=int(rec.max_gb * 1e9),
+                             keep_days=rec.keep_days)
+
+
+def recordings_root(config: Any, state_dir: Path) -> Path:
+    return Path(config.recording.path) if config.recording.path else state_dir / "recordings"
+
+
+def start_recorder(loop: asyncio.AbstractEventLoop, config: Any, state_dir: Path,
+                   switch: RecordTap) -> Recorder:
+    """The daemon's recorder, its threads running (it stops with ``Box.close``)."""
+    recorder = Recorder(loop, switch, RecordingStore(recordings_root(config, state_dir)),
+                        settings_from(config))
+    recorder.start()
+    missing = recencode.tools_missing()
+    if missing:
+        log.warning("call recordings will stay WAV: %s not installed (Debian: opus-tools)",
+                    " and ".join(missing))
+    return recorder

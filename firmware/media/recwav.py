@@ -1,0 +1,88 @@
+"""A WAV file written as a call goes on: 8 kHz 16-bit, one or two channels.
+
+The header is written first with the sizes of an empty file and put right when the file
+is closed, so a recording cut short by a crash still opens as an empty WAV (``read_wav``
+takes the data that follows an "unknown" size). Frames come as pairs of 20 ms line frames
+(the caller's voice, the callee's), either possibly missing (silence): stereo keeps one
+per channel, mono sums them as a conference bridge would.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+RATE_HZ = 8000
+FRAME_SAMPLES = 160  # 20 ms
+
+
+def wav_header(channels: int, data_bytes: int) -> bytes:
+    block = 2 * channels
+    return (b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVE"
+            + b"fmt " + struct.pack("<IHHIIHH", 16, 1, channels, RATE_HZ, RATE_HZ * block,
+                                    block, 16)
+            + b"data" + struct.pack("<I", data_bytes))
+
+
+def interleave(pairs: list[tuple[bytes | None, bytes | None]], channels: int) -> bytes:
+    """PCM for ``pairs`` of (left, right) s16le line frames; a missing frame is silence."""
+    n = len(pairs)
+    left = np.zeros((n, FRAME_SAMPLES), np.int16)
+    right = np.zeros((n, FRAME_SAMPLES), np.int16)
+    for i, (a, b) in enumerate(pairs):
+        if a is not None and len(a) == 2 * FRAME_SAMPLES:
+            left[i] = np.frombuffer(a, "<i2")
+        if b is not None and len(b) == 2 * FRAME_SAMPLES:
+            right[i] = np.frombuffer(b, "<i2")
+    if channels == 1:
+        mixed = left.astype(np.int32) + right
+        return bytes(np.clip(mixed, -32768, 32767).astype("<i2").tobytes())
+    out = np.empty((n, FRAME_SAMPLES, 2), "<i2")
+    out[:, :, 0] = left
+    out[:, :, 1] = right
+    return out.tobytes()
+
+
+class WavWriter:
+    def __init__(self, path: Path, channels: int) -> None:
+        self.path = path
+        self.channels = channels
+        self.data_bytes = 0
+        # Unbuffered: a write the disk refuses must not linger in a buffer.
+        self._file: BinaryIO | None = open(path, "wb", buffering=0)  # noqa: SIM115
+        self._file.write(wav_header(channels, 0))
+
+    @property
+    def seconds(self) -> float:
+        return self.data_bytes / (2 * self.channels * RATE_HZ)
+
+    @property
+    def file_bytes(self) -> int:
+        return 44 + self.data_bytes
+
+    def write(self, pcm: bytes) -> None:
+        """Append PCM; an OSError (a full disk) leaves the file as it was before."""
+        assert self._file is not None
+        try:
+            view = memoryview(pcm)
+            while view:
+                view = view[self._file.write(view) or 0:]
+        except OSError:
+            self._file.truncate(44 + self.data_bytes)
+            self._file.seek(44 + self.data_bytes)
+            raise
+        self.data_bytes += len(pcm)
+
+    def close(self) -> None:
+        """Put the sizes in the header and close (no new blocks: works on a full disk)."""
+        if self._file is None:
+            return
+        try:
+            self._file.seek(0)
+            self._file.write(wav_header(self.channels, self.data_bytes))
+        finally:
+            self._file.close()
+            self._file = None

@@ -1,0 +1,114 @@
+"""Call recording through the whole daemon on the simulated board: a recorded internal
+call holds each handset's tone in its own channel of the Ogg Opus file (decoded by
+opusdec), the file is at least 5 times smaller than the WAV it replaced, and on-demand
+recording starts and stops on the handset's code."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import Daemon, sine
+from tests.e2e.peers import box_config
+from tests.e2e.recording_support import decode, recordings, tone_power, wait_ready
+
+pytestmark = pytest.mark.slow
+
+
+def _config(record1: str, *, channels: str = "stereo", more: str = "") -> str:
+    return box_config(fxs=[{"port": 1, "extension": "101", "record": record1},
+                           {"port": 2, "extension": "102"}]) + (
+        f'\n[recording]\nchannels = "{channels}"\n{more}')
+
+
+def _connect(box: Daemon) -> None:
+    box.phone(1, "offhook")
+    box.dial(1, "102")
+    box.wait_for("phone 2 to ring", lambda: box.port("fxs2")["ringing"])
+    box.phone(2, "offhook")
+    box.wait_for("the call to connect", lambda: box.port("fxs1")["with"] == "fxs2")
+
+
+def _talk(box: Daemon, hz1: float, hz2: float | None, seconds: float) -> None:
+    """Each handset plays its tone into the line for ``seconds``; returns when done."""
+    box.speak(1, sine(hz1, seconds))
+    if hz2 is not None:
+        box.speak(2, sine(hz2, seconds))
+    time.sleep(seconds + 0.3)
+
+
+def _hang_up(box: Daemon) -> None:
+    box.phone(2, "onhook")
+    box.phone(1, "onhook")
+
+
+def test_internal_call_recorded_in_stereo_each_voice_in_its_channel(
+        daemon_factory: Callable[..., Daemon], tmp_path: Path) -> None:
+    box = daemon_factory(_config("always"))
+    root = box.state / "recordings"
+    _connect(box)
+    box.wait_for("the recording to start",
+                 lambda: box.call("status")["recording"]["active"] == 1)
+    _talk(box, 600, 1000, 3.0)
+    _hang_up(box)
+    [meta] = wait_ready(box, root)
+    assert meta["state"] == "ready", meta
+    assert (meta["a"], meta["b"], meta["channels"]) == ("fxs1", "fxs2", "stereo")
+    assert not list(root.glob("*/*.wav")), "the WAV stays after a verified encode"
+    opus = root / meta["path"]
+    assert opus.suffix == ".opus" and opus.stat().st_size == meta["bytes"]
+    wav_bytes = meta["duration_s"] * 8000 * 2 * 2
+    assert meta["duration_s"] >= 3.0
+    assert meta["bytes"] * 5 <= wav_bytes, (meta["bytes"], wav_bytes)
+    audio, rate = decode(opus, tmp_path)
+    assert rate == 8000 and audio.shape[1] == 2
+    left, right = audio[:, 0], audio[:, 1]
+    # The caller (fxs1, 600 Hz) left, the callee (fxs2, 1000 Hz) right, and not crossed.
+    assert tone_power(left, 600) > 0.5 and tone_power(left, 1000) < 0.05
+    assert tone_power(right, 1000) > 0.5 and tone_power(right, 600) < 0.05
+    status = box.call("status")["recording"]
+    assert status["ok"] and status["dropped_frames"] == 0 and status["encoded"] == 1
+
+
+def test_mono_recording_mixes_both_voices(daemon_factory: Callable[..., Daemon],
+                                          tmp_path: Path) -> None:
+    box = daemon_factory(_config("always", channels="mono"))
+    root = box.state / "recordings"
+    _connect(box)
+    box.wait_for("the recording to start",
+                 lambda: box.call("status")["recording"]["active"] == 1)
+    _talk(box, 600, 1000, 2.0)
+    _hang_up(box)
+    [meta] = wait_ready(box, root)
+    audio, _ = decode(root / meta["path"], tmp_path)
+    assert audio.shape[1] == 1
+    assert tone_power(audio[:, 0], 600) > 0.2 and tone_power(audio[:, 0], 1000) > 0.2
+    assert meta["bytes"] * 5 <= meta["duration_s"] * 8000 * 2
+
+
+def test_on_demand_code_starts_and_stops_recording(daemon_factory: Callable[..., Daemon],
+                                                   tmp_path: Path) -> None:
+    box = daemon_factory(_config("on_demand"))
+    root = box.state / "recordings"
+    _connect(box)
+    _talk(box, 400, None, 1.5)  # before the code: not recorded
+    assert box.call("status")["recording"]["active"] == 0
+    box.dial(1, "*1")
+    box.wait_for("the code to start recording",
+                 lambda: box.call("status")["recording"]["active"] == 1)
+    _talk(box, 600, None, 2.0)
+    box.dial(1, "*1")
+    box.wait_for("the code to stop recording",
+                 lambda: box.call("status")["recording"]["active"] == 0)
+    _talk(box, 800, None, 1.5)  # after the code: not recorded
+    assert box.port("fxs1")["with"] == "fxs2", "the code must not end the call"
+    _hang_up(box)
+    [meta] = wait_ready(box, root)
+    assert meta["state"] == "ready"
+    left = decode(root / meta["path"], tmp_path)[0][:, 0]
+    assert tone_power(left, 600) > 0.3
+    assert tone_power(left, 400) < 0.02 and tone_power(left, 800) < 0.02
+    assert 1.5 < meta["duration_s"] < 4.5
