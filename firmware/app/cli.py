@@ -14,11 +14,13 @@ from firmware.app.calls_cli import add_calls_parser
 from firmware.app.client import call
 from firmware.app.config_cli import add_config_parser
 from firmware.app.inform_cli import add_callback_parser, add_inform_parser
+from firmware.app.hub_cli import add_hub_parser
 from firmware.app.mcu_cmd import add_mcu_parser
 from firmware.app.paths import chosen_state_dir
 from firmware.app.prompt_cli import add_prompt_parser
 from firmware.app.signal_cmd import add_signal_parser
 from firmware.app.sip_cli import add_sip_parser
+from firmware.app.update_cli import add_update_parser
 from firmware.app.user_cli import add_user_parser
 from firmware.core.errors import PbxError
 from firmware.media.wavfile import WavError
@@ -73,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_parser(sub)
     _add_trunk(sub)
     add_sip_parser(sub)
+    add_hub_parser(sub)
+    add_update_parser(sub)
     add_inform_parser(sub)
     add_callback_parser(sub)
     add_prompt_parser(sub)

@@ -16,6 +16,11 @@ def format_status(status: dict[str, Any]) -> str:
         listen = ", ".join(f"{k} {v}" for k, v in sip.get("listen", {}).items())
         out.append(f"SIP: {listen}; calls {len(sip.get('calls', {}))} of "
                    f"{sip.get('max_calls')} (pjsua2 limit)")
+        lib = sip.get("library")
+        if lib:
+            out.append(f"pjsua2: {lib['version']} ({lib['build']} build), {lib['max_calls']} "
+                       f"calls at most, TLS {'/'.join(lib['tls']) or 'unknown'}, codecs "
+                       f"{', '.join(lib['codecs'])}")
     out.append("Ports:")
     for port in status.get("ports", []):
         bits = [f"  {port['leg']:<6} {port.get('extension') or '':<6}"]

@@ -21,6 +21,7 @@ from typing import Any
 import pjsua2 as pj
 
 from firmware.core.errors import PbxError
+from firmware.sip.library import LibraryInfo, read_library
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ class SipEndpoint:
         med.sndAutoCloseTime = -1
         self.ep.libInit(cfg)
         self._started = False
+        self.library: LibraryInfo | None = None  # read at start (codecs need libStart)
 
     def add_transport(self, spec: TransportSpec) -> BoundTransport:
         if spec.kind not in _TRANSPORTS:
@@ -126,7 +128,9 @@ class SipEndpoint:
         if spec.kind == "tls":
             tc.tlsConfig.certFile = spec.tls_cert
             tc.tlsConfig.privKeyFile = spec.tls_key
-            tc.tlsConfig.method = pj.PJSIP_TLSV1_2_METHOD
+            # TLS 1.2 and 1.3 (1.3 where the library's OpenSSL has it: the source build;
+            # the wheel's OpenSSL 1.0.2 stops at 1.2). Nothing older.
+            tc.tlsConfig.proto = pj.PJ_SSL_SOCK_PROTO_TLS1_2 | pj.PJ_SSL_SOCK_PROTO_TLS1_3
         try:
             tid = self.ep.transportCreate(_TRANSPORTS[spec.kind], tc)
         except pj.Error as exc:
@@ -151,6 +155,10 @@ class SipEndpoint:
                 self.ep.codecSetPriority(cid, CODEC_PRIORITY[cid])
             elif cid.startswith(LOWER_CODECS):
                 self.ep.codecSetPriority(cid, 0)
+        self.library = read_library(self.ep)
+        log.info("pjsua2 %s (%s build): %d calls at most, TLS %s", self.library.version,
+                 self.library.build, self.library.max_calls,
+                 "/".join(self.library.tls) or "unknown")
         self._started = True
 
     def null_sink(self) -> Any:
