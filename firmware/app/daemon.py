@@ -136,6 +136,8 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
                          sip.rtp_port, emit=box.deliver_up, defer=defer, max_calls=MAX_CALLS,
                          rtp_timeout_s=sip.rtp_timeout_s)
     box.sip = adapter
+    # [[sip_user]]: the box's IP phones, for the registrar.
+    adapter.set_phones(wiring.build_phones(config), config.sip.phone_min_expires_s)
     box.recorder = start_recorder(loop, config, state_dir, switch)  # firmware/app/recorder.py
     cdr = open_records(state_dir, config, box)  # call records (firmware/app/cdrdb.py)
     box.on_records = cdr.append

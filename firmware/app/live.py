@@ -100,6 +100,9 @@ class LiveBox:
         self._lines("fxs", old, new, profile, country, report)
         self._lines("fxo", old, new, profile, country, report)
         self._trunks(old, new, report)
+        if old.sip_user != new.sip_user:  # IP phones: the registrar's accounts
+            self._adapter.set_phones(wiring.build_phones(new), new.sip.phone_min_expires_s)
+            report.applied.append("sip_user accounts")
         self._settle()
         if old.box.name != new.box.name:
             report.applied.append(f"box name {new.box.name}")

@@ -27,6 +27,7 @@ from firmware.pbx.plan import (
 )
 from firmware.pbx.recpolicy import RecordingPolicy
 from firmware.pbx.tollguard import NumberingPlan, Permission
+from firmware.sip.registrar import PhoneAccount, phone_leg
 from firmware.sip.trunks import TrunkSpec
 
 # How each country profile's caller ID alerting maps onto the line layer's plan.
@@ -64,6 +65,11 @@ def build_plan(config: Config, profile: CountryProfile | None = None) -> DialPla
                   permission=Permission.parse(p.permission),
                   max_outbound_calls=p.max_outbound_calls)
         for p in config.fxs
+    ) + tuple(
+        Extension(number=u.extension, leg=phone_leg(u.extension),
+                  name=u.name or f"Ext {u.extension}", outbound_caller_id=u.caller_id or None,
+                  permission=Permission.parse(u.permission), phone=True)
+        for u in config.sip_user
     )
     digit_map = DigitMap.parse(config.dialplan.digit_map) if config.dialplan.digit_map else None
     return DialPlan(
@@ -167,3 +173,10 @@ def build_trunks(config: Config) -> list[TrunkSpec]:
                   caller_id=t.caller_id, caller_name=t.caller_name, allow=t.allow)
         for t in config.trunk
     ] + site_trunks(config)
+
+
+def build_phones(config: Config) -> list[PhoneAccount]:
+    """The ``[[sip_user]]`` accounts for the registrar."""
+    return [PhoneAccount(extension=u.extension, password=u.password, name=u.name,
+                         max_contacts=u.max_contacts, allow=u.allow)
+            for u in config.sip_user]

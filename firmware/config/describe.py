@@ -31,6 +31,7 @@ ARRAY_KEYS: dict[str, str] = {
     "fxs": "port",
     "fxo": "port",
     "trunk": "name",
+    "sip_user": "extension",
     "outbound": "position",
     "inbound": "position",
 }

@@ -12,7 +12,7 @@ import dataclasses
 import math
 from typing import Any
 
-from firmware.config.describe import MASK
+from firmware.config.describe import MASK, SECRET_KEYS
 from firmware.config.schema import Config
 
 _ESCAPES = {
@@ -39,12 +39,26 @@ def to_toml(config: Config, *, comments: bool = False) -> str:
 
 
 def masked(config: Config) -> Config:
-    """``config`` with every secret (trunk passwords) shown as ``********``; an empty
-    secret stays empty, so a reader sees which are set."""
-    trunks = tuple(
-        dataclasses.replace(t, password=MASK) if t.password else t for t in config.trunk
-    )
-    return dataclasses.replace(config, trunk=trunks)
+    """``config`` with every secret (passwords, tokens: ``describe.SECRET_KEYS``) shown
+    as ``********``; an empty secret stays empty, so a reader sees which are set."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if isinstance(value, tuple):
+            hidden = tuple(_hide(item) for item in value)
+            if hidden != value:
+                changes[f.name] = hidden
+        elif (hidden_table := _hide(value)) != value:
+            changes[f.name] = hidden_table
+    return dataclasses.replace(config, **changes)
+
+
+def _hide(table: Any) -> Any:
+    if not dataclasses.is_dataclass(table) or isinstance(table, type):
+        return table
+    secrets = {f.name: MASK for f in dataclasses.fields(table)
+               if f.name in SECRET_KEYS and getattr(table, f.name)}
+    return dataclasses.replace(table, **secrets) if secrets else table
 
 
 def _table(header: str, table: Any, comments: bool) -> list[str]:

@@ -84,6 +84,9 @@ class SipConfig:
     rtp_timeout_s: int = setting(
         30, "hang up an answered SIP call that has received no RTP this long (0 = never)",
         lo=0, hi=3600)
+    phone_min_expires_s: int = setting(
+        60, "shortest registration an IP phone ([[sip_user]]) may ask for; shorter gets"
+            " 423 Interval Too Brief", lo=10, hi=3600)
 
     @property
     def effective_user_agent(self) -> str:
@@ -189,6 +192,29 @@ class Trunk:
     @property
     def effective_caller_id(self) -> str:
         return self.caller_id or self.username
+
+
+@dataclass(frozen=True, kw_only=True)
+class SipUser:
+    """[[sip_user]]: an IP phone or softphone that registers here as an extension."""
+
+    extension: str = required("the extension number; the phone registers with it as user")
+    password: str = required("the phone's SIP password (digest authentication)")
+    name: str = setting("", "caller ID name shown on internal calls")
+    max_contacts: int = setting(3, "registrations kept at once (a new one pushes out the"
+                                   " oldest)", lo=1, hi=10)
+    allow: tuple[str, ...] = setting(
+        ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "fc00::/7",
+         "fe80::/10", "::1/128"),
+        "networks the phone may register and call from (default: private networks)")
+    caller_id: str = setting("", 'number presented on outbound trunk calls ("" = the trunk\'s)')
+    permission: PermissionClass = field(
+        default="national",
+        metadata=meta(
+            "farthest calls this phone may make through trunks: internal (none), local,"
+            " national, international, premium; emergency numbers always pass"
+        ),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -394,6 +420,7 @@ class Config:
     fxs: tuple[FxsPort, ...] = ()
     fxo: tuple[FxoPort, ...] = ()
     trunk: tuple[Trunk, ...] = ()
+    sip_user: tuple[SipUser, ...] = ()
     dialplan: DialPlanConfig = field(default_factory=DialPlanConfig)
     outbound: tuple[OutboundRoute, ...] = ()
     inbound: tuple[InboundRoute, ...] = ()
@@ -409,8 +436,8 @@ class Config:
 
     @property
     def extensions(self) -> tuple[str, ...]:
-        """Every extension a call can ring (today: the FXS ports)."""
-        return tuple(p.extension for p in self.fxs)
+        """Every extension a call can ring: the FXS ports' and the IP phones'."""
+        return tuple(p.extension for p in self.fxs) + tuple(u.extension for u in self.sip_user)
 
 
 def firmware_version() -> str:

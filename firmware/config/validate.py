@@ -26,6 +26,7 @@ import re
 from collections.abc import Collection, Iterable
 
 from firmware.config.callback_rules import check_callback
+from firmware.config.phones import check_sip_users
 from firmware.config.problems import Issue, KeyPath, did_you_mean, format_path
 from firmware.config.schema import (
     KNOWN_COUNTRIES,
@@ -97,6 +98,7 @@ def validate_config(config: Config, known_countries: Collection[str] | None = No
     _check_console(config.console, issues)
     _check_recording(config, issues)
     issues += check_callback(config)  # [callback] (firmware/config/callback_rules.py)
+    issues += check_sip_users(config)  # [[sip_user]] (firmware/config/phones.py)
     return issues
 
 

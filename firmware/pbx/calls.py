@@ -30,7 +30,6 @@ from firmware.core.events import CallEvent, LegId, MediaEvent, Party
 from firmware.pbx.tollguard import Origin, Permission
 
 
-
 @dataclass(frozen=True)
 class Originated:
     """What happened to a call the box placed itself (``Exchange.originate``), for the

@@ -123,9 +123,9 @@ def dial(board: Board, call: Call, number: str, now: float) -> None:
             origin = dataclasses.replace(origin, permission=DIAL_GRANT)
         call.called = call.called or number
         stop_play(board, call)
-        if leave(board, call, origin, target.route.trunks, target.number, now):
-            if call.a_up:  # the far end's ringing may never come as audio
-                ringback(board, call)
+        left = leave(board, call, origin, target.route.trunks, target.number, now)
+        if left and call.a_up:  # the far end's ringing may never come as audio
+            ringback(board, call)
     else:
         nowhere(board, call, f"dial:{number}: no extension or route for it", now)
 

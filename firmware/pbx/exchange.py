@@ -53,17 +53,14 @@ from firmware.core.events import (
     Tone,
     Unbridge,
 )
-from firmware.pbx.actions import Board, offer, record
-from firmware.pbx.calls import Call, CallInfo, LegState, PbxOutput, Phase, Timer
-from firmware.pbx.cdr import DEFAULT_RECORD_LIMIT, CallRecord, CallRecords, Disposition
 from firmware.pbx import hunt, ivr, originate
-from firmware.pbx.calls import Originated
+from firmware.pbx.actions import Board, offer, record
+from firmware.pbx.calls import Call, CallInfo, LegState, Originated, PbxOutput, Phase, Timer
+from firmware.pbx.cdr import DEFAULT_RECORD_LIMIT, CallRecord, CallRecords, Disposition
 from firmware.pbx.destinations import Destination, destination
 from firmware.pbx.digitmap import SYMBOLS
 from firmware.pbx.dispatch import ringback, send_to
 from firmware.pbx.plan import DialPlan
-from firmware.pbx.sitelinks import is_link
-from firmware.pbx.sites import from_site
 from firmware.pbx.states import STATES
 from firmware.pbx.tollguard import Origin, OutboundCall, Permission
 
@@ -216,8 +213,7 @@ class Exchange:
 
     def _serve(self, now: float) -> None:
         """Queued callers take members that came free."""
-        hunt.serve_queues(self._board, now)
-        for call in list(self._calls.values()):
+        while (call := hunt.serve_queue(self._board, now)) is not None:
             self._sync(call)
 
     @property
@@ -308,10 +304,6 @@ class Exchange:
         call.origin = (Origin("line", leg, None) if self._plan.is_fxo(leg)
                        else Origin("trunk", event.trunk or leg, None))
         self._calls[call.call_id] = call
-        if is_link(event.trunk):  # another site of the organisation: by called number
-            from_site(self._board, call, event.trunk or "", now)
-            self._sync(call)
-            return
         switch = self._plan.inbound_switch(leg, event.called)
         if switch is None or (switch.to.kind == "ext" and not switch.schedule):
             offer(self._board, call, self._plan.inbound_target(leg, event.called), now)

@@ -204,8 +204,9 @@ def queued(board: Board, group: Group) -> list[Call]:
     return sorted(waiting, key=lambda c: (c.hunt.queued_at, c.call_id))
 
 
-def serve_queues(board: Board, now: float) -> None:
-    """Give free members to waiting callers, first come first (after every event)."""
+def serve_queue(board: Board, now: float) -> Call | None:
+    """Give a free member to the first waiting caller who can have one; the call served
+    (the exchange calls again, after noting its legs, until None)."""
     for group in board.plan.groups:
         if not group.queue:
             continue
@@ -214,6 +215,8 @@ def serve_queues(board: Board, now: float) -> None:
                 break
             call.enter(Phase.HUNTING, now)
             _new_round(board, call, group, now)
+            return call
+    return None
 
 
 def _give_up(board: Board, call: Call, group: Group, now: float, why: str,

@@ -38,7 +38,6 @@ from firmware.pbx.digitmap import SYMBOLS, DigitMap
 from firmware.pbx.office import Group, Menu
 from firmware.pbx.recpolicy import RecordingPolicy
 from firmware.pbx.schedules import Schedule, Switch
-from firmware.pbx.sitelinks import SiteLinks
 from firmware.pbx.tollguard import DEFAULT_PERMISSION, NumberingPlan, Origin, Permission
 
 ANY_DID = "*"
@@ -208,7 +207,6 @@ class DialPlan:
     digit_map: DigitMap | None = None
     numbering: NumberingPlan = field(default_factory=NumberingPlan)
     max_international_minutes_per_hour: float = 0.0  # 0: no limit
-    sites: SiteLinks = field(default_factory=SiteLinks)  # other offices (sitelinks.py)
     groups: tuple[Group, ...] = ()
     menus: tuple[Menu, ...] = ()
     schedules: tuple[Schedule, ...] = ()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import gc
 import itertools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -46,10 +47,12 @@ from firmware.core.events import (
 )
 from firmware.sip.admission import FORBIDDEN, Admission
 from firmware.sip.calls import SipCall
+from firmware.sip.digest import DigestAuth
 from firmware.sip.endpoint import SipEndpoint
 from firmware.sip.guard import Guard
 from firmware.sip.linksource import source_trunk
 from firmware.sip.message import header, parse_name_addr, request_user
+from firmware.sip.registrar import PhoneAccount, Registrar, phone_extension, phone_leg
 from firmware.sip.registration import RegistrationState
 from firmware.sip.rtpwatch import RtpWatch
 from firmware.sip.screen import SipScreen
@@ -101,9 +104,19 @@ class SipAdapter:
         self.guard = Guard(lambda address: self.admission.trunk_for(address) is not None)
         self.screen = SipScreen(self.admission, self.guard, lambda: len(self._calls),
                                 max_calls)
+        # The box's IP phones: the screen answers their REGISTERs and checks their
+        # INVITEs' digests; a phone's calls use the leg ``phone_leg(extension)``.
+        self.registrar = Registrar(DigestAuth("minipbx"))
+        self.screen.registrar = self.registrar
+        self._bind, self._sip_port = bind, sip_port
         first = next(iter(endpoint.transports.values()))
         self.screen.start((first.kind, first.host, first.port), endpoint.poll)
         endpoint.on_shutdown(self.close)
+
+    def set_phones(self, accounts: list[PhoneAccount], min_expires_s: int = 60) -> None:
+        """The ``[[sip_user]]`` accounts (at start and after each commit)."""
+        self.registrar.set_accounts(accounts)
+        self.registrar.min_expires_s = min_expires_s
 
     def refresh_sources(self) -> None:
         """Who may call in: call again whenever the trunks change (resolves host names)."""
@@ -168,6 +181,10 @@ class SipAdapter:
 
     # --- outgoing ------------------------------------------------------------------------
     def _place(self, event: Setup) -> None:
+        ext = phone_extension(event.leg)
+        if ext is not None:
+            self._place_phone(event, ext)
+            return
         spec = self.trunks.get(event.trunk or "")
         if spec is None:
             log.error("%s: no trunk named %r", event.leg, event.trunk)
@@ -210,8 +227,44 @@ class SipAdapter:
             raise
         log.info("%s: INVITE %s via %s from %s", event.leg, event.called, spec.name, number)
 
+    def _place_phone(self, event: Setup, ext: str) -> None:
+        """Ring IP phone ``ext`` at its most recent registration (at the address the
+        REGISTER came from, which is right behind NAT too)."""
+        bindings = self.registrar.bindings(ext, time.monotonic())
+        if not bindings:
+            log.info("%s: phone %s is not registered", event.leg, ext)
+            self._emit(Release(event.leg, Cause.NO_USER_RESPONDING))
+            return
+        if len(self._calls) >= self.max_calls or event.leg in self._calls:
+            self.refused += 1
+            self._emit(Release(event.leg, Cause.NO_CIRCUIT_AVAILABLE))
+            return
+        call = SipCall(self.local, event.leg, self._emit, self._media_changed, self._ended)
+        prm = pj.CallOpParam(True)
+        caller = event.caller
+        number = (caller.number if caller.presentation == "allowed" else None) or "anonymous"
+        name = caller.name if caller.presentation == "allowed" else None
+        display = f'"{_quote(name)}" ' if name else ""
+        host = "127.0.0.1" if self._bind in ("0.0.0.0", "") else self._bind
+        prm.txOption.localUri = f"{display}<sip:{number}@{host}:{self._sip_port}>"
+        self._calls[event.leg] = call
+        target = bindings[0].target()
+        try:
+            call.makeCall(target, prm)
+        except Exception:
+            del self._calls[event.leg]
+            del call
+            gc.collect()
+            raise
+        log.info("%s: INVITE phone %s at %s from %s", event.leg, ext, target, number)
+
     # --- incoming ------------------------------------------------------------------------
     def _incoming(self, account: SipAccount, prm: Any) -> None:
+        msg = str(prm.rdata.wholeMsg)
+        claimed = self.screen.phone_calls.pop(header(msg, "Call-ID") or "", None)
+        if claimed is not None:
+            self._incoming_phone(account, prm, msg, claimed[0])
+            return
         leg = f"sip{next(self._ids)}"
         call = SipCall(account, leg, self._emit, self._media_changed, self._ended,
                        call_id=prm.callId, outgoing=False)
@@ -230,7 +283,6 @@ class SipAdapter:
             del call
             return
         self._calls[leg] = call
-        msg = str(prm.rdata.wholeMsg)
         called = request_user(msg) or ""
         info = call.getInfo()
         source = parse_name_addr(header(msg, "P-Asserted-Identity") or "")
@@ -249,6 +301,25 @@ class SipAdapter:
         self._emit(Setup(leg, called=called, caller=Party(number, name, presentation),
                          trunk=trunk))
 
+    def _incoming_phone(self, account: SipAccount, prm: Any, msg: str, ext: str) -> None:
+        """A call from IP phone ``ext`` (the screen checked its digest): it dials the
+        Request-URI's number as the extension, like a handset that dialled it."""
+        leg = phone_leg(ext)
+        call = SipCall(account, leg, self._emit, self._media_changed, self._ended,
+                       call_id=prm.callId, outgoing=False)
+        if leg in self._calls or len(self._calls) >= self.max_calls:
+            self.refused += 1
+            log.info("%s: a second call from phone %s refused (busy)", leg, ext)
+            call.end(486 if leg in self._calls else 503)
+            del call
+            return
+        self._calls[leg] = call
+        called = request_user(msg) or ""
+        phone = self.registrar.accounts.get(ext)
+        name = phone.name if phone is not None and phone.name else None
+        log.info("%s: phone %s dials %s", leg, ext, called)
+        self._emit(Setup(leg, called=called, caller=Party(ext, name)))
+
     # --- bookkeeping ---------------------------------------------------------------------
     def _emit(self, event: CallEvent) -> None:
         self._defer(lambda: self._emit_now(event))
@@ -258,11 +329,14 @@ class SipAdapter:
 
     def _ended(self, leg: LegId) -> None:
         self._switch.forget(leg)
-        # Drop the Call object on the next loop turn, not inside its own callback.
-        self._defer(lambda: self._drop(leg))
+        # Drop the Call object on the next loop turn, not inside its own callback; a
+        # phone's leg name comes back with its next call, which must not be dropped.
+        call = self._calls.get(leg)
+        self._defer(lambda: self._drop(leg, call))
 
-    def _drop(self, leg: LegId) -> None:
-        self._calls.pop(leg, None)
+    def _drop(self, leg: LegId, call: SipCall | None) -> None:
+        if self._calls.get(leg) is call:
+            self._calls.pop(leg, None)
         self.rtp_watch.forget(leg)
 
     def register_now(self, name: str) -> RegistrationState:
@@ -293,6 +367,7 @@ class SipAdapter:
             "rtp_timeout_s": self.rtp_watch.timeout_s,
             "rtp_timeouts": self.rtp_watch.timeouts,
             "screen": self.screen.status(),
+            "phones": self.registrar.status(time.monotonic()),
             "guard": self.guard.status(),
             "trunks": {name: {"registration": acc.registration.as_dict(),
                               "host": self.trunks[name].host,

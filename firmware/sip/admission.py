@@ -5,8 +5,10 @@ refused INVITE costs no call slot, no RTP socket and no ringing):
 
 1. **Source.** A new call is taken only from an address a trunk names: its host's
    addresses, its outbound proxy's, and the networks of its ``allow`` list ("accept SIP
-   only from the proxy", as Grandstream, Cisco and Obihai ATAs call it). Anything else
-   gets 403 Forbidden. A box with no trunks takes no calls from the network at all.
+   only from the proxy", as Grandstream, Cisco and Obihai ATAs call it), or from one of
+   the box's own IP phones that proved its password (``firmware.sip.registrar``).
+   Anything else gets 403 Forbidden. A box with no trunks and no phones takes no calls
+   from the network at all.
 2. **Capacity.** With every SIP call slot in use, 503 Service Unavailable: a trunk then
    tries its next route, which a 486 would stop.
 3. **Rate.** New INVITEs taken from one address, and from all addresses together, are
@@ -122,10 +124,13 @@ class Admission:
                 return name
         return None
 
-    def decide(self, address: str, calls: int, max_calls: int, now: float) -> Refusal | None:
-        """None to take the INVITE from ``address``; else the refusal to answer with."""
+    def decide(self, address: str, calls: int, max_calls: int, now: float, *,
+               phone: bool = False) -> Refusal | None:
+        """None to take the INVITE from ``address``; else the refusal to answer with.
+        ``phone``: the INVITE proved it comes from one of the box's IP phones (the
+        registrar checked its digest), so the source rule does not apply; the others do."""
         refusal: Refusal | None = None
-        if self.trunk_for(address) is None:
+        if not phone and self.trunk_for(address) is None:
             refusal = Refusal(FORBIDDEN, "source")
         elif calls >= max_calls:
             refusal = Refusal(UNAVAILABLE, "capacity")

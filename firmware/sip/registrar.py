@@ -234,6 +234,19 @@ class Registrar:
                 for ext, account in sorted(self.accounts.items())}
 
 
+PHONE_LEG_PREFIX = "phone"
+
+
+def phone_leg(extension: str) -> str:
+    """The leg of IP phone ``extension``'s calls, both ways (one call at a time)."""
+    return f"{PHONE_LEG_PREFIX}{extension}"
+
+
+def phone_extension(leg: str) -> str | None:
+    """The extension of a phone leg (``phone110`` -> ``110``); None for other legs."""
+    return leg[len(PHONE_LEG_PREFIX):] if leg.startswith(PHONE_LEG_PREFIX) else None
+
+
 def _allowed(account: PhoneAccount, address: str) -> bool:
     try:
         ip = ipaddress.ip_address(address)

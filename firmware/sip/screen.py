@@ -33,7 +33,6 @@ raises (ctypes would print and carry on, but a half-read request must not pass).
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import logging
 import os
@@ -48,6 +47,7 @@ import pjsua2 as pj
 from firmware.sip.admission import FORBIDDEN, UNAVAILABLE, Admission
 from firmware.sip.guard import Guard
 from firmware.sip.message import header
+from firmware.sip.registrar import Registrar, Reply
 from firmware.sip.scanners import scanner_in
 
 log = logging.getLogger(__name__)
@@ -62,12 +62,22 @@ PJ_FALSE = 0
 _PKT_LENS = (4000, 8000, 16000, 32000, 65536)
 _HEAD_SCAN = 1024  # the packet starts within the first KB (after tp_info)
 _READ_MAX = 2048  # a request's start line and headers we look at
+_READ_MAX_AUTH = 8192  # a REGISTER's or INVITE's, for the registrar's digest headers
+PHONE_CALL_MEMORY_S = 30.0  # how long an authenticated INVITE waits for onIncomingCall
 
 _RxCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
 
 
 class _PjStr(ctypes.Structure):
     _fields_ = (("ptr", ctypes.c_char_p), ("slen", ctypes.c_ssize_t))
+
+
+class _HdrListHead(ctypes.Structure):
+    """A pjsip_hdr used as a list head: only ``prev`` and ``next`` are read; the rest
+    pads it to a whole pjsip_hdr (type, name, sname, vptr)."""
+
+    _fields_ = (("prev", ctypes.c_void_p), ("next", ctypes.c_void_p),
+                ("rest", ctypes.c_char * 64))
 
 
 class _PjsipModule(ctypes.Structure):
@@ -136,6 +146,13 @@ def _align(offset: int, to: int) -> int:
     return (offset + to - 1) // to * to
 
 
+def _transport(text: str) -> str:
+    """udp, tcp or tls, from the top Via (``SIP/2.0/UDP host``)."""
+    via = header(text, "Via") or ""
+    kind = via.split(None, 1)[0].rsplit("/", 1)[-1].lower() if via else "udp"
+    return kind if kind in ("udp", "tcp", "tls") else "udp"
+
+
 def parse_request(text: str) -> Request | None:
     first = text.split("\n", 1)[0].split()
     if len(first) != 3 or not first[2].upper().startswith("SIP/"):
@@ -164,6 +181,18 @@ class SipScreen:
         self._lib.pjsip_endpt_respond_stateless.argtypes = (
             ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
             ctypes.c_void_p)
+        self._lib.pjsip_endpt_create_pool.restype = ctypes.c_void_p
+        self._lib.pjsip_endpt_create_pool.argtypes = (
+            ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_size_t)
+        self._lib.pjsip_endpt_release_pool.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
+        self._lib.pjsip_generic_string_hdr_create.restype = ctypes.c_void_p
+        self._lib.pjsip_generic_string_hdr_create.argtypes = (
+            ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+        # The box's IP phones (issue 13): REGISTERs and their INVITEs' digests.
+        self.registrar: Registrar | None = None
+        # Call-ID -> (extension, when): INVITEs that proved they come from a phone, for
+        # the adapter's onIncomingCall (it pops them).
+        self.phone_calls: dict[str, tuple[str, float]] = {}
         self._endpt: int | None = None
         # Both must live as long as pjsip may call them: they are kept on self.
         self._callback = _RxCallback(self._on_rx_request)
@@ -287,9 +316,15 @@ class SipScreen:
             if request is None or not request.new_dialog:
                 return PJ_FALSE
             return self._respond(rdata, UNAVAILABLE)
+        registrar = self.registrar if self.registrar and self.registrar.accounts else None
         if method == b"REGISTER":
-            # No registrar yet (issue 13 brings one, and takes REGISTER over): a stranger's
-            # REGISTER is a guess at an account, refused and counted as a failed login.
+            if registrar is not None:
+                text = self._text(rdata, at, size, head)
+                port = ctypes.c_int.from_address(rdata + at.src_port).value
+                reply = registrar.register(text, (source, port), _transport(text), now)
+                return self._reply(rdata, source, reply, now)
+            # No phones configured: a stranger's REGISTER is a guess at an account,
+            # refused and counted as a failed login.
             if self.admission.trunk_for(source) is not None:
                 return PJ_FALSE
             return PJ_TRUE if guard.auth_failed(source, now) else self._respond(rdata,
@@ -299,6 +334,13 @@ class SipScreen:
         request = parse_request(head.decode("utf-8", "replace"))
         if request is None or not request.new_dialog:
             return PJ_FALSE
+        if registrar is not None:
+            text = self._text(rdata, at, size, head)
+            port = ctypes.c_int.from_address(rdata + at.src_port).value
+            ext = registrar.caller_of(text, (source, port),
+                                      trunk_source=self.admission.trunk_for(source) is not None)
+            if ext is not None:
+                return self._phone_invite(rdata, registrar, ext, text, (source, port), now)
         refusal = self.admission.decide(source, self._calls(), self.max_calls, now)
         if refusal is None:
             return PJ_FALSE
@@ -306,10 +348,65 @@ class SipScreen:
             return PJ_TRUE  # banned from now on: this one goes unanswered too
         return self._respond(rdata, refusal.code)
 
-    def _respond(self, rdata: int, code: int) -> int:
-        with contextlib.suppress(Exception):
-            self._lib.pjsip_endpt_respond_stateless(self._endpt, rdata, code,
-                                                    None, None, None)
+    def _phone_invite(self, rdata: int, registrar: Registrar, ext: str, text: str,
+                      source: tuple[str, int], now: float) -> int:
+        reply = registrar.authorize_invite(ext, text, source, now)
+        if reply is not None:
+            return self._reply(rdata, source[0], reply, now)
+        refusal = self.admission.decide(source[0], self._calls(), self.max_calls, now,
+                                        phone=True)
+        if refusal is not None:
+            return self._respond(rdata, refusal.code)
+        for call_id in [c for c, (_, at) in self.phone_calls.items()
+                        if now - at > PHONE_CALL_MEMORY_S]:
+            del self.phone_calls[call_id]
+        self.phone_calls[header(text, "Call-ID") or ""] = (ext, now)
+        return PJ_FALSE
+
+    def _text(self, rdata: int, at: RxLayout, size: int, head: bytes) -> str:
+        if size > len(head):
+            head = ctypes.string_at(rdata + at.packet, min(size, _READ_MAX_AUTH))
+        return head.decode("utf-8", "replace")
+
+    def _reply(self, rdata: int, source: str, reply: Reply, now: float) -> int:
+        if reply.note:
+            log.info("SIP %d to %s: %s", reply.code, source, reply.note)
+        if reply.failed_login and self.guard.auth_failed(source, now):
+            return PJ_TRUE  # banned from now on: unanswered
+        return self._respond(rdata, reply.code, reply.headers)
+
+    def _respond(self, rdata: int, code: int,
+                 headers: tuple[tuple[str, str], ...] = ()) -> int:
+        """A stateless response, with ``headers`` (built in a pool of our own that pjsip
+        copies them from, released at once)."""
+        lib = self._lib
+        pool = None
+        try:
+            head = _HdrListHead()
+            if headers:
+                pool = lib.pjsip_endpt_create_pool(self._endpt, b"screen", 1024, 1024)
+                if not pool:
+                    return PJ_TRUE
+                address = ctypes.addressof(head)
+                head.prev = head.next = address
+                for name, value in headers:
+                    n, v = name.encode(), value.encode()
+                    hdr = lib.pjsip_generic_string_hdr_create(
+                        pool, ctypes.byref(_PjStr(n, len(n))), ctypes.byref(_PjStr(v, len(v))))
+                    if not hdr:
+                        continue
+                    # pj_list_push_back(head, hdr): hdr's first two fields are prev, next.
+                    links = (ctypes.c_void_p * 2).from_address(hdr)
+                    links[0], links[1] = head.prev, address
+                    (ctypes.c_void_p * 2).from_address(head.prev)[1] = hdr
+                    head.prev = hdr
+            lib.pjsip_endpt_respond_stateless(self._endpt, rdata, code, None,
+                                              ctypes.byref(head) if headers else None, None)
+        except Exception:
+            log.debug("stateless %d not sent", code, exc_info=True)
+        finally:
+            if pool:
+                lib.pjsip_endpt_release_pool(self._endpt, pool)
         return PJ_TRUE
 
     def status(self) -> dict[str, object]:

@@ -396,7 +396,7 @@ class Baresip(Peer):
     decoder (and so the dump) runs without one."""
 
     def __init__(self, workdir: Path, name: str = "baresip", tone_hz: int = 440,
-                 user: str = "bob") -> None:
+                 user: str = "bob", account: str | None = None) -> None:
         self.user = user
         self.sip_port = free_port()
         self.ctrl_port = free_port(socket.SOCK_STREAM)
@@ -424,9 +424,10 @@ class Baresip(Peer):
             f"ctrl_tcp_listen {LOCALHOST}:{self.ctrl_port}",
             "",
         ]))
-        (self.home / "accounts").write_text(
+        # ``account``: a whole accounts line instead (a phone registering to the box).
+        (self.home / "accounts").write_text(account + "\n" if account else (
             f"<sip:{user}@{LOCALHOST}:{self.sip_port}>;regint=0;answermode=auto;"
-            "audio_codecs=PCMU\n")
+            "audio_codecs=PCMU\n"))
         (self.home / "contacts").write_text("")
         super().__init__(name, workdir, ["baresip", "-f", str(self.home)])
         self.ctrl = BaresipCtrl(self.ctrl_port)
@@ -640,8 +641,10 @@ class Peers:
     def scenario(self, name: str, **values: object) -> Path:
         return scenario(self.workdir, name, **values)
 
-    def baresip(self, tone_hz: int = 440, user: str = "bob") -> Baresip:
-        peer = Baresip(self.workdir, self._name("baresip"), tone_hz=tone_hz, user=user)
+    def baresip(self, tone_hz: int = 440, user: str = "bob",
+                account: str | None = None) -> Baresip:
+        peer = Baresip(self.workdir, self._name("baresip"), tone_hz=tone_hz, user=user,
+                       account=account)
         self.started.append(peer)
         return peer
 

@@ -1,0 +1,190 @@
+"""IP phones as extensions (issue 13 section 3): baresip registers to the box as extension
+110 with its password, calls an analog handset and is called by one, with audio both ways,
+and calls out through a trunk; wrong passwords are refused and a guesser is banned; a
+registration that is not renewed expires.
+
+The registrar's REGISTER exchanges here are also sent by hand (a UDP socket and
+``firmware.sip.digest.answer``), so that expiry and the refusals are seen on the wire.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from firmware.sip.digest import answer
+from tests.e2e.harness import Daemon, dominant_hz, level_dbfs, sine
+from tests.e2e.peers import LOCALHOST, Peers, box_config, loud_part, trunk_to
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "phone-110-pass"
+PHONE = f'[[sip_user]]\nextension = "110"\npassword = "{PASSWORD}"\nname = "Desk IP"\n'
+
+
+def phone_box(daemon_factory: Callable[..., Daemon], **kw: object) -> Daemon:
+    text = box_config(**kw).replace("[sip]\n", "[sip]\nphone_min_expires_s = 10\n", 1)
+    return daemon_factory(text + "\n" + PHONE)
+
+
+def phone_account(box: Daemon, password: str = PASSWORD) -> str:
+    return (f"<sip:110@{LOCALHOST}:{box.sip_port}>;auth_pass={password};regint=60;"
+            "answermode=auto;audio_codecs=PCMU")
+
+
+def contacts(box: Daemon) -> list[dict[str, object]]:
+    phones = box.call("status")["sip"]["phones"]
+    found: list[dict[str, object]] = phones["110"]["contacts"]
+    return found
+
+
+def state(box: Daemon, port: int = 1) -> str:
+    return str(box.port(f"fxs{port}")["exchange_state"])
+
+
+def test_phone_registers_and_calls_a_handset_both_ways(
+        daemon_factory: Callable[..., Daemon], peers: Peers) -> None:
+    box = phone_box(daemon_factory)
+    bare = peers.baresip(tone_hz=440, account=phone_account(box))
+    # (baresip may register before its control connection is up: ask the box, not it.)
+    box.wait_for("the phone's registration", lambda: bool(contacts(box)), timeout=15)
+    [contact] = contacts(box)
+    assert str(contact["source"]).endswith(f":{bare.sip_port}")
+
+    # The phone calls handset 101: it rings with the phone's caller ID, audio both ways.
+    reply = bare.ctrl.command("dial", "101")
+    assert reply["ok"], reply
+    box.wait_for("phone 1 to ring", lambda: box.port("fxs1")["ringing"], timeout=10)
+    calls = box.call("status")["calls"]
+    assert any("phone110" in c["legs"] and c["number"] == "101" for c in calls), calls
+    box.phone(1, "offhook")
+    established = bare.ctrl.wait_event("CALL_ESTABLISHED", timeout=10)
+    assert established["direction"] == "outgoing"
+    box.wait_for("the call to connect", lambda: state(box) == "connected", timeout=10)
+    heard = box.hear(1, 1.0)
+    assert abs(dominant_hz(heard) - 440) < 10 and level_dbfs(heard) > -30
+    box.speak(1, sine(1000, 1.5))
+    time.sleep(2.0)  # the handset's speech plays out before it hangs up
+    box.phone(1, "onhook")
+    bare.ctrl.wait_event("CALL_CLOSED", timeout=10)
+    samples, rate = bare.heard()
+    voice = loud_part(samples, rate=rate)
+    assert voice.size >= rate and abs(dominant_hz(voice, rate) - 1000) < 10
+
+    # Handset 102 calls the phone (auto answer): the phone hears the handset.
+    box.wait_for("the SIP call to go", lambda: box.call("status")["sip"]["calls"] == {})
+    box.phone(2, "offhook")
+    box.dial(2, "110")
+    box.wait_for("the phone to answer", lambda: state(box, 2) == "connected", timeout=15)
+    incoming = [e for e in bare.ctrl.events_of("CALL_ESTABLISHED")
+                if e["direction"] == "incoming"]
+    assert incoming and incoming[0]["peeruri"].startswith("sip:102@"), incoming
+    heard = box.hear(2, 1.0)
+    assert abs(dominant_hz(heard) - 440) < 10
+    box.phone(2, "onhook")
+
+
+def test_phone_calls_out_through_a_trunk(daemon_factory: Callable[..., Daemon],
+                                         peers: Peers) -> None:
+    provider = peers.baresip(tone_hz=600, user="5550123")
+    box = phone_box(daemon_factory,
+                    trunks=[trunk_to("far", provider.sip_port, caller_id="5551000")],
+                    outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}])
+    bare = peers.baresip(tone_hz=440, account=phone_account(box))
+    box.wait_for("the phone's registration", lambda: bool(contacts(box)), timeout=15)
+    assert bare.ctrl.command("dial", "95550123")["ok"]
+    at_provider = provider.ctrl.wait_event("CALL_ESTABLISHED", timeout=15)
+    assert at_provider["direction"] == "incoming"
+    bare.ctrl.wait_event("CALL_ESTABLISHED", timeout=10)
+    time.sleep(1.5)
+    bare.ctrl.command("hangup")
+    provider.ctrl.wait_event("CALL_CLOSED", timeout=10)
+    samples, rate = provider.heard()
+    voice = loud_part(samples, rate=rate)
+    assert abs(dominant_hz(voice, rate) - 440) < 10, "the provider did not hear the phone"
+
+
+class RawPhone:
+    """REGISTERs sent by hand from one UDP socket."""
+
+    def __init__(self, box_port: int) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((LOCALHOST, 0))
+        self.port = self.sock.getsockname()[1]
+        self.box_port = box_port
+        self.call_id = uuid.uuid4().hex
+        self.cseq = 0
+
+    def register(self, password: str | None, expires: int = 60,
+                 auth: str | None = None) -> tuple[int, str] | None:
+        """One REGISTER (answered to its challenge when ``password`` is given); the final
+        status and the reply's text, or None when the box said nothing."""
+        reply = self._send(expires, auth)
+        if reply is None or password is None or reply[0] != 401:
+            return reply
+        challenge = next(line.split(":", 1)[1].strip() for line in reply[1].splitlines()
+                         if line.lower().startswith("www-authenticate:"))
+        uri = f"sip:{LOCALHOST}:{self.box_port}"
+        return self._send(expires, answer("REGISTER", uri, challenge, "110", password))
+
+    def _send(self, expires: int, auth: str | None) -> tuple[int, str] | None:
+        self.cseq += 1
+        lines = [f"REGISTER sip:{LOCALHOST}:{self.box_port} SIP/2.0",
+                 f"Via: SIP/2.0/UDP {LOCALHOST}:{self.port};branch=z9hG4bK{uuid.uuid4().hex}",
+                 f"From: <sip:110@{LOCALHOST}>;tag=raw", f"To: <sip:110@{LOCALHOST}>",
+                 f"Call-ID: {self.call_id}", f"CSeq: {self.cseq} REGISTER",
+                 f"Contact: <sip:110@{LOCALHOST}:{self.port}>", f"Expires: {expires}",
+                 "Max-Forwards: 70", "Content-Length: 0"]
+        if auth:
+            lines.insert(-1, f"Authorization: {auth}")
+        self.sock.sendto(("\r\n".join(lines) + "\r\n\r\n").encode(), (LOCALHOST, self.box_port))
+        self.sock.settimeout(2.0)
+        try:
+            data = self.sock.recv(65536).decode(errors="replace")
+        except TimeoutError:
+            return None
+        return int(data.split()[1]), data
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_registration_expires_and_too_short_is_refused(
+        daemon_factory: Callable[..., Daemon]) -> None:
+    box = phone_box(daemon_factory)
+    phone = RawPhone(box.sip_port)
+    try:
+        brief = phone.register(PASSWORD, expires=5)
+        assert brief is not None and brief[0] == 423 and "Min-Expires: 10" in brief[1]
+        ok = phone.register(PASSWORD, expires=10)
+        assert ok is not None and ok[0] == 200, ok
+        assert "expires=10" in ok[1]
+        assert [c["source"] for c in contacts(box)] == [f"{LOCALHOST}:{phone.port}"]
+        box.wait_for("the registration to expire", lambda: not contacts(box), timeout=20)
+    finally:
+        phone.close()
+
+
+def test_wrong_passwords_are_refused_and_the_guesser_banned(
+        daemon_factory: Callable[..., Daemon]) -> None:
+    box = phone_box(daemon_factory)
+    phone = RawPhone(box.sip_port)
+    try:
+        codes: list[int | None] = []
+        while len(codes) < 40 and None not in codes:  # unanswered once banned
+            reply = phone.register("not-the-password")
+            codes.append(reply[0] if reply else None)
+        assert codes[0] == 401
+        assert None in codes, f"never banned: {codes}"
+        assert 200 not in codes
+        assert not contacts(box)
+        bans = box.call("status")["sip"]["guard"]
+        assert bans["failed_auth"] >= 5 and bans["bans_given"] >= 1, bans
+        # Banned: even the right password gets no answer from this address now.
+        assert phone.register(PASSWORD) is None
+    finally:
+        phone.close()
