@@ -38,7 +38,7 @@ from firmware.pbx.calls import Call, LegState, PbxOutput, Phase, Timer
 from firmware.pbx.cdr import CallRecord, CallRecords, Disposition
 from firmware.pbx.office import GroupMemory
 from firmware.pbx.plan import DialPlan, Extension, ToExtension, ToGroup, ToMenu, ToTrunk
-from firmware.pbx.tollguard import COSTLY, Origin, OutboundCall, TollGuard
+from firmware.pbx.tollguard import COSTLY, Decision, Origin, OutboundCall, Permission, TollGuard
 
 logger = logging.getLogger(__name__)
 
@@ -241,9 +241,12 @@ def leave(
 ) -> bool:
     """``call`` leaves the box for ``number`` (as sent) through the first of ``trunks``
     that takes it, if ``origin`` may make the call at all; False when it did not leave."""
-    decision = board.guard.decide_number(
-        origin, number, board.plan.numbering, board.outbound_calls(),
-        board.plan.max_international_minutes_per_hour, now)
+    if board.plan.sites.internal(trunks, number):  # another site's number: no toll
+        decision = Decision(True, klass=Permission.INTERNAL)
+    else:
+        decision = board.guard.decide_number(
+            origin, number, board.plan.numbering, board.outbound_calls(),
+            board.plan.max_international_minutes_per_hour, now)
     if not decision.allowed:
         logger.warning("call %d from %s to %s: %s", call.call_id, origin.name, number,
                        decision.reason)
@@ -280,6 +283,8 @@ def next_trunk(board: Board, call: Call, now: float) -> bool:
         # An extension number means nothing outside: without a number of its own the
         # handset shows none, and the trunk presents its account's number instead.
         shown = own.outbound_caller_id if own is not None else call.caller.number
+        if own is not None and board.plan.sites.internal((trunk,), call.out_number or ""):
+            shown = own.number  # another site of the organisation: the extension number
         caller = Party(shown, call.caller.name)
         board.emit(Setup(call.b, call.out_number, caller, trunk=None if line else trunk))
         call.enter(Phase.PROCEEDING, now)

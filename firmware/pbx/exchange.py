@@ -54,13 +54,15 @@ from firmware.core.events import (
     Unbridge,
 )
 from firmware.pbx import hunt, ivr, originate
-from firmware.pbx.actions import Board, offer, record
+from firmware.pbx.actions import Board, offer, place, record
 from firmware.pbx.calls import Call, CallInfo, LegState, Originated, PbxOutput, Phase, Timer
 from firmware.pbx.cdr import DEFAULT_RECORD_LIMIT, CallRecord, CallRecords, Disposition
 from firmware.pbx.destinations import Destination, destination
 from firmware.pbx.digitmap import SYMBOLS
 from firmware.pbx.dispatch import ringback, send_to
 from firmware.pbx.plan import DialPlan
+from firmware.pbx.sitelinks import is_link
+from firmware.pbx.sites import from_site
 from firmware.pbx.states import STATES
 from firmware.pbx.tollguard import Origin, OutboundCall, Permission
 
@@ -299,17 +301,36 @@ class Exchange:
         if leg in self._legs:
             logger.warning("%s: setup while in call %d; ignored", leg, self._legs[leg].call_id)
             return
+        if self._plan.is_phone(leg):
+            self._phone_dials(event, now)
+            return
         call = Call(next(self._call_ids), leg, event.caller, now, since=now, called=event.called)
         # A call from outside may not leave again (no permission) unless a route grants it.
         call.origin = (Origin("line", leg, None) if self._plan.is_fxo(leg)
                        else Origin("trunk", event.trunk or leg, None))
         self._calls[call.call_id] = call
+        if is_link(event.trunk):  # another site of the organisation: by called number
+            from_site(self._board, call, event.trunk or "", now)
+            self._sync(call)
+            return
         switch = self._plan.inbound_switch(leg, event.called)
         if switch is None or (switch.to.kind == "ext" and not switch.schedule):
             offer(self._board, call, self._plan.inbound_target(leg, event.called), now)
         else:  # the office: a group, a menu, office hours (firmware/pbx/dispatch.py)
             unix = self._board.wall(now)
             send_to(self._board, call, switch.pick(self._plan.schedule_map, unix), now)
+        self._sync(call)
+
+    def _phone_dials(self, event: Setup, now: float) -> None:
+        """An IP phone sends the whole number at once: place it as its extension, with
+        the extension's own permission (like a handset that dialled it)."""
+        ext = self._plan.extension_on(event.leg)
+        assert ext is not None
+        call = Call(next(self._call_ids), event.leg, Party(ext.number, ext.name), now,
+                    since=now)
+        call.digits = event.called
+        self._calls[call.call_id] = call
+        place(self._board, call, event.called, now)
         self._sync(call)
 
     def _on_flash(self, event: Flash, now: float) -> None:

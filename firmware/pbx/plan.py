@@ -38,6 +38,7 @@ from firmware.pbx.digitmap import SYMBOLS, DigitMap
 from firmware.pbx.office import Group, Menu
 from firmware.pbx.recpolicy import RecordingPolicy
 from firmware.pbx.schedules import Schedule, Switch
+from firmware.pbx.sitelinks import SiteLinks
 from firmware.pbx.tollguard import DEFAULT_PERMISSION, NumberingPlan, Origin, Permission
 
 ANY_DID = "*"
@@ -69,6 +70,9 @@ class Extension:
     outbound_caller_id: str | None = None
     permission: Permission = DEFAULT_PERMISSION
     max_outbound_calls: int = 0  # 0: no limit
+    # An IP phone registered to the box ([[sip_user]]), not a handset on an FXS port: its
+    # leg is the SIP leg of its calls ("phone110"), one call at a time like a handset.
+    phone: bool = False
 
     def __post_init__(self) -> None:
         _check_symbols(f"extension {self.number!r}", self.number)
@@ -207,6 +211,7 @@ class DialPlan:
     digit_map: DigitMap | None = None
     numbering: NumberingPlan = field(default_factory=NumberingPlan)
     max_international_minutes_per_hour: float = 0.0  # 0: no limit
+    sites: SiteLinks = field(default_factory=SiteLinks)  # other offices (sitelinks.py)
     groups: tuple[Group, ...] = ()
     menus: tuple[Menu, ...] = ()
     schedules: tuple[Schedule, ...] = ()
@@ -397,13 +402,20 @@ class DialPlan:
         return self._by_leg.get(leg)
 
     def is_fxs(self, leg: str) -> bool:
-        return leg in self._by_leg
+        ext = self._by_leg.get(leg)
+        return ext is not None and not ext.phone
+
+    def is_phone(self, leg: str) -> bool:
+        """True for the leg of an IP phone extension (``Extension.phone``)."""
+        ext = self._by_leg.get(leg)
+        return ext is not None and ext.phone
 
     def is_fxo(self, leg: str) -> bool:
         return leg in self._line_routes
 
     def is_line(self, leg: str) -> bool:
-        """True for the box's analog ports (FXS and FXO); other legs are SIP."""
+        """True for the box's lines: analog ports (FXS, FXO) and IP phone extensions;
+        other legs are SIP calls that come and go."""
         return leg in self._by_leg or leg in self._line_routes
 
     def trunk(self, name: str) -> Trunk | None:

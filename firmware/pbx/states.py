@@ -55,6 +55,7 @@ from firmware.pbx.calls import Call, Phase, Timer
 from firmware.pbx.cdr import Disposition, disposition_for
 from firmware.pbx.digitmap import Outcome
 from firmware.pbx.dispatch import stop_play
+from firmware.pbx.sites import fall_back
 from firmware.pbx.tollguard import tries_next_trunk
 
 logger = logging.getLogger(__name__)
@@ -212,6 +213,8 @@ class Proceeding(CallState):
             if board.plan.is_fxs(call.a):
                 board.emit(Tone(call.a, None))  # no ringback from the failed attempt
             next_trunk(board, call, now)
+            return
+        if fall_back(board, call, event.cause, now):  # another site away: its fallback
             return
         reason = f"callee released: {event.cause.name}"
         if call.tried:
