@@ -288,6 +288,18 @@ class RecordingConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecordsConfig:
+    """[records]: how long call records (cdr.sqlite in the state dir) are kept."""
+
+    keep_days: int = setting(
+        400, "delete call records that ended longer ago than this (0 = keep)", lo=0,
+        hi=36500)
+    max_records: int = setting(
+        500000, "keep at most this many call records; the oldest go first (0 = no limit)",
+        lo=0, hi=100_000_000)
+
+
+@dataclass(frozen=True, kw_only=True)
 class WebConfig:
     """[web]: the setup web page served by the box."""
 
@@ -431,6 +443,7 @@ class Config:
     peer_site: tuple[PeerSite, ...] = ()
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     recording: RecordingConfig = field(default_factory=RecordingConfig)
+    records: RecordsConfig = field(default_factory=RecordsConfig)
     inform: InformConfig = field(default_factory=InformConfig)
     callback: CallbackConfig = field(default_factory=CallbackConfig)
 
