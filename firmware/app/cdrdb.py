@@ -106,6 +106,22 @@ class CdrDb:
         OSError when it still does)."""
         return self._open()
 
+    def follow(self, old: Any, new: Any) -> None:
+        """A committed configuration: its ``[records]`` retention applies at once."""
+        settings = getattr(new, "records", None)
+        keep = (float(getattr(settings, "keep_days", 0) or 0),
+                int(getattr(settings, "max_records", 0) or 0))
+        if keep == self._keep:
+            return
+        self._keep = keep
+        if self._store is not None:
+            self._store.keep_days, self._store.max_records = keep
+            try:
+                self._store.prune()
+            except sqlite3.Error as exc:
+                log.warning("%s: applying the new retention failed: %s; it is tried again "
+                            "with the next records", self.path, exc)
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()

@@ -150,6 +150,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     stop = asyncio.Event()
     restart = asyncio.Event()
     manager = build_manager(startup, state_dir, system, board_override, restart, stop)
+    manager.watch(cdr.follow)  # [records] retention changes apply at once
     system.prompt_control = start_prompts(loop, state_dir, config, box, manager)
     control = ControlServer(state_dir / SOCKET_NAME, table, system)
     await control.start()
