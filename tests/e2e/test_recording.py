@@ -5,13 +5,16 @@ recording starts and stops on the handset's code."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import Daemon, sine
+from firmware.media.recstore import floor_bytes
+from tests.e2e.harness import Daemon, dominant_hz, sine
 from tests.e2e.peers import box_config
 from tests.e2e.recording_support import decode, recordings, tone_power, wait_ready
 
@@ -112,3 +115,83 @@ def test_on_demand_code_starts_and_stops_recording(daemon_factory: Callable[...,
     assert tone_power(left, 600) > 0.3
     assert tone_power(left, 400) < 0.02 and tone_power(left, 800) < 0.02
     assert 1.5 < meta["duration_s"] < 4.5
+
+
+# --- the storage guard on a small file system ------------------------------------------------
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 300 MB tmpfs where the daemon's state dir, log and recordings live: its floor is
+    200 MB (more than 10 % of 300 MB), so a fill of about 100 MB brings it near."""
+    mount = tmp_path / "box"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300m", "tmpfs", str(mount)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill_to(disk: Path, free_left: int) -> None:
+    st = os.statvfs(disk)
+    free = st.f_bavail * st.f_frsize
+    with open(disk / "filler", "wb") as f:
+        os.posix_fallocate(f.fileno(), 0, max(0, free - free_left))
+
+
+def test_full_disk_stops_recording_not_the_call_nor_config_saves(
+        small_disk: Path, daemon_factory: Callable[..., Daemon], tmp_path: Path) -> None:
+    box = daemon_factory(_config("always"), name="box")
+    assert box.state.is_relative_to(small_disk)
+    root = box.state / "recordings"
+    # The daemon builds its prompt cache in the state dir at start: let it finish first.
+    box.wait_for("the prompt cache", lambda: "prompts ready" in box.log(), timeout=90)
+    st = os.statvfs(small_disk)
+    floor = floor_bytes(st.f_blocks * st.f_frsize)
+    # About 3 s of stereo recording (32 kB/s) above the floor.
+    _fill_to(small_disk, floor + 100_000)
+    _connect(box)
+    box.wait_for("the recording to start",
+                 lambda: box.call("status")["recording"]["active"] == 1)
+    box.speak(1, sine(600, 8.0))
+    box.speak(2, sine(1000, 8.0))
+    status = box.wait_for("the disk floor to stop the recording",
+                          lambda: (r := box.call("status")["recording"])["stopped_by_disk"]
+                          and r, timeout=20)
+    assert status["active"] == 0 and not status["ok"]
+    assert "disk floor" in status["error"]
+    # The call goes on, with its audio both ways.
+    assert box.port("fxs1")["with"] == "fxs2"
+    assert abs(dominant_hz(box.hear(1, 1.0)) - 1000) < 10
+    assert abs(dominant_hz(box.hear(2, 1.0)) - 600) < 10
+    # Recording took at most what was left above the floor (other files the daemon
+    # writes, such as the log and its prompt cache, take their share too).
+    [wav] = list(root.glob("*/*.wav"))
+    assert wav.stat().st_size <= 100_000 + 44
+    # Configuration saves still work on the same file system.
+    box.call("config.set", path="fxs.1.name", value="Desk")
+    result = box.call("config.commit")
+    assert result, result
+    assert 'name = "Desk"' in (box.state / "config.toml").read_text()
+    _hang_up(box)
+    [meta] = wait_ready(box, root)
+    assert meta["state"] == "ready" and meta["note"].startswith("disk floor")
+    assert 0.5 < meta["duration_s"] < 6.0
+    # A new call is not recorded while the disk is below its floor, and still connects.
+    (small_disk / "filler").unlink()
+    _fill_to(small_disk, floor - 1_000_000)
+    before = box.call("status")["recording"]["refused"]
+    box.wait_for("the recorder to see the disk",
+                 lambda: box.call("status")["recording"]["free_bytes"] < floor)
+    _connect(box)
+    box.wait_for("the refusal", lambda: box.call("status")["recording"]["refused"] > before)
+    assert box.port("fxs1")["with"] == "fxs2"
+    _hang_up(box)
+    assert len(recordings(root)) == 1
+    # The log is still written (it lives on the same file system).
+    assert "recording stopped, the call goes on" in box.log()
