@@ -13,8 +13,8 @@ from typing import Any
 from firmware.app.calls_cli import add_calls_parser
 from firmware.app.client import call
 from firmware.app.config_cli import add_config_parser
-from firmware.app.inform_cli import add_callback_parser, add_inform_parser
 from firmware.app.hub_cli import add_hub_parser
+from firmware.app.inform_cli import add_callback_parser, add_inform_parser
 from firmware.app.mcu_cmd import add_mcu_parser
 from firmware.app.paths import chosen_state_dir
 from firmware.app.prompt_cli import add_prompt_parser

@@ -33,6 +33,7 @@ from firmware.app.load import LoadMeter, sample_load
 from firmware.app.notify import sd_notify, watchdog_period_s
 from firmware.app.promptctl import start_prompts
 from firmware.app.recorder import start_recorder
+from firmware.app.sitewatch import SiteWatch
 from firmware.app.startup import Startup, start_config
 from firmware.app.system import RunningSystem
 from firmware.app.webapp import start_web
@@ -146,6 +147,8 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
 
     system = RunningSystem(config, profile, box, adapter, endpoint, board, state_dir=state_dir)
     system.cdr = cdr
+    system.sites = SiteWatch(config, lambda: _register_hub(adapter))
+    await system.sites.start()
     system.meter = LoadMeter(lambda: store_or_none(cdr), system.status)
     stop = asyncio.Event()
     restart = asyncio.Event()
@@ -179,9 +182,16 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
         await consoles.close()
         await web.close()
         await control.close()
+        await system.sites.close()
         cdr.flush()
         cdr.close()
     return RESTART if restart.is_set() else 0
+
+
+def _register_hub(adapter: SipAdapter) -> None:
+    """The hub forgot this site (it restarted) or is back: REGISTER now."""
+    if "hub" in adapter.trunks:
+        adapter.register_now("hub")
 
 
 async def _watchdog(stop: asyncio.Event) -> None:

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from firmware.app.sip_cli import ban_text
+from firmware.app.sitewatch import sites_text
 
 
 def format_status(status: dict[str, Any]) -> str:
@@ -43,6 +44,7 @@ def format_status(status: dict[str, Any]) -> str:
         for name, t in trunks.items():
             out.append(f"  {name:<12} {t['transport']} {t['host']}:{t['port']} "
                        f"{registration_text(t['registration'])}")
+    out.extend(sites_text(status.get("sites") or {}))
     guard = sip.get("guard") or {}
     if guard.get("bans"):
         out.append(f"SIP bans ({guard.get('dropped_while_banned', 0)} requests dropped; "

@@ -19,6 +19,7 @@ from firmware.app.load import LoadMeter
 from firmware.app.manager import ConfigManager
 from firmware.app.promptctl import PromptControl
 from firmware.app.simctl import SimControl
+from firmware.app.sitewatch import SiteWatch
 from firmware.app.trunkctl import register_and_wait
 from firmware.config import Config
 from firmware.core.errors import CommandError
@@ -51,6 +52,7 @@ class RunningSystem:
         self.prompt_control: PromptControl | None = None  # set by the daemon
         self.cdr: CdrDb | None = None  # the call records database, set by the daemon
         self.meter: LoadMeter | None = None  # live load, set by the daemon
+        self.sites: SiteWatch | None = None  # other sites' state (multi-site), by the daemon
         self._state_dir = state_dir
         self._recordings: Any = None
         self.set_profile(profile)
@@ -88,6 +90,8 @@ class RunningSystem:
                        "country": config.box.country, "sip": sip})
         if self._config is not None:
             status["config"] = self._config.pending()
+        if self.sites is not None and self.sites.enabled:
+            status["sites"] = self.sites.status()
         storage: dict[str, Any] = {}
         if self.cdr is not None:
             storage["cdr"] = self.cdr.status()

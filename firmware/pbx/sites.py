@@ -21,7 +21,9 @@ from firmware.core.causes import Cause
 from firmware.core.events import Alerting, Setup, Tone
 from firmware.pbx.actions import Board, leave, offer
 from firmware.pbx.calls import Call, Phase, Timer
-from firmware.pbx.plan import ToExtension, ToTrunk
+from firmware.pbx.destinations import Destination
+from firmware.pbx.dispatch import send_to
+from firmware.pbx.plan import ToExtension, ToGroup, ToMenu, ToTrunk
 from firmware.pbx.sitelinks import is_link
 from firmware.pbx.tollguard import Origin, tries_next_trunk
 
@@ -42,21 +44,15 @@ def from_site(board: Board, call: Call, link: str, now: float) -> None:
             call.origin = Origin("trunk", f"site via {link}", plan.sites.transit)
             leave(board, call, call.origin, trunks, target.number, now)
             return
-    elif target is not None:
-        _office(board, call, target, now)
+    elif isinstance(target, ToGroup):
+        send_to(board, call, Destination("group", target.group.name), now)
+        return
+    elif isinstance(target, ToMenu):
+        send_to(board, call, Destination("menu", target.menu.name), now)
         return
     logger.info("call %d from %s: no extension, group or route for %r here", call.call_id,
                 link, number)
     offer(board, call, None, now)
-
-
-def _office(board: Board, call: Call, target: object, now: float) -> None:
-    """A group or menu of this site (the office's destinations)."""
-    from firmware.pbx.destinations import Destination  # type: ignore[import-not-found,unused-ignore]
-    from firmware.pbx.dispatch import send_to  # type: ignore[import-not-found,unused-ignore]
-
-    kind = "group" if hasattr(target, "group") else "menu"
-    send_to(board, call, Destination(kind, getattr(target, kind).name), now)
 
 
 def fall_back(board: Board, call: Call, cause: Cause, now: float) -> bool:
