@@ -164,3 +164,25 @@ def test_an_old_cdr_jsonl_is_imported_once(tmp_path: Path,
     assert not (state / "cdr.jsonl").exists()
     assert (state / "cdr.jsonl.migrated").exists()
     assert "not a call record, skipped" in box.log()
+
+
+def test_a_recorded_call_links_its_recording(daemon_factory: Callable[..., Daemon]) -> None:
+    text = config().replace('name = "Reception"\n', 'name = "Reception"\nrecord = "always"\n')
+    box = daemon_factory(text)
+    box.phone(1, "offhook")
+    box.dial(1, "102")
+    box.wait_for("phone 2 to ring", lambda: box.port("fxs2")["ringing"])
+    box.phone(2, "offhook")
+    box.wait_for("the call", lambda: box.port("fxs1")["with"] == "fxs2")
+    box.hear(1, 1.5)  # a little audio to record
+    box.phone(1, "onhook")
+    (row,) = wait_records(box, 1)
+    assert row["recording"], row
+    shown = box.wait_for("the recording encoded", lambda: (c := box.call(
+        "calls.get", uid=row["uid"]))["recording"]["state"] == "ready" and c, timeout=30)
+    assert shown["recording"]["seconds"] > 0
+    found = box.call("calls.recording", uid=row["uid"])
+    assert found["mime"] == "audio/ogg; codecs=opus"
+    assert Path(found["file"]).read_bytes()[:4] == b"OggS"
+    box.call("calls.recording.delete", uid=row["uid"])
+    assert box.call("calls.get", uid=row["uid"])["recording"]["state"] == "deleted"
