@@ -98,6 +98,19 @@ class Recorder:
             frames = [item for item in self._frames if item[0] >= since]
         return first_sound(frames, since, level)
 
+    def last_sound(self, since: float, level: int) -> tuple[float, int] | None:
+        """Timing hook: when the last sample of magnitude >= ``level`` heard from monotonic
+        time ``since`` on arrived, and that sample's index in its frame (where a prompt
+        stopped: tools/bench.py, the barge-in test)."""
+        with self._lock:
+            frames = [item for item in self._frames if item[0] >= since]
+        for at, frame in reversed(frames):
+            samples = memoryview(frame).cast("h")
+            loud = [i for i, s in enumerate(samples) if abs(s) >= level]
+            if loud:
+                return at, loud[-1]
+        return None
+
     def since(self, t: float) -> bytes:
         """Everything heard from monotonic time ``t`` on."""
         with self._lock:

@@ -35,6 +35,10 @@ MAX_QUEUED_FRAMES = 50
 # Wake the loop once per 100 ms of audio, not per frame: detection needs blocks of audio
 # anyway (the DTMF detector analyses ~150 ms at a time), and each wake-up costs the loop.
 BATCH_FRAMES = 5
+# While a prompt may be cut by a key (``watch_keys``): every frame, and the detector on
+# single blocks, so a key's start is seen within about 50 ms of its tone.
+QUICK_FRAMES = 1
+QUICK_BLOCKS = 1
 
 
 class LineListener:
@@ -58,6 +62,8 @@ class LineListener:
         self.cid: CidReceiver | None = None
         self.disconnect: ToneWatch | None = None
         self.dropped = 0
+        self._batch_frames = BATCH_FRAMES
+        self._on_key_down: Callable[[], None] | None = None
 
     # --- what to listen for (loop thread) -------------------------------------------------
     @property
@@ -65,7 +71,20 @@ class LineListener:
         return self.dtmf is not None or self.cid is not None or self.disconnect is not None
 
     def listen_dtmf(self, on: bool) -> None:
-        self.dtmf = DtmfDetector() if on else None
+        quick = self._on_key_down is not None
+        detector = DtmfDetector(batch_blocks=QUICK_BLOCKS) if quick else DtmfDetector()
+        self.dtmf = detector if on else None
+
+    def watch_keys(self, on_key_down: Callable[[], None] | None) -> None:
+        """Call ``on_key_down`` (loop thread) as soon as a DTMF key's tone is confirmed,
+        before the digit ends (barge-in into a prompt); None goes back to the thrifty
+        batches. The detector is made anew for the quick mode (a key held at that very
+        instant is lost: it is the one that started the prompt or stops it anyway)."""
+        quick = on_key_down is not None
+        self._on_key_down = on_key_down
+        self._batch_frames = QUICK_FRAMES if quick else BATCH_FRAMES
+        if quick and self.dtmf is not None:
+            self.dtmf = DtmfDetector(batch_blocks=QUICK_BLOCKS)
 
     def listen_caller_id(self, on: bool) -> None:
         self.cid = CidReceiver(self._cid_standard) if on else None  # type: ignore[arg-type]
@@ -79,7 +98,7 @@ class LineListener:
             if len(self._frames) == MAX_QUEUED_FRAMES:
                 self.dropped += 1
             self._frames.append(frame)
-            if self._scheduled or len(self._frames) < BATCH_FRAMES:
+            if self._scheduled or len(self._frames) < self._batch_frames:
                 return
             self._scheduled = True
         self._loop.call_soon_threadsafe(self._drain)
@@ -96,6 +115,8 @@ class LineListener:
         if self.dtmf is not None:
             for digit in self.dtmf.feed(pcm):
                 self._on_digit(digit.digit)
+            if self._on_key_down is not None and self.dtmf.in_digit is not None:
+                self._on_key_down()
         if self.cid is not None:
             result = self.cid.feed(pcm)
             if result is not None and self._on_caller_id is not None:

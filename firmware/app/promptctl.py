@@ -97,7 +97,7 @@ class PromptControl:
             built = [await asyncio.to_thread(self.cache.ensure, p) for p in pieces]
         except (PromptRefError, WavError) as exc:
             raise CommandError(f"cannot play {name}: {exc}") from None
-        self.player.handle(Play(leg, (ref,), language=lang))
+        self.player.handle(Play(leg, (ref,), language=lang), any_key_stops=True)
         if leg not in self.player.playing():
             raise CommandError(f"cannot play {name} into port {port}: see the log")
         return {"port": port, "prompt": ref, "language": lang,
@@ -121,6 +121,12 @@ class PromptControl:
         return {"name": f"file:{built.piece.name}", "seconds": round(built.seconds, 2),
                 "max_s": MAX_PROMPT_S}
 
+    def status(self) -> dict[str, Any]:
+        p = self.player
+        return {"playing": p.playing(), "plays": p.plays, "done": p.done,
+                "missing": p.missing, "built": self.cache.made, "cache_hits": self.cache.hits,
+                "language": self.language}
+
     def stop(self, port: int) -> dict[str, Any]:
         self.player.stop(f"fxs{port}")
         return {"port": port, "stopped": True}
@@ -138,6 +144,7 @@ def start_prompts(loop: asyncio.AbstractEventLoop, state_dir: Path, config: Any,
 
     player = PromptPlayer(loop, cache, box.switch, box, language)
     box.on_play = player.handle
+    box.on_digit = player.digit
     control = PromptControl(cache, player, box, config)
     manager.prepare_hooks.append(control.prepare)
 

@@ -3,7 +3,8 @@
 The office features (menus, announcements, the informer, queues) each keep their prompts
 in their own table, so rather than a list to keep up to date this walks the
 configuration: in every table and every row, a field named ``prompt``, ``prompts``,
-``message``, ``music`` or ``greeting``, or ending in ``_prompt``, holds prompt references
+``message``, ``music``, ``greeting`` or ``consent`` (the recording notice), or ending
+in ``_prompt``, holds prompt references
 (a string, or a list of them). The row's ``language`` field, if it has one, is the
 language they play in; else the box's.
 
@@ -20,7 +21,7 @@ from firmware.app.promptcache import Use
 from firmware.media.prompt_texts import COUNTRY_LANGUAGE, TEXTS
 from firmware.media.prompts import DEFAULT_LANGUAGE
 
-PROMPT_FIELDS = ("prompt", "prompts", "message", "music", "greeting")
+PROMPT_FIELDS = ("prompt", "prompts", "message", "music", "greeting", "consent")
 
 
 def box_language(config: Any) -> str:

@@ -90,7 +90,8 @@ class SimControl:
         start = since if since is not None else (edge if edge is not None else 0.0)
         return {"port": port, "now": time.monotonic(), "hook_edge": edge,
                 "spoken": _instant(phone.mic.first_sound(start, level)),
-                "heard": _instant(phone.earpiece.first_sound(start, level))}
+                "heard": _instant(phone.earpiece.first_sound(start, level)),
+                "last_heard": _instant(phone.earpiece.last_sound(start, level))}
 
     # --- PSTN lines ----------------------------------------------------------------------
     def line_ring(self, port: int, cid_number: str | None,

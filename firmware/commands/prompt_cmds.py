@@ -1,4 +1,4 @@
-"""Prompt commands: ``prompt.list``, ``prompt.play`` (into an off-hook handset) and
+"""Prompt commands: ``prompt.list``, ``prompt.status``, ``prompt.play`` (into an off-hook handset) and
 ``prompt.upload`` (a WAV file, base64 in the arguments; the web page's form sends it)."""
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ class Prompts(Protocol):
 
     def stop(self, port: int) -> dict[str, Any]: ...
 
+    def status(self) -> dict[str, Any]: ...
+
     async def upload(self, name: str, data: bytes) -> dict[str, Any]: ...
 
 
@@ -42,6 +44,11 @@ def register(table: CommandTable) -> None:
     async def prompt_play(system: PromptSystem, args: Mapping[str, Any]) -> Any:
         return await system.prompts().play(args["name"], args["port"],
                                            args.get("language") or "")
+
+    @table.command("prompt.status", "prompts playing now, plays and ends so far, the cache",
+                   role="user")
+    async def prompt_status(system: PromptSystem, args: Mapping[str, Any]) -> Any:
+        return system.prompts().status()
 
     @table.command("prompt.stop", "stop the prompt playing into a handset",
                    {"port": int}, ("port",), role="installer")

@@ -132,6 +132,11 @@ class Play:
     prompts: tuple[str, ...]
     loop: bool = False
     language: str = ""
+    # Barge-in: a key pressed on an analog line stops the prompt the moment its tone
+    # starts, before the digit is decoded (the Digit follows as usual). A menu wants it;
+    # an announcement that must be heard to its end does not. RFC 4733 digits arrive at
+    # the key's start anyway, and the exchange stops the prompt with an empty Play.
+    barge_in: bool = False
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ BUILTIN_NAMES = (
     "announcement",
     "press_1_to_confirm",
     "confirmed",
+    "recording_notice",
 )
 """Spoken builtins; ``digit_0`` ... ``digit_9`` and ``music`` come on top. Names take
 ``_`` or ``-`` alike (``builtin:please-hold`` is ``builtin:please_hold``)."""
@@ -56,6 +57,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "announcement": "You have a message.",
         "press_1_to_confirm": "Press one to confirm.",
         "confirmed": "Thank you. Confirmed.",
+        "recording_notice": "This call may be recorded.",
         "digits": "zero one two three four five six seven eight nine",
     },
     "am": {
@@ -70,6 +72,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "announcement": "መልእክት አለዎት።",
         "press_1_to_confirm": "ለማረጋገጥ አንድን ይጫኑ።",
         "confirmed": "እናመሰግናለን። ተረጋግጧል።",
+        "recording_notice": "ይህ ጥሪ ሊቀረጽ ይችላል።",
         "digits": "ዜሮ አንድ ሁለት ሶስት አራት አምስት ስድስት ሰባት ስምንት ዘጠኝ",
     },
     "ru": {
@@ -84,6 +87,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "announcement": "Для вас сообщение.",
         "press_1_to_confirm": "Нажмите один для подтверждения.",
         "confirmed": "Спасибо, подтверждено.",
+        "recording_notice": "Этот разговор может быть записан.",
         "digits": "ноль один два три четыре пять шесть семь восемь девять",
     },
     "fr": {
@@ -98,6 +102,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "announcement": "Vous avez un message.",
         "press_1_to_confirm": "Appuyez sur un pour confirmer.",
         "confirmed": "Merci, c'est confirmé.",
+        "recording_notice": "Cet appel peut être enregistré.",
         "digits": "zéro un deux trois quatre cinq six sept huit neuf",
     },
     "de": {
@@ -112,6 +117,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "announcement": "Sie haben eine Nachricht.",
         "press_1_to_confirm": "Drücken Sie die Eins zur Bestätigung.",
         "confirmed": "Danke, bestätigt.",
+        "recording_notice": "Dieses Gespräch kann aufgezeichnet werden.",
         "digits": "null eins zwei drei vier fünf sechs sieben acht neun",
     },
     "hi": {
@@ -126,6 +132,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "announcement": "आपके लिए एक संदेश है।",
         "press_1_to_confirm": "पुष्टि के लिए एक दबाएँ।",
         "confirmed": "धन्यवाद, पुष्टि हो गई।",
+        "recording_notice": "यह कॉल रिकॉर्ड की जा सकती है।",
         "digits": "शून्य एक दो तीन चार पाँच छह सात आठ नौ",
     },
     "ja": {
@@ -140,6 +147,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "announcement": "おしらせが あります。",
         "press_1_to_confirm": "かくにんするには いちを おしてください。",
         "confirmed": "ありがとうございます。かくにんしました。",
+        "recording_notice": "この つうわは ろくおん される ことが あります。",
         "digits": "ぜろ いち に さん よん ご ろく なな はち きゅう",
     },
 }

@@ -110,7 +110,7 @@ def test_english_and_amharic_builtins_are_spoken_and_then_cache_hits(
     assert cache.has_voice("en") and cache.has_voice("am")
     assert cache.build([], ["en", "am"]) == []
     made = cache.made
-    assert made == 2 * 21 + 1  # eleven prompts and ten digits a language, one tune
+    assert made == 2 * 22 + 1  # twelve prompts and ten digits a language, one tune
     for lang in ("en", "am"):
         pcm = cache.pcm(["builtin:please_hold", "digits:42"], lang)
         assert len(pcm) == 3

@@ -1,0 +1,167 @@
+"""Prompts through the whole daemon on the simulated board: what a handset hears is the
+cached prompt (normalized cross-correlation), a digit stops it at once (barge-in, measured
+on the board's own frames), its end reaches the exchange (PlayDone), and a commit that
+names a missing prompt is refused with the setting named."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from firmware.app.promptcache import PromptCache
+from firmware.core.errors import PbxError
+from tests.e2e.conftest import default_config_text
+from tests.e2e.harness import Daemon
+
+pytestmark = pytest.mark.slow
+
+MATCH = 0.8
+"""A prompt heard through the line is the cached one: the best normalized correlation of
+the two is near 1 (the line adds no noise; G.711 is not on this path)."""
+MISMATCH = 0.5
+BARGE_IN_S = 0.100
+LEVEL = 300
+
+
+@pytest.fixture(scope="module")
+def pbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    d = Daemon(tmp_path_factory.mktemp("prompts"), default_config_text(),
+               extra_args=["--board", "sim"])
+    d.wait_ready()
+    d.wait_for("the builtin prompts", lambda: all(r["cached"] for r in d.call("prompt.list")),
+               timeout=90)
+    yield d
+    code = d.stop()
+    assert code == 0, f"daemon exited {code}:\n{d.log()}"
+
+
+@pytest.fixture(autouse=True)
+def hang_up(pbx: Daemon) -> Iterator[None]:
+    yield
+    for port in (1, 2):
+        if pbx.port(f"fxs{port}")["hook"] == "off":
+            pbx.phone(port, "onhook")
+    pbx.wait_for("every line idle", lambda: all(
+        p["line_state"] == "idle" for p in pbx.call("status")["ports"]), timeout=5)
+
+
+def lift(d: Daemon, port: int) -> None:
+    d.phone(port, "offhook")
+    d.wait_for("the handset off-hook", lambda: d.port(f"fxs{port}")["line_state"] == "offhook")
+
+
+def cached(d: Daemon, ref: str, language: str = "en") -> np.ndarray:
+    pcm = PromptCache(d.state).pcm([ref], language)
+    return np.frombuffer(b"".join(pcm), dtype="<i2").astype(np.float64)
+
+
+def best_ncc(heard: np.ndarray, template: np.ndarray) -> float:
+    """The highest normalized cross-correlation of ``template`` against any stretch of
+    ``heard`` (both zero mean; each stretch normalized by its own energy)."""
+    x = heard.astype(np.float64)
+    t = template - template.mean()
+    n = t.size
+    if x.size < n:
+        x = np.concatenate([x, np.zeros(n - x.size)])
+    size = 1 << int(np.ceil(np.log2(x.size + n)))
+    corr = np.fft.irfft(np.fft.rfft(x, size) * np.conj(np.fft.rfft(t, size)), size)
+    corr = corr[: x.size - n + 1]
+    c = np.concatenate([[0.0], np.cumsum(x)])
+    c2 = np.concatenate([[0.0], np.cumsum(x * x)])
+    sums = c[n:] - c[:-n]
+    energy = (c2[n:] - c2[:-n]) - sums * sums / n
+    score = corr / np.sqrt(np.maximum(energy, 1e-9) * float(np.sum(t * t)))
+    return float(score.max())
+
+
+def hear_while(d: Daemon, port: int, seconds: float) -> tuple[threading.Thread, list[np.ndarray]]:
+    heard: list[np.ndarray] = []
+    th = threading.Thread(target=lambda: heard.append(d.hear(port, seconds)))
+    th.start()
+    time.sleep(0.3)  # the recording has begun
+    return th, heard
+
+
+def test_a_prompt_played_into_a_handset_is_the_cached_prompt(pbx: Daemon) -> None:
+    lift(pbx, 1)
+    th, heard = hear_while(pbx, 1, 4.0)
+    played = pbx.call("prompt.play", name="builtin:please_hold", port=1)
+    assert played["prompt"] == "builtin:please_hold" and played["language"] == "en"
+    th.join()
+    right = best_ncc(heard[0], cached(pbx, "builtin:please_hold"))
+    wrong = best_ncc(heard[0], cached(pbx, "builtin:all_busy"))
+    assert right > MATCH, (right, wrong)
+    assert wrong < MISMATCH, (right, wrong)
+
+
+def test_digits_are_spoken_in_the_language_asked(pbx: Daemon) -> None:
+    lift(pbx, 1)
+    th, heard = hear_while(pbx, 1, 4.0)
+    pbx.call("prompt.play", name="digits:42", port=1, language="am")
+    th.join()
+    assert best_ncc(heard[0], cached(pbx, "builtin:digit_4", "am")) > MATCH
+    assert best_ncc(heard[0], cached(pbx, "builtin:digit_2", "am")) > MATCH
+    assert best_ncc(heard[0], cached(pbx, "builtin:digit_4", "en")) < MISMATCH
+
+
+def test_the_end_of_a_prompt_reaches_the_exchange(pbx: Daemon) -> None:
+    before = pbx.call("prompt.status")
+    lift(pbx, 1)
+    pbx.call("prompt.play", name="goodbye", port=1)
+    assert pbx.port("fxs1")["playing"] == "prompt"
+    status = pbx.wait_for("PlayDone", lambda: (s := pbx.call("prompt.status"))["done"]
+                          > before["done"] and s, timeout=10)
+    assert status["playing"] == []
+    assert pbx.port("fxs1")["playing"] is None
+
+
+def test_a_digit_stops_the_prompt_within_100_ms(pbx: Daemon) -> None:
+    lift(pbx, 1)
+    pbx.call("prompt.play", name="builtin:music", port=1)
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    pbx.dial(1, "1")  # the start of an extension: no tone follows at once
+    time.sleep(0.5)
+    timing = pbx.call("sim.phone.timing", port=1, since=t0, level=LEVEL)
+    spoken, last = timing["spoken"], timing["last_heard"]
+    assert spoken is not None and last is not None, timing
+    # Instants of the board's frames (their tick) plus the sample within the frame.
+    digit_at = spoken["at"] + spoken["sample"] / 8000
+    stopped_at = last["at"] + last["sample"] / 8000
+    assert 0.0 < stopped_at - digit_at < BARGE_IN_S, (stopped_at - digit_at, timing)
+    assert pbx.port("fxs1")["playing"] is None
+
+
+def test_an_on_hook_port_is_refused_with_the_reason(pbx: Daemon) -> None:
+    with pytest.raises(PbxError, match="port 2 is on-hook: lift the handset first"):
+        pbx.call("prompt.play", name="builtin:goodbye", port=2)
+    with pytest.raises(PbxError, match="no builtin prompt 'nothing'"):
+        lift(pbx, 1)
+        pbx.call("prompt.play", name="builtin:nothing", port=1)
+
+
+def test_a_commit_naming_a_missing_prompt_is_refused(pbx: Daemon, tmp_path: Path) -> None:
+    pbx.call("config.set", path="recording.consent", value="file:notice.wav")
+    try:
+        with pytest.raises(PbxError, match='recording.consent: no file "notice.wav" in '
+                                           'prompts/'):
+            pbx.call("config.commit")
+    finally:
+        pbx.call("config.discard")
+    # Uploaded, the same change commits (its prompt is built at the commit).
+    wav = tmp_path / "notice.wav"
+    from firmware.media.wavfile import write_wav
+    write_wav(wav, (3000 * np.sin(np.arange(8000) * 0.2)).astype(np.int16))
+    import base64
+    up = pbx.call("prompt.upload", name="notice.wav",
+                  data=base64.b64encode(wav.read_bytes()).decode())
+    assert up["name"] == "file:notice.wav" and up["seconds"] == 1.0
+    pbx.call("config.set", path="recording.consent", value="file:notice.wav")
+    pbx.call("config.commit")
+    names = {r["name"] for r in pbx.call("prompt.list")}
+    assert "file:notice.wav" in names
