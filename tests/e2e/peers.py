@@ -396,7 +396,9 @@ class Baresip(Peer):
     decoder (and so the dump) runs without one."""
 
     def __init__(self, workdir: Path, name: str = "baresip", tone_hz: int = 440,
-                 user: str = "bob", account: str | None = None) -> None:
+                 user: str = "bob", account: str | None = None,
+                 codec: str = "PCMU") -> None:
+        # ``codec``: the one audio codec baresip offers and accepts, PCMU or opus.
         self.user = user
         self.sip_port = free_port()
         self.ctrl_port = free_port(socket.SOCK_STREAM)
@@ -415,7 +417,7 @@ class Baresip(Peer):
             "rtp_timeout 0",
             f"snd_path {self.dump_dir}",
             "module_path /usr/lib/baresip/modules",
-            "module g711.so",
+            "module opus.so" if codec == "opus" else "module g711.so",
             "module ausine.so",
             "module sndfile.so",
             "module_app account.so",
@@ -427,7 +429,7 @@ class Baresip(Peer):
         # ``account``: a whole accounts line instead (a phone registering to the box).
         (self.home / "accounts").write_text(account + "\n" if account else (
             f"<sip:{user}@{LOCALHOST}:{self.sip_port}>;regint=0;answermode=auto;"
-            "audio_codecs=PCMU\n"))
+            f"audio_codecs={codec}\n"))
         (self.home / "contacts").write_text("")
         super().__init__(name, workdir, ["baresip", "-f", str(self.home)])
         self.ctrl = BaresipCtrl(self.ctrl_port)
@@ -642,9 +644,9 @@ class Peers:
         return scenario(self.workdir, name, **values)
 
     def baresip(self, tone_hz: int = 440, user: str = "bob",
-                account: str | None = None) -> Baresip:
+                account: str | None = None, codec: str = "PCMU") -> Baresip:
         peer = Baresip(self.workdir, self._name("baresip"), tone_hz=tone_hz, user=user,
-                       account=account)
+                       account=account, codec=codec)
         self.started.append(peer)
         return peer
 
