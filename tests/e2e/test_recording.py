@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from firmware.media.recstore import floor_bytes
-from tests.e2e.harness import Daemon, dominant_hz, sine
+from tests.e2e.harness import Daemon, dominant_hz, level_dbfs, sine
 from tests.e2e.peers import box_config
 from tests.e2e.recording_support import decode, recordings, tone_power, wait_ready
 
@@ -195,3 +195,26 @@ def test_full_disk_stops_recording_not_the_call_nor_config_saves(
     assert len(recordings(root)) == 1
     # The log is still written (it lives on the same file system).
     assert "recording stopped, the call goes on" in box.log()
+
+
+def test_consent_prompt_heard_by_both_before_recording_starts(
+        daemon_factory: Callable[..., Daemon], tmp_path: Path) -> None:
+    box = daemon_factory(_config("always", more='consent = "builtin:recording_notice"\n'))
+    root = box.state / "recordings"
+    box.wait_for("the prompt cache", lambda: "prompts ready" in box.log(), timeout=90)
+    _connect(box)
+    # Both handsets hear the notice (espeak-ng speech, about 1.5 s) and nothing records
+    # meanwhile.
+    assert box.call("status")["recording"]["active"] == 0
+    heard_2 = box.hear(2, 0.5)
+    heard_1 = box.hear(1, 0.4)
+    assert level_dbfs(heard_2) > -35 and level_dbfs(heard_1) > -35
+    box.wait_for("the recording to start after the notice",
+                 lambda: box.call("status")["recording"]["active"] == 1, timeout=15)
+    quiet = box.hear(1, 0.5)
+    assert level_dbfs(quiet) < -50, "the notice plays once"
+    _talk(box, 600, 1000, 2.0)
+    _hang_up(box)
+    [meta] = wait_ready(box, root)
+    audio, _ = decode(root / meta["path"], tmp_path)
+    assert tone_power(audio[:, 0], 600) > 0.5 and tone_power(audio[:, 1], 1000) > 0.5
