@@ -5,6 +5,8 @@ names a missing prompt is refused with the setting named."""
 
 from __future__ import annotations
 
+import base64
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ import pytest
 
 from firmware.app.promptcache import PromptCache
 from firmware.core.errors import PbxError
+from firmware.media.wavfile import write_wav
 from tests.e2e.conftest import default_config_text
 from tests.e2e.harness import Daemon
 
@@ -148,16 +151,14 @@ def test_an_on_hook_port_is_refused_with_the_reason(pbx: Daemon) -> None:
 def test_a_commit_naming_a_missing_prompt_is_refused(pbx: Daemon, tmp_path: Path) -> None:
     pbx.call("config.set", path="recording.consent", value="file:notice.wav")
     try:
-        with pytest.raises(PbxError, match='recording.consent: no file "notice.wav" in '
-                                           'prompts/'):
+        with pytest.raises(PbxError, match=re.escape(
+                'recording.consent: no file "notice.wav" in prompts/')):
             pbx.call("config.commit")
     finally:
         pbx.call("config.discard")
     # Uploaded, the same change commits (its prompt is built at the commit).
     wav = tmp_path / "notice.wav"
-    from firmware.media.wavfile import write_wav
     write_wav(wav, (3000 * np.sin(np.arange(8000) * 0.2)).astype(np.int16))
-    import base64
     up = pbx.call("prompt.upload", name="notice.wav",
                   data=base64.b64encode(wav.read_bytes()).decode())
     assert up["name"] == "file:notice.wav" and up["seconds"] == 1.0
