@@ -38,6 +38,7 @@ from firmware.lines.fxo import FxoLine
 from firmware.lines.fxs import FxsLine
 from firmware.media.signals import caller_id_pcm, dtmf_pcm
 from firmware.media.sources import GeneratorSource, PcmSource
+from firmware.pbx.calls import Originated
 from firmware.pbx.exchange import Exchange
 from firmware.sip.switch import MediaSwitch
 
@@ -114,6 +115,8 @@ class Box:
         self.on_records: Callable[[list[Any]], None] | None = None
         # Plays prompts (firmware/app/promptplay.py); set by the daemon.
         self.on_play: Callable[[Play], None] | None = None
+        # News of calls the box placed itself (firmware/app/boxdialer.py); set by the daemon.
+        self.on_originated: Callable[[Originated], None] | None = None
         self.recorder: RecorderSide | None = None  # call recording, when the daemon has it
         # The last board signals, numbered, for `minipbx hw hook --watch`.
         self.signal_log: deque[tuple[int, LineSignal]] = deque(maxlen=500)
@@ -133,6 +136,13 @@ class Box:
     # --- entry points ----------------------------------------------------------------------
     def start(self) -> None:
         self.board.start(self._signal_threadsafe)
+
+    def send_down(self, outs: list[Any]) -> None:
+        """Outputs of the exchange's own API (originate, hangup, join) and events the app
+        sends to a leg (Play): carried out through the work queue like any other."""
+        for out in outs:
+            self._queue.append(("down", out))
+        self._run()
 
     def deliver_up(self, event: CallEvent) -> None:
         """An event from a SIP leg, for the exchange (loop thread)."""
@@ -214,6 +224,10 @@ class Box:
             self._action(item)
 
     def _down(self, out: Any, now: float) -> None:
+        if isinstance(out, Originated):
+            if self.on_originated is not None:
+                self.on_originated(out)
+            return
         if isinstance(out, Play):
             if self.on_play is not None:
                 self.on_play(out)

@@ -34,7 +34,7 @@ from firmware.config.schema import CallbackConfig
 from firmware.core.causes import Cause
 from firmware.core.events import Party
 from firmware.pbx.callback import Refusal, Request, Requests, Screen
-from firmware.pbx.plan import DialPlan, ToExtension, ToTrunk
+from firmware.pbx.plan import DialPlan, ToTrunk
 from firmware.pbx.tollguard import Permission
 
 log = logging.getLogger(__name__)
@@ -147,10 +147,10 @@ class CallbackService:
         """Why the dial plan or the toll guard's classes refuse calling ``number``."""
         plan = self._plan()
         target = plan.resolve(number)
-        if isinstance(target, ToExtension):
-            return None
-        if not isinstance(target, ToTrunk):
+        if target is None:
             return "no outbound route takes it"
+        if not isinstance(target, ToTrunk):
+            return None  # an extension, group or menu of the box: no cost
         klass, emergency = plan.numbering.classify(target.number)
         if emergency:
             return "it is an emergency number"

@@ -31,6 +31,7 @@ from firmware.app.control import SOCKET_NAME, ControlServer
 from firmware.app.lifecycle import RESTART, build_manager, reexec
 from firmware.app.load import LoadMeter, sample_load
 from firmware.app.notify import sd_notify, watchdog_period_s
+from firmware.app.officecalls import start_office_calls
 from firmware.app.promptctl import start_prompts
 from firmware.app.recorder import start_recorder
 from firmware.app.sitewatch import SiteWatch
@@ -150,6 +151,8 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     system.sites = SiteWatch(config, lambda: _register_hub(adapter))
     await system.sites.start()
     system.meter = LoadMeter(lambda: store_or_none(cdr), system.status)
+    # The auto-informer and the web call-back (firmware/app/officecalls.py).
+    start_office_calls(loop, box, adapter, system, state_dir)
     stop = asyncio.Event()
     restart = asyncio.Event()
     manager = build_manager(startup, state_dir, system, board_override, restart, stop)

@@ -41,6 +41,9 @@ from firmware.core.errors import PbxError
 MAX_PARALLEL = 8
 MAX_ATTEMPTS = 10
 MAX_NUMBERS = 10000
+MAX_SCAN = 64
+"""Due numbers asked about channels per ``next_call``: with every way full, a long list
+costs no more than this many questions a tick."""
 
 
 class InformerError(PbxError, ValueError):
@@ -226,8 +229,14 @@ class Campaign:
         window = self.settings.window_hours
         if window is not None and not window.is_open(minute):
             return None
+        asked = 0
         for target in self._waiting():
-            if target.due <= now and free(target.number) > self.reserve:
+            if target.due > now:
+                continue
+            asked += 1
+            if asked > MAX_SCAN:  # the rest wait their turn: a long list costs no more
+                return None
+            if free(target.number) > self.reserve:
                 target.result = Result.CALLING
                 target.attempts += 1
                 target.answered_at = None
