@@ -13,10 +13,12 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from firmware.sip.digest import answer
+from tests.e2e import linphone
 from tests.e2e.harness import Daemon, dominant_hz, level_dbfs, sine
 from tests.e2e.peers import LOCALHOST, Peers, box_config, loud_part, trunk_to
 
@@ -188,3 +190,33 @@ def test_wrong_passwords_are_refused_and_the_guesser_banned(
         assert phone.register(PASSWORD) is None
     finally:
         phone.close()
+
+
+@pytest.mark.skipif(not linphone.available(), reason="linphonec (Debian linphone-cli) missing")
+def test_linphone_registers_calls_a_handset_and_holds(
+        daemon_factory: Callable[..., Daemon], tmp_path: Path) -> None:
+    box = phone_box(daemon_factory)
+    phone = linphone.Linphone(tmp_path)
+    try:
+        phone.register("110", box.sip_port, PASSWORD)
+        box.wait_for("linphone's registration", lambda: bool(contacts(box)), timeout=15)
+        assert str(contacts(box)[0]["user_agent"]).lower().startswith(("linphone", "unknown"))
+        phone.command(f"call sip:101@{LOCALHOST}:{box.sip_port}")
+        box.wait_for("phone 1 to ring", lambda: box.port("fxs1")["ringing"], timeout=10)
+        box.phone(1, "offhook")
+        phone.wait_output(r"(?i)call \d+ .*(connected|streams running)", timeout=10)
+        box.wait_for("the call to connect", lambda: state(box) == "connected", timeout=10)
+        # Hold from the phone (a re-INVITE): the call stays up at the box, then resumes.
+        mark = len(phone.output())
+        phone.command("pause")
+        phone.wait_output(r"(?i)paused", timeout=10, since=mark)
+        time.sleep(1.0)
+        assert state(box) == "connected"
+        mark = len(phone.output())
+        phone.command("resume")
+        phone.wait_output(r"(?i)resum|streams running|connected", timeout=10, since=mark)
+        assert state(box) == "connected"
+        box.phone(1, "onhook")
+        phone.wait_output(r"(?i)call \d+ .*end", timeout=10)
+    finally:
+        phone.kill()
