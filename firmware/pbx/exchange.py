@@ -228,7 +228,8 @@ class Exchange:
         while True:
             self._leg_numbers[prefix] += 1
             leg = f"{prefix}{self._leg_numbers[prefix]}"
-            if leg not in self._legs and not self._plan.is_line(leg):
+            if leg not in self._legs and not self._plan.is_line(leg) \
+                    and not self._plan.is_phone(leg):
                 return leg
 
     # -- status and records ----------------------------------------------------------
@@ -242,7 +243,7 @@ class Exchange:
         call = self._legs.get(leg)
         if call is not None:
             return call.leg_state(leg)
-        return "idle" if self._plan.is_line(leg) else "unknown"
+        return "idle" if self._plan.is_line(leg) or self._plan.is_phone(leg) else "unknown"
 
     @property
     def records(self) -> list[CallRecord]:

@@ -414,9 +414,9 @@ class DialPlan:
         return leg in self._line_routes
 
     def is_line(self, leg: str) -> bool:
-        """True for the box's lines: analog ports (FXS, FXO) and IP phone extensions;
-        other legs are SIP calls that come and go."""
-        return leg in self._by_leg or leg in self._line_routes
+        """True for the box's analog ports (FXS and FXO); other legs are SIP, an IP
+        phone's (``is_phone``) among them."""
+        return self.is_fxs(leg) or leg in self._line_routes
 
     def trunk(self, name: str) -> Trunk | None:
         """The SIP trunk called ``name`` (None for an FXO line or an unknown name)."""

@@ -63,6 +63,10 @@ def test_phone_registers_and_calls_a_handset_both_ways(
     box.wait_for("phone 1 to ring", lambda: box.port("fxs1")["ringing"], timeout=10)
     calls = box.call("status")["calls"]
     assert any("phone110" in c["legs"] and c["number"] == "101" for c in calls), calls
+    shown = box.wait_for("caller ID at the handset",
+                         lambda: (s := box.phone_status(1))["caller_id"] and s, timeout=8)
+    assert shown["caller_id"]["number"] == "110"
+    assert shown["caller_id"]["name"] == "Desk IP"
     box.phone(1, "offhook")
     established = bare.ctrl.wait_event("CALL_ESTABLISHED", timeout=10)
     assert established["direction"] == "outgoing"
@@ -71,6 +75,10 @@ def test_phone_registers_and_calls_a_handset_both_ways(
     assert abs(dominant_hz(heard) - 440) < 10 and level_dbfs(heard) > -30
     box.speak(1, sine(1000, 1.5))
     time.sleep(2.0)  # the handset's speech plays out before it hangs up
+    box.dial(1, "42")  # keyed on the handset: RFC 4733 events at the phone
+    box.wait_for("two digits at the phone",
+                 lambda: len(bare.ctrl.events_of("CALL_DTMF_START")) >= 2, timeout=10)
+    assert "".join(e["param"] for e in bare.ctrl.events_of("CALL_DTMF_START")) == "42"
     box.phone(1, "onhook")
     bare.ctrl.wait_event("CALL_CLOSED", timeout=10)
     samples, rate = bare.heard()
