@@ -1,0 +1,86 @@
+"""Recorded calls with baresip (an independent SIP user agent whose microphone is a 440 Hz
+sine): each side's tone in its own channel of the decoded Ogg Opus file, the inbound
+route's and the trunk's record settings, and an on-demand code that never reaches the far
+end as RFC 4733 digits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import Daemon, sine
+from tests.e2e.peers import Peers, box_config, trunk_to
+from tests.e2e.recording_support import decode, tone_power, wait_ready
+
+pytestmark = pytest.mark.slow
+
+BARESIP_USER = "5550123"
+
+
+def connected(box: Daemon) -> bool:
+    return bool(box.port("fxs1")["exchange_state"] == "connected")
+
+
+def test_inbound_sip_call_recorded_caller_left_handset_right(
+        daemon_factory: Callable[..., Daemon], peers: Peers, tmp_path: Path) -> None:
+    bare = peers.baresip(tone_hz=440)
+    box = daemon_factory(box_config(
+        trunks=[trunk_to("far", bare.sip_port)],
+        inbound=[{"did": "5551000", "extension": "101", "record": "always"}]))
+    root = box.state / "recordings"
+    reply = bare.ctrl.command("dial", f"sip:5551000@127.0.0.1:{box.sip_port}")
+    assert reply["ok"], reply
+    box.wait_for("phone 1 to ring", lambda: box.port("fxs1")["ringing"], timeout=10)
+    box.phone(1, "offhook")
+    bare.ctrl.wait_event("CALL_ESTABLISHED", timeout=10)
+    box.wait_for("the call to connect", lambda: connected(box))
+    box.wait_for("the recording to start",
+                 lambda: box.call("status")["recording"]["active"] == 1)
+    box.speak(1, sine(1000, 3.0))
+    time.sleep(3.3)
+    box.phone(1, "onhook")
+    bare.ctrl.wait_event("CALL_CLOSED", timeout=10)
+    [meta] = wait_ready(box, root)
+    assert meta["state"] == "ready", meta
+    assert meta["a"].startswith("sip") and meta["b"] == "fxs1"
+    audio, _ = decode(root / meta["path"], tmp_path)
+    caller, callee = audio[:, 0], audio[:, 1]
+    assert tone_power(caller, 440) > 0.5 and tone_power(caller, 1000) < 0.05
+    assert tone_power(callee, 1000) > 0.5 and tone_power(callee, 440) < 0.05
+
+
+def test_outbound_on_demand_code_records_and_stays_in_the_box(
+        daemon_factory: Callable[..., Daemon], peers: Peers, tmp_path: Path) -> None:
+    bare = peers.baresip(tone_hz=440, user=BARESIP_USER)
+    box = daemon_factory(box_config(
+        trunks=[trunk_to("far", bare.sip_port, record="on_demand")],
+        outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}]))
+    root = box.state / "recordings"
+    box.phone(1, "offhook")
+    box.dial(1, "9" + BARESIP_USER + "#")
+    bare.ctrl.wait_event("CALL_ESTABLISHED", timeout=15)
+    box.wait_for("the call to connect", lambda: connected(box), timeout=10)
+    box.dial(1, "5")  # an ordinary digit goes out
+    box.dial(1, "*1")
+    box.wait_for("the code to start recording",
+                 lambda: box.call("status")["recording"]["active"] == 1)
+    box.speak(1, sine(1000, 2.0))
+    time.sleep(2.3)
+    box.dial(1, "*1")
+    box.wait_for("the code to stop recording",
+                 lambda: box.call("status")["recording"]["active"] == 0)
+    box.dial(1, "7")
+    box.wait_for("two digits at baresip",
+                 lambda: len(bare.ctrl.events_of("CALL_DTMF_START")) >= 2, timeout=10)
+    time.sleep(0.5)
+    digits = "".join(e["param"] for e in bare.ctrl.events_of("CALL_DTMF_START"))
+    assert digits == "57", "the record code must not reach the far end as digits"
+    box.phone(1, "onhook")
+    [meta] = wait_ready(box, root)
+    audio, _ = decode(root / meta["path"], tmp_path)
+    assert meta["a"] == "fxs1" and meta["b"].startswith("out")
+    assert tone_power(audio[:, 0], 1000) > 0.3
+    assert tone_power(audio[:, 1], 440) > 0.5
