@@ -272,7 +272,6 @@ _PARAMS = """
 modparam("usrloc", "db_mode", 0)
 modparam("registrar", "min_expires", 30)
 modparam("registrar", "max_expires", 3600)
-modparam("registrar", "max_contacts", 1)
 modparam("htable", "htable", "ha1=>size=6;")
 modparam("htable", "htable", "ban=>size=8;autoexpire={ban};")
 modparam("pike", "sampling_time_unit", 2)
@@ -355,8 +354,17 @@ route[FLOOD] {
     }
 }
 
+# The HA1 of the digest user, "" when there are no credentials or no such site.
+route[HA1] {
+    $var(ha1) = "";
+    if ($au != $null && $sht(ha1=>$au) != $null) {
+        $var(ha1) = $sht(ha1=>$au);
+    }
+}
+
 route[REGISTRAR] {
-    if (!pv_auth_check("@REALM@", "$sht(ha1=>$au)", "1", "0")) {
+    route(HA1);
+    if ($var(ha1) == "" || !pv_auth_check("@REALM@", "$var(ha1)", "1", "0")) {
         auth_challenge("@REALM@", "0");
         exit;
     }
@@ -366,14 +374,16 @@ route[REGISTRAR] {
         exit;
     }
     consume_credentials();
-    if (!save("location")) {
+    # One contact per site: a box that restarts (on a new port) replaces its old one.
+    if (!save("location", "0x04")) {
         sl_reply_error();
     }
     exit;
 }
 
 route[AUTH_BOX] {
-    if (!pv_proxy_authenticate("@REALM@", "$sht(ha1=>$au)", "1")) {
+    route(HA1);
+    if ($var(ha1) == "" || !pv_proxy_authenticate("@REALM@", "$var(ha1)", "1")) {
         proxy_challenge("@REALM@", "0");
         exit;
     }

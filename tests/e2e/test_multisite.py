@@ -1,0 +1,153 @@
+"""Three offices joined through one Kamailio hub on loopback (issue 14): each box a whole
+daemon registering to the hub that ``minipbx hub render`` configured; short numbers across
+sites with caller ID and audio both ways, least-cost routing out through another site's
+trunk (a sipp UAS as office 2's PSTN provider), a site killed and started again (its
+callers get the fallback meanwhile), and the hub restarted (the boxes register again by
+themselves). Everything on 127.0.0.1, every port free-picked."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.harness import Daemon, dominant_hz, free_even_port, sine
+from tests.e2e.hub_support import Hub
+from tests.e2e.peers import Peers
+
+pytestmark = pytest.mark.slow
+
+SITES = [("office1", "1xx"), ("office2", "2xx"), ("office3", "3xx")]
+
+
+def site_config(name: str, hub_port: int, phones: list[tuple[str, str]], extra: str = "",
+                fallback: str = "") -> str:
+    prefix = dict(SITES)[name]
+    parts = [f'[box]\nname = "{name}"\ncountry = "us"\nboard = "sim"\n',
+             f'[sip]\nbind = "127.0.0.1"\nport = 0\nrtp_port = {free_even_port()}\n',
+             '[web]\nbind = "127.0.0.1"\nport = 0\n',
+             f'[site]\nname = "{name}"\nprefix = "{prefix}"\ntransit = "national"\n',
+             f'[hub]\nhost = "127.0.0.1"\nport = {hub_port}\npassword = "pw-{name}"\n'
+             "ping_interval_s = 1\nregister_expires_s = 60\n"]
+    for i, (ext, who) in enumerate(phones, 1):
+        parts.append(f'[[fxs]]\nport = {i}\nextension = "{ext}"\nname = "{who}"\n')
+    for other, pfx in SITES:
+        if other != name:
+            parts.append(f'[[peer_site]]\nname = "{other}"\nprefix = "{pfx}"\n'
+                         + (f'fallback = "{fallback}"\n' if fallback else ""))
+    parts.append(extra)
+    return "\n".join(parts)
+
+
+def sites_state(box: Daemon) -> dict[str, Any]:
+    state: dict[str, Any] = box.call("status").get("sites", {})
+    return state
+
+
+def hub_registered(box: Daemon) -> bool:
+    reg = box.call("status")["sip"]["trunks"]["hub"]["registration"]
+    return bool(reg["state"] == "registered")
+
+
+def call_and_talk(a: Daemon, a_port: int, b: Daemon, b_port: int, number: str,
+                  caller: tuple[str, str]) -> None:
+    """a's phone dials ``number``; b's phone rings with ``caller`` as caller ID, answers,
+    and each hears the other's tone."""
+    a.phone(a_port, "offhook")
+    a.dial(a_port, number)
+    b.wait_for(f"{number} to ring", lambda: b.port(f"fxs{b_port}")["ringing"], timeout=15)
+    cid = b.wait_for("caller ID", lambda: (s := b.phone_status(b_port))["caller_id"] and s,
+                     timeout=10)
+    assert (cid["caller_id"]["number"], cid["caller_id"]["name"]) == caller
+    b.phone(b_port, "offhook")
+    a.wait_for("the call to connect", lambda: a.port(f"fxs{a_port}")["with"] is not None)
+    b.speak(b_port, sine(900, 2.0))
+    assert abs(dominant_hz(a.hear(a_port, 0.8)) - 900) < 10
+    a.speak(a_port, sine(1300, 2.0))
+    assert abs(dominant_hz(b.hear(b_port, 0.8)) - 1300) < 10
+    a.phone(a_port, "onhook")
+    b.wait_for("the far end to hang up", lambda: b.port(f"fxs{b_port}")["with"] is None)
+    b.phone(b_port, "onhook")
+
+
+def test_three_sites_through_one_hub(tmp_path: Path, peers: Peers) -> None:
+    hub = Hub(tmp_path / "hub", [{"name": n, "prefix": p, "password": f"pw-{n}"}
+                                 for n, p in SITES])
+    boxes: list[Daemon] = []
+    try:
+        hub.start()
+        pstn, pstn_port = peers.sipp_uas(calls=1)  # office 2's PSTN provider
+        configs = {
+            "office1": site_config("office1", hub.port, [("101", "Reception"), ("102", "Ops")],
+                                   extra='[[outbound]]\npattern = "9x."\nvia = "site:office2"\n',
+                                   fallback="102"),
+            "office2": site_config("office2", hub.port, [("201", "Dora"), ("202", "Ed")], extra=(
+                f'[[trunk]]\nname = "pstn"\nhost = "127.0.0.1"\nport = {pstn_port}\n'
+                'register = false\n[[outbound]]\npattern = "9x."\ntrunk = "pstn"\nstrip = 1\n')),
+            "office3": site_config("office3", hub.port, [("301", "Fay")]),
+        }
+        one, two, three = (Daemon(tmp_path / n, configs[n]) for n in ("office1", "office2",
+                                                                       "office3"))
+        boxes += [one, two, three]
+        for box in boxes:
+            box.wait_ready()
+        for box in boxes:
+            box.wait_for("registration at the hub", lambda b=box: hub_registered(b), timeout=15)
+        assert set(hub.registered()) == {"office1", "office2", "office3"}, hub.kamcmd(
+            "ul.dump").stdout
+
+        # Short numbers across sites: caller ID (number and name) and audio both ways.
+        call_and_talk(one, 1, two, 1, "201", ("101", "Reception"))
+        call_and_talk(three, 1, one, 2, "102", ("301", "Fay"))
+        # Status: each other site up through the hub, with a round-trip time.
+        state = one.wait_for("sites up", lambda: (s := sites_state(one)) and all(
+            v["state"] == "up" for v in s.values()) and s, timeout=10)
+        assert state["office2"]["rtt_ms"] is not None and state["hub"]["state"] == "up"
+
+        # Least cost: office 1's 9-numbers leave through office 2's PSTN trunk.
+        one.phone(1, "offhook")
+        one.dial(1, "95551234")
+        one.wait_for("the PSTN call to connect", lambda: one.port("fxs1")["with"] is not None,
+                     timeout=15)
+        invite = pstn.received("INVITE")[0]
+        assert invite.request_uri.startswith("sip:5551234@"), invite.text
+        one.speak(1, sine(700, 2.0))
+        assert abs(dominant_hz(one.hear(1, 0.8)) - 700) < 10  # sipp echoes what it hears
+        one.phone(1, "onhook")
+        assert pstn.wait(20) == 0, pstn.describe()
+
+        # Office 2 dies: office 1's call to 201 rings its fallback (102) instead.
+        two.proc.send_signal(signal.SIGKILL)
+        two.proc.wait(10)
+        one.phone(1, "offhook")
+        one.dial(1, "201")
+        one.wait_for("the fallback to ring", lambda: one.port("fxs2")["ringing"], timeout=20)
+        one.phone(1, "onhook")
+        one.wait_for("the fallback to stop", lambda: not one.port("fxs2")["ringing"])
+        one.wait_for("office2 offline in status", lambda: sites_state(one)["office2"]["state"]
+                     in ("offline", "no answer"), timeout=15)
+        # It starts again (same state dir, systemd's restart) and registers by itself.
+        two = Daemon(tmp_path / "office2", configs["office2"])
+        boxes[1] = two
+        two.wait_ready()
+        two.wait_for("office2 registered again", lambda: hub_registered(two), timeout=15)
+        call_and_talk(one, 1, two, 2, "202", ("101", "Reception"))
+
+        # The hub restarts with an empty location table: every box registers again.
+        hub.stop()
+        one.wait_for("the hub seen down", lambda: sites_state(one)["hub"]["state"]
+                     == "no answer", timeout=15)
+        hub.start()
+        one.wait_for("all sites registered again", lambda: set(hub.registered()) == {
+            "office1", "office2", "office3"}, timeout=20)
+        call_and_talk(two, 1, three, 1, "301", ("201", "Dora"))
+    except AssertionError:
+        print("--- hub log\n" + hub.log())
+        raise
+    finally:
+        codes = [(b, b.stop()) for b in boxes]
+        hub.close()
+    for box, code in codes:
+        assert code == 0, box.log()[-5000:]
