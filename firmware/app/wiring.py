@@ -5,6 +5,7 @@ Everything here is construction; nothing runs.
 
 from __future__ import annotations
 
+from firmware.app import office_wiring as office
 from firmware.app.sitewiring import site_links, site_routes, site_trunks
 from firmware.config import Config
 from firmware.config import FxoPort as FxoConfig
@@ -81,8 +82,15 @@ def build_plan(config: Config, profile: CountryProfile | None = None) -> DialPla
                               r.prepend)
                 for r in config.outbound),
         sites=site_links(config),
-        inbound=tuple(InboundRoute(r.did, r.extension) for r in config.inbound),
-        lines=tuple(LineRoute(fxo_leg(p.port), p.extension) for p in config.fxo),
+        inbound=tuple(InboundRoute(r.did, r.extension,
+                                   office.switch(r.to, r.closed_to, r.schedule))
+                      for r in config.inbound),
+        lines=tuple(LineRoute(fxo_leg(p.port), p.extension,
+                              office.switch(p.to, p.closed_to, p.schedule))
+                    for p in config.fxo),
+        groups=office.groups(config),  # the office (firmware/app/office_wiring.py)
+        menus=office.menus(config),
+        schedules=office.schedules(config),
         timers=Timers(first_digit_s=config.dialplan.first_digit_s,
                       interdigit_s=config.dialplan.interdigit_s,
                       no_answer_s=config.dialplan.no_answer_s),

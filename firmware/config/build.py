@@ -16,6 +16,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
+from firmware.config.office import choice_pairs
 from firmware.config.problems import Issue, KeyPath, did_you_mean, one_of
 from firmware.config.schema import Config
 
@@ -121,6 +122,11 @@ def _convert_number(
 def _convert_list(
     item: Any, value: object, path: KeyPath, meta: Mapping[str, Any], issues: list[Issue]
 ) -> object:
+    if isinstance(value, dict) and meta.get("pairs"):  # a menu's choices as a table
+        pairs = choice_pairs(value, path, issues)
+        if pairs is None:
+            return _INVALID
+        value = pairs
     if not isinstance(value, list):
         if dataclasses.is_dataclass(item):
             problem = _expected_table(path, value, array=True)

@@ -34,6 +34,9 @@ ARRAY_KEYS: dict[str, str] = {
     "sip_user": "extension",
     "outbound": "position",
     "inbound": "position",
+    "group": "name",
+    "menu": "name",
+    "schedule": "name",
 }
 """How an entry of each array of tables is named in a PATH: by one of its keys, or by its
 1-based position (``"position"``) where the order is the meaning (first match wins)."""

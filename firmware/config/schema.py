@@ -142,7 +142,12 @@ class FxoPort:
     """[[fxo]]: one PSTN line port."""
 
     port: int = required("board port number, from 1", lo=1, hi=MAX_LINE_PORT)
-    extension: str = required("the extension that rings for an incoming PSTN call")
+    extension: str = setting(
+        "", 'the extension that rings for an incoming PSTN call (or use to = "menu:main")')
+    to: str = setting("", 'where an incoming PSTN call goes, a destination such as'
+                          ' "group:sales" or "menu:main" (in place of extension)')
+    closed_to: str = setting("", 'where it goes while schedule is closed ("" = to)')
+    schedule: str = setting("", 'the [[schedule]] whose hours choose to or closed_to')
     caller_id_standard: CallerIdStandard = field(
         default="",
         metadata=meta(
@@ -254,11 +259,83 @@ class InboundRoute:
     """[[inbound]]: calls from trunks, by the number they were made to."""
 
     did: str = setting("*", 'the called number (DID); "*" = any')
-    extension: str = required("the extension that rings")
+    extension: str = setting("", 'the extension that rings (or use to = "menu:main")')
+    to: str = setting("", 'where the call goes, a destination: ext:101, group:sales,'
+                          ' menu:main, announce:PROMPT, voicemail:101, dial:NUMBER, hangup'
+                          ' (in place of extension)')
+    closed_to: str = setting("", 'where it goes while schedule is closed ("" = to)')
+    schedule: str = setting("", 'the [[schedule]] whose hours choose to or closed_to')
     record: RecordMode = field(
         default="", metadata=meta(
             'call recording: always, never, on_demand (the [features] record_toggle code'
             ' starts and stops it) ("" = not set; never wins, then always, then on_demand)'))
+
+
+GroupStrategy = Literal["ringall", "linear", "circular", "roundrobin", "leastrecent"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupConfig:
+    """[[group]]: a hunt group: several members behind one number (docs/office.md)."""
+
+    name: str = required('the group\'s name; destinations say "group:NAME"')
+    number: str = setting("", 'internal number that rings the group ("" = none)')
+    members: tuple[str, ...] = setting((), "member extensions, in hunt order")
+    strategy: GroupStrategy = field(default="ringall", metadata=meta(
+        "ringall (all at once), linear (in order), circular (each call starts one further),"
+        " roundrobin (after who answered last), leastrecent (who answered longest ago)"))
+    ring_s: float = setting(15.0, "ring each member this long (sequential strategies)",
+                            lo=1.0, hi=600.0)
+    total_s: float = setting(60.0, "give up (overflow) after this long; 0 = once round"
+                                   " (without queue)", lo=0.0, hi=3600.0)
+    overflow: str = setting("", 'destination when nobody answers or all are busy ("" ='
+                                " the caller is told busy or no answer)")
+    skip_busy: bool = setting(True, "pass a busy member at once (else wait its ring_s)")
+    queue: bool = setting(False, "callers wait with music while every member is busy")
+    max_wait_s: float = setting(300.0, "queue: longest wait from arrival, then overflow"
+                                       " (0 = no limit)", lo=0.0, hi=86400.0)
+    max_callers: int = setting(0, "queue: most callers waiting; more go to overflow"
+                                  " (0 = no limit)", lo=0, hi=1000)
+    announce_position: bool = setting(False, "queue: tell a caller their place in line")
+    record: RecordMode = field(
+        default="", metadata=meta(
+            'call recording of the group\'s calls: always, never, on_demand ("" = not set)'))
+
+
+@dataclass(frozen=True, kw_only=True)
+class MenuConfig:
+    """[[menu]]: a voice menu (IVR): a prompt, and a destination per key (docs/office.md)."""
+
+    name: str = required('the menu\'s name; destinations say "menu:NAME"')
+    number: str = setting("", 'internal number that reaches the menu ("" = none)')
+    prompt: str = required("what the caller hears: builtin:NAME, file:NAME.wav or"
+                           " say:LANG:TEXT")
+    language: str = setting("", 'language of the prompts such as "am", "en" ("" = the'
+                                " box's)")
+    choices: tuple[str, ...] = field(default=(), metadata={**meta(
+        'key=destination such as "1=group:sales", or "0=ext:101|announce:closed@office" for'
+        " office hours; in the file also a table { \"1\" = \"group:sales\" }"),
+        "pairs": True})
+    dial_extensions: bool = setting(True, "typing a whole internal number works too")
+    timeout_s: float = setting(5.0, "silence after the prompt before it counts as no"
+                                    " answer", lo=1.0, hi=120.0)
+    repeats: int = setting(2, "how many more times the prompt plays after the first",
+                           lo=0, hi=10)
+    on_timeout: str = setting("hangup", "destination when no choice came")
+    on_invalid: str = setting("hangup", "destination after too many invalid choices")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleConfig:
+    """[[schedule]]: office hours, for to/closed_to on routes and menu choices."""
+
+    name: str = required("the schedule's name; routes and choices say schedule = NAME")
+    weekdays: tuple[str, ...] = setting(("mon-fri",), 'open days: mon..sun or ranges'
+                                                      ' such as "mon-fri"')
+    hours: str = setting("09:00-18:00", 'open hours such as "09:00-13:00,14:00-18:00"'
+                                        ' (24:00 = midnight)')
+    holidays: tuple[str, ...] = setting((), 'closed dates such as "2026-12-25"')
+    timezone: str = setting("UTC", 'IANA time zone such as "Europe/Berlin"')
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -436,6 +513,9 @@ class Config:
     dialplan: DialPlanConfig = field(default_factory=DialPlanConfig)
     outbound: tuple[OutboundRoute, ...] = ()
     inbound: tuple[InboundRoute, ...] = ()
+    group: tuple[GroupConfig, ...] = ()
+    menu: tuple[MenuConfig, ...] = ()
+    schedule: tuple[ScheduleConfig, ...] = ()
     web: WebConfig = field(default_factory=WebConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     site: SiteConfig = field(default_factory=SiteConfig)

@@ -26,6 +26,7 @@ import re
 from collections.abc import Collection, Iterable
 
 from firmware.config.callback_rules import check_callback
+from firmware.config.office import check_office
 from firmware.config.phones import check_sip_users
 from firmware.config.problems import Issue, KeyPath, did_you_mean, format_path
 from firmware.config.schema import (
@@ -99,6 +100,7 @@ def validate_config(config: Config, known_countries: Collection[str] | None = No
     _check_recording(config, issues)
     issues += check_callback(config)  # [callback] (firmware/config/callback_rules.py)
     issues += check_sip_users(config)  # [[sip_user]] (firmware/config/phones.py)
+    issues += check_office(config)  # [[group]], [[menu]], [[schedule]], to (office.py)
     return issues
 
 
@@ -198,7 +200,8 @@ def _check_fxs(fxs: FxsPort, at: KeyPath, issues: list[Issue]) -> None:
 
 
 def _check_fxo(fxo: FxoPort, at: KeyPath, extensions: Collection[str], issues: list[Issue]) -> None:
-    _known_extension(fxo.extension, (*at, "extension"), extensions, issues)
+    if fxo.extension:  # or a destination in to (firmware/config/office.py)
+        _known_extension(fxo.extension, (*at, "extension"), extensions, issues)
     if not fxo.disconnect:
         issues.append(
             Issue((*at, "disconnect"), 'must list at least one method, e.g. ["loop_current"]')
@@ -291,7 +294,9 @@ def _check_routes(config: Config, extensions: Collection[str], issues: list[Issu
     for i, inbound in enumerate(config.inbound):
         if inbound.did != "*":
             _number(inbound.did, ("inbound", i, "did"), issues, '"*" (any) or ')
-        _known_extension(inbound.extension, ("inbound", i, "extension"), extensions, issues)
+        if inbound.extension:  # or a destination in to (firmware/config/office.py)
+            _known_extension(inbound.extension, ("inbound", i, "extension"), extensions,
+                             issues)
     _unique(
         issues, "inbound", [r.did for r in config.inbound], "did", "the later one never matches"
     )

@@ -34,8 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from firmware.core.destinations import HANGUP, Destination
 from firmware.core.errors import ConfigError
-from firmware.pbx.destinations import HANGUP, Destination
 from firmware.pbx.digitmap import SYMBOLS
 from firmware.pbx.schedules import Switch
 
@@ -103,22 +103,6 @@ class Menu:
 
     def __hash__(self) -> int:
         return hash((self.name, self.prompt, self.number))
-
-
-def parse_choice(text: str) -> tuple[str, str, str, str]:
-    """A menu choice in its one-line form ``KEY=TO`` or ``KEY=TO|CLOSED_TO@SCHEDULE``:
-    (key, to, closed_to, schedule) as text; ConfigError when the shape is wrong."""
-    key, sep, rest = text.partition("=")
-    if not sep or not key.strip() or not rest.strip():
-        raise ConfigError(f"{text!r}: write a choice as KEY=DESTINATION such as "
-                          "1=group:sales (or 1=group:sales|announce:closed@office)")
-    to, bar, closed = rest.partition("|")
-    schedule = ""
-    if bar:
-        closed, at, schedule = closed.partition("@")
-        if not at or not schedule.strip() or not closed.strip():
-            raise ConfigError(f"{text!r}: an hours switch is KEY=TO|CLOSED_TO@SCHEDULE")
-    return key.strip(), to.strip(), closed.strip(), schedule.strip()
 
 
 @dataclass
