@@ -125,7 +125,10 @@ class PromptControl:
         p = self.player
         return {"playing": p.playing(), "plays": p.plays, "done": p.done,
                 "missing": p.missing, "built": self.cache.made, "cache_hits": self.cache.hits,
-                "language": self.language}
+                "language": self.language,
+                # Timing hook (tools/bench_prompts.py): monotonic instant of each leg's last
+                # Play, as the player took it.
+                "started_at": dict(p.started_at)}
 
     def stop(self, port: int) -> dict[str, Any]:
         self.player.stop(f"fxs{port}")

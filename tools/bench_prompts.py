@@ -1,0 +1,128 @@
+"""Benchmark of prompts: the real daemon on the simulated board (4 handsets), figures
+printed, never asserted.
+
+1. Prompt start latency: the instant the prompt player took a ``Play`` (``prompt.play``
+   into an off-hook handset, its monotonic instant from ``prompt.status``) to the first
+   sample of the prompt reaching the handset's earpiece (the sim's per-frame arrival
+   instants; the line is silent before: a first digit stopped the dial tone).
+2. Barge-in: the first sample of a key's DTMF tone read from the handset's microphone to
+   the last sample of the prompt (the box's tune) heard in its earpiece, on the board's
+   frame instants.
+3. CPU: the daemon's share of one core with the handsets on-hook, with 4 off-hook hearing
+   dial tone, and with 4 hearing a prompt; per playing line = (prompt - idle) / 4.
+
+    .venv/bin/python tools/bench_prompts.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from benchlib.procstat import cpu_percent  # noqa: E402
+
+from tests.e2e.harness import Daemon  # noqa: E402
+from tests.e2e.peers import box_config  # noqa: E402
+
+LEVEL = 300
+PHONES = 4
+
+
+def lift(d: Daemon, port: int) -> None:
+    d.phone(port, "offhook")
+    d.wait_for("off-hook", lambda: d.port(f"fxs{port}")["line_state"] == "offhook")
+
+
+def hang_up(d: Daemon, port: int) -> None:
+    d.phone(port, "onhook")
+    d.wait_for("idle", lambda: d.port(f"fxs{port}")["line_state"] == "idle", timeout=5)
+
+
+def start_latency(d: Daemon) -> float:
+    lift(d, 1)
+    d.dial(1, "1")  # the dial tone stops; the exchange waits for more digits (4 s)
+    time.sleep(0.2)
+    d.call("prompt.play", name="builtin:please_hold", port=1)
+    time.sleep(0.4)
+    started = d.call("prompt.status")["started_at"]["fxs1"]
+    heard = d.call("sim.phone.timing", port=1, since=started - 0.05, level=LEVEL)["heard"]
+    hang_up(d, 1)
+    if heard is None:
+        raise RuntimeError("the prompt was not heard")
+    return 1000.0 * (heard["at"] + heard["sample"] / 8000 - started)
+
+
+def barge_in(d: Daemon) -> float:
+    lift(d, 1)
+    d.call("prompt.play", name="builtin:music", port=1)
+    time.sleep(0.7)
+    t0 = time.monotonic()
+    d.dial(1, "1")
+    time.sleep(0.4)
+    timing = d.call("sim.phone.timing", port=1, since=t0, level=LEVEL)
+    hang_up(d, 1)
+    spoken, last = timing["spoken"], timing["last_heard"]
+    if spoken is None or last is None:
+        raise RuntimeError(f"no key or no prompt: {timing}")
+    return 1000.0 * ((last["at"] + last["sample"] / 8000)
+                     - (spoken["at"] + spoken["sample"] / 8000))
+
+
+def cpu(d: Daemon, seconds: float) -> dict[str, float]:
+    pid = d.proc.pid
+    idle = cpu_percent([pid], seconds)[0]
+    for port in range(1, PHONES + 1):
+        lift(d, port)
+    tone = cpu_percent([pid], seconds)[0]
+    for port in range(1, PHONES + 1):
+        d.call("prompt.play", name="builtin:music", port=port)
+    prompt = cpu_percent([pid], seconds)[0]
+    for port in range(1, PHONES + 1):
+        hang_up(d, port)
+    return {"idle": idle, "dial_tone": tone, "prompt": prompt,
+            "per_line": (prompt - idle) / PHONES}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    trials = 4 if args.quick else 12
+    window = 2.0 if args.quick else 5.0
+    phones = [{"port": n, "extension": str(100 + n)} for n in range(1, PHONES + 1)]
+    with TemporaryDirectory(prefix="bench-prompts-") as tmp:
+        d = Daemon(Path(tmp), box_config(fxs=phones), extra_args=["--board", "sim"])
+        try:
+            d.wait_ready()
+            d.wait_for("the builtin prompts", lambda: all(
+                r["cached"] for r in d.call("prompt.list")), timeout=120)
+            starts = [start_latency(d) for _ in range(trials)]
+            print(f"prompt start latency (Play to first sample heard): median "
+                  f"{statistics.median(starts):.1f} ms, max {max(starts):.1f} ms "
+                  f"({trials} plays)", flush=True)
+            stops = [barge_in(d) for _ in range(trials)]
+            print(f"barge-in (key tone start to last prompt sample heard): median "
+                  f"{statistics.median(stops):.1f} ms, max {max(stops):.1f} ms "
+                  f"({trials} keys)", flush=True)
+            c = cpu(d, window)
+            print(f"daemon CPU (% of one core): idle {c['idle']:.1f}, {PHONES} lines with "
+                  f"dial tone {c['dial_tone']:.1f}, {PHONES} lines with a prompt "
+                  f"{c['prompt']:.1f}; per playing line {c['per_line']:.2f}", flush=True)
+        finally:
+            code = d.stop()
+        if code != 0:
+            print(f"daemon exited {code}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
