@@ -45,6 +45,7 @@ def format_status(status: dict[str, Any]) -> str:
             out.append(f"  {name:<12} {t['transport']} {t['host']}:{t['port']} "
                        f"{registration_text(t['registration'])}")
     out.extend(sites_text(status.get("sites") or {}))
+    out.extend(phones_text(sip.get("phones") or {}))
     guard = sip.get("guard") or {}
     if guard.get("bans"):
         out.append(f"SIP bans ({guard.get('dropped_while_banned', 0)} requests dropped; "
@@ -150,4 +151,19 @@ def _outbound_lines(outbound: dict[str, Any] | None) -> list[str]:
                  if outbound.get("international_blocked") else "open")
         out.append(f"Spending guard: {used:g} of {limit:g} international/premium minutes "
                    f"in the last hour; {state}")
+    return out
+
+
+def phones_text(phones: dict[str, Any]) -> list[str]:
+    """The IP phones ([[sip_user]]) and where each is registered."""
+    if not phones:
+        return []
+    out = ["IP phones:"]
+    for ext, phone in phones.items():
+        contacts = phone.get("contacts") or []
+        where = ", ".join(f"{c['source']} ({c['transport']}, {c['expires_in']} s left"
+                          + (f", {c['user_agent']}" if c.get("user_agent") else "") + ")"
+                          for c in contacts) or "not registered"
+        name = f" {phone['name']}" if phone.get("name") else ""
+        out.append(f"  {ext}{name}: {where}")
     return out

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from firmware.app.status_text import format_status
 from firmware.sip.digest import answer
 from tests.e2e import linphone
 from tests.e2e.harness import Daemon, dominant_hz, level_dbfs, sine
@@ -56,6 +57,8 @@ def test_phone_registers_and_calls_a_handset_both_ways(
     box.wait_for("the phone's registration", lambda: bool(contacts(box)), timeout=15)
     [contact] = contacts(box)
     assert str(contact["source"]).endswith(f":{bare.sip_port}")
+    text = format_status(box.call("status"))
+    assert f"110 Desk IP: 127.0.0.1:{bare.sip_port} (udp" in text, text
 
     # The phone calls handset 101: it rings with the phone's caller ID, audio both ways.
     reply = bare.ctrl.command("dial", "101")
