@@ -2,13 +2,36 @@
 PY := .venv/bin/python
 STATE ?= .state
 
-.PHONY: run test lint bench bench-soak setup-run setup-test unit clean
+.PHONY: run test lint bench bench-soak setup-run setup-test unit clean pjsua2 image image-test
+
+# Which pjsua2 the venv runs (tools/pjsua2/use.sh): the PyPI wheel (x86_64 only; the default
+# there, since it needs no build) or the source build of `make pjsua2` (PJSUA2=source make
+# test|run; the only one on other machines).
+PJSUA2 ?= $(if $(filter x86_64,$(shell uname -m)),wheel,source)
+export PJSUA2
 
 setup-run:
 	@tools/setup.sh run
+	@tools/pjsua2/use.sh $(PJSUA2)
 
 setup-test:
 	@tools/setup.sh test
+	@tools/pjsua2/use.sh $(PJSUA2)
+
+# pjproject 2.15.1 from its pinned tarball with tools/pjsua2/config_site.h (64 calls, OpenSSL 3,
+# Opus, G.729), its Python binding as a wheel in build/pjsua2/dist, installed into .venv.
+pjsua2:
+	@tools/setup.sh run
+	@tools/pjsua2/use.sh source
+
+# The Raspberry Pi image (rootfs/README.md): as root, debootstrap + qemu-user-static.
+BOARD ?= ag1171-coproc-2p
+image:
+	@BOARD=$(BOARD) nice -n 19 tools/image/build.sh
+
+# Runs the daemon in the image's root under qemu-user (tests/image/).
+image-test: setup-test
+	@MINIPBX_IMAGE_TEST=1 .venv/bin/pytest -q tests/image
 
 run: setup-run
 	@echo "make: starting minipbx on the simulated board (state in $(STATE)/, Ctrl-C stops it)"

@@ -218,7 +218,16 @@ def _write_root(src: IO[bytes], payload: Payload, device: Path) -> None:
                           f"{payload.name}: a failing card?")
 
 
-def _write_boot(src: IO[bytes], payload: Payload, boot: Path, slot: str) -> None:
+def _fill_cmdline(path: Path, slot: str, root: Path) -> None:
+    """The slot's cmdline.txt comes as a template: ``@SLOT@`` is the slot, ``@ROOT@`` its
+    root partition (``PARTUUID=...`` when the layout names it by PARTUUID)."""
+    if not path.exists():
+        return
+    device = f"PARTUUID={root.name}" if root.parent.name == "by-partuuid" else str(root)
+    path.write_text(path.read_text().replace("@SLOT@", slot).replace("@ROOT@", device))
+
+
+def _write_boot(src: IO[bytes], payload: Payload, boot: Path, slot: str, root: Path) -> None:
     data = src.read(payload.size)
     if hashlib.sha256(data).hexdigest() != payload.sha256:
         raise UpdateError(f"payload {payload.name} does not match its manifest digest")
@@ -234,6 +243,7 @@ def _write_boot(src: IO[bytes], payload: Payload, boot: Path, slot: str) -> None
                 raise UpdateError(f"payload {payload.name}: {member.name!r} is not a plain "
                                   "file inside the boot folder")
         tar.extractall(staging)  # members checked above (Debian's 3.11.2 lacks filter=)
+    _fill_cmdline(staging / "cmdline.txt", slot, root)
     for f in staging.rglob("*"):
         if f.is_file():
             with f.open("rb") as h:
@@ -276,7 +286,8 @@ class Updater:
             _write_root(_stream(tar, root, path), root, self.layout.slots[target])
             _crash_point("root-written")
             boot = manifest.payload("boot")
-            _write_boot(_stream(tar, boot, path), boot, self.layout.boot, target)
+            _write_boot(_stream(tar, boot, path), boot, self.layout.boot, target,
+                        self.layout.slots[target])
         _crash_point("boot-written")
         schema = migrate.snapshot(self.layout.config)
         _crash_point("snapshot")

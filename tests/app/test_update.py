@@ -26,6 +26,8 @@ def test_update_is_tried_once_then_kept_when_ready(rig: Rig) -> None:
     assert rig.old().apply(update) == "b"
     assert rig.slot_b.read_bytes() == root
     assert (rig.boot / "slot-b" / "overlays" / "uart.dtbo").exists()
+    cmdline = (rig.boot / "slot-b" / "cmdline.txt").read_text()
+    assert cmdline == f"root={rig.slot_b} ro minipbx.slot=b\n"
     assert firmware_boot(rig.boot) == ("b", True)  # the one-time tryboot
     new = rig.new()
     assert new.boot_check() == "trying"

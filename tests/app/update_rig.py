@@ -78,7 +78,7 @@ class Rig:
         image.write_bytes(root)
         boot = self.tmp / f"{name}.boot"
         boot.mkdir(exist_ok=True)
-        (boot / "cmdline.txt").write_text("root=PARTUUID=1-03 minipbx.slot=b\n")
+        (boot / "cmdline.txt").write_text("root=@ROOT@ ro minipbx.slot=@SLOT@\n")
         (boot / "overlays").mkdir(exist_ok=True)
         (boot / "overlays" / "uart.dtbo").write_bytes(os.urandom(64))
         out = self.tmp / name

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Stage bootstrap: a Debian bookworm arm64 root with what the box runs and what builds its
+# venv (the build packages are purged again by the minipbx stage).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source tools/image/common.sh
+
+run_pkgs=systemd,systemd-sysv,udev,dbus,kmod,chrony,openssh-server,python3,python3-venv,libssl3,libopus0,libbcg729-0,libasound2,ca-certificates,iproute2,fdisk,e2fsprogs,dosfstools,initramfs-tools,zstd,sudo
+build_pkgs=build-essential,swig,libssl-dev,libopus-dev,libbcg729-dev,python3-dev,pkg-config,libasound2-dev,libsystemd-dev
+
+rm -rf "$root"
+mkdir -p "$root"
+say "debootstrap $suite arm64 from $mirror (log: $out/debootstrap.log)"
+nice -n 19 debootstrap --arch=arm64 --variant=minbase --components=main,non-free-firmware \
+  --include="$run_pkgs,$build_pkgs" "$suite" "$root" "$mirror" >"$out/debootstrap.log" 2>&1 ||
+  { tail -n 30 "$out/debootstrap.log" >&2; die "debootstrap failed (whole log: $out/debootstrap.log)"; }
+# No service starts inside the chroot while packages are installed.
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+chmod 0755 "$root/usr/sbin/policy-rc.d"
+cat >"$root/etc/apt/sources.list" <<SRC
+deb $mirror $suite main non-free-firmware
+deb $mirror $suite-updates main non-free-firmware
+deb http://deb.debian.org/debian-security $suite-security main non-free-firmware
+SRC
+echo "$run_pkgs" | tr , '\n' >"$out/run-packages.txt"
+echo "$build_pkgs" | tr , '\n' >"$out/build-packages.txt"
