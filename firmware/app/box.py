@@ -29,7 +29,16 @@ from firmware.app.listener import LineListener
 from firmware.app.routing import board_action, deliver
 from firmware.core.causes import Cause
 from firmware.core.clock import earliest
-from firmware.core.events import Bridge, CallEvent, Party, Play, Record, Release, Unbridge
+from firmware.core.events import (
+    Bridge,
+    CallEvent,
+    Digit,
+    Party,
+    Play,
+    Record,
+    Release,
+    Unbridge,
+)
 from firmware.dsp.profiles import CountryProfile
 from firmware.dsp.supervision import BusyToneDetector
 from firmware.dsp.tones import ToneGenerator
@@ -115,6 +124,7 @@ class Box:
         self.on_records: Callable[[list[Any]], None] | None = None
         # Plays prompts (firmware/app/promptplay.py); set by the daemon.
         self.on_play: Callable[[Play], None] | None = None
+        self.on_digit: Callable[[Digit], None] | None = None  # every digit going up
         # News of calls the box placed itself (firmware/app/boxdialer.py); set by the daemon.
         self.on_originated: Callable[[Originated], None] | None = None
         self.recorder: RecorderSide | None = None  # call recording, when the daemon has it
@@ -216,6 +226,8 @@ class Box:
     def _step(self, kind: str, item: Any) -> None:
         now = time.monotonic()
         if kind == "up":
+            if self.on_digit is not None and isinstance(item, Digit):
+                self.on_digit(item)  # a prompt that any key stops (prompt play)
             for out in self.exchange.handle(item, now):
                 self._queue.append(("down", out))
         elif kind == "down":
@@ -318,6 +330,13 @@ class Box:
         if slot.playing is not None:
             self.switch.play(leg, None)
             slot.playing = None
+
+    def watch_keys(self, leg: str, on_key_down: Callable[[], None] | None) -> None:
+        """Call ``on_key_down`` the moment a DTMF key starts on line ``leg``, before the
+        digit is decoded (barge-in into a prompt); None ends it (listener.py)."""
+        slot = self.fxs.get(leg) or self.fxo.get(leg)
+        if slot is not None:
+            slot.listener.watch_keys(on_key_down)
 
     def has_line(self, leg: str) -> bool:
         return leg in self.fxs or leg in self.fxo
