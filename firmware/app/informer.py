@@ -26,7 +26,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,8 +125,11 @@ class _Live:
 
 class Informer:
     def __init__(self, folder: Path, dialer: Dialer,
-                 settings: Callable[[], InformConfig]) -> None:
+                 settings: Callable[[], InformConfig],
+                 prepare: Callable[[tuple[str, ...]], Awaitable[list[str]]] | None = None,
+                 ) -> None:
         self.folder = folder
+        self._prepare = prepare
         self._dialer = dialer
         self._settings = settings
         self._campaigns: dict[str, Campaign] = {}
@@ -155,9 +158,17 @@ class Informer:
 
     # -- commands ------------------------------------------------------------------------
 
-    def start(self, name: str, numbers: str, options: Mapping[str, Any]) -> dict[str, Any]:
-        """``inform.start``: the options as the command table passes them."""
-        return self.begin(name, numbers, settings_from(options))
+    async def start(self, name: str, numbers: str,
+                    options: Mapping[str, Any]) -> dict[str, Any]:
+        """``inform.start``: the options as the command table passes them. The message's
+        prompts are built into the cache first (never in the call path); one that cannot
+        be (no such file, no voice) refuses the campaign, naming it."""
+        settings = settings_from(options)
+        if self._prepare is not None:
+            problems = await self._prepare(settings.message)
+            if problems:
+                raise CommandError("message: " + "; ".join(problems))
+        return self.begin(name, numbers, settings)
 
     def begin(self, name: str, numbers_text: str, settings: Settings) -> dict[str, Any]:
         if not NAME_RE.fullmatch(name):

@@ -43,7 +43,7 @@ def register(table: CommandTable) -> None:
                    START_ARGS, ("name", "numbers", "message"), role="admin")
     async def inform_start(system: System, args: Mapping[str, Any]) -> Any:
         options = {k: v for k, v in args.items() if k not in ("name", "numbers")}
-        return system.informer().start(args["name"], args["numbers"], options)
+        return await system.informer().start(args["name"], args["numbers"], options)
 
     @table.command("inform.status", "a campaign's progress", {"name": str}, ("name",),
                    role="admin")

@@ -125,9 +125,11 @@ class SipGuardControl(Protocol):
 class InformControl(Protocol):
     """The auto-informer's campaigns (firmware/app/informer.py)."""
 
-    def start(self, name: str, numbers: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    async def start(self, name: str, numbers: str,
+                    options: Mapping[str, Any]) -> dict[str, Any]:
         """``options``: message, confirm_digit, attempts, retry_after ("2m"), parallel,
-        window ("09:00-20:00"), caller_id; -> the campaign's summary."""
+        window ("09:00-20:00"), caller_id; -> the campaign's summary. The message's prompts
+        are built first; CommandError names one that cannot be."""
         ...
 
     def status(self, name: str) -> dict[str, Any]: ...

@@ -4,6 +4,7 @@ in tests/e2e/test_informer.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -111,3 +112,21 @@ def test_command_options_are_parsed_and_checked() -> None:
         settings_from({"message": "x", "window": "9-5"})
     with pytest.raises(CommandError, match="message 'tts:hello'"):
         settings_from({"message": "tts:hello"})
+
+
+def test_a_message_that_cannot_be_built_refuses_the_campaign(tmp_path: Path) -> None:
+    clock = FakeClock(NOON)
+    dialer = FakeDialer(clock)
+    asked: list[tuple[str, ...]] = []
+
+    async def prepare(refs: tuple[str, ...]) -> list[str]:
+        asked.append(refs)
+        return ['no file "gone.wav" in prompts/'] if "file:gone" in refs else []
+
+    informer = Informer(tmp_path / "inform", dialer, InformConfig, prepare)
+    informer.load()
+    with pytest.raises(CommandError, match=r'message: no file "gone\.wav"'):
+        asyncio.run(informer.start("x", "101", {"message": "builtin:notice,gone"}))
+    assert informer.listing() == [] and dialer.placed == []
+    summary = asyncio.run(informer.start("y", "101", {"message": "say:en:Fire drill at noon"}))
+    assert summary["numbers"] == 1 and asked[-1] == ("say:en:Fire drill at noon",)
