@@ -28,6 +28,7 @@ from firmware.core.events import (
     Setup,
     Tone,
 )
+from firmware.pbx import recording
 from firmware.pbx.actions import Board, caller_fails, record
 from firmware.pbx.calls import Call, Phase, Timer
 from firmware.pbx.cdr import Disposition
@@ -280,6 +281,7 @@ class Hunting(CallState):
             call.a_up = True
         call.answered = now
         call.enter(Phase.CONNECTED, now)
+        recording.answered(board, call)  # a group's record setting applies too
 
     def on_release(self, board: Board, call: Call, event: Release, now: float) -> None:
         run: HuntRun = call.hunt

@@ -152,3 +152,15 @@ def test_hang_up_during_consent_stops_the_prompt_and_records_nothing() -> None:
     out = drv.send(Release("fxs2"))
     assert not _records(out)
     assert Play("fxs1", ()) in out
+
+
+def test_a_group_records_the_calls_its_members_answer() -> None:
+    from firmware.pbx.office import Group
+
+    from .office_support import MEMBERS, answer, call_in, driver
+
+    drv = driver(Group("sales", "600", MEMBERS),
+                 recording=RecordingPolicy(groups=(("sales", "always"),)))
+    call_in(drv)
+    assert _records(answer(drv, "fxs3")) == [Record(1, "sip1", "fxs3", True)]
+    assert _records(drv.send(Release("sip1"))) == [Record(1, "sip1", "fxs3", False)]
