@@ -1,0 +1,95 @@
+"""An Amharic voice menu through the whole daemon: a SIP caller (baresip) hears the menu's
+prompt (checked against the cached prompt by normalized cross-correlation, after G.711
+both ways) and chooses by RFC 4733; a handset reaches the same menu by its number, hears
+it, and chooses by DTMF while the prompt plays (barge-in, measured on the board's frames).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from firmware.app.promptcache import PromptCache
+from firmware.dsp.resample import resample
+from tests.e2e.harness import Daemon
+from tests.e2e.peers import Peers, box_config, trunk_to
+from tests.e2e.test_prompts import MATCH, MISMATCH, best_ncc, lift
+
+pytestmark = pytest.mark.slow
+
+PROMPT = "say:am:እንኳን ደህና መጡ። ለሽያጭ አንድን ይጫኑ። ለቢሮ ሁለትን ይጫኑ።"
+MENU = f"""
+[[menu]]
+name = "main"
+number = "500"
+prompt = "{PROMPT}"
+language = "am"
+choices = {{ "1" = "ext:101", "2" = "ext:102" }}
+timeout_s = 5
+repeats = 1
+"""
+BARGE_IN_S = 0.100
+
+
+def menu_box(daemon_factory: Callable[..., Daemon], trunks: list[dict[str, object]]) -> Daemon:
+    config = box_config(trunks=trunks, inbound=[{"did": "5551000", "to": "menu:main"}],
+                        fxs=[{"port": 1, "extension": "101"}, {"port": 2, "extension": "102"},
+                             {"port": 3, "extension": "103"}]) + MENU
+    box = daemon_factory(config)
+    box.wait_for("the menu's prompt", lambda: any(
+        r["name"] == PROMPT and r["cached"] for r in box.call("prompt.list")), timeout=60)
+    return box
+
+
+def cached(box: Daemon, ref: str, language: str = "am") -> np.ndarray:
+    pcm = PromptCache(box.state).pcm([ref], language)
+    return np.frombuffer(b"".join(pcm), dtype="<i2").astype(np.float64)
+
+
+def test_a_sip_caller_hears_the_amharic_menu_and_chooses_by_rfc4733(
+        daemon_factory: Callable[..., Daemon], peers: Peers) -> None:
+    bare = peers.baresip(tone_hz=440)
+    box = menu_box(daemon_factory, [trunk_to("far", bare.sip_port)])
+    reply = bare.ctrl.command("dial", f"sip:5551000@127.0.0.1:{box.sip_port}")
+    assert reply["ok"], reply
+    bare.ctrl.wait_event("CALL_ESTABLISHED", timeout=15)  # the menu answers
+    seconds = cached(box, PROMPT).size / 8000
+    time.sleep(seconds + 0.5)
+    bare.ctrl.command("sndcode", "2")
+    box.wait_for("the choice to ring phone 2", lambda: box.port("fxs2")["ringing"],
+                 timeout=10)
+    bare.ctrl.command("hangup")
+    bare.ctrl.wait_event("CALL_CLOSED", timeout=10)
+    samples, rate = bare.heard()
+    heard = resample(samples.astype(np.float64), rate, 8000)
+    right = best_ncc(heard, cached(box, PROMPT))
+    wrong = best_ncc(heard, cached(box, "builtin:goodbye"))
+    assert right > MATCH, (right, wrong)
+    assert wrong < MISMATCH, (right, wrong)
+    assert box.call("prompt.status")["done"] >= 1  # the menu's prompt played to its end
+
+
+def test_a_handset_dials_the_menu_and_a_key_stops_the_prompt(
+        daemon_factory: Callable[..., Daemon]) -> None:
+    box = menu_box(daemon_factory, [])
+    lift(box, 3)
+    heard: list[np.ndarray] = []
+    box.dial(3, "500")
+    th = threading.Thread(target=lambda: heard.append(box.hear(3, 1.5)))
+    th.start()
+    th.join()
+    assert best_ncc(heard[0], cached(box, PROMPT)[:8000]) > MATCH
+    t0 = time.monotonic()
+    box.dial(3, "1")  # while the prompt plays
+    time.sleep(0.3)
+    timing = box.call("sim.phone.timing", port=3, since=t0, level=300)
+    box.wait_for("the choice to ring phone 1", lambda: box.port("fxs1")["ringing"],
+                 timeout=10)
+    spoken, last = timing["spoken"], timing["last_heard"]
+    assert spoken is not None and last is not None, timing
+    stopped = (last["at"] + last["sample"] / 8000) - (spoken["at"] + spoken["sample"] / 8000)
+    assert 0.0 < stopped < BARGE_IN_S, (stopped, timing)
