@@ -8,6 +8,9 @@ in ``_prompt``, holds prompt references
 (a string, or a list of them). The row's ``language`` field, if it has one, is the
 language they play in; else the box's.
 
+Destinations that play a prompt (``announce:closed``, ``announce:file:closed.wav``) are
+checked too, wherever a setting holds one.
+
 A place is named the way an installer reads it: ``menu[main].prompt`` for a row with a
 ``name``, ``announce[2].message`` for one without.
 """
@@ -15,11 +18,16 @@ A place is named the way an installer reads it: ``menu[main].prompt`` for a row 
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from firmware.app.promptcache import Use
 from firmware.media.prompt_texts import COUNTRY_LANGUAGE, TEXTS
 from firmware.media.prompts import DEFAULT_LANGUAGE
+
+# A destination that plays a prompt: ``announce:PROMPT``, in any setting that takes a
+# destination (a route's ``to``, a menu's choices, a group's overflow...).
+ANNOUNCE = re.compile(r"\bannounce:([^\s|@,;]+)")
 
 PROMPT_FIELDS = ("prompt", "prompts", "message", "music", "greeting", "consent")
 
@@ -51,10 +59,26 @@ def prompt_uses(config: Any) -> list[Use]:
                      else table.name)
             language = str(getattr(row, "language", "") or "") or default
             for f in dataclasses.fields(row):
-                if f.name not in PROMPT_FIELDS and not f.name.endswith("_prompt"):
-                    continue
-                uses += _refs(f"{label}.{f.name}", getattr(row, f.name), language)
+                value = getattr(row, f.name)
+                where = f"{label}.{f.name}"
+                if f.name in PROMPT_FIELDS or f.name.endswith("_prompt"):
+                    uses += _refs(where, value, language)
+                else:
+                    uses += [Use(where, announce_ref(m), language)
+                             for m in _announced(value)]
     return uses
+
+
+def announce_ref(target: str) -> str:
+    """The prompt of ``announce:TARGET``: a reference as it is (``announce:file:x.wav``),
+    else the builtin of that name (``announce:closed`` plays ``builtin:closed``)."""
+    return target if ":" in target else f"builtin:{target}"
+
+
+def _announced(value: Any) -> list[str]:
+    texts = [value] if isinstance(value, str) else (
+        [v for v in value if isinstance(v, str)] if isinstance(value, tuple | list) else [])
+    return [m for text in texts for m in ANNOUNCE.findall(text)]
 
 
 def _refs(where: str, value: Any, language: str) -> list[Use]:

@@ -4,7 +4,7 @@ English and Amharic, cache hits, and the errors a commit shows."""
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -179,7 +179,7 @@ class _Menu:
     prompt: str
     language: str = ""
     invalid_prompt: str = ""
-    choices: dict[str, str] = field(default_factory=dict)
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,12 +189,16 @@ class _Config:
 
 
 def test_prompts_are_found_in_any_table_with_their_language() -> None:
-    config = _Config(menu=(_Menu("main", "file:welcome.wav", invalid_prompt="builtin:invalid"),
-                           _Menu("fr", "say:fr:Bonjour", language="fr")))
+    config = _Config(menu=(_Menu("main", "file:welcome.wav", invalid_prompt="builtin:invalid",
+                                 choices=("1=ext:101", "0=ext:102|announce:closed@office")),
+                           _Menu("fr", "say:fr:Bonjour", language="fr",
+                                 choices=("9=announce:file:nuit.wav",))))
     assert box_language(config) == "am"  # Ethiopia's
     assert prompt_uses(config) == [
         Use("menu[main].prompt", "file:welcome.wav", "am"),
         Use("menu[main].invalid_prompt", "builtin:invalid", "am"),
+        Use("menu[main].choices", "builtin:closed", "am"),
         Use("menu[fr].prompt", "say:fr:Bonjour", "fr"),
+        Use("menu[fr].choices", "file:nuit.wav", "fr"),
     ]
     assert languages(config) == ["am", "fr"]
