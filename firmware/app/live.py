@@ -34,6 +34,7 @@ from firmware.app import wiring
 from firmware.app.boards import check_board, sim_size
 from firmware.app.box import Box, FxoSlot, FxsSlot
 from firmware.app.manager import ApplyReport
+from firmware.app.recorder import settings_from
 from firmware.config import Config
 from firmware.config import FxoPort as FxoConfig
 from firmware.config import FxsPort as FxsConfig
@@ -48,7 +49,7 @@ SETTLE_S = 0.5
 """How often lines that were busy at a commit are looked at again."""
 
 # Settings that only the dial plan and the status use: changing them needs no new machine.
-_PLAN_ONLY = ("extension", "name", "caller_id", "permission", "max_outbound_calls")
+_PLAN_ONLY = ("extension", "name", "caller_id", "permission", "max_outbound_calls", "record")
 
 
 class LiveBox:
@@ -103,6 +104,9 @@ class LiveBox:
         if old.sip_user != new.sip_user:  # IP phones: the registrar's accounts
             self._adapter.set_phones(wiring.build_phones(new), new.sip.phone_min_expires_s)
             report.applied.append("sip_user accounts")
+        if old.recording != new.recording and (rec := getattr(self._box, "recorder", None)):
+            rec.settings = settings_from(new)  # channels, max_gb, keep_days; path: restart
+            report.applied.append("recording settings")
         self._settle()
         if old.box.name != new.box.name:
             report.applied.append(f"box name {new.box.name}")
@@ -235,7 +239,10 @@ def _plan_inputs(config: Config) -> tuple[object, ...]:
             tuple((p.port, p.extension) for p in config.fxo),
             tuple((t.name, t.max_calls) for t in config.trunk), config.outbound,
             config.inbound, config.dialplan, config.box.country,
-            config.box.max_international_minutes_per_hour)
+            config.box.max_international_minutes_per_hour,
+            # Call recording: who is recorded, the code, the consent prompt (recpolicy).
+            tuple(p.record for p in config.fxs), tuple(t.record for t in config.trunk),
+            config.features, config.recording.consent)
 
 
 def _line_settings(port: FxsConfig | FxoConfig) -> tuple[object, ...]:

@@ -15,6 +15,7 @@ Flash       the handset flashed the hook            (not sent down)
 Release     the leg ended; ``cause`` says why       end the leg with ``cause``
 Tone        (not sent up)                           play a call-progress tone on a line leg
 PlayDone    the prompts played into the leg ended   (not sent down)
+Transfer    connect my partner to a number instead  (not sent down)
 ==========  ======================================  =========================================
 
 Events are frozen dataclasses; a leg is named by a string such as ``fxs1``, ``fxo1`` or
@@ -157,5 +158,15 @@ class Record:
     on: bool
 
 
-CallEvent = Seize | Setup | Digit | Alerting | Answer | Flash | Release | Tone | PlayDone
+@dataclass(frozen=True)
+class Transfer:
+    """Up from a leg in a connected call: connect my partner to ``to`` (a number, dialled
+    with my permission) and let me go: a blind transfer (a SIP REFER; the hook flash's
+    transfer will send it too)."""
+
+    leg: LegId
+    to: str
+
+
+CallEvent = Seize | Setup | Digit | Alerting | Answer | Flash | Release | Tone | PlayDone | Transfer
 MediaEvent = Bridge | Unbridge | Play | Record

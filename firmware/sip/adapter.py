@@ -44,6 +44,7 @@ from firmware.core.events import (
     Presentation,
     Release,
     Setup,
+    Transfer,
 )
 from firmware.sip.admission import FORBIDDEN, Admission
 from firmware.sip.calls import SipCall
@@ -51,7 +52,7 @@ from firmware.sip.digest import DigestAuth
 from firmware.sip.endpoint import SipEndpoint
 from firmware.sip.guard import Guard
 from firmware.sip.linksource import source_trunk
-from firmware.sip.message import header, parse_name_addr, request_user
+from firmware.sip.message import header, parse_name_addr, request_user, uri_user
 from firmware.sip.registrar import PhoneAccount, Registrar, phone_extension, phone_leg
 from firmware.sip.registration import RegistrationState
 from firmware.sip.rtpwatch import RtpWatch
@@ -108,6 +109,7 @@ class SipAdapter:
         # INVITEs' digests; a phone's calls use the leg ``phone_leg(extension)``.
         self.registrar = Registrar(DigestAuth("minipbx"))
         self.screen.registrar = self.registrar
+        self.screen.refer = self._refer
         self._bind, self._sip_port = bind, sip_port
         first = next(iter(endpoint.transports.values()))
         self.screen.start((first.kind, first.host, first.port), endpoint.poll)
@@ -320,6 +322,25 @@ class SipAdapter:
         log.info("%s: phone %s dials %s", leg, ext, called)
         self._emit(Setup(leg, called=called, caller=Party(ext, name)))
 
+    def _refer(self, call_id: str, refer_to: str) -> int | None:
+        """A REFER in call ``call_id`` (the screen's hook): a blind transfer to the number
+        in Refer-To, done by the exchange (Transfer). 202 when taken; None when the call
+        is not one of ours (pjsua then declines it, SipCall.onCallTransferRequest)."""
+        leg = next((leg for leg, c in self._calls.items() if _call_id_of(c) == call_id), None)
+        if leg is None:
+            return None
+        call = self._calls[leg]
+        number = uri_user(refer_to.strip().lstrip("<").split(">", 1)[0])
+        if "replaces" in refer_to.lower():
+            log.info("%s: attended transfer (Replaces) is not supported; declined", leg)
+            return 501
+        if call.state != "connected" or not number:
+            log.info("%s: REFER to %r refused (call %s)", leg, refer_to, call.state)
+            return 403
+        log.info("%s: REFER: transfer the partner to %s", leg, number)
+        self._emit(Transfer(leg, number))
+        return 202
+
     # --- bookkeeping ---------------------------------------------------------------------
     def _emit(self, event: CallEvent) -> None:
         self._defer(lambda: self._emit_now(event))
@@ -457,6 +478,13 @@ class SipAdapter:
                 continue
         return False
 
+
+
+def _call_id_of(call: SipCall) -> str | None:
+    try:
+        return str(call.getInfo().callIdString)
+    except Exception:  # a call pjsua2 is tearing down
+        return None
 
 
 def _quote(text: str) -> str:

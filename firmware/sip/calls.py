@@ -86,6 +86,13 @@ class SipCall(pj.Call):  # type: ignore[misc]
         except Exception:
             log.exception("%s: media state callback failed", self.leg)
 
+    def onCallTransferRequest(self, prm: Any) -> None:
+        # pjsua would place the transferred call itself, outside the exchange and its toll
+        # guard: decline. The SIP screen hands the REFERs of our calls to the exchange
+        # before pjsua sees them, so this answers only when the screen is off.
+        log.warning("%s: REFER to %s declined (the SIP screen is off)", self.leg, prm.dstUri)
+        prm.statusCode = 603
+
     def onDtmfDigit(self, prm: Any) -> None:
         try:
             digit = str(prm.digit).upper()

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 _NAME_ADDR = re.compile(r'^\s*(?:"((?:[^"\\]|\\.)*)"|([^<"]*?))\s*<([^>]*)>')
 _URI_USER = re.compile(r"^(?:sips?|tel):([^@;>?]+)", re.IGNORECASE)
-_COMPACT = {"f": "from", "t": "to", "m": "contact", "i": "call-id", "v": "via"}
+_COMPACT = {"f": "from", "t": "to", "m": "contact", "i": "call-id", "v": "via",
+            "r": "refer-to"}
 
 
 @dataclass(frozen=True)

@@ -193,6 +193,9 @@ class SipScreen:
         # Call-ID -> (extension, when): INVITEs that proved they come from a phone, for
         # the adapter's onIncomingCall (it pops them).
         self.phone_calls: dict[str, tuple[str, float]] = {}
+        # REFER inside a call: (Call-ID, Refer-To) -> the status to answer (202 when the
+        # exchange takes the transfer), or None when the call is not ours.
+        self.refer: Callable[[str, str], int | None] | None = None
         self._endpt: int | None = None
         # Both must live as long as pjsip may call them: they are kept on self.
         self._callback = _RxCallback(self._on_rx_request)
@@ -329,6 +332,12 @@ class SipScreen:
                 return PJ_FALSE
             return PJ_TRUE if guard.auth_failed(source, now) else self._respond(rdata,
                                                                                  FORBIDDEN)
+        if method == b"REFER" and self.refer is not None:
+            # A transfer asked inside one of our calls: the exchange does it (with the
+            # transferrer's permission), never pjsua on its own.
+            text = self._text(rdata, at, size, head)
+            code = self.refer(header(text, "Call-ID") or "", header(text, "Refer-To") or "")
+            return PJ_FALSE if code is None else self._respond(rdata, code)
         if method != b"INVITE":
             return PJ_FALSE
         request = parse_request(head.decode("utf-8", "replace"))

@@ -231,3 +231,31 @@ def test_linphone_registers_calls_a_handset_and_holds(
         phone.wait_output(r"(?i)call \d+ .*end", timeout=10)
     finally:
         phone.kill()
+
+
+def test_phone_transfers_a_handset_with_refer(daemon_factory: Callable[..., Daemon],
+                                              peers: Peers) -> None:
+    """Blind transfer: the phone REFERs its partner (handset 101) to 102; the box places
+    101 to 102 itself (101 hears ringback), releases the phone, and 101 and 102 talk."""
+    box = phone_box(daemon_factory)
+    bare = peers.baresip(tone_hz=440, account=phone_account(box))
+    box.wait_for("the phone's registration", lambda: bool(contacts(box)), timeout=15)
+    box.phone(1, "offhook")
+    box.dial(1, "110")
+    box.wait_for("the phone to answer", lambda: state(box, 1) == "connected", timeout=15)
+    reply = bare.ctrl.command("transfer", "102")
+    assert reply["ok"], reply
+    box.wait_for("102 to ring", lambda: box.port("fxs2")["ringing"], timeout=10)
+    bare.ctrl.wait_event("CALL_CLOSED", timeout=10)  # the box released the phone
+    heard = box.hear(1, 0.6)  # US ringback: 440 + 480 Hz (the phone is gone by now)
+    assert min(abs(dominant_hz(heard) - f) for f in (440, 480)) < 15, \
+        "101 hears ringback while 102 rings"
+    box.phone(2, "offhook")
+    box.wait_for("101 and 102 to talk", lambda: state(box, 1) == state(box, 2) == "connected")
+    box.speak(2, sine(1000, 1.0))
+    assert abs(dominant_hz(box.hear(1, 0.8)) - 1000) < 15
+    records = box.call("calls", limit=5)["calls"]
+    assert any("transferred by phone110 to 102" in (r.get("reason") or "") for r in records), \
+        records
+    box.phone(1, "onhook")
+    box.phone(2, "onhook")
