@@ -174,6 +174,12 @@ class Box:
             self._line_outputs(self.fxs[leg].line.dtmf_digit(digit, time.monotonic()))
         return on_digit
 
+    def _fxo_digit_cb(self, leg: str) -> Callable[[str], None]:
+        def on_digit(digit: str) -> None:
+            log.debug("%s: digit %s heard on the line", leg, digit)
+            self._line_outputs(self.fxo[leg].line.dtmf_digit(digit, time.monotonic()))
+        return on_digit
+
     def _cid_cb(self, leg: str) -> Callable[[Party], None]:
         def on_cid(party: Party) -> None:
             self._line_outputs(self.fxo[leg].line.caller_id(party, time.monotonic()))
@@ -357,6 +363,11 @@ class Box:
                 slot.listener.listen_dtmf(want)
             self._sync_tap(slot.leg, slot.listener)
         for oslot in self.fxo.values():
+            # DTMF on a PSTN line only while the exchange wants keys from it (a menu, a
+            # call the box placed): in a conversation the audio carries them.
+            want = oslot.line.state == "connected" and self.exchange.wants_digits(oslot.leg)
+            if (oslot.listener.dtmf is not None) != want:
+                oslot.listener.listen_dtmf(want)
             self._sync_tap(oslot.leg, oslot.listener)
 
     def _sync_tap(self, leg: str, listener: LineListener) -> None:
@@ -470,7 +481,7 @@ class Box:
         leg = line.leg
         profile = self.profile
         listener = LineListener(
-            leg, self.loop, on_digit=lambda d: None,
+            leg, self.loop, on_digit=self._fxo_digit_cb(leg),
             on_caller_id=self._cid_cb(leg),
             on_disconnect_tone=self._disconnect_cb(leg),
             disconnect_detector=lambda: BusyToneDetector(profile),

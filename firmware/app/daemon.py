@@ -22,7 +22,7 @@ from typing import Any
 from drivers.base import FxsPort
 from drivers.sim import SimBoard
 from firmware import __version__
-from firmware.app import logsink, wiring
+from firmware.app import logsink, office_wiring, wiring
 from firmware.app.boards import build_board
 from firmware.app.box import Box
 from firmware.app.cdrdb import CdrDb, open_records, store_or_none
@@ -116,7 +116,8 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     endpoint.on_shutdown(switch.close)
     built = build_board(config.box.board, config)
     board = built.board
-    exchange = Exchange(wiring.build_plan(config, profile))
+    exchange = Exchange(wiring.build_plan(config, profile),
+                        wall=office_wiring.wall_clock())  # office hours' clock
     for p in config.fxs:
         # Boards that classify pulses and flashes in hardware use the port's windows too.
         line_port = board.port("fxs", p.port)

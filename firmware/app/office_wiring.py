@@ -3,7 +3,12 @@ schedules and destination switches (firmware/pbx/office.py, schedules.py)."""
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable
+
 from firmware.config import Config
+from firmware.core.errors import ConfigError
 from firmware.pbx.destinations import parse_choice, parse_destination
 from firmware.pbx.office import Group, Menu
 from firmware.pbx.schedules import Schedule, Switch, parse_date, parse_hours, parse_weekdays
@@ -45,3 +50,22 @@ def schedules(config: Config) -> tuple[Schedule, ...]:
         Schedule(s.name, parse_weekdays(s.weekdays), parse_hours(s.hours),
                  frozenset(parse_date(d) for d in s.holidays), s.timezone)
         for s in config.schedule)
+
+
+CLOCK_SHIFT_ENV = "MINIPBX_CLOCK_SHIFT_S"
+"""Seconds added to the wall clock the office hours see (tests move the box's day)."""
+
+
+def wall_clock() -> Callable[[float], float]:
+    """The unix time of an exchange instant (``time.monotonic()``), for schedules;
+    ``MINIPBX_CLOCK_SHIFT_S`` shifts it (a test's way to be after hours)."""
+    text = os.environ.get(CLOCK_SHIFT_ENV, "")
+    try:
+        shift = float(text) if text else 0.0
+    except ValueError:
+        raise ConfigError(f"{CLOCK_SHIFT_ENV}={text!r}: seconds, such as -3600") from None
+
+    def wall(now: float) -> float:
+        return now + (time.time() - time.monotonic()) + shift
+
+    return wall

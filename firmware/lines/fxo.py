@@ -254,6 +254,14 @@ class FxoLine:
             return out + self._disconnect(Cause.NORMAL_CLEARING)
         return out
 
+    def dtmf_digit(self, digit: str, now: float) -> list[LineOutput]:
+        """A key the far end pressed, heard on the line by the app's DTMF detector: while
+        the line is connected it goes up as a Digit (a voice menu, a confirmation)."""
+        out = self._run_timers(now)
+        if self._state == "connected":
+            out.append(Digit(self.leg, digit, "dtmf"))
+        return out
+
     def signal_done(self, now: float) -> list[LineOutput]:
         """The app finished generating the digits of the last DialDigits."""
         out = self._run_timers(now)

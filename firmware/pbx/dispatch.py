@@ -157,8 +157,8 @@ def ringback(board: Board, call: Call) -> None:
 
 
 def play(board: Board, call: Call, prompts: tuple[str, ...], *, loop: bool = False,
-         language: str = "") -> None:
-    board.emit(Play(call.a, prompts, loop=loop, language=language))
+         language: str = "", barge_in: bool = False) -> None:
+    board.emit(Play(call.a, prompts, loop=loop, language=language, barge_in=barge_in))
     call.playing = bool(prompts)
 
 

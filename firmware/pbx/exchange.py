@@ -51,10 +51,9 @@ from firmware.core.events import (
     Seize,
     Setup,
     Tone,
-    Transfer,
     Unbridge,
 )
-from firmware.pbx import hunt, ivr, originate, transfer
+from firmware.pbx import hunt, ivr, originate
 from firmware.pbx.actions import Board, offer, place, record
 from firmware.pbx.calls import Call, CallInfo, LegState, Originated, PbxOutput, Phase, Timer
 from firmware.pbx.cdr import DEFAULT_RECORD_LIMIT, CallRecord, CallRecords, Disposition
@@ -124,8 +123,6 @@ class Exchange:
                 self._on_call_event(event, now)
             case PlayDone():
                 self._on_play_done(event, now)
-            case Transfer():
-                self._on_transfer(event, now)
             case Tone():
                 logger.warning("%s: a tone is sent down to legs, not up; ignored", event.leg)
         self._serve(now)
@@ -248,6 +245,13 @@ class Exchange:
             return call.leg_state(leg)
         return "idle" if self._plan.is_line(leg) or self._plan.is_phone(leg) else "unknown"
 
+    def wants_digits(self, leg: LegId) -> bool:
+        """Whether keys pressed on ``leg`` matter now (a menu, a queue, a call the box
+        placed): the app listens for DTMF on a PSTN line only then."""
+        call = self._legs.get(leg)
+        return call is not None and call.phase in (Phase.MENU, Phase.HELD, Phase.QUEUED,
+                                                   Phase.HUNTING)
+
     @property
     def records(self) -> list[CallRecord]:
         """The most recent call records, oldest first."""
@@ -336,18 +340,6 @@ class Exchange:
         self._calls[call.call_id] = call
         place(self._board, call, event.called, now)
         self._sync(call)
-
-    def _on_transfer(self, event: Transfer, now: float) -> None:
-        """A leg hands its partner to ``event.to`` (firmware/pbx/transfer.py)."""
-        call = self._legs.get(event.leg)
-        if call is None or call.phase is not Phase.CONNECTED or call.b is None:
-            logger.warning("%s: transfer to %r outside a connected call; ignored",
-                           event.leg, event.to)
-            return
-        new = transfer.blind(self._board, call, event.leg, event.to, next(self._call_ids), now)
-        self._calls[new.call_id] = new
-        self._sync(call)
-        self._sync(new)
 
     def _on_flash(self, event: Flash, now: float) -> None:
         leg = event.leg

@@ -65,7 +65,7 @@ def _prompt(board: Board, call: Call, menu: Menu, now: float) -> None:
     run.plays += 1
     run.stage = "prompt"
     run.digits = ""
-    play(board, call, (menu.prompt,), language=menu.language)
+    play(board, call, (menu.prompt,), language=menu.language, barge_in=True)
     call.arm(Timer.MENU, now + PROMPT_GUARD_S)
 
 
@@ -118,7 +118,7 @@ def _invalid(board: Board, call: Call, menu: Menu, now: float) -> None:
         return
     run.stage = "invalid"
     run.digits = ""
-    play(board, call, ("builtin:invalid",), language=menu.language)
+    play(board, call, ("builtin:invalid",), language=menu.language, barge_in=True)
     call.arm(Timer.MENU, now + PROMPT_GUARD_S)
 
 

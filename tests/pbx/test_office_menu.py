@@ -45,7 +45,7 @@ def menu_driver(**kw: object) -> Driver:
 def test_the_box_answers_and_plays_the_prompt() -> None:
     drv = menu_driver()
     out = call_in(drv)
-    assert out == [Answer("sip1"), Play("sip1", P, language="am")]
+    assert out == [Answer("sip1"), Play("sip1", P, language="am", barge_in=True)]
 
 
 def test_a_digit_stops_the_prompt_and_chooses() -> None:
@@ -67,7 +67,7 @@ def test_timeout_starts_at_play_done_then_repeats_then_on_timeout() -> None:
     assert drv.advance(60) == []  # still playing: no timeout yet
     drv.send(PlayDone("sip1"))
     assert drv.advance(4.9) == []
-    assert drv.advance(0.1) == [Play("sip1", P, language="am")]  # the one repeat
+    assert drv.advance(0.1) == [Play("sip1", P, language="am", barge_in=True)]  # the one repeat
     drv.send(PlayDone("sip1"))
     out = drv.advance(5)
     assert setups(out) == ["fxs1"]  # on_timeout: ext:101
@@ -77,8 +77,8 @@ def test_invalid_digit_plays_invalid_then_the_prompt_then_on_invalid() -> None:
     drv = menu_driver()
     call_in(drv)
     out = drv.send(Digit("sip1", "8"))
-    assert out == [Play("sip1", ()), Play("sip1", ("builtin:invalid",), language="am")]
-    assert drv.send(PlayDone("sip1")) == [Play("sip1", P, language="am")]
+    assert out == [Play("sip1", ()), Play("sip1", ("builtin:invalid",), language="am", barge_in=True)]
+    assert drv.send(PlayDone("sip1")) == [Play("sip1", P, language="am", barge_in=True)]
     out = drv.send(Digit("sip1", "8"))
     assert Release("sip1", Cause.NORMAL_CLEARING) in out  # on_invalid: hangup
     assert drv.pbx.records[-1].disposition is Disposition.ANSWERED
@@ -88,7 +88,7 @@ def test_nested_menu() -> None:
     drv = menu_driver()
     call_in(drv)
     out = drv.send(Digit("sip1", "9"))
-    assert Play("sip1", ("say:en:Sub menu",)) in out
+    assert Play("sip1", ("say:en:Sub menu",), barge_in=True) in out
     assert setups(drv.send(Digit("sip1", "1"))) == ["fxs4"]
 
 
@@ -121,7 +121,7 @@ def test_a_handset_dials_the_menu_number() -> None:
     drv = menu_driver()
     drv.send(Seize("fxs1"))
     out = drv.dial("fxs1", "700")
-    assert Tone("fxs1", None) in out and Play("fxs1", P, language="am") in out
+    assert Tone("fxs1", None) in out and Play("fxs1", P, language="am", barge_in=True) in out
     assert setups(drv.send(Digit("fxs1", "2"))) == ["fxs5"]
 
 
