@@ -97,7 +97,9 @@ class SipEndpoint:
         cfg.uaConfig.threadCnt = 0
         cfg.uaConfig.mainThreadOnly = True
         cfg.uaConfig.userAgent = user_agent
-        cfg.uaConfig.maxCalls = 32
+        # pjsua clamps this to its compiled-in PJSUA_MAX_CALLS: 4 in the PyPI wheel, 64 in the
+        # source build (tools/pjsua2/config_site.h); firmware/sip/library.py reads the result.
+        cfg.uaConfig.maxCalls = 64
         # The writer must outlive the library; pjsua2 keeps a raw pointer to it.
         self._writer = _LogWriter()
         cfg.logConfig.writer = self._writer
