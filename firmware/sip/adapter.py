@@ -63,7 +63,8 @@ from firmware.sip.trusted import host_of, trunk_sources
 
 log = logging.getLogger(__name__)
 
-# The compiled-in limit of the pjsua2 wheel (PJSUA_MAX_CALLS); a device build raises it.
+# The compiled-in limit of the pjsua2 wheel (PJSUA_MAX_CALLS), used when the running library
+# cannot tell its own (firmware/sip/library.py); the source build (make pjsua2) allows 64.
 MAX_CALLS = 4
 
 Emit = Callable[[CallEvent], None]
@@ -78,7 +79,10 @@ class SipAdapter:
         self._switch = switch
         self._emit_now = emit
         self._defer = defer
-        self.max_calls = max_calls
+        # The running library's own limit when it tells it (the source build allows more
+        # than the wheel); max_calls is the fallback.
+        library = getattr(endpoint, "library", None)
+        self.max_calls = library.max_calls if library and library.max_calls else max_calls
         self._calls: dict[LegId, SipCall] = {}
         self._ids = itertools.count(1)
         self.trunks = {t.name: t for t in trunks}
@@ -384,6 +388,7 @@ class SipAdapter:
             "calls": {leg: {"state": c.state, "direction": "out" if c.outgoing else "in",
                             "last_code": c.last_code} for leg, c in self._calls.items()},
             "max_calls": self.max_calls,
+            "library": lib.as_dict() if (lib := getattr(self._ep, "library", None)) else None,
             "refused": self.refused,
             "rtp_timeout_s": self.rtp_watch.timeout_s,
             "rtp_timeouts": self.rtp_watch.timeouts,
