@@ -259,3 +259,36 @@ def test_phone_transfers_a_handset_with_refer(daemon_factory: Callable[..., Daem
         records
     box.phone(1, "onhook")
     box.phone(2, "onhook")
+
+
+def test_phone_in_a_group_and_behind_an_inbound_route(
+        daemon_factory: Callable[..., Daemon], peers: Peers) -> None:
+    """A group of the phone and handset 102 (ringall): the phone answers at once (auto
+    answer) and 102 stops ringing; a trunk call for the DID routed to 110 reaches it."""
+    provider = peers.baresip(tone_hz=600, user="5550123")
+    group = ('[[group]]\nname = "sales"\nnumber = "600"\nmembers = ["110", "102"]\n'
+             'strategy = "ringall"\n')
+    text = box_config(trunks=[trunk_to("far", provider.sip_port)],
+                      inbound=[{"did": "5551000", "extension": "110"}])
+    text = text.replace("[sip]\n", "[sip]\nphone_min_expires_s = 10\n", 1)
+    box = daemon_factory(text + "\n" + PHONE + "\n" + group)
+    bare = peers.baresip(tone_hz=440, account=phone_account(box))
+    box.wait_for("the phone's registration", lambda: bool(contacts(box)), timeout=15)
+
+    box.phone(1, "offhook")
+    box.dial(1, "600")
+    box.wait_for("the group call to connect", lambda: state(box, 1) == "connected", timeout=15)
+    assert not box.port("fxs2")["ringing"], "102 still rings after the phone answered"
+    assert abs(dominant_hz(box.hear(1, 0.8)) - 440) < 10
+    box.phone(1, "onhook")
+    bare.ctrl.wait_event("CALL_CLOSED", timeout=10)
+    box.wait_for("the SIP call to go", lambda: box.call("status")["sip"]["calls"] == {})
+
+    assert provider.ctrl.command("dial", f"sip:5551000@{LOCALHOST}:{box.sip_port}")["ok"]
+    at_provider = provider.ctrl.wait_event("CALL_ESTABLISHED", timeout=15)
+    assert at_provider["direction"] == "outgoing"
+    time.sleep(1.5)
+    provider.ctrl.command("hangup")
+    provider.ctrl.wait_event("CALL_CLOSED", timeout=10)
+    samples, rate = provider.heard()
+    assert abs(dominant_hz(loud_part(samples, rate=rate), rate) - 440) < 10
