@@ -19,6 +19,7 @@ Rules (the same promises the old ``cdr.jsonl`` writer made):
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import time
 from collections import deque
@@ -38,21 +39,24 @@ OLD_FILE = "cdr.jsonl"
 UidFor = Callable[[int], str | None]
 
 
-# SQLite's words for what the disk did, said the way the rest of the box says them.
-_SQLITE_WHY = {
-    "SQLITE_FULL": "No space left on device",
-    "SQLITE_READONLY": "Read-only file system",
-    "SQLITE_CANTOPEN": "cannot open the database file",
-}
+# SQLite says "disk I/O error" or "unable to open database file" for what the file system
+# did; the file system itself says why, in the words the rest of the box uses.
+LOW_SPACE_BYTES = 64 * 1024
 
 
-def _why(exc: Exception) -> str:
+def _why(exc: Exception, folder: Path) -> str:
     if isinstance(exc, OSError):
         return str(exc.strerror or exc)
-    name = str(getattr(exc, "sqlite_errorname", ""))
-    for prefix, words in _SQLITE_WHY.items():
-        if name.startswith(prefix):
-            return f"{words} ({exc})"
+    try:
+        fs = os.statvfs(folder)
+    except OSError:
+        return str(exc)
+    if fs.f_flag & os.ST_RDONLY:
+        return f"Read-only file system ({exc})"
+    if fs.f_bavail * fs.f_frsize < LOW_SPACE_BYTES:
+        return f"No space left on device ({exc})"
+    if not os.access(folder, os.W_OK):
+        return f"Permission denied ({exc})"
     return str(exc)
 
 
@@ -165,7 +169,7 @@ class CdrDb:
 
     def _failed(self, exc: Exception) -> None:
         self.failures += 1
-        text = _why(exc)
+        text = _why(exc, self.path.parent)
         if self.error is None:
             log.error("%s: cannot write call records: %s; they wait in memory (up to %d) "
                       "until the disk takes them: free space or fix the state dir's mode",

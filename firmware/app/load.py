@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
@@ -92,8 +93,13 @@ class LoadMeter:
         minutes = [{"t": since + 60.0 * i, "answered": 0, "missed": 0, "other": 0,
                     "peak": 0, "wait_sum": 0.0, "wait_n": 0} for i in range(MINUTES)]
         store = self._store()
-        if store is not None:
-            for b in store.buckets(since, 60.0):
+        try:
+            buckets = store.buckets(since, 60.0) if store is not None else []
+        except sqlite3.Error as exc:  # the figures from the records wait for the disk
+            log.warning("live load: cannot read the call records: %s", exc)
+            buckets = []
+        if buckets:
+            for b in buckets:
                 i = int(b["bucket"])
                 if not 0 <= i < MINUTES:
                     continue

@@ -16,10 +16,11 @@ Who sees what (docs/records.md):
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from firmware.commands.caller import Caller, current_caller
 from firmware.commands.table import CommandTable
@@ -28,6 +29,7 @@ from firmware.records.since import parse_since
 from firmware.records.store import CallQuery, CallStore
 
 OPUS_MIME = "audio/ogg; codecs=opus"
+T = TypeVar("T")
 
 
 class Recordings(Protocol):
@@ -50,6 +52,15 @@ class RecordsSystem(Protocol):
     def recordings(self) -> Recordings | None: ...
 
     def load(self) -> Load: ...
+
+
+async def _reading(fn: Callable[..., T], *args: Any) -> T:
+    """A query off the loop; a database the disk will not give up is a clear error."""
+    try:
+        return await asyncio.to_thread(fn, *args)
+    except sqlite3.Error as exc:
+        raise CommandError(f"cannot read the call records: {exc}; see `minipbx status` "
+                           "for the state dir's disk") from exc
 
 
 def _system(system: Any) -> RecordsSystem:
@@ -126,7 +137,7 @@ def register(table: CommandTable) -> None:
         s = _system(system)
         caller = current_caller()
         q = query_of(args, caller, time.time())
-        rows, total = await asyncio.to_thread(s.records().query, q)
+        rows, total = await _reading(s.records().query, q)
         recordings = s.recordings()
         return {"calls": [_public(r, recordings, caller) for r in rows], "total": total,
                 "limit": q.limit, "offset": q.offset}
@@ -136,7 +147,7 @@ def register(table: CommandTable) -> None:
     async def calls_get(system: Any, args: Mapping[str, Any]) -> Any:
         s = _system(system)
         caller = current_caller()
-        record = await asyncio.to_thread(_visible, s, args["uid"], caller)
+        record = await _reading(_visible, s, args["uid"], caller)
         return _public(record, s.recordings(), caller)
 
     @table.command("calls.recording", "the recording of a call record: its file for the "
@@ -148,7 +159,7 @@ def register(table: CommandTable) -> None:
         missing = NotFoundError(f"no recording for call record {args['uid']!r}")
         if not _hears_recordings(caller):
             raise missing
-        record = await asyncio.to_thread(_visible, s, args["uid"], caller)
+        record = await _reading(_visible, s, args["uid"], caller)
         recordings = s.recordings()
         rec_uid = record.get("recording")
         path = recordings.file(rec_uid) if recordings is not None and rec_uid else None
@@ -162,7 +173,7 @@ def register(table: CommandTable) -> None:
                    "record stays)", {"uid": str}, ("uid",), role="admin")
     async def calls_recording_delete(system: Any, args: Mapping[str, Any]) -> Any:
         s = _system(system)
-        record = await asyncio.to_thread(_visible, s, args["uid"], current_caller())
+        record = await _reading(_visible, s, args["uid"], current_caller())
         recordings = s.recordings()
         rec_uid = record.get("recording")
         if recordings is None or not rec_uid or not recordings.delete(rec_uid):

@@ -24,7 +24,6 @@ import json
 import logging
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -121,23 +120,23 @@ def new_uid() -> str:
     return secrets.token_hex(8)
 
 
-def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    if readonly:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
-                             timeout=5.0)
-    else:
-        db = sqlite3.connect(path, timeout=5.0, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """A connection with the store's settings; a reader's refuses to write."""
+    db = sqlite3.connect(path, timeout=5.0, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
+    if readonly:
+        db.execute("PRAGMA query_only=ON")
     db.row_factory = sqlite3.Row
     return db
 
 
 class CallStore:
-    """The records database. The writer (``readonly=False``, the daemon) creates and
-    upgrades the schema; readers share one read connection under a lock (queries are
-    short) and may be used from any thread."""
+    """The records database. The writer (the daemon) creates and upgrades the schema.
+    Every write and every query opens its own connection and closes it: no file of the
+    state dir stays open between them (a remount read-only, a backup, a file system check
+    find it closed), and any thread may use the store."""
 
     def __init__(self, path: Path, *, keep_days: float = 0, max_records: int = 0,
                  clock: Callable[[], float] = time.time) -> None:
@@ -147,20 +146,17 @@ class CallStore:
         self.keep_days = keep_days
         self.max_records = max_records
         self._clock = clock
-        self._db = _connect(path)
-        self._db.executescript(SCHEMA)
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        self._reader: sqlite3.Connection | None = None
-        self._read_lock = threading.Lock()
+        db = connect(path)
+        try:
+            db.executescript(SCHEMA)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        finally:
+            db.close()
         self._pruned_at = float("-inf")
         self.prune()
 
     def close(self) -> None:
-        with self._read_lock:
-            if self._reader is not None:
-                self._reader.close()
-                self._reader = None
-        self._db.close()
+        """Nothing stays open between calls; kept for the callers' symmetry."""
 
     # --- writing --------------------------------------------------------------------------
     def add(self, rows: Iterable[CallRow]) -> list[str]:
@@ -193,13 +189,17 @@ class CallStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+        db = connect(self.path)
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            db.close()
 
     def set_recording(self, uid: str, recording: str | None) -> bool:
         """Links (or unlinks, None) a recording to record ``uid``; False if no such record."""
@@ -248,10 +248,18 @@ class CallStore:
     # --- reading --------------------------------------------------------------------------
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        with self._read_lock:
-            if self._reader is None:
-                self._reader = _connect(self.path, readonly=True)
-            yield self._reader
+        try:
+            db = connect(self.path, readonly=True)
+            db.execute("SELECT 1 FROM calls LIMIT 1").fetchall()
+        except sqlite3.OperationalError:
+            # A full or read-only disk: no room for the WAL's shared-memory file. With no
+            # writer able to write either, the main file is the whole truth: read it as is.
+            db = sqlite3.connect(f"file:{self.path}?immutable=1", uri=True)
+            db.row_factory = sqlite3.Row
+        try:
+            yield db
+        finally:
+            db.close()
 
     def count(self) -> int:
         with self._read() as db:

@@ -76,6 +76,10 @@ def records(box: Daemon) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    except sqlite3.OperationalError:  # a full disk: no room for the WAL's index file
+        db = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
     db.row_factory = sqlite3.Row
     try:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

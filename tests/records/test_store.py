@@ -44,7 +44,8 @@ def test_the_schema_is_wal_with_full_sync_and_a_version(store: CallStore) -> Non
     assert {"uid", "start", "answer", "end", "duration", "billsec", "caller_number",
             "caller_name", "called_number", "called_name", "route", "trunk", "path",
             "disposition", "cause", "hangup_side", "recording", "queue_wait"} <= columns
-    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    with store._transaction() as writer:
+        assert writer.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
 def test_a_record_comes_back_with_its_legs_times_and_a_random_uid(store: CallStore) -> None:
