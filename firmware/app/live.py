@@ -49,7 +49,8 @@ SETTLE_S = 0.5
 """How often lines that were busy at a commit are looked at again."""
 
 # Settings that only the dial plan and the status use: changing them needs no new machine.
-_PLAN_ONLY = ("extension", "name", "caller_id", "permission", "max_outbound_calls", "record")
+_PLAN_ONLY = ("extension", "name", "caller_id", "permission", "max_outbound_calls", "record",
+              "to", "closed_to", "schedule")
 
 
 class LiveBox:
@@ -236,13 +237,15 @@ def _plan_inputs(config: Config) -> tuple[object, ...]:
     """What the dial plan is built from (wiring.build_plan), and nothing else."""
     return (tuple((p.port, p.extension, p.name, p.caller_id, p.permission,
                    p.max_outbound_calls) for p in config.fxs),
-            tuple((p.port, p.extension) for p in config.fxo),
+            tuple((p.port, p.extension, p.to, p.closed_to, p.schedule) for p in config.fxo),
             tuple((t.name, t.max_calls) for t in config.trunk), config.outbound,
             config.inbound, config.dialplan, config.box.country,
             config.box.max_international_minutes_per_hour,
             # Call recording: who is recorded, the code, the consent prompt (recpolicy).
             tuple(p.record for p in config.fxs), tuple(t.record for t in config.trunk),
-            config.features, config.recording.consent)
+            config.features, config.recording.consent,
+            # The office: groups, menus, office hours (firmware/app/office_wiring.py).
+            config.group, config.menu, config.schedule)
 
 
 def _line_settings(port: FxsConfig | FxoConfig) -> tuple[object, ...]:

@@ -89,3 +89,24 @@ def test_nobody_answers_then_overflow(daemon_factory: Callable[..., Daemon],
     box.phone(5, "offhook")
     box.wait_for("200 OK at the caller", lambda: sipp.received(200), timeout=10)
     assert sipp.wait(20) == 0, sipp.describe()
+
+
+def test_a_commit_keeps_a_ringing_group_call_and_applies_to_the_next(
+        daemon_factory: Callable[..., Daemon], peers: Peers) -> None:
+    box = office(daemon_factory, strategy="linear", ring_s=30.0)
+    first = call(peers, box, "5557001")
+    box.wait_for("member 102 to ring", lambda: ringing(box) == {2}, timeout=15)
+    box.call("config.set", path="group.sales.strategy", value="ringall")
+    result = box.call("config.commit")
+    assert "dial plan" in str(result), result
+    assert ringing(box) == {2}  # the call in progress keeps ringing
+    second = call(peers, box, "5557002")
+    box.wait_for("the free members to ring for the second caller",
+                 lambda: ringing(box) == {2, 3, 4}, timeout=15)
+    box.phone(2, "offhook")
+    box.wait_for("200 OK at the first caller", lambda: first.received(200), timeout=10)
+    box.phone(4, "offhook")
+    box.wait_for("200 OK at the second caller", lambda: second.received(200), timeout=10)
+    assert not ringing(box)
+    for sipp in (first, second):
+        assert sipp.wait(20) == 0, sipp.describe()
