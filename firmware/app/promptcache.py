@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,8 @@ ESPEAK_TIMEOUT_S = 30.0
 MAX_PROMPT_S = 600.0
 """Longest prompt the box keeps (ten minutes: a long announcement, or music)."""
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MEMORY_BYTES = 32 * 1024 * 1024
+"""Prompt audio kept in memory (about 35 minutes); the rest is read from the cache."""
 SPEECH_RMS = 3000.0
 """Speech is levelled to this RMS (about -14 dBm0, a talker's level on a line)."""
 _SILENCE = 200  # samples below this at both ends of speech are trimmed
@@ -75,8 +78,11 @@ class PromptCache:
         self.dir = state_dir / CACHE
         self._espeak = espeak
         self._voices: set[str] | None = None
-        self._lock = threading.Lock()  # build runs in worker threads
-        self._pcm: dict[Path, bytes] = {}
+        # Builds run in worker threads, one at a time; the loop only takes _lock, briefly.
+        self._build_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._pcm: OrderedDict[Path, bytes] = OrderedDict()  # least recently used first
+        self._pcm_bytes = 0
         self._built: dict[tuple[Piece, str], Built] = {}
         self.hits = 0
         self.made = 0
@@ -128,8 +134,9 @@ class PromptCache:
         """The piece's cached file, built now if missing (never call from the call path)."""
         self._check_piece(piece)
         path = self.path(piece)
-        with self._lock:
-            known = self._built.get((piece, path.name))
+        with self._build_lock:
+            with self._lock:
+                known = self._built.get((piece, path.name))
             if known is not None and path.exists():
                 self.hits += 1
                 return known
@@ -140,7 +147,9 @@ class PromptCache:
             else:
                 built = self._make(piece, path)
                 self.made += 1
-            self._built[(piece, path.name)] = built
+            self._load(path)  # in memory before a call asks for it
+            with self._lock:
+                self._built[(piece, path.name)] = built
             return built
 
     def path(self, piece: Piece) -> Path:
@@ -245,14 +254,25 @@ class PromptCache:
 
     def pcm(self, refs: Sequence[str], language: str) -> list[bytes]:
         """The audio of ``refs`` as s16le 8 kHz pieces (kept in memory once read)."""
-        out = []
-        for path in self.files(refs, language):
+        return [self._load(path) for path in self.files(refs, language)]
+
+    def _load(self, path: Path) -> bytes:
+        """A cached file's samples, from memory when they are there (at most MEMORY_BYTES
+        are kept, the least recently played go first)."""
+        with self._lock:
             data = self._pcm.get(path)
-            if data is None:
-                data = read_wav(path).samples.astype("<i2").tobytes()
+            if data is not None:
+                self._pcm.move_to_end(path)
+                return data
+        data = read_wav(path).samples.astype("<i2").tobytes()
+        with self._lock:
+            if path not in self._pcm:
                 self._pcm[path] = data
-            out.append(data)
-        return out
+                self._pcm_bytes += len(data)
+            while self._pcm_bytes > MEMORY_BYTES and len(self._pcm) > 1:
+                _, dropped = self._pcm.popitem(last=False)
+                self._pcm_bytes -= len(dropped)
+        return data
 
     # --- uploads and the list -----------------------------------------------------------
     def store_upload(self, name: str, data: bytes) -> Built:
