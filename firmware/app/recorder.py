@@ -277,7 +277,7 @@ class Recorder:
         if session.writer is None and pairs and not session.stopped:
             self._open(session)
         if pairs and session.writer is not None and not session.stopped:
-            pcm = interleave(pairs, self.settings.channel_count)
+            pcm = interleave(pairs, session.writer.channels)
             free, total = self._disk
             if total and not may_record(free, total, len(pcm)):
                 self._stop_early(session, f"disk floor: {free // 1_000_000} MB free of "
@@ -293,10 +293,12 @@ class Recorder:
 
     def _open(self, session: Session) -> None:
         try:
+            # The channels chosen when the call started, whatever a commit says since.
             info = self.store.create(session.call_id, session.a, session.b,
-                                     self.settings.channels, session.info.started,
+                                     session.info.channels, session.info.started,
                                      uid=session.info.uid)
-            session.writer = WavWriter(self.store.wav_path(info), self.settings.channel_count)
+            session.writer = WavWriter(self.store.wav_path(info),
+                                       2 if info.channels == "stereo" else 1)
         except OSError as exc:
             self._stop_early(session, f"cannot create the file: {exc.strerror or exc}")
             return

@@ -46,6 +46,9 @@ def _talk(box: Daemon, hz1: float, hz2: float | None, seconds: float) -> None:
 def _hang_up(box: Daemon) -> None:
     box.phone(2, "onhook")
     box.phone(1, "onhook")
+    # On-hook longer than a hook flash (900 ms) before the next call lifts again.
+    box.wait_for("both lines idle", lambda: all(
+        p["line_state"] == "idle" for p in box.call("status")["ports"]), timeout=5)
 
 
 def test_internal_call_recorded_in_stereo_each_voice_in_its_channel(
@@ -218,3 +221,24 @@ def test_consent_prompt_heard_by_both_before_recording_starts(
     [meta] = wait_ready(box, root)
     audio, _ = decode(root / meta["path"], tmp_path)
     assert tone_power(audio[:, 0], 600) > 0.5 and tone_power(audio[:, 1], 1000) > 0.5
+
+
+def test_record_setting_committed_live_applies_to_the_next_call(
+        daemon_factory: Callable[..., Daemon], tmp_path: Path) -> None:
+    box = daemon_factory(_config(""))
+    root = box.state / "recordings"
+    _connect(box)
+    time.sleep(0.5)
+    assert box.call("status")["recording"]["active"] == 0
+    _hang_up(box)
+    box.call("config.set", path="fxs.1.record", value="always")
+    box.call("config.set", path="recording.channels", value="mono")
+    box.call("config.commit")
+    _connect(box)
+    box.wait_for("the recording to start",
+                 lambda: box.call("status")["recording"]["active"] == 1)
+    _talk(box, 600, 1000, 1.5)
+    _hang_up(box)
+    [meta] = wait_ready(box, root)
+    assert meta["channels"] == "mono"
+    assert decode(root / meta["path"], tmp_path)[0].shape[1] == 1
