@@ -6,7 +6,9 @@ names a missing prompt is refused with the setting named."""
 from __future__ import annotations
 
 import base64
+import json
 import re
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +21,7 @@ from firmware.app.promptcache import PromptCache
 from firmware.core.errors import PbxError
 from firmware.media.wavfile import write_wav
 from tests.e2e.conftest import default_config_text
-from tests.e2e.harness import Daemon
+from tests.e2e.harness import MINIPBX, ROOT, Daemon
 
 pytestmark = pytest.mark.slow
 
@@ -166,3 +168,36 @@ def test_a_commit_naming_a_missing_prompt_is_refused(pbx: Daemon, tmp_path: Path
     pbx.call("config.commit")
     names = {r["name"] for r in pbx.call("prompt.list")}
     assert "file:notice.wav" in names
+
+
+def cli(d: Daemon, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*MINIPBX, "--state-dir", str(d.state), "prompt", *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_the_prompt_command_lists_plays_and_uploads(pbx: Daemon, tmp_path: Path) -> None:
+    listed = cli(pbx, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert re.search(r"builtin:please_hold\s+en\s+\d+\.\d s\s+espeak-ng voice en",
+                     listed.stdout), listed.stdout
+    assert re.search(r"builtin:music\s+-\s+\d+\.\d s\s+synthesized tune", listed.stdout)
+    rows = json.loads(cli(pbx, "list", "--json").stdout)
+    assert {"name", "language", "duration_s", "source"} <= set(rows[0])
+
+    refused = cli(pbx, "play", "goodbye", "--port", "2")
+    assert refused.returncode == 1
+    assert "port 2 is on-hook: lift the handset first" in refused.stderr
+
+    lift(pbx, 1)
+    played = cli(pbx, "play", "goodbye", "--port", "1", "--language", "de")
+    assert played.returncode == 0, played.stderr
+    assert played.stdout.startswith("playing builtin:goodbye (de, ")
+
+    wav = tmp_path / "Hallo.wav"
+    write_wav(wav, (3000 * np.sin(np.arange(4000) * 0.3)).astype(np.int16))
+    up = cli(pbx, "upload", str(wav), "--name", "hallo")
+    assert up.returncode == 0 and up.stdout.strip() == "file:hallo.wav: 0.5 s stored"
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio")
+    refused = cli(pbx, "upload", str(bad))
+    assert refused.returncode == 1 and "bad.wav: not a WAV file" in refused.stderr
