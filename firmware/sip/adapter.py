@@ -355,12 +355,14 @@ class SipAdapter:
     def _ended(self, leg: LegId) -> None:
         self._switch.forget(leg)
         # Drop the Call object on the next loop turn, not inside its own callback; a
-        # phone's leg name comes back with its next call, which must not be dropped.
-        call = self._calls.get(leg)
-        self._defer(lambda: self._drop(leg, call))
+        # phone's leg name comes back with its next call, which must not be dropped. Only
+        # the object's id is kept: a deferred reference that outlives libDestroy (the
+        # loop stopping first) would delete the Call after pjsua is gone, and abort.
+        ended = id(self._calls.get(leg))
+        self._defer(lambda: self._drop(leg, ended))
 
-    def _drop(self, leg: LegId, call: SipCall | None) -> None:
-        if self._calls.get(leg) is call:
+    def _drop(self, leg: LegId, ended: int) -> None:
+        if id(self._calls.get(leg)) == ended:
             self._calls.pop(leg, None)
         self.rtp_watch.forget(leg)
 

@@ -132,10 +132,11 @@ class RawPhone:
         self.call_id = uuid.uuid4().hex
         self.cseq = 0
 
-    def register(self, password: str | None, expires: int = 60,
-                 auth: str | None = None) -> tuple[int, str] | None:
+    def register(self, password: str | None, expires: int = 60, auth: str | None = None,
+                 contact: str = "") -> tuple[int, str] | None:
         """One REGISTER (answered to its challenge when ``password`` is given); the final
         status and the reply's text, or None when the box said nothing."""
+        self.contact = contact or f"sip:110@{LOCALHOST}:{self.port}"
         reply = self._send(expires, auth)
         if reply is None or password is None or reply[0] != 401:
             return reply
@@ -150,7 +151,7 @@ class RawPhone:
                  f"Via: SIP/2.0/UDP {LOCALHOST}:{self.port};branch=z9hG4bK{uuid.uuid4().hex}",
                  f"From: <sip:110@{LOCALHOST}>;tag=raw", f"To: <sip:110@{LOCALHOST}>",
                  f"Call-ID: {self.call_id}", f"CSeq: {self.cseq} REGISTER",
-                 f"Contact: <sip:110@{LOCALHOST}:{self.port}>", f"Expires: {expires}",
+                 f"Contact: <{self.contact}>", f"Expires: {expires}",
                  "Max-Forwards: 70", "Content-Length: 0"]
         if auth:
             lines.insert(-1, f"Authorization: {auth}")
@@ -161,6 +162,13 @@ class RawPhone:
         except TimeoutError:
             return None
         return int(data.split()[1]), data
+
+    def receive(self, timeout: float) -> str | None:
+        self.sock.settimeout(timeout)
+        try:
+            return self.sock.recv(65536).decode(errors="replace")
+        except TimeoutError:
+            return None
 
     def close(self) -> None:
         self.sock.close()
@@ -292,3 +300,27 @@ def test_phone_in_a_group_and_behind_an_inbound_route(
     provider.ctrl.wait_event("CALL_CLOSED", timeout=10)
     samples, rate = provider.heard()
     assert abs(dominant_hz(loud_part(samples, rate=rate), rate) - 440) < 10
+
+
+def test_a_phone_behind_nat_is_called_where_its_register_came_from(
+        daemon_factory: Callable[..., Daemon]) -> None:
+    """The REGISTER's Contact names a private address the box cannot reach; the INVITE
+    for the phone goes to the address and port the REGISTER came from."""
+    box = phone_box(daemon_factory)
+    phone = RawPhone(box.sip_port)
+    try:
+        ok = phone.register(PASSWORD, contact="sip:110@10.99.0.7:5060;ob")
+        assert ok is not None and ok[0] == 200, ok
+        box.phone(1, "offhook")
+        box.dial(1, "110")
+        invite = None
+        for _ in range(5):
+            message = phone.receive(3.0)
+            if message and message.startswith("INVITE "):
+                invite = message
+                break
+        assert invite is not None, "no INVITE reached the phone's public address"
+        assert invite.split()[1] == f"sip:110@{LOCALHOST}:{phone.port};ob", invite[:200]
+        box.phone(1, "onhook")
+    finally:
+        phone.close()
