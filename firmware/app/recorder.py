@@ -59,7 +59,9 @@ MAX_QUEUED_FRAMES = 500  # 10 s of 20 ms pairs per recording
 WRITE_EVERY_S = 0.1
 RETENTION_EVERY_S = 3600.0
 UIDS_KEPT = 1000
-PR_SET_NAME = 15  # prctl(2)  # call id -> uid answers kept for the call records
+PR_SET_NAME = 15  # prctl(2)
+# The problem clears once this much more than the floor is free again (no flapping).
+DISK_HYSTERESIS = 10_000_000  # call id -> uid answers kept for the call records
 
 
 class RecordTap(Protocol):
@@ -267,6 +269,13 @@ class Recorder:
             self._disk = self.store.disk()
         except OSError as exc:
             self._problem(f"recordings folder {self.store.root}: {exc.strerror or exc}")
+        else:
+            free, total = self._disk
+            if self.error is not None and may_record(free, total, DISK_HYSTERESIS):
+                log.warning("recording: %d MB free again; recording resumes for new calls "
+                            "(was: %s)", free // 1_000_000, self.error)
+                self.error = None
+                self.error_since = None
         for session in sessions:
             self._write_session(session)
 

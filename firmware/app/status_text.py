@@ -61,6 +61,11 @@ def format_status(status: dict[str, Any]) -> str:
     if cdr and not cdr.get("ok", True):
         out.append(f"Call records: cannot write {cdr.get('path')}: {cdr.get('error')}; "
                    f"{cdr.get('pending')} waiting in memory, {cdr.get('dropped')} lost")
+    rec = status.get("recording") or {}  # firmware/app/recorder.py
+    if rec and not rec.get("ok", True):
+        out.append(f"Recording: {rec.get('error')}; {(rec.get('free_bytes') or 0) // 1000000} MB"
+                   f" free, recording stops below {(rec.get('floor_bytes') or 0) // 1000000} MB"
+                   " (calls go on)")
     calls = status.get("calls", [])
     out.append(f"Calls: {len(calls)}")
     for c in calls:
