@@ -35,6 +35,7 @@ say() { echo "pjsua2: $*"; }
 die() { echo "pjsua2: $*" >&2; exit 1; }
 
 [[ -x $py ]] || die "no Python at $py (run tools/setup.sh first, or set PYTHON=)"
+[[ $py == /* ]] || py=$here/$py  # absolute, not resolved: a venv's python is a symlink
 for tool in swig gcc g++ make pkg-config; do
   command -v "$tool" >/dev/null || die "$tool is missing (Debian: apt-get install swig build-essential pkg-config)"
 done
@@ -105,13 +106,14 @@ else
   (cd "$src" && nice -n 10 make dep && nice -n 10 make -j"$jobs" lib) >"$build/make.log" 2>&1 ||
     { tail -n 30 "$build/make.log" >&2; die "pjproject build failed (whole log: $build/make.log)"; }
 
-  # 4. The SWIG binding, as a wheel for $py.
+  # 4. The SWIG binding, as a wheel for $py (-s: no symbol table; the dynamic symbols, pjsip's
+#    C API included, stay exported).
   say "building the Python binding for $("$py" -V) (log: $build/swig.log)"
   rm -rf "$build/dist" && mkdir -p "$build/dist"
   pydir=$src/pjsip-apps/src/swig/python
   abs_dist=$(cd "$build/dist" && pwd)
   (cd "$pydir" && nice -n 10 make pjsua2_wrap.cpp &&
-   MAKEFLAGS="-j$jobs" nice -n 10 "$here/$py" -m pip wheel --no-deps -w "$abs_dist" .) \
+   LDFLAGS="-s" nice -n 10 "$py" -m pip wheel --no-deps -w "$abs_dist" .) \
       >"$build/swig.log" 2>&1 ||
     { tail -n 30 "$build/swig.log" >&2; die "the Python binding failed (whole log: $build/swig.log)"; }
   compgen -G "$wheel_glob" >/dev/null || die "no wheel in $build/dist (see $build/swig.log)"
