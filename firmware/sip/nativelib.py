@@ -66,6 +66,7 @@ class NativeLib:
             "lp_wait_tick": (ctypes.c_uint64, (ctypes.c_uint64, ctypes.c_int, ctypes.c_int,
                                                ctypes.POINTER(ctypes.c_int64))),
             "lp_wake": (None, ()),
+            "lp_name_thread": (None, (ctypes.c_char_p,)),
         }
         for name, (restype, argtypes) in sig.items():
             try:
@@ -92,6 +93,10 @@ class NativeLib:
 
     def wake(self) -> None:
         self.dll.lp_wake()
+
+    def name_thread(self, name: str) -> None:
+        """Give the calling thread an OS name (15 characters at most), for /proc."""
+        self.dll.lp_name_thread(name.encode()[:15])
 
 
 def load(path: str | Path | None = None) -> NativeLib:

@@ -11,7 +11,7 @@ callbacks did on the clock thread: right after each tick of the bridge (it waits
 tick in C, without the GIL) it gives the board what each line heard, tops up the playback
 rings from the sources (tones, caller ID, prompts) and feeds the detectors; shortly before
 the next tick it reads what a bridged line says, so the frame waits about
-``SAY_LEAD_MS`` in the ring rather than a whole tick.
+``SAY_LEAD_NS`` in the ring rather than a whole tick.
 
 Start-up check (:func:`check_bridge`): the library must have been compiled against the
 running pjproject's version (the ``pjmedia_port`` layout), and a frame sent between two
@@ -46,11 +46,16 @@ RecordSink = Callable[[bytes | None, bytes | None], None]
 ENV_EXPECT = "MINIPBX_LINEPORT_EXPECT_VERSION"
 # How far ahead the playback ring is filled from a source (frames of 20 ms).
 PLAY_AHEAD = 3
-# The pump reads a bridged line's voice this long before the bridge's next tick.
-SAY_LEAD_MS = 4.0
-# After a tick is signalled, the pump waits this long for the tick's other ports.
-AFTER_TICK_US = 300
-TICK_S = 0.020
+# The pump reads a bridged line's voice this long before the bridge's next tick...
+SAY_LEAD_NS = 4_000_000
+# ...and takes what lines heard this long after a tick (the tick's ports are done by then).
+HEAR_AFTER_NS = 500_000
+# 2: a hear phase after each tick and a say phase before the next while a line is bridged
+# (lowest delay); 1: both at the say phase (one wake-up a tick; what lines hear waits
+# about 15 ms more).
+PHASES = int(os.environ.get("MINIPBX_PUMP_PHASES", "2"))
+TICK_NS = 20_000_000
+TICK_S = TICK_NS / 1e9
 # A port's rings, in frames: what it says, hears, and has queued to play.
 SAY_CAP, HEAR_CAP, PLAY_CAP, SAY_KEEP = 8, 16, 64, 2
 
@@ -288,25 +293,58 @@ class LinePump:
         self._thread.join(2.0)
 
     def _run(self) -> None:
-        seen, _ = self.native.wait_tick(0, 0, 0)
+        self.native.name_thread("line-pump")
         while not self._stop:
             if not self._ports:
                 self._work.wait()
                 self._work.clear()
-                seen, _ = self.native.wait_tick(0, 0, 0)
                 continue
-            seq, tick_ns = self.native.wait_tick(seen, 100, AFTER_TICK_US)
-            ticks = min(seq - seen, 3)
-            seen = seq
             try:
-                self._cycle(ticks, tick_ns)
+                self._serve()
             except Exception:  # never let the thread die: audio would stop everywhere
-                log.exception("line pump cycle failed")
+                log.exception("line pump failed; restarting it")
+                time.sleep(TICK_S)
 
-    def _cycle(self, ticks: int, tick_ns: int) -> None:
+    def _serve(self) -> None:
+        """Cycles anchored on the bridge's ticks, while any port has work. Each wake-up of
+        a thread costs tens of microseconds here, so the pump sleeps (GIL released) until
+        the instant it has work: HEAR_AFTER_MS after a tick for what lines heard, and
+        SAY_LEAD_NS before the next for what bridged lines say (one wake-up a tick when
+        no line is bridged or when PHASES is 1)."""
+        seq, tick_ns = self.native.wait_tick(0, 0, 0)  # the last tick, without waiting
+        if seq == 0 or time.monotonic_ns() - tick_ns > 10 * TICK_NS:
+            seq, tick_ns = self.native.wait_tick(seq, 100, 0)  # the clock just started
+        last_seq = seq
+        done_at = 0  # the instant of the last phase run
+        while self._ports and not self._stop:
+            bridged = any(p._linked for p in self._ports)
+            # The next instant with work, from the last tick the bridge signalled.
+            seq, tick_ns = self.native.wait_tick(0, 0, 0)
+            after = tick_ns + HEAR_AFTER_NS
+            before = tick_ns + TICK_NS - SAY_LEAD_NS
+            if not bridged:
+                wanted: tuple[int, ...] = (after, after + TICK_NS)
+            elif PHASES == 2:
+                wanted = (after, before, after + TICK_NS, before + TICK_NS)
+            else:
+                wanted = (before, before + TICK_NS)
+            target = min(t for t in wanted if t > done_at)
+            now = time.monotonic_ns()
+            if target > now:
+                time.sleep((target - now) / 1e9)
+            done_at = target
+            seq, _ = self.native.wait_tick(0, 0, 0)
+            ticks = min(seq - last_seq, 3)
+            last_seq = seq
+            self._hear_phase(ticks)
+            if bridged and (target - tick_ns) % TICK_NS == TICK_NS - SAY_LEAD_NS:
+                self._say_phase()
+
+    def _hear_phase(self, ticks: int) -> None:
+        """What each line heard goes to the board; playback is topped up; lines listened to
+        but not bridged are read for their detectors."""
         self.cycles += 1
         ports = self._ports
-        bridged: list[NativeLinePort] = []
         for port in ports:
             try:
                 heard = port.ring.hear()
@@ -316,10 +354,10 @@ class LinePump:
                     self._record(port, heard)
                 if port._source is not None:
                     port.fill()
-                if port._linked:
-                    bridged.append(port)
-                elif ticks and (port._tap is not None or port._record is not None):
-                    self._say(port, ticks)
+                if not port._linked and ticks and (port._tap is not None
+                                                   or port._record is not None):
+                    for _ in range(ticks):
+                        self._say(port)
             except Exception:
                 port.failed("pump")
         idle = [p for p in ports if not p.wanted and not p.ring.play_queued
@@ -327,16 +365,16 @@ class LinePump:
         if idle:
             with self._lock:  # wanted again meanwhile: update() found it here, keep it
                 self._ports = tuple(p for p in self._ports if p not in idle or p.wanted)
-        if not bridged or not ticks:
-            return
-        # What bridged lines say: read just before the next tick.
-        due = tick_ns / 1e9 + TICK_S - SAY_LEAD_MS / 1000.0
-        pause = due - time.monotonic()
-        if 0 < pause < TICK_S:
-            time.sleep(pause)
-        for port in bridged:
+
+    def _say_phase(self) -> None:
+        """What bridged lines say, just before the tick that takes it: one frame for each
+        frame the bridge took, so the ring never holds more than the next tick's."""
+        for port in self._ports:
+            if not port._linked:
+                continue
             try:
-                self._say(port, ticks)
+                if port.ring.say_queued == 0:
+                    self._say(port)
             except Exception:
                 port.failed("read")
 
@@ -352,14 +390,13 @@ class LinePump:
             record(said if i == 0 else None, heard[i:i + FRAME_BYTES])
 
     @staticmethod
-    def _say(port: NativeLinePort, ticks: int) -> None:
+    def _say(port: NativeLinePort) -> None:
+        frame = port.read()
         tap = port._tap
-        for _ in range(ticks):
-            frame = port.read()
-            if tap is not None:
-                tap(frame)
-            if port._record is not None:
-                port._said = frame
-            if port._linked:
-                port.ring.say(frame if len(frame) == FRAME_BYTES
-                              else frame[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0"))
+        if tap is not None:
+            tap(frame)
+        if port._record is not None:
+            port._said = frame
+        if port._linked:
+            port.ring.say(frame if len(frame) == FRAME_BYTES
+                          else frame[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0"))

@@ -367,6 +367,9 @@ LP_API uint64_t lp_wait_tick(uint64_t seen, int timeout_ms, int after_us, int64_
     return seq;
 }
 
+/* Name the calling thread (the pump), so per-thread CPU figures can tell it apart. */
+LP_API void lp_name_thread(const char *name) { pthread_setname_np(pthread_self(), name); }
+
 /* Wake the waiter now, with no tick (the pump stopping or given new work). */
 LP_API void lp_wake(void) {
     pthread_once(&g_tick_once, tick_init);
