@@ -28,7 +28,8 @@ binfmt_ready() {
     die "cannot enable qemu-aarch64 in binfmt_misc"
 }
 
-# Mount what a chroot needs; unmount on exit of the calling script.
+# Mount what a chroot needs. They stay mounted across stages (two stages may run at once:
+# the kernel's beside pjsua2's long build); the disk stage unmounts them.
 chroot_mounts() {
   local m
   for m in proc sys dev dev/pts; do mkdir -p "$root/$m"; done
@@ -36,7 +37,6 @@ chroot_mounts() {
   mountpoint -q "$root/sys" || mount -t sysfs sys "$root/sys"
   mountpoint -q "$root/dev" || mount --bind /dev "$root/dev"
   mountpoint -q "$root/dev/pts" || mount --bind /dev/pts "$root/dev/pts"
-  trap chroot_unmount EXIT
 }
 chroot_unmount() {
   local m

@@ -32,10 +32,10 @@ cp "$root"/var/tmp/pjsua2/dist/*.whl "$out/" 2>/dev/null || true
 in_root "$dev_prefix/venv/bin/python" -c 'import pjsua2 as pj; ep = pj.Endpoint(); print("pjsua2", ep.libVersion().full)' >>"$out/minipbx.log" 2>&1
 say "purging the build packages"
 # shellcheck disable=SC2046
-in_root apt-get purge -y -q $(cat "$out/build-packages.txt") >>"$out/minipbx.log" 2>&1
-in_root apt-get autoremove -y -q --purge >>"$out/minipbx.log" 2>&1
+in_root apt-get -o DPkg::Lock::Timeout=3600 purge -y -q $(cat "$out/build-packages.txt") >>"$out/minipbx.log" 2>&1
+in_root apt-get -o DPkg::Lock::Timeout=3600 autoremove -y -q --purge >>"$out/minipbx.log" 2>&1
 in_root apt-get clean
-rm -rf "$root/var/tmp/pjsua2" "$root/root/.cache" "$root$dev_prefix/src/build" "$root/var/lib/apt/lists/"*
+rm -rf "$root/var/tmp/pjsua2" "$root/root/.cache" "$root$dev_prefix/src/build"
 # The runtime libraries the module links must have survived the purge.
 in_root "$dev_prefix/venv/bin/python" -c 'import pjsua2 as pj; pj.Endpoint()' ||
   die "pjsua2 does not import after the purge (a runtime library went with the build packages)"
