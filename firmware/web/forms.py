@@ -49,13 +49,17 @@ PAGES = (
                "Outbound: dialled numbers that leave through a trunk (the first match wins). "
                "Inbound: calls from trunks, by the number they were made to."),
     ConfigPage("dialplan", "Dial plan", ("dialplan",), "Digit collection and ring timers."),
+    ConfigPage("office", "Office", ("group", "menu", "schedule"),
+               "Hunt groups behind one number, voice menus and office hours; routes and menu "
+               "choices send calls to them (group:NAME, menu:NAME)."),
 )
 
 
 TABLE_TITLES = {"box": "Box", "sip": "SIP endpoint", "web": "Web page",
                 "console": "Serial console", "fxs": "Phone ports", "fxo": "Line ports",
                 "trunk": "Trunks", "dialplan": "Dial plan", "outbound": "Outbound routes",
-                "inbound": "Inbound routes"}
+                "inbound": "Inbound routes", "group": "Hunt groups", "menu": "Voice menus",
+                "schedule": "Office hours"}
 
 
 def table_title(name: str) -> str:

@@ -64,7 +64,8 @@ $extra<button class="danger" formaction="/config/$slug/delete" name="_delete" va
 </form></details>""")
 
 ONE = {"fxs": "a phone port", "fxo": "a line port", "trunk": "a trunk",
-       "outbound": "an outbound route", "inbound": "an inbound route"}
+       "outbound": "an outbound route", "inbound": "an inbound route",
+       "group": "a hunt group", "menu": "a voice menu", "schedule": "office hours"}
 
 
 def _page(slug: str) -> ConfigPage:
