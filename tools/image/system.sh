@@ -40,7 +40,10 @@ from dataclasses import replace
 from firmware.config import default_config, to_toml
 board, console = sys.argv[1], sys.argv[2]
 config = default_config()
+# On the device SIP, RTP and the web page listen on the network, not only on loopback.
 config = replace(config, box=replace(config.box, board=board),
+                 sip=replace(config.sip, bind="0.0.0.0"),
+                 web=replace(config.web, bind="0.0.0.0"),
                  console=replace(config.console, device=console))
 print(to_toml(config), end="")
 PY

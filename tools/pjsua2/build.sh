@@ -36,11 +36,19 @@ die() { echo "pjsua2: $*" >&2; exit 1; }
 
 [[ -x $py ]] || die "no Python at $py (run tools/setup.sh first, or set PYTHON=)"
 [[ $py == /* ]] || py=$here/$py  # absolute, not resolved: a venv's python is a symlink
-for tool in swig gcc g++ make pkg-config; do
-  command -v "$tool" >/dev/null || die "$tool is missing (Debian: apt-get install swig build-essential pkg-config)"
-done
-pkg-config --exists 'openssl >= 3' || die "OpenSSL 3 headers are missing (Debian: libssl-dev)"
-pkg-config --exists opus || die "Opus headers are missing (Debian: libopus-dev)"
+# What the build needs from Debian (bcg729 is optional: G.729 where the distribution has it).
+need_debs() {
+  local missing=() p
+  for p in swig build-essential pkg-config libssl-dev libopus-dev libbcg729-dev; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  [[ $(id -u) -eq 0 ]] || die "install these Debian packages first: ${missing[*]}"
+  say "installing Debian packages: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; } ||
+    die "could not install ${missing[*]}"
+}
 
 # What decides the build: the release, our configuration and the configure options.
 configure_opts=(--disable-video --disable-sound --disable-v4l2 --disable-ffmpeg --disable-sdl
@@ -53,6 +61,12 @@ wheel_glob="$build/dist/pjsua2-$PJ_VERSION-*.whl"
 if [[ -f $stamp && $(cat "$stamp") == "$recipe" ]] && compgen -G "$wheel_glob" >/dev/null; then
   say "the source build is up to date ($(basename $wheel_glob))"
 else
+  command -v dpkg-query >/dev/null && need_debs
+  for tool in swig gcc g++ make pkg-config; do
+    command -v "$tool" >/dev/null || die "$tool is missing (Debian: apt-get install swig build-essential pkg-config)"
+  done
+  pkg-config --exists 'openssl >= 3' || die "OpenSSL 3 headers are missing (Debian: libssl-dev)"
+  pkg-config --exists opus || die "Opus headers are missing (Debian: libopus-dev)"
   # 1. The tarball: given, cached, or downloaded into the cache.
   IFS=: read -r -a caches <<<"${PJPROJECT_CACHE:-$HOME/.cache/minipbx:$here/../shared/vendor}"
   tarball=${PJPROJECT_TARBALL:-}
