@@ -2,10 +2,12 @@
 records database (firmware/records/store.py, ``cdr.sqlite`` in the state dir).
 
 Rules (the same promises the old ``cdr.jsonl`` writer made):
-- a batch is one transaction, written when the box hands it over; when the write fails
-  (a full disk, a read-only state dir, the database locked) the records wait in memory (at
-  most MAX_PENDING; beyond that the oldest are dropped and counted) and go out with the next
-  batch or the daemon's retry (``flush`` every few seconds);
+- a batch is one transaction, written when the box hands it over, on a writer thread of
+  its own (each commit ends in an fsync: the loop, and the calls, never wait for it);
+- when the write fails (a full disk, a read-only state dir, the database locked) the
+  records wait in memory (at most MAX_PENDING; beyond that the oldest are dropped and
+  counted) and go out with the next batch or the daemon's retry (``flush`` every few
+  seconds); at shutdown ``close`` writes what still waits;
 - the first failure of a run is logged as an error naming the file and the cause, the
   recovery as a note; ``status()`` shows the state for ``minipbx status``;
 - the exchange's times are monotonic; they become wall-clock times here, by the offset
@@ -21,9 +23,11 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +89,11 @@ class CdrDb:
         self._store: CallStore | None = None
         self.uid_for = uid_for
         self._pending: deque[CallRow] = deque()
+        # Writes (each ends in an fsync) run on one thread of their own, in order.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdr-writer")
+        self._lock = threading.Lock()  # the pending rows and the counters
+        self._write_lock = threading.Lock()  # one write at a time
+        self._busy = False
         self.written = 0
         self.dropped = 0
         self.failures = 0
@@ -127,16 +136,21 @@ class CdrDb:
                             "with the next records", self.path, exc)
 
     def close(self) -> None:
+        """Waits for the writer thread, then writes what still waits (shutdown)."""
+        self._executor.shutdown(wait=True)
+        self.flush_now()
         if self._store is not None:
             self._store.close()
 
     def append(self, records: list[Any]) -> None:
         offset = time.time() - time.monotonic()
-        for r in records:
-            if len(self._pending) >= MAX_PENDING:
-                self._pending.popleft()
-                self.dropped += 1
-            self._pending.append(to_row(r, offset, self._recording(r.call_id)))
+        rows = [to_row(r, offset, self._recording(r.call_id)) for r in records]
+        with self._lock:
+            for row in rows:
+                if len(self._pending) >= MAX_PENDING:
+                    self._pending.popleft()
+                    self.dropped += 1
+                self._pending.append(row)
         self.flush()
 
     def _recording(self, call_id: int) -> str | None:
@@ -149,23 +163,53 @@ class CdrDb:
             return None
 
     def flush(self) -> bool:
-        """Write what waits; True when nothing is left waiting."""
-        if not self._pending:
-            return True
-        batch = list(self._pending)
+        """Starts writing what waits on the writer thread (the loop never waits for the
+        disk's fsync); True when nothing waits."""
+        with self._lock:
+            if not self._pending:
+                return True
+            if self._busy:
+                return False
+            self._busy = True
         try:
-            self._open().add(batch)
-        except (sqlite3.Error, OSError) as exc:
-            self._failed(exc)
-            return False
-        self.written += len(batch)
-        self._pending.clear()
-        if self.error is not None:
-            log.warning("%s: call records written again (%d were waiting)", self.path,
-                        len(batch))
-            self.error = None
-            self.error_since = None
-        return True
+            self._executor.submit(self._write_in_thread)
+        except RuntimeError:  # shut down: close() writes what is left
+            with self._lock:
+                self._busy = False
+        return False
+
+    def _write_in_thread(self) -> None:
+        try:
+            self.flush_now()
+        except Exception:
+            log.exception("%s: writing call records failed", self.path)
+        finally:
+            with self._lock:
+                self._busy = False
+
+    def flush_now(self) -> bool:
+        """Writes what waits, here and now; True when nothing is left waiting."""
+        with self._write_lock:
+            with self._lock:
+                batch = list(self._pending)
+            if not batch:
+                return True
+            try:
+                self._open().add(batch)
+            except (sqlite3.Error, OSError) as exc:
+                with self._lock:
+                    self._failed(exc)
+                return False
+            done = {id(row) for row in batch}
+            with self._lock:
+                self._pending = deque(r for r in self._pending if id(r) not in done)
+                self.written += len(batch)
+                if self.error is not None:
+                    log.warning("%s: call records written again (%d were waiting)",
+                                self.path, len(batch))
+                    self.error = None
+                    self.error_since = None
+                return not self._pending
 
     def _failed(self, exc: Exception) -> None:
         self.failures += 1
@@ -178,6 +222,10 @@ class CdrDb:
         self.error = text
 
     def status(self) -> dict[str, Any]:
+        with self._lock:
+            return self._status()
+
+    def _status(self) -> dict[str, Any]:
         return {"path": str(self.path), "ok": self.error is None, "error": self.error,
                 "since": self.error_since, "written": self.written,
                 "pending": len(self._pending), "dropped": self.dropped,
