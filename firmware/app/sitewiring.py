@@ -6,8 +6,9 @@
   ``site:NAME`` to the same hub that does not register, whose calls carry ``;site=NAME``
   in the Request-URI so the hub sends them to that site whatever the number (``via``).
 - A peer site with a host: one trunk ``site:NAME`` straight to its box.
-- Per peer site, a route for its prefix through its link (``hub`` or ``site:NAME``), put
-  before the configured routes.
+- Per peer site, a route for its prefix through its link (``hub`` or ``site:NAME``), and
+  per ``[hub] shared`` number a route to the hub, put before the configured routes (a
+  number this site serves itself, an extension or group, is resolved before any route).
 """
 
 from __future__ import annotations
@@ -49,11 +50,17 @@ def site_links(config: Config) -> SiteLinks:
     links = tuple(SiteLink(p.name, DigitMap.parse(p.prefix), link_trunk(config, p.host, p.name),
                            p.fallback)
                   for p in config.peer_site)
+    if config.hub.host:  # numbers several sites serve: the hub picks one
+        links += tuple(SiteLink(f"shared {n}", DigitMap.parse(n), HUB_TRUNK)
+                       for n in config.hub.shared)
     transit = Permission.parse(config.site.transit)
     return SiteLinks(config.site.name, links,
                      None if transit is Permission.INTERNAL else transit)
 
 
 def site_routes(config: Config) -> tuple[OutboundRoute, ...]:
-    return tuple(OutboundRoute(DigitMap.parse(p.prefix), link_trunk(config, p.host, p.name))
-                 for p in config.peer_site)
+    routes = tuple(OutboundRoute(DigitMap.parse(p.prefix), link_trunk(config, p.host, p.name))
+                   for p in config.peer_site)
+    if config.hub.host:
+        routes += tuple(OutboundRoute(DigitMap.parse(n), HUB_TRUNK) for n in config.hub.shared)
+    return routes

@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from firmware.config.problems import Issue, KeyPath, did_you_mean
 from firmware.config.schema import Config, FxoPort, GroupConfig, InboundRoute, MenuConfig
+from firmware.config.sites import other_site_number
 from firmware.core.destinations import SYMBOLS, parse_choice, parse_destination
 from firmware.core.errors import ConfigError
 from firmware.core.hours import parse_date, parse_hours, parse_weekdays, zone
@@ -75,7 +76,7 @@ def check_office(config: Config) -> list[Issue]:
         if not group.members:
             issues.append(Issue((*at, "members"), 'list at least one extension, e.g. ["101"]'))
         for j, member in enumerate(group.members):
-            if member not in config.extensions:
+            if member not in config.extensions and not other_site_number(config, member):
                 issues.append(Issue((*at, "members", j), _no("extension", member,
                                                              config.extensions)))
             elif member in seen:

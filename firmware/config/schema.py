@@ -482,6 +482,9 @@ class HubConfig:
     ping_interval_s: int = setting(
         10, "OPTIONS to the hub and through it to each other site, for status (state and"
             " round-trip time) (0 = off)", lo=0, hi=3600)
+    shared: tuple[str, ...] = setting(
+        (), 'numbers several sites serve, such as ["500"] (the [[shared]] of the hub): dialled'
+            " here they go to the hub, which tries those sites in order")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -80,6 +80,8 @@ def check_sites(config: Config, issues: list[Issue]) -> None:
 
 def _check_hub(config: Config, issues: list[Issue]) -> None:
     hub = config.hub
+    for i, number in enumerate(hub.shared):
+        _prefix(number, ("hub", "shared", i), issues)
     if ":" in hub.host and not hub.host.startswith("["):
         issues.append(Issue(("hub", "host"), f"must be the host only, got '{hub.host}'; put"
                             " the port in port ="))
@@ -152,3 +154,14 @@ def _routes(config: Config, others: list[tuple[KeyPath, str, SitePrefix]],
                     else "add a [[peer_site]] first")
                 issues.append(Issue(("outbound", i, "via"), 'must be "site:NAME" of a'
                                     f" [[peer_site]], got '{route.via}'; {hint}"))
+
+
+def other_site_number(config: Config, number: str) -> bool:
+    """Whether ``number`` belongs to another site (a group member there, for instance)."""
+    for peer in config.peer_site:
+        try:
+            if parse_prefix(peer.prefix).matches(number):
+                return True
+        except ConfigError:
+            continue
+    return False

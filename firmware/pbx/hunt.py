@@ -72,6 +72,8 @@ def _group(board: Board, call: Call) -> Group | None:
 
 
 def _free(board: Board, call: Call, member: str) -> bool:
+    if board.plan.sites.link_for(member) is not None:
+        return True  # a member at another site: that site answers busy itself
     ext = board.plan.extension(member)
     return ext is not None and ext.leg != call.a and board.leg_state(ext.leg) == "idle"
 
@@ -140,6 +142,15 @@ def _next(board: Board, call: Call, group: Group, now: float, *, fresh: bool = F
 
 def _ring(board: Board, call: Call, group: Group, member: str) -> None:
     run: HuntRun = call.hunt
+    link = board.plan.sites.link_for(member)
+    if link is not None:  # a member at another site, rung over its link (sitelinks.py)
+        leg = board.new_leg_id()
+        caller = call.caller if call.job is not None else member_caller(call, group.label)
+        board.emit(Setup(leg, member, caller, trunk=link.trunk))
+        run.ringing[leg] = member
+        run.rang = True
+        call.offered.append(leg)
+        return
     ext = board.plan.extension(member)
     assert ext is not None
     caller = call.caller if call.job is not None else member_caller(call, group.label)

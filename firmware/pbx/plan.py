@@ -314,7 +314,7 @@ class DialPlan:
         object.__setattr__(self, "_office_numbers", numbers)
         for group in self.groups:
             for member in group.members:
-                if member not in self._by_number:
+                if member not in self._by_number and self.sites.link_for(member) is None:
                     raise ConfigError(f"group {group.name}: member {member!r} is no extension")
             if group.overflow is not None:
                 self.check_destination(f"group {group.name} overflow", group.overflow)

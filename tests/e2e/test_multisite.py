@@ -1,9 +1,10 @@
 """Three offices joined through one Kamailio hub on loopback (issue 14): each box a whole
 daemon registering to the hub that ``minipbx hub render`` configured; short numbers across
 sites with caller ID and audio both ways, least-cost routing out through another site's
-trunk (a sipp UAS as office 2's PSTN provider), a site killed and started again (its
-callers get the fallback meanwhile), and the hub restarted (the boxes register again by
-themselves). Everything on 127.0.0.1, every port free-picked."""
+trunk (a sipp UAS as office 2's PSTN provider), a group at one site with a member at
+another, a number several sites serve (the hub's dispatcher, with failover), a site killed
+and started again (its callers get the fallback meanwhile), and the hub restarted (the
+boxes register again by themselves). Everything on 127.0.0.1, every port free-picked."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def site_config(name: str, hub_port: int, phones: list[tuple[str, str]], extra: 
              '[web]\nbind = "127.0.0.1"\nport = 0\n',
              f'[site]\nname = "{name}"\nprefix = "{prefix}"\ntransit = "national"\n',
              f'[hub]\nhost = "127.0.0.1"\nport = {hub_port}\npassword = "pw-{name}"\n'
-             "ping_interval_s = 1\nregister_expires_s = 60\n"]
+             'ping_interval_s = 1\nregister_expires_s = 60\nshared = ["500"]\n']
     for i, (ext, who) in enumerate(phones, 1):
         parts.append(f'[[fxs]]\nport = {i}\nextension = "{ext}"\nname = "{who}"\n')
     for other, pfx in SITES:
@@ -70,23 +71,33 @@ def call_and_talk(a: Daemon, a_port: int, b: Daemon, b_port: int, number: str,
     a.phone(a_port, "onhook")
     b.wait_for("the far end to hang up", lambda: b.port(f"fxs{b_port}")["with"] is None)
     b.phone(b_port, "onhook")
+    for box, port in ((a, a_port), (b, b_port)):  # on-hook longer than a flash: idle
+        box.wait_for("the line to be idle", lambda x=box, p=port: x.port(f"fxs{p}")[
+            "line_state"] == "idle")
 
 
 def test_three_sites_through_one_hub(tmp_path: Path, peers: Peers) -> None:
+    # 500 is the organisation's help desk: office 2's group, office 3's when 2 is away.
     hub = Hub(tmp_path / "hub", [{"name": n, "prefix": p, "password": f"pw-{n}"}
-                                 for n, p in SITES])
+                                 for n, p in SITES],
+              shared=[{"number": "500", "sites": ["office2", "office3"]}])
     boxes: list[Daemon] = []
     try:
         hub.start()
         pstn, pstn_port = peers.sipp_uas(calls=1)  # office 2's PSTN provider
         configs = {
             "office1": site_config("office1", hub.port, [("101", "Reception"), ("102", "Ops")],
-                                   extra='[[outbound]]\npattern = "9x."\nvia = "site:office2"\n',
+                                   extra=('[[outbound]]\npattern = "9x."\nvia = "site:office2"\n'
+                                          # a group with a member at office 2
+                                          '[[group]]\nname = "sales"\nnumber = "150"\n'
+                                          'members = ["102", "201"]\n'),
                                    fallback="102"),
             "office2": site_config("office2", hub.port, [("201", "Dora"), ("202", "Ed")], extra=(
                 f'[[trunk]]\nname = "pstn"\nhost = "127.0.0.1"\nport = {pstn_port}\n'
-                'register = false\n[[outbound]]\npattern = "9x."\ntrunk = "pstn"\nstrip = 1\n')),
-            "office3": site_config("office3", hub.port, [("301", "Fay")]),
+                'register = false\n[[outbound]]\npattern = "9x."\ntrunk = "pstn"\nstrip = 1\n'
+                '[[group]]\nname = "help"\nnumber = "500"\nmembers = ["202"]\n')),
+            "office3": site_config("office3", hub.port, [("301", "Fay")], extra=(
+                '[[group]]\nname = "help"\nnumber = "500"\nmembers = ["301"]\n')),
         }
         one, two, three = (Daemon(tmp_path / n, configs[n]) for n in ("office1", "office2",
                                                                        "office3"))
@@ -101,6 +112,36 @@ def test_three_sites_through_one_hub(tmp_path: Path, peers: Peers) -> None:
         # Short numbers across sites: caller ID (number and name) and audio both ways.
         call_and_talk(one, 1, two, 1, "201", ("101", "Reception"))
         call_and_talk(three, 1, one, 2, "102", ("301", "Fay"))
+        # A group at office 1 with a member at office 2: office 3 calls it, both members
+        # ring, the one at office 2 answers and talks to office 3.
+        three.phone(1, "offhook")
+        three.dial(1, "150")
+        one.wait_for("the local member to ring", lambda: one.port("fxs2")["ringing"],
+                     timeout=15)
+        two.wait_for("the member at office 2 to ring", lambda: two.port("fxs1")["ringing"],
+                     timeout=15)
+        cid = two.wait_for("caller ID", lambda: two.phone_status(1)["caller_id"], timeout=10)
+        assert (cid["number"], cid["name"]) == ("301", "Sales: 301")  # the group, the caller
+        two.phone(1, "offhook")
+        three.wait_for("the group call to connect",
+                       lambda: three.port("fxs1")["with"] is not None, timeout=10)
+        one.wait_for("the other member to stop", lambda: not one.port("fxs2")["ringing"])
+        two.speak(1, sine(900, 2.0))
+        assert abs(dominant_hz(three.hear(1, 0.8)) - 900) < 10
+        three.speak(1, sine(1300, 2.0))
+        assert abs(dominant_hz(two.hear(1, 0.8)) - 1300) < 10
+        three.phone(1, "onhook")
+        two.wait_for("the group call to end", lambda: two.port("fxs1")["with"] is None)
+        two.phone(1, "onhook")
+        two.wait_for("the line to be idle", lambda: two.port("fxs1")["line_state"] == "idle")
+        # The shared number: the hub's dispatcher sends it to office 2 first.
+        one.phone(1, "offhook")
+        one.dial(1, "500")
+        two.wait_for("office 2's help desk to ring", lambda: two.port("fxs2")["ringing"],
+                     timeout=15)
+        one.phone(1, "onhook")
+        two.wait_for("it to stop", lambda: not two.port("fxs2")["ringing"])
+
         # Status: each other site up through the hub, with a round-trip time.
         state = one.wait_for("sites up", lambda: (s := sites_state(one)) and all(
             v["state"] == "up" for v in s.values()) and s, timeout=10)
@@ -126,6 +167,14 @@ def test_three_sites_through_one_hub(tmp_path: Path, peers: Peers) -> None:
         one.wait_for("the fallback to ring", lambda: one.port("fxs2")["ringing"], timeout=20)
         one.phone(1, "onhook")
         one.wait_for("the fallback to stop", lambda: not one.port("fxs2")["ringing"])
+        # The shared number fails over to office 3 (the hub's dispatcher, after office 2's
+        # silence).
+        one.phone(1, "offhook")
+        one.dial(1, "500")
+        three.wait_for("office 3's help desk to ring", lambda: three.port("fxs1")["ringing"],
+                       timeout=20)
+        one.phone(1, "onhook")
+        three.wait_for("it to stop", lambda: not three.port("fxs1")["ringing"])
         one.wait_for("office2 offline in status", lambda: sites_state(one)["office2"]["state"]
                      in ("offline", "no answer"), timeout=15)
         # It starts again (same state dir, systemd's restart) and registers by itself.
