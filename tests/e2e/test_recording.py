@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from firmware.media.recstore import floor_bytes
@@ -58,7 +59,15 @@ def test_internal_call_recorded_in_stereo_each_voice_in_its_channel(
     _connect(box)
     box.wait_for("the recording to start",
                  lambda: box.call("status")["recording"]["active"] == 1)
-    _talk(box, 600, 1000, 3.0)
+    box.speak(1, sine(600, 3.0))
+    box.speak(2, sine(1000, 3.0))
+    time.sleep(0.5)
+    # The call's own audio goes on while it is recorded. (Whether it has gaps is not
+    # asserted: on this shared machine the path shows an occasional 20-40 ms gap with or
+    # without recording; tools/bench_recording.py counts the recording's own drops.)
+    heard = box.hear(2, 1.5).astype(np.int32)
+    assert abs(dominant_hz(heard) - 600) < 10
+    time.sleep(1.3)
     _hang_up(box)
     [meta] = wait_ready(box, root)
     assert meta["state"] == "ready", meta
