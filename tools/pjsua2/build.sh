@@ -132,6 +132,9 @@ else
     { tail -n 30 "$build/swig.log" >&2; die "the Python binding failed (whole log: $build/swig.log)"; }
   compgen -G "$wheel_glob" >/dev/null || die "no wheel in $build/dist (see $build/swig.log)"
   echo "$recipe" >"$stamp"
+  # The wheel is what counts; the source tree (thousands of files) would only slow every
+  # `pip install -e .`, which walks the checkout.
+  rm -rf "$build/src"
   say "built $(basename $wheel_glob) in $(( $(date +%s) - start )) s"
 fi
 
