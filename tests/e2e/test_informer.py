@@ -1,7 +1,8 @@
 """The auto-informer end to end on the simulated board (issue 9 section 5): a campaign of
-10 numbers, extensions (virtual handsets) and outside numbers (sipp as the far end through
-trunks), with confirmed, answered, heard, busy, no answer and refused results; and a
-daemon restart in the middle of a campaign, which resumes where it stopped."""
+10 numbers, extensions (virtual handsets), a PSTN line (the FXO port's virtual line) and
+outside numbers (sipp as the far end through trunks), with confirmed, answered, heard,
+busy, no answer and refused results; and a daemon restart in the middle of a campaign,
+which resumes where it stopped."""
 
 from __future__ import annotations
 
@@ -38,9 +39,10 @@ def by_number(box: Daemon, name: str) -> dict[str, dict[str, Any]]:
 
 def drive(box: Daemon, name: str, roles: dict[int, str], timeout: float = 90.0) -> None:
     """Play the people at the handsets until the campaign is over: ``confirm`` lifts and
-    presses 1, ``early`` lifts and hangs up at once, ``listen`` lifts and waits for the
-    box to hang up; other ports never answer."""
+    presses 1, then hangs up when the box has (the number is final); ``early`` lifts and
+    hangs up at once; other ports never answer."""
     lifted: dict[int, float] = {}
+    pressed: set[int] = set()
     done_with: set[int] = set()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -59,9 +61,9 @@ def drive(box: Daemon, name: str, roles: dict[int, str], timeout: float = 90.0) 
                         box.phone(port, "onhook")
                         done_with.add(port)
                 continue
-            if role == "confirm" and time.monotonic() - lifted[port] > 1.0:
+            if port not in pressed and time.monotonic() - lifted[port] > 1.0:
                 box.dial(port, "1")
-                done_with.add(port)
+                pressed.add(port)
             elif targets[number]["final"]:
                 box.phone(port, "onhook")
                 done_with.add(port)
@@ -85,25 +87,31 @@ def test_a_campaign_of_ten_numbers(daemon_factory: Callable[..., Daemon],
                 trunk_to("away", away_port)],
         outbound=[{"pattern": "81x.", "trunk": "answers"},
                   {"pattern": "82x.", "trunk": "busy"}, {"pattern": "83x.", "trunk": "away"},
-                  {"pattern": "9x.", "trunk": "answers", "strip": 1}],
-        fxs=handsets(6)) + INFORM
+                  {"pattern": "9x.", "trunk": "answers", "strip": 1},
+                  # two PSTN lines: the reserve leaves one to people, a campaign the other
+                  {"pattern": "7x.", "trunks": ["fxo1", "fxo2"], "strip": 1}],
+        fxs=handsets(5)) + INFORM + "".join(
+            f'[[fxo]]\nport = {n}\nextension = "101"\n' for n in (1, 2))
     box = started_box(daemon_factory(config))
     box.phone(4, "offhook")  # extension 104 is busy: its handset is off the hook
-    numbers = ["101", "102", "103", "104", "105", "106", "8155501", "8255502", "8355503",
-               "919005551234"]
+    numbers = ["101", "102", "103", "104", "105", "75550106", "8155501", "8255502",
+               "8355503", "919005551234"]
     started = box.call("inform.start", name="notice", numbers="\n".join(numbers),
                        message=MESSAGE, confirm_digit="1", attempts=1, parallel=3)
     assert started["numbers"] == 10 and started["state"] == "running"
-    drive(box, "notice", {1: "confirm", 2: "confirm", 3: "early", 6: "listen"})
+    drive(box, "notice", {1: "confirm", 2: "confirm", 3: "early"})
     box.phone(4, "onhook")
 
     got = by_number(box, "notice")
     assert {n: t["result"] for n, t in got.items()} == {
         "101": "confirmed", "102": "confirmed", "103": "answered", "104": "busy",
-        "105": "no answer", "106": "answered", "8155501": "answered", "8255502": "busy",
+        "105": "no answer", "75550106": "answered", "8155501": "answered", "8255502": "busy",
         "8355503": "no answer", "919005551234": "failed"}
     assert got["101"]["confirmed"] == "1" and got["101"]["answered_at"]
-    assert got["106"]["heard_end"] and got["8155501"]["heard_end"]  # to the end, no key
+    # heard to the end without the key: on the PSTN line (an analog line counts as answered
+    # once the digits are out) and at sipp
+    assert got["75550106"]["heard_end"] and got["8155501"]["heard_end"]
+    assert box.call("sim.line.status", port=1)["dialled"] == "5550106"
     assert not got["103"]["heard_end"]
     assert "premium" in got["919005551234"]["reason"]  # the toll guard's refusal
     assert all(t["attempts"] == 1 and t["final"] for t in got.values())
