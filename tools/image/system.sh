@@ -61,7 +61,8 @@ rm -f "$root"/etc/ssh/ssh_host_*
 # Services: what runs, what does not.
 in_root systemctl enable minipbx.service minipbx-firstboot.service minipbx-datadirs.service \
   minipbx-update-check.service minipbx-update-confirm.service minipbx-setup-code.service \
-  minipbx-logring.timer minipbx-logring-shutdown.service systemd-networkd.service \
+  minipbx-logring.timer minipbx-logring-shutdown.service minipbx-update-incoming.path \
+  systemd-networkd.service \
   systemd-resolved.service chrony.service >>"$log" 2>&1
 in_root systemctl disable ssh.service ssh.socket >>"$log" 2>&1 || true
 in_root systemctl mask serial-getty@"$(basename "$console")".service getty@tty1.service \
