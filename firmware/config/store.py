@@ -43,7 +43,9 @@ DEFAULT_KEEP = 50
 
 _VERSION_FILE = re.compile(r"(?P<number>\d{6,})-(?P<stamp>\d{8}T\d{6})Z\.toml")
 _STAMP = "%Y%m%dT%H%M%S"
-_PASSWORD_LINE = re.compile(r"^([ \t]*password[ \t]*=[ \t]*)(.*?)[ \t]*$", re.MULTILINE)
+_PASSWORD_LINE = re.compile(r"^([ \t]*(?:password|token)[ \t]*=[ \t]*)(.*?)[ \t]*$",
+                            re.MULTILINE)
+"""A secret's line: a password, or the web call-back's token."""
 
 
 @dataclass(frozen=True, order=True)
@@ -233,6 +235,8 @@ def mask_secrets(text: str, secrets: dict[str, int]) -> str:
     ``secrets`` (pass the same dict for both sides of a diff: a changed password shows)."""
 
     def number(match: re.Match[str]) -> str:
+        if match.group(2) == '""':
+            return match.group(0)  # no secret set: nothing to hide
         index = secrets.setdefault(match.group(2), len(secrets) + 1)
         return f'{match.group(1)}"<secret {index}>"'
 
