@@ -1,12 +1,15 @@
 """A voice menu in Amharic on the simulated board: chosen by RFC 4733 DTMF from a SIP
-caller (baresip), by a handset's DTMF dialling the menu's number, and a wrong digit
+caller (baresip), by a handset's DTMF dialling the menu's number, by DTMF a PSTN caller
+sends down the line (the FXO port's detector), and a wrong digit
 followed by silence (the invalid notice, the prompt again, then the timeout's
 destination; the prompts' ends come from the real prompt player)."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 
 from tests.e2e.harness import Daemon
@@ -71,3 +74,29 @@ def test_a_wrong_digit_then_silence_goes_to_on_timeout(
                  timeout=40)
     assert not rings(box, 4)  # one wrong digit is not yet on_invalid
     assert "invalid choice '9'" in box.log()
+
+
+def dtmf(digit: str, seconds: float = 0.15) -> np.ndarray:
+    """One key's two tones (ITU-T Q.23), then as much silence."""
+    low, high = {"2": (697, 1336), "3": (697, 1477)}[digit]
+    t = np.arange(int(8000 * seconds)) / 8000
+    tone = 0.25 * 32767 * (np.sin(2 * np.pi * low * t) + np.sin(2 * np.pi * high * t)) / 2
+    return np.concatenate([tone, np.zeros_like(tone)]).astype("<i2")
+
+
+def test_a_pstn_caller_chooses_by_dtmf_heard_on_the_line(
+        daemon_factory: Callable[..., Daemon]) -> None:
+    config = box_config(fxs=PHONES) + "\n" + table("fxo", {"port": 1, "to": "menu:main"})
+    config += "\n" + table("menu", {
+        "name": "main", "prompt": "builtin:welcome", "language": "am",
+        "choices": ["2=ext:102", "3=ext:103"], "dial_extensions": False, "timeout_s": 10.0})
+    box = daemon_factory(config)
+    box.call("sim.line.ring", port=1, cid_number="5557777")
+    box.wait_for("the box to take the line for its menu",
+                 lambda: box.port("fxo1")["exchange_state"] == "connected", timeout=20)
+    box.wait_for("the line to be seized", lambda: box.port("fxo1")["seized"], timeout=5)
+    box.call("sim.line.play", port=1,
+             pcm=base64.b64encode(dtmf("3").tobytes()).decode())
+    box.wait_for("extension 103 to ring", lambda: rings(box, 3), timeout=10)
+    box.call("sim.line.hangup", port=1)
+    box.wait_for("the ringing to stop", lambda: not rings(box, 3), timeout=15)
