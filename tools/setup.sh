@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 what=${1:-test}
 
 run_debs=(python3-venv python3-dev gcc libasound2-dev libsystemd-dev pkg-config opus-tools)
-test_debs=(espeak-ng sip-tester baresip-core kamailio libspandsp2 libspandsp-dev libspeexdsp1 minimodem multimon-ng sox
+test_debs=(espeak-ng sip-tester baresip-core kamailio kamailio-tls-modules libspandsp2 libspandsp-dev libspeexdsp1 minimodem multimon-ng sox
            socat tshark nodejs npm chromium chromium-driver linphone-cli)
 
 debs=("${run_debs[@]}")

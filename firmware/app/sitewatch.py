@@ -12,9 +12,12 @@ Every ``[hub] ping_interval_s`` the box sends, over UDP from a socket of its own
   registration is gone (the hub restarted and forgot it); the box registers again at once
   instead of waiting for its next refresh. The same happens when the hub answers again
   after a silence.
-- ``OPTIONS`` straight to each peer site that has a host (UDP only).
+- ``OPTIONS`` straight to each peer site that has a host.
 
-Pure asyncio; the SIP adapter is reached only through the ``reregister`` callback.
+Over the hub's transport: UDP from a socket of its own, TCP or TLS over one connection of
+its own to the hub (made again when it breaks; TLS without checking the hub's certificate,
+as the box's SIP transport does). Pure asyncio; the SIP adapter is reached only through the
+``reregister`` callback.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +47,7 @@ class Target:
     port: int
     kind: str  # "hub", "site" or "self"
     via: str = "hub"  # or "direct"
+    transport: str = "udp"
     state: str = "unknown"
     rtt_ms: float | None = None
     code: int = 0
@@ -65,6 +70,59 @@ class _Protocol(asyncio.DatagramProtocol):
             log.exception("site ping: bad reply from %s", addr)
 
 
+class _Stream:
+    """One TCP or TLS connection to the hub (or a peer), its replies read as they come."""
+
+    def __init__(self, on_reply: Callable[[bytes], None]) -> None:
+        self.on_reply = on_reply
+        self.broken = True
+        self.local: tuple[str, int] = ("127.0.0.1", 0)
+        self._writer: asyncio.StreamWriter | None = None
+        self._reader_task: asyncio.Task[None] | None = None
+
+    async def connect(self, host: str, port: int, tls: bool) -> None:
+        context = None
+        if tls:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, port, ssl=context), ANSWER_WAIT_S)
+        except (TimeoutError, OSError, ssl.SSLError) as exc:
+            log.debug("site ping: cannot connect to %s:%d: %s", host, port, exc)
+            return
+        self._writer = writer
+        self.local = writer.get_extra_info("sockname")[:2]
+        self.broken = False
+        self._reader_task = asyncio.create_task(self._read(reader))
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    key, _, value = line.partition(b":")
+                    if key.strip().lower() in (b"content-length", b"l"):
+                        length = int(value.strip() or b"0")
+                body = await reader.readexactly(length) if length else b""
+                self.on_reply(head + body)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            self.broken = True
+
+    def send(self, data: bytes) -> None:
+        assert self._writer is not None
+        self._writer.write(data)
+
+    def close(self) -> None:
+        self.broken = True
+        if self._reader_task is not None:
+            self._reader_task.cancel()
+        if self._writer is not None:
+            self._writer.close()
+
+
 class SiteWatch:
     def __init__(self, config: Config, reregister: Callable[[], None]) -> None:
         self._reregister = reregister
@@ -72,23 +130,29 @@ class SiteWatch:
         self.bind = config.sip.bind
         hub = config.hub
         self.targets: list[Target] = []
+        tp = hub.transport
+        param = "" if tp == "udp" else f";transport={tp}"
         if hub.host:
             base = f"{hub.host}:{hub.port}"
-            self.targets.append(Target("hub", f"sip:{base}", hub.host, hub.port, "hub",
-                                       "direct"))
+            self.targets.append(Target("hub", f"sip:{base}{param}", hub.host, hub.port, "hub",
+                                       "direct", tp))
             if config.site.name:
-                self.targets.append(Target(config.site.name, f"sip:{config.site.name}@{base}",
-                                           hub.host, hub.port, "self"))
+                self.targets.append(Target(config.site.name,
+                                           f"sip:{config.site.name}@{base}{param}",
+                                           hub.host, hub.port, "self", "hub", tp))
         for peer in config.peer_site:
             if peer.host:
-                if peer.transport == "udp":
-                    self.targets.append(Target(peer.name, f"sip:{peer.host}:{peer.port}",
-                                               peer.host, peer.port, "site", "direct"))
+                pp = "" if peer.transport == "udp" else f";transport={peer.transport}"
+                self.targets.append(Target(peer.name, f"sip:{peer.host}:{peer.port}{pp}",
+                                           peer.host, peer.port, "site", "direct",
+                                           peer.transport))
             elif hub.host:
-                self.targets.append(Target(peer.name, f"sip:{peer.name}@{hub.host}:{hub.port}",
-                                           hub.host, hub.port, "site"))
+                self.targets.append(Target(peer.name,
+                                           f"sip:{peer.name}@{hub.host}:{hub.port}{param}",
+                                           hub.host, hub.port, "site", "hub", tp))
         self._pending: dict[str, tuple[Target, float]] = {}
         self._transport: asyncio.DatagramTransport | None = None
+        self._streams: dict[tuple[str, int, str], _Stream] = {}
         self._task: asyncio.Task[None] | None = None
         self._local = ("127.0.0.1", 0)
         self._cseq = 0
@@ -108,6 +172,8 @@ class SiteWatch:
         self._task = asyncio.create_task(self._run())
 
     async def close(self) -> None:
+        for stream in self._streams.values():
+            stream.close()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -120,8 +186,21 @@ class SiteWatch:
             now = time.monotonic()
             self._expire(now)
             for target in self.targets:
+                if target.transport != "udp":
+                    await self._stream_for(target)
                 self._send(target, now)
             await asyncio.sleep(self.interval)
+
+    async def _stream_for(self, target: Target) -> _Stream:
+        key = (target.host, target.port, target.transport)
+        stream = self._streams.get(key)
+        if stream is None or stream.broken:
+            if stream is not None:
+                stream.close()
+            stream = _Stream(self._reply)
+            self._streams[key] = stream
+            await stream.connect(target.host, target.port, target.transport == "tls")
+        return stream
 
     def _send(self, target: Target, now: float) -> None:
         assert self._transport is not None
@@ -129,9 +208,11 @@ class SiteWatch:
             return  # the last ping still waits for its answer
         branch = "z9hG4bK" + secrets.token_hex(8)
         self._cseq += 1
-        host, port = self._local
+        stream = self._streams.get((target.host, target.port, target.transport))
+        host, port = stream.local if stream is not None else self._local
         msg = (f"OPTIONS {target.uri} SIP/2.0\r\n"
-               f"Via: SIP/2.0/UDP {host}:{port};branch={branch};rport\r\n"
+               f"Via: SIP/2.0/{target.transport.upper()} {host}:{port};branch={branch};"
+               "rport\r\n"
                "Max-Forwards: 10\r\n"
                f"From: <sip:ping@{host}:{port}>;tag={secrets.token_hex(4)}\r\n"
                f"To: <{target.uri}>\r\n"
@@ -141,7 +222,12 @@ class SiteWatch:
                "Content-Length: 0\r\n\r\n")
         self._pending[branch] = (target, now)
         try:
-            self._transport.sendto(msg.encode(), (target.host, target.port))
+            if target.transport == "udp":
+                self._transport.sendto(msg.encode(), (target.host, target.port))
+            elif stream is None or stream.broken:
+                raise OSError("no connection")
+            else:
+                stream.send(msg.encode())
         except OSError as exc:
             self._pending.pop(branch, None)
             self._set(target, "no answer", 0, None, now, f"cannot send: {exc}")

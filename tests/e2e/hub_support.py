@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -24,8 +25,10 @@ class Hub:
 
     def __init__(self, workdir: Path, sites: list[dict[str, str]],
                  shared: list[dict[str, object]] | None = None, *, children: int = 2,
-                 flood_requests: int = 400, port: int | None = None) -> None:
+                 flood_requests: int = 400, port: int | None = None,
+                 tls: tuple[Path, Path] | None = None) -> None:
         self.port = port or free_port()
+        self.tls_port = free_port(socket.SOCK_STREAM) if tls else 0
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         # A unix socket path must be short (108 bytes): keep it under /tmp.
@@ -33,7 +36,9 @@ class Hub:
         self.ctl = self.run_dir / "ctl.sock"
         doc: dict[str, object] = {
             "hub": {"listen": LOCALHOST, "port": self.port, "ctl": f"unix:{self.ctl}",
-                    "children": children, "flood_requests": flood_requests},
+                    "children": children, "flood_requests": flood_requests,
+                    **({"transports": ["udp", "tls"], "tls_port": self.tls_port,
+                        "tls_cert": str(tls[0]), "tls_key": str(tls[1])} if tls else {})},
             "site": sites, "shared": shared or []}
         spec = parse_sites(doc, "test sites")
         self.cfg = workdir / "kamailio.cfg"
