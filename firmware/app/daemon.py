@@ -151,7 +151,8 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     system.cdr = cdr
     system.sites = SiteWatch(config, lambda: _register_hub(adapter))
     await system.sites.start()
-    system.meter = LoadMeter(lambda: store_or_none(cdr), system.status)
+    system.meter = LoadMeter(lambda: store_or_none(cdr), system.status, groups=lambda: {
+        g.name: g.members for g in system.running_config.group})
     # The auto-informer and the web call-back (firmware/app/officecalls.py).
     start_office_calls(loop, box, adapter, system, state_dir)
     stop = asyncio.Event()

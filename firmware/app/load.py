@@ -1,9 +1,9 @@
 """Live load: what the box carries now and over the last 5 and 60 minutes (``minipbx
 stats``, the dashboard's chart).
 
-- *Now* comes from ``status``: calls in progress, and the channels busy per trunk (calls
-  out through it, and SIP calls in), per line (FXO lines seized, FXS phones off hook or
-  ringing) and per group (members busy, once groups exist: ``status["groups"]``).
+- *Now* comes from ``status``: calls in progress, callers waiting in group queues, and the
+  channels busy per trunk (calls out through it, and SIP calls in), per line (FXO lines
+  seized, FXS phones off hook or ringing) and per group (its members' phones busy).
 - *Per minute* comes from the records database: calls that started in each of the last
   60 minutes, answered, missed (see firmware/records/model.py) and the rest, plus the
   average wait in group queues (absent until groups queue calls).
@@ -36,8 +36,13 @@ log = logging.getLogger(__name__)
 StatusFn = Callable[[], dict[str, Any]]
 
 
-def channels(status: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """Busy channels now, per trunk, line and group, from one ``status`` reading."""
+Groups = Callable[[], dict[str, tuple[str, ...]]]
+
+
+def channels(status: dict[str, Any],
+             groups: dict[str, tuple[str, ...]] | None = None) -> dict[str, dict[str, int]]:
+    """Busy channels now, per trunk, line and group (members whose phone is off hook or
+    ringing), from one ``status`` reading and the groups' members."""
     trunk: dict[str, int] = {}
     outbound = status.get("outbound") or {}
     for name, n in (outbound.get("calls_out") or {}).items():
@@ -47,13 +52,15 @@ def channels(status: dict[str, Any]) -> dict[str, dict[str, int]]:
     if sip_in:
         trunk["sip in"] = sip_in
     line: dict[str, int] = {}
+    busy_extensions: set[str] = set()
     for p in status.get("ports", []):
         busy = (p.get("seized") if p.get("kind") != "fxs"
                 else p.get("hook") == "off" or p.get("ringing"))
         line[str(p.get("leg"))] = 1 if busy else 0
-    group: dict[str, int] = {}
-    for name, g in (status.get("groups") or {}).items():
-        group[str(name)] = int(g.get("busy", 0)) if isinstance(g, dict) else 0
+        if busy and p.get("kind") == "fxs" and p.get("extension"):
+            busy_extensions.add(str(p["extension"]))
+    group = {name: sum(1 for m in members if m in busy_extensions)
+             for name, members in (groups or {}).items()}
     return {"trunk": trunk, "line": line, "group": group}
 
 
@@ -63,8 +70,10 @@ def in_progress(status: dict[str, Any]) -> int:
 
 class LoadMeter:
     def __init__(self, store: Callable[[], CallStore | None], status: StatusFn,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 groups: Groups = dict) -> None:
         self._store = store
+        self._groups = groups
         self._status = status
         self._clock = clock
         # (wall time, calls in progress), one every SAMPLE_S for the last hour.
@@ -120,7 +129,9 @@ class LoadMeter:
                 minutes[i]["peak"] = max(int(minutes[i]["peak"]), n)
         windows = {f"{w}m": _window(minutes[-w:], w) for w in WINDOWS}
         return {
-            "at": now, "calls_in_progress": current, "channels": channels(status),
+            "at": now, "calls_in_progress": current,
+            "queued": sum(1 for c in status.get("calls", []) if c.get("state") == "queued"),
+            "channels": channels(status, self._groups()),
             "windows": windows,
             "minutes": [{k: m[k] for k in ("t", "answered", "missed", "other", "peak")}
                         for m in minutes],

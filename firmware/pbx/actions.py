@@ -104,6 +104,7 @@ def record(
         callee = callee or plan.extension(called)
     legs: list[tuple[str, str, str | None, str | None]] = [(call.a, "caller", None, None)]
     legs += [(leg, "attempt", None, "failed") for leg in call.former]
+    legs += [(leg, "attempt", None, None) for leg in call.offered if leg != call.b]
     if call.b is not None:
         legs.append((call.b, "callee", call.trunk, "answered" if call.answered else None))
     board.records.add(
@@ -126,8 +127,8 @@ def record(
             callee_extension=callee.number if callee is not None else None,
             direction=direction,
             route=route,
-            path=tuple(getattr(call, "path", ())),
-            queue_wait=getattr(call, "queue_wait", None),
+            path=tuple(call.path),
+            queue_wait=call.queue_wait,
             hangup_side=side or _SIDE.get(disposition, "box"),
             legs=tuple(legs),
         )
