@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from firmware.app.dialer import Dialer, News
+from firmware.app.dialer import Dialer, News, Rearm
 from firmware.config.schema import CallbackConfig
 from firmware.core.causes import Cause
 from firmware.core.events import Party
@@ -76,7 +76,7 @@ class CallbackService:
         self._screen: Screen | None = None
         self.requests = Requests()
         self._calls: dict[int, _Calls] = {}
-        self._tick_cancel: Callable[[], None] | None = None
+        self._tick = Rearm(dialer, self.tick)
         dialer.subscribe(PREFIX, self._on_news)
 
     # -- taking a request ----------------------------------------------------------------
@@ -118,7 +118,7 @@ class CallbackService:
         request = self.requests.add(cleaned, address, self._dialer.wall())
         log.info("call-back request %d from %s: %s (ringing %s)", request.id, address,
                  cleaned, config.to)
-        self._schedule(0.0)
+        self._tick.after(0.0)
         return {"id": request.id, "state": request.state, "number": cleaned,
                 "message": "thank you: the office will call you back shortly"}
 
@@ -167,20 +167,14 @@ class CallbackService:
 
     # -- driving -------------------------------------------------------------------------
 
-    def _schedule(self, delay: float) -> None:
-        if self._tick_cancel is not None:
-            self._tick_cancel()
-        self._tick_cancel = self._dialer.call_later(delay, self.tick)
-
     def tick(self) -> None:
-        self._tick_cancel = None
         now = self._dialer.wall()
         config, _ = self._current()
         while (request := self.requests.next_due(now)) is not None:
             self._ring_office(config, request)
         later = self.requests.next_deadline(now)
         if later is not None:
-            self._schedule(min(TICK_S, later - now))
+            self._tick.after(min(TICK_S, later - now))
 
     def _ring_office(self, config: CallbackConfig, request: Request) -> None:
         calls = self._calls[request.id] = _Calls()
@@ -248,7 +242,7 @@ class CallbackService:
         self.requests.failed(request, self._dialer.wall(), reason, final=final)
         log.info("call-back %d to %s: attempt %d failed: %s%s", request.id, request.number,
                  request.attempts, reason, "" if request.state == "queued" else "; given up")
-        self._schedule(0.0)
+        self._tick.after(0.0)
 
 
 def _cause(news: News) -> str:

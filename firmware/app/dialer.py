@@ -75,3 +75,22 @@ class Dialer(Protocol):
     def call_later(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
         """Run ``fn`` on the loop after ``delay`` seconds; returns a cancel function."""
         ...
+
+
+class Rearm:
+    """``fn`` once, on the dialer's loop, at the latest time asked: arming again replaces
+    what was armed (a service's one timer: its next deadline, or at once on a change)."""
+
+    def __init__(self, dialer: Dialer, fn: Callable[[], None]) -> None:
+        self._dialer = dialer
+        self._fn = fn
+        self._cancel: Callable[[], None] | None = None
+
+    def after(self, delay: float) -> None:
+        if self._cancel is not None:
+            self._cancel()
+        self._cancel = self._dialer.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._cancel = None
+        self._fn()

@@ -139,7 +139,8 @@ def _list(args: argparse.Namespace) -> int:
     campaigns = call(chosen_state_dir(args), "inform.list")
     if args.json:
         print(json.dumps(campaigns, indent=2, sort_keys=True))
-    for c in campaigns if not args.json else []:
+        return 0
+    for c in campaigns:
         print(f"{c['name']:<20} {c['state']:<8} {c['done']}/{c['numbers']} done, "
               f"{c['reached']} reached")
     return 0

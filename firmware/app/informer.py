@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from firmware.app.dialer import Dialer, News
+from firmware.app.dialer import Dialer, News, Rearm
 from firmware.config.schema import InformConfig
 from firmware.core.causes import Cause
 from firmware.core.durations import parse_duration
@@ -134,7 +134,7 @@ class Informer:
         self._settings = settings
         self._campaigns: dict[str, Campaign] = {}
         self._live: dict[tuple[str, str], _Live] = {}
-        self._tick_cancel: Callable[[], None] | None = None
+        self._tick = Rearm(dialer, self.tick)
         dialer.subscribe(PREFIX, self._on_news)
 
     # -- start-up ------------------------------------------------------------------------
@@ -154,7 +154,7 @@ class Informer:
                          campaign.summary()["done"], len(campaign.targets))
             self._campaigns[campaign.name] = campaign
             self._save(campaign)
-        self._schedule(0.0)
+        self._tick.after(0.0)
 
     # -- commands ------------------------------------------------------------------------
 
@@ -186,7 +186,7 @@ class Informer:
         self._save(campaign)
         log.info("campaign %s started: %d numbers, message %s", name, len(numbers),
                  ",".join(settings.message))
-        self._schedule(0.0)
+        self._tick.after(0.0)
         return campaign.summary()
 
     def get(self, name: str) -> Campaign:
@@ -218,14 +218,8 @@ class Informer:
 
     # -- driving -------------------------------------------------------------------------
 
-    def _schedule(self, delay: float) -> None:
-        if self._tick_cancel is not None:
-            self._tick_cancel()
-        self._tick_cancel = self._dialer.call_later(delay, self.tick)
-
     def tick(self) -> None:
         """Start what may start now; come back at the next deadline (TICK_S at most)."""
-        self._tick_cancel = None
         now = self._dialer.wall()
         minute = minute_of_day(now)
         running = [c for c in self._campaigns.values() if c.state == "running"]
@@ -236,7 +230,7 @@ class Informer:
                 self._place(campaign, number)
         if any(c.state == "running" for c in self._campaigns.values()):
             deadlines = [d for c in running if (d := c.next_deadline(now, minute)) is not None]
-            self._schedule(min([TICK_S, *(d - now for d in deadlines)]))
+            self._tick.after(min([TICK_S, *(d - now for d in deadlines)]))
 
     def _place(self, campaign: Campaign, number: str) -> None:
         config = self._settings()
@@ -294,7 +288,7 @@ class Informer:
             log.info("campaign %s: %s %s (attempt %d)%s", name, number, outcome.value,
                      target.attempts, f": {reason}" if reason else "")
             self._save(campaign)
-            self._schedule(0.0)
+            self._tick.after(0.0)
 
     def _save(self, campaign: Campaign) -> None:
         path = self.folder / f"{campaign.name}.json"
