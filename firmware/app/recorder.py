@@ -51,7 +51,13 @@ from firmware.media.recstore import (
     may_record,
     new_uid,
 )
-from firmware.media.recwav import RATE_HZ, WavWriter, interleave, wav_header
+from firmware.media.recwav import (
+    RATE_HZ,
+    WavWriter,
+    interleave,
+    merge_mono_pairs,
+    wav_header,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +66,8 @@ WRITE_EVERY_S = 0.1
 RETENTION_EVERY_S = 3600.0
 UIDS_KEPT = 1000
 PR_SET_NAME = 15  # prctl(2)
+# A pjsua2 recorder's file is whole about one tick after it is dropped.
+MERGE_AFTER_S = 0.2
 # The problem clears once this much more than the floor is free again (no flapping).
 DISK_HYSTERESIS = 10_000_000  # call id -> uid answers kept for the call records
 
@@ -71,6 +79,8 @@ class RecordTap(Protocol):
                ) -> None: ...
 
     def can_record(self, leg: LegId) -> bool: ...
+
+    def record_media(self, leg: LegId, path: str | None) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,11 @@ class Session:
     dropped: int = 0
     frames: deque[tuple[bytes | None, bytes | None]] = field(default_factory=deque)
     writer: WavWriter | None = None
+    # A SIP-to-SIP call: pjsua2 recorders write each side's file (firmware/sip/callrec.py),
+    # one pair per stretch of recording; merged into the WAV once the call is over.
+    pair: bool = False
+    segments: list[tuple[Path, Path]] = field(default_factory=list)
+    merge_after: float = 0.0
 
     def push(self, said: bytes | None, heard: bytes | None) -> None:
         if not self.active:
@@ -153,6 +168,49 @@ class Recorder:
             session.active = False
             self._untap(session)
 
+    def _start_pair(self, event: Record) -> bool:
+        """A call with no line leg: a pjsua2 recorder on each SIP leg's audio."""
+        free, total = self._disk
+        if total and not may_record(free, total):
+            return False
+        try:
+            info = self.store.create(event.call_id, event.a, event.b, self.settings.channels)
+        except OSError as exc:
+            self._problem(f"cannot create a recording: {exc.strerror or exc}")
+            return False
+        session = Session(event.call_id, event.a, event.b, "", False, info, pair=True)
+        if not self._new_segment(session):
+            self.store.delete(info.uid)
+            return False
+        with self._lock:
+            self._sessions[event.call_id] = session
+        self._uids[event.call_id] = info.uid
+        while len(self._uids) > UIDS_KEPT:
+            self._uids.popitem(last=False)
+        self.recorded += 1
+        log.info("call %d: recording %s and %s (pjsua2 recorders)", event.call_id, event.a,
+                 event.b)
+        return True
+
+    def _new_segment(self, session: Session) -> bool:
+        """Start both sides' recorders on a new pair of files (loop thread)."""
+        base = self.store.wav_path(session.info)
+        n = len(session.segments)
+        paths = (base.with_name(f"{session.info.uid}.{n}a.wav"),
+                 base.with_name(f"{session.info.uid}.{n}b.wav"))
+        try:
+            ok = (self.switch.record_media(session.a, str(paths[0]))
+                  and self.switch.record_media(session.b, str(paths[1])))
+        except Exception as exc:  # pjsua2 could not create the file
+            log.error("call %d: recorder failed: %s", session.call_id, exc)
+            ok = False
+        if not ok:
+            self.switch.record_media(session.a, None)
+            self.switch.record_media(session.b, None)
+            return False
+        session.segments.append(paths)
+        return True
+
     def call_over(self, a: LegId, b: LegId) -> None:
         """The legs ``a`` and ``b`` were unbridged: their call's recording is complete."""
         pair = {a, b}
@@ -160,6 +218,7 @@ class Recorder:
             if {session.a, session.b} == pair and not session.finishing:
                 session.active = False
                 self._untap(session)
+                session.merge_after = time.monotonic() + MERGE_AFTER_S
                 session.finishing = True
 
     def uid_for(self, call_id: int) -> str | None:
@@ -185,6 +244,7 @@ class Recorder:
         for session in list(self._sessions.values()):
             session.active = False
             self._untap(session)
+            session.merge_after = time.monotonic() + MERGE_AFTER_S
             session.finishing = True
         self._stop.set()
         self._encode_jobs.put(None)
@@ -199,13 +259,18 @@ class Recorder:
             if session.stopped:
                 return  # stopped by the disk floor: not again in this call
             session.active = True  # on demand, again: the same file goes on
-            self.switch.record(session.line, session.push)
+            if session.pair:
+                session.active = self._new_segment(session)
+            else:
+                self.switch.record(session.line, session.push)
             return
         line = next((leg for leg in (event.a, event.b) if self.switch.can_record(leg)), None)
+        if line is None and self._start_pair(event):
+            return
         if line is None:
             self.refused += 1
-            log.warning("call %d: %s to %s has no line leg; SIP-to-SIP calls are not "
-                        "recorded yet", event.call_id, event.a, event.b)
+            log.warning("call %d: %s to %s: neither a line nor two SIP legs with media; "
+                        "not recorded", event.call_id, event.a, event.b)
             return
         free, total = self._disk
         if total and not may_record(free, total):
@@ -231,6 +296,10 @@ class Recorder:
                  event.b, line)
 
     def _untap(self, session: Session) -> None:
+        if session.pair:
+            self.switch.record_media(session.a, None)
+            self.switch.record_media(session.b, None)
+            return
         with contextlib.suppress(KeyError):  # the line left the bridge map (shutdown)
             self.switch.record(session.line, None)
 
@@ -259,7 +328,8 @@ class Recorder:
             if stopping and not left:
                 return
             if stopping:
-                continue  # drain what is left, then end
+                time.sleep(0.02)  # drain what is left (merges wait a tick), then end
+                continue
             self._stop.wait(WRITE_EVERY_S)
 
     def _write_pass(self) -> None:
@@ -280,6 +350,9 @@ class Recorder:
             self._write_session(session)
 
     def _write_session(self, session: Session) -> None:
+        if session.pair:
+            self._write_pair(session)
+            return
         pairs: list[tuple[bytes | None, bytes | None]] = []
         while session.frames:
             pairs.append(session.frames.popleft())
@@ -299,6 +372,25 @@ class Recorder:
                     self._stop_early(session, f"write failed: {exc.strerror or exc}")
         if session.finishing and not session.frames:
             self._finish(session)
+
+    def _write_pair(self, session: Session) -> None:
+        """pjsua2 writes the files; here: the disk floor, and the merge at the end."""
+        free, total = self._disk
+        if session.active and total and not may_record(free, total):
+            self._stop_early(session, f"disk floor: {free // 1_000_000} MB free of "
+                                      f"{total // 1_000_000} MB")
+        if not session.finishing or time.monotonic() < session.merge_after:
+            return
+        channels = 2 if session.info.channels == "stereo" else 1
+        try:
+            session.writer = WavWriter(self.store.wav_path(session.info), channels)
+            merge_mono_pairs(session.segments, session.writer)
+        except OSError as exc:
+            log.error("call %d: merging the recording failed: %s", session.call_id, exc)
+        for left, right in session.segments:
+            left.unlink(missing_ok=True)
+            right.unlink(missing_ok=True)
+        self._finish(session)
 
     def _open(self, session: Session) -> None:
         try:

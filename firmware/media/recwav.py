@@ -10,6 +10,7 @@ per channel, mono sums them as a conference bridge would.
 from __future__ import annotations
 
 import struct
+import wave
 from pathlib import Path
 from typing import BinaryIO
 
@@ -86,3 +87,50 @@ class WavWriter:
         finally:
             self._file.close()
             self._file = None
+
+
+def merge_mono_pairs(segments: list[tuple[Path, Path]], writer: WavWriter,
+                     chunk_frames: int = 8000) -> None:
+    """Append each segment's two mono 8 kHz WAVs (left, right) to ``writer`` side by side
+    (or summed, for a mono writer), a chunk at a time; the shorter side of a segment is
+    padded with silence, a missing or damaged file is silence."""
+    for left_path, right_path in segments:
+        left, right = _open_mono(left_path), _open_mono(right_path)
+        try:
+            while True:
+                a = _read(left, chunk_frames)
+                b = _read(right, chunk_frames)
+                n = max(len(a), len(b))
+                if n == 0:
+                    break
+                a = np.pad(a, (0, n - len(a)))
+                b = np.pad(b, (0, n - len(b)))
+                if writer.channels == 1:
+                    mixed = np.clip(a.astype(np.int32) + b, -32768, 32767).astype("<i2")
+                    writer.write(mixed.tobytes())
+                else:
+                    writer.write(np.stack([a, b], 1).astype("<i2").tobytes())
+        finally:
+            for f in (left, right):
+                if f is not None:
+                    f.close()
+
+
+def _open_mono(path: Path) -> wave.Wave_read | None:
+    try:
+        f = wave.open(str(path), "rb")
+    except (OSError, EOFError, wave.Error):
+        return None
+    if f.getnchannels() != 1 or f.getsampwidth() != 2 or f.getframerate() != RATE_HZ:
+        f.close()
+        return None
+    return f
+
+
+def _read(f: wave.Wave_read | None, frames: int) -> np.ndarray:
+    if f is None:
+        return np.zeros(0, np.int16)
+    try:
+        return np.frombuffer(f.readframes(frames), "<i2").copy()
+    except (OSError, EOFError, wave.Error):
+        return np.zeros(0, np.int16)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware.core.events import LegId
+from firmware.sip.callrec import MediaRecorders
 from firmware.sip.frames import FrameIO, select_frame_io
 from firmware.sip.lineports import LinePorts, choose_line_ports
 from firmware.sip.nativeport import NativeLinePort
@@ -50,6 +51,7 @@ class MediaSwitch:
         self._wanted: set[frozenset[LegId]] = set()
         self._made: set[frozenset[LegId]] = set()
         self._players: dict[LegId, PromptPlayer] = {}  # prompts into SIP calls
+        self.media_recorders = MediaRecorders()  # SIP-to-SIP call recording
 
     # --- ports ---------------------------------------------------------------------------
     def add_line(self, leg: LegId, read: Callable[[], bytes], write: FrameSink) -> None:
@@ -73,6 +75,7 @@ class MediaSwitch:
     def forget(self, leg: LegId) -> None:
         """A SIP leg ended: drop its media and every link it wanted."""
         self.stop_files(leg)
+        self.media_recorders.stop(leg)
         self.set_call_media(leg, None)
         self._wanted = {pair for pair in self._wanted if leg not in pair}
 
@@ -139,6 +142,17 @@ class MediaSwitch:
     def can_record(self, leg: LegId) -> bool:
         return leg in self._lines
 
+    def record_media(self, leg: LegId, path: str | None) -> bool:
+        """A SIP leg's far-end voice to a WAV at ``path`` (firmware/sip/callrec.py), for a
+        call with no line leg; None stops. False when the leg has no call media."""
+        if path is None:
+            return self.media_recorders.stop(leg)
+        media = self._calls.get(leg)
+        if media is None:
+            return False
+        self.media_recorders.start(leg, media, path)
+        return True
+
     def counts(self) -> dict[str, int]:
         """What the bridge holds, for leak checks (the soak test): line ports (fixed),
         SIP call media joined, links wanted and links made."""
@@ -154,6 +168,7 @@ class MediaSwitch:
             self._unlink(pair)
         for leg in list(self._players):
             self.stop_files(leg)
+        self.media_recorders.close()
         for leg in list(self._lines):
             self.play(leg, None)
             self.tap(leg, None)

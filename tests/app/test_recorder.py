@@ -30,6 +30,9 @@ class FakeSwitch:
     def can_record(self, leg: str) -> bool:
         return leg in self.lines
 
+    def record_media(self, leg: str, path: str | None) -> bool:
+        return path is None  # no SIP call media here
+
 
 class NowLoop:
     """call_soon_threadsafe runs at once (the test is the only thread)."""

@@ -84,3 +84,40 @@ def test_outbound_on_demand_code_records_and_stays_in_the_box(
     assert meta["a"] == "fxs1" and meta["b"].startswith("out")
     assert tone_power(audio[:, 0], 1000) > 0.3
     assert tone_power(audio[:, 1], 440) > 0.5
+
+
+PHONE_PASSWORD = "phone-110-pass"
+PHONE = (f'[[sip_user]]\nextension = "110"\npassword = "{PHONE_PASSWORD}"\n'
+         'name = "Desk IP"\n')
+
+
+def test_ip_phone_to_trunk_call_recorded_with_pjsua2_recorders(
+        daemon_factory: Callable[..., Daemon], peers: Peers, tmp_path: Path) -> None:
+    """No line leg: an IP phone (baresip, 440 Hz) calls out through a trunk recorded
+    always (baresip as the provider, 600 Hz); each side in its own channel."""
+    provider = peers.baresip(tone_hz=600, user=BARESIP_USER)
+    text = box_config(trunks=[trunk_to("far", provider.sip_port, record="always")],
+                      outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}])
+    box = daemon_factory(text + "\n" + PHONE)
+    root = box.state / "recordings"
+    phone = peers.baresip(tone_hz=440, account=(
+        f"<sip:110@127.0.0.1:{box.sip_port}>;auth_pass={PHONE_PASSWORD};regint=60;"
+        "answermode=auto;audio_codecs=PCMU"))
+    box.wait_for("the phone's registration",
+                 lambda: bool(box.call("status")["sip"]["phones"]["110"]["contacts"]),
+                 timeout=15)
+    assert phone.ctrl.command("dial", "9" + BARESIP_USER)["ok"]
+    provider.ctrl.wait_event("CALL_ESTABLISHED", timeout=15)
+    box.wait_for("the recording to start",
+                 lambda: box.call("status")["recording"]["active"] == 1)
+    time.sleep(3.0)
+    phone.ctrl.command("hangup")
+    provider.ctrl.wait_event("CALL_CLOSED", timeout=10)
+    [meta] = wait_ready(box, root)
+    assert meta["state"] == "ready", meta
+    assert meta["duration_s"] > 2.0
+    audio, _ = decode(root / meta["path"], tmp_path)
+    caller, callee = audio[:, 0], audio[:, 1]
+    assert tone_power(caller, 440) > 0.5 and tone_power(caller, 600) < 0.05
+    assert tone_power(callee, 600) > 0.5 and tone_power(callee, 440) < 0.05
+    assert not list(root.glob("*/*a.wav")), "the per-side files are merged and removed"
