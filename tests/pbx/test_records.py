@@ -218,3 +218,39 @@ def test_a_record_store_keeps_at_least_one() -> None:
 )
 def test_disposition_of_a_far_end_failure(cause: Cause, disposition: Disposition) -> None:
     assert disposition_for(cause) is disposition
+
+
+# scenario: (direction, caller extension, callee extension, who hung up) of its one record
+PARTIES: dict[str, tuple[str, str | None, str | None, str]] = {
+    "internal call, caller hangs up first": ("internal", "101", "102", "caller"),
+    "internal call, callee hangs up first": ("internal", "101", "102", "callee"),
+    "callee busy": ("internal", "101", "102", "box"),
+    "calling one's own extension is busy": ("internal", "101", "101", "box"),
+    "number not in the digit map gives congestion at once": ("internal", "101", None, "box"),
+    "outbound: far end busy": ("outbound", "101", None, "callee"),
+    "caller hangs up while the callee rings": ("internal", "101", "102", "caller"),
+    "no answer: the callee is released, the caller hears congestion": (
+        "internal", "101", "102", "box"),
+    "SIP call in to an idle extension, callee hangs up": ("inbound", None, "101", "callee"),
+    "SIP call in to a busy extension": ("inbound", None, "101", "box"),
+    "SIP call in, caller gives up while it rings": ("inbound", None, "101", "caller"),
+    "FXO line rings its extension, digits stay in the audio": ("inbound", None, "103",
+                                                                "caller"),
+}
+
+
+@pytest.mark.parametrize("name", PARTIES.keys())
+def test_records_say_which_way_who_and_who_hung_up(drv: Driver, name: str) -> None:
+    run(drv, SCENARIOS[name])
+    (r,) = drv.pbx.records
+    assert (r.direction, r.caller_extension, r.callee_extension, r.hangup_side) == PARTIES[name]
+    assert r.legs[0] == (r.caller_leg, "caller", None, None)
+    if r.callee_leg is not None:
+        assert r.legs[-1][:2] == (r.callee_leg, "callee")
+
+
+def test_an_outbound_record_names_its_route_and_its_trunk(drv: Driver) -> None:
+    run(drv, SCENARIOS["outbound: far end busy"])
+    (r,) = drv.pbx.records
+    assert (r.trunk, r.route, r.caller_name) == ("itsp", "9", "Alice")  # the route "9"
+    assert r.legs[-1] == ("out1", "callee", "itsp", None)
