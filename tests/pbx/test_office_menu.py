@@ -77,7 +77,8 @@ def test_invalid_digit_plays_invalid_then_the_prompt_then_on_invalid() -> None:
     drv = menu_driver()
     call_in(drv)
     out = drv.send(Digit("sip1", "8"))
-    assert out == [Play("sip1", ()), Play("sip1", ("builtin:invalid",), language="am", barge_in=True)]
+    invalid = Play("sip1", ("builtin:invalid",), language="am", barge_in=True)
+    assert out == [Play("sip1", ()), invalid]
     assert drv.send(PlayDone("sip1")) == [Play("sip1", P, language="am", barge_in=True)]
     out = drv.send(Digit("sip1", "8"))
     assert Release("sip1", Cause.NORMAL_CLEARING) in out  # on_invalid: hangup
