@@ -10,6 +10,7 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.e2e.harness import Daemon
@@ -19,7 +20,8 @@ TOKEN = "e2e-site-token-0123456789"
 SITE = "https://www.example.com"
 
 
-def callback_box(daemon_factory: Callable[..., Daemon], visitor_port: int) -> Daemon:
+def callback_box(daemon_factory: Callable[..., Daemon], visitor_port: int,
+                 more: str = "") -> Daemon:
     config = box_config(
         trunks=[trunk_to("prov", visitor_port)],
         outbound=[{"pattern": "9x.", "trunk": "prov", "strip": 1}],
@@ -39,7 +41,7 @@ origins = ["{SITE}"]
 per_address_per_hour = 6
 per_number_per_hour = 1
 attempts = 1
-"""
+""" + more
     box = daemon_factory(config)
     box.wait_for("the prompts", lambda: "prompts ready" in box.log(), timeout=60)
     return box
@@ -121,3 +123,22 @@ def test_each_abuse_is_refused_and_nothing_is_dialled(
     assert [r["number"] for r in requests] == ["95550001"]  # only the good one was taken
     assert [m for m in visitor.messages() if m.method == "INVITE"
             and "5551234" in m.request_uri] == []  # no refused number was dialled
+
+
+def test_outside_office_hours_the_request_is_refused(
+        daemon_factory: Callable[..., Daemon], peers: Peers) -> None:
+    visitor, port = peers.sipp_uas(peers.scenario("uas_answer", ring_ms=300))
+    today = datetime.now(UTC).date()
+    closed = [str(today), str(today + timedelta(days=1))]  # (a test run near midnight)
+    box = callback_box(daemon_factory, port, f"""schedule = "office"
+
+[[schedule]]
+name = "office"
+weekdays = ["mon-sun"]
+hours = "00:00-24:00"
+holidays = {json.dumps(closed)}
+""")
+    got, answer = post(box, {"token": TOKEN, "number": "95551234"})
+    assert (got, answer["code"]) == (409, "closed") and "office is closed" in answer["error"]
+    assert box.call("callback.status") == []
+    assert not box.phone_status(1)["ringing"] and visitor.messages() == []
