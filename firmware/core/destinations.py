@@ -8,7 +8,8 @@ text                      meaning
 ``group:sales``           the hunt group named sales (its strategy, queue, overflow)
 ``menu:main``             the voice menu named main (answers the call, plays its prompt)
 ``announce:closed``       answer, play the prompt ``closed`` (a prompt reference such as
-                          ``builtin:goodbye``, ``file:closed``; a bare name is ``file:NAME``),
+                          ``file:closed.wav``, ``say:en:Closed``; a bare name is the box's
+                          own, ``builtin:NAME``, as the prompt check at commit reads it),
                           then hang up
 ``voicemail:101``         extension 101's voicemail; until voicemail exists the call is
                           refused as busy, with a log line saying why
@@ -47,8 +48,8 @@ class Destination:
 
     @property
     def prompt(self) -> str:
-        """For ``announce``: the prompt reference (a bare name is an uploaded file)."""
-        return self.target if ":" in self.target else f"file:{self.target}"
+        """For ``announce``: the prompt reference (a bare name is a builtin)."""
+        return self.target if ":" in self.target else f"builtin:{self.target}"
 
 
 HANGUP = Destination("hangup")

@@ -110,5 +110,6 @@ def test_destination_errors(text: str, message: str) -> None:
 
 
 def test_announce_prompt_reference() -> None:
-    assert parse_destination("announce:closed").prompt == "file:closed"
+    assert parse_destination("announce:closed").prompt == "builtin:closed"
+    assert parse_destination("announce:file:closed.wav").prompt == "file:closed.wav"
     assert parse_destination("announce:builtin:goodbye").prompt == "builtin:goodbye"
