@@ -132,6 +132,7 @@ class Call:
     a_up: bool = False  # the box answered A itself (a menu, a queue, an announcement)
     reason: str = ""
     end_cause: Cause | None = None
+    ring_s: float | None = None  # a ring time of its own (an originated call's)
     recording: Any = None  # firmware.pbx.recording.CallRecording, set at the answer
 
     def legs(self) -> list[LegId]:

@@ -157,6 +157,7 @@ class Exchange:
         send_to(self._board, call, dest, now)
         if ring_s is not None and call.timer is Timer.NO_ANSWER:
             call.arm(Timer.NO_ANSWER, now + ring_s)
+            call.ring_s = ring_s
         self._sync(call)
         self._serve(now)
         return handle, self._drain()

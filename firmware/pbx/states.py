@@ -228,7 +228,7 @@ class Proceeding(CallState):
         self._unbridge(board, call)
         board.emit(Release(call.b, Cause.NO_ANSWER))
         call.gone.add(call.b)
-        reason = f"no answer in {board.plan.timers.no_answer_s:g} s"
+        reason = f"no answer in {call.ring_s or board.plan.timers.no_answer_s:g} s"
         record(board, call, now, Disposition.NO_ANSWER, Cause.NO_ANSWER, reason)
         caller_fails(board, call, "congestion", Cause.NO_ANSWER, now)
 

@@ -85,6 +85,7 @@ def test_busy_and_no_answer() -> None:
     out = drv.advance(20)
     assert Release("fxs4", Cause.NO_ANSWER) in out
     assert events(out)[0].cause is Cause.NO_ANSWER
+    assert events(out)[0].reason == "no answer in 20 s"
 
 
 def test_hangup_before_answer_stops_the_ringing() -> None:
