@@ -186,3 +186,30 @@ def test_a_recorded_call_links_its_recording(daemon_factory: Callable[..., Daemo
     assert Path(found["file"]).read_bytes()[:4] == b"OggS"
     box.call("calls.recording.delete", uid=row["uid"])
     assert box.call("calls.get", uid=row["uid"])["recording"]["state"] == "deleted"
+
+
+def test_a_group_call_records_its_path_and_the_load_counts_the_group(
+        daemon_factory: Callable[..., Daemon]) -> None:
+    phones = [{"port": n, "extension": f"10{n}", "name": f"Phone {n}"} for n in (1, 2, 3)]
+    text = box_config(fxs=phones) + (
+        '\n[[group]]\nname = "sales"\nnumber = "600"\nmembers = ["102", "103"]\n'
+        'strategy = "ringall"\n')
+    box = daemon_factory(text)
+    box.phone(1, "offhook")
+    box.dial(1, "600")
+    box.wait_for("both members ring", lambda: box.port("fxs2")["ringing"]
+                 and box.port("fxs3")["ringing"])
+    stats = box.call("stats")
+    assert stats["channels"]["group"] == {"sales": 2}, stats
+    box.phone(3, "offhook")
+    box.wait_for("the call", lambda: box.port("fxs1")["with"] == "fxs3")
+    box.phone(3, "onhook")
+    (row,) = wait_records(box, 1)
+    box.phone(1, "onhook")
+    assert "group:sales" in row["path"].split(">"), row
+    assert (row["disposition"], row["callee_ext"], row["hangup_side"]) == (
+        "answered", "103", "callee")
+    got = box.call("calls.get", uid=row["uid"])
+    roles = {leg["leg"]: leg["role"] for leg in got["legs"]}
+    assert roles["fxs1"] == "caller" and roles["fxs3"] == "callee", got["legs"]
+    assert "group:sales" in cli(box, "calls")
