@@ -103,7 +103,9 @@ def record(
         direction, route = "internal", None
         callee = callee or plan.extension(called)
     legs: list[tuple[str, str, str | None, str | None]] = [(call.a, "caller", None, None)]
-    legs += [(leg, "attempt", None, "failed") for leg in call.former]
+    # Earlier tries: trunks that failed over, group members rung in vain.
+    tried = "failed" if call.trunk is not None else "not answered"
+    legs += [(leg, "attempt", None, tried) for leg in call.former]
     legs += [(leg, "attempt", None, None) for leg in call.offered if leg != call.b]
     if call.b is not None:
         legs.append((call.b, "callee", call.trunk, "answered" if call.answered else None))

@@ -211,5 +211,5 @@ def test_a_group_call_records_its_path_and_the_load_counts_the_group(
         "answered", "103", "callee")
     got = box.call("calls.get", uid=row["uid"])
     roles = {leg["leg"]: leg["role"] for leg in got["legs"]}
-    assert roles["fxs1"] == "caller" and roles["fxs3"] == "callee", got["legs"]
+    assert roles == {"fxs1": "caller", "fxs2": "attempt", "fxs3": "callee"}, got["legs"]
     assert "group:sales" in cli(box, "calls")
