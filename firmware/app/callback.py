@@ -226,7 +226,12 @@ class CallbackService:
         calls.visitor = calls.visitor or news.handle
         if news.state == "answered" and request.state == "visitor":
             self._dialer.play(calls.member, ())
-            self._dialer.join(calls.office or calls.member, calls.visitor)
+            try:
+                self._dialer.join(calls.office or calls.member, calls.visitor)
+            except ValueError as exc:  # the member's call ended in the same instant
+                self._dialer.hangup(calls.visitor)
+                self._fail(request, f"could not join the two calls: {exc}")
+                return
             self.requests.connected(request)
             self.requests.finished(request, self._dialer.wall())
             self._calls.pop(request.id, None)

@@ -148,12 +148,12 @@ class Informer:
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 log.error("campaign file %s is damaged and is skipped: %s", path, exc)
                 continue
+            self._campaigns[campaign.name] = campaign
             if campaign.state == "running":
                 campaign.resume()
+                self._save(campaign)
                 log.info("campaign %s resumed: %d of %d numbers done", campaign.name,
                          campaign.summary()["done"], len(campaign.targets))
-            self._campaigns[campaign.name] = campaign
-            self._save(campaign)
         self._tick.after(0.0)
 
     # -- commands ------------------------------------------------------------------------

@@ -125,3 +125,20 @@ def test_the_command_answer_carries_the_refusal() -> None:
     assert answer == {"refused": {"code": "bad_token", "status": 403, "message": (
         "the request's token is wrong: the web page must send the box's [callback] token")}}
     assert svc.info() == {"enabled": True, "origins": []}
+
+
+def test_a_join_the_exchange_refuses_fails_the_attempt_and_lets_the_visitor_go() -> None:
+    clock = FakeClock(NOON)
+    svc, dialer = service(clock, attempts=1)
+
+    def refuse(a: str, b: str) -> None:
+        raise ValueError(f"join {a} {b}: needs an answered call")
+    dialer.join = refuse  # type: ignore[method-assign]
+    svc.take(TOKEN, "95551234", "198.51.100.7")
+    dialer.run_due()
+    dialer.news("callback:1:office", "answered", leg="fxs1")
+    dialer.news("callback:1:office", "played")
+    dialer.news("callback:1:visitor", "answered", leg="out1")
+    assert dialer.hangups == ["orig2"]  # the visitor's call
+    request = svc.listing()[0]
+    assert request["state"] == "failed" and "could not join" in request["reason"]
