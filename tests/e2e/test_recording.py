@@ -10,6 +10,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -42,6 +43,18 @@ def _talk(box: Daemon, hz1: float, hz2: float | None, seconds: float) -> None:
     if hz2 is not None:
         box.speak(2, sine(hz2, seconds))
     time.sleep(seconds + 0.3)
+
+
+def _recorded_call(box: Daemon, seconds: float) -> dict[str, Any]:
+    """A call 101 -> 102 recorded from its answer, each handset playing its tone
+    (600 Hz, 1000 Hz) for ``seconds``; the recording's metadata once encoded."""
+    _connect(box)
+    box.wait_for("the recording to start",
+                 lambda: box.call("status")["recording"]["active"] == 1)
+    _talk(box, 600, 1000, seconds)
+    _hang_up(box)
+    [meta] = wait_ready(box, box.state / "recordings")
+    return meta
 
 
 def _hang_up(box: Daemon) -> None:
@@ -92,12 +105,7 @@ def test_mono_recording_mixes_both_voices(daemon_factory: Callable[..., Daemon],
                                           tmp_path: Path) -> None:
     box = daemon_factory(_config("always", channels="mono"))
     root = box.state / "recordings"
-    _connect(box)
-    box.wait_for("the recording to start",
-                 lambda: box.call("status")["recording"]["active"] == 1)
-    _talk(box, 600, 1000, 2.0)
-    _hang_up(box)
-    [meta] = wait_ready(box, root)
+    meta = _recorded_call(box, 2.0)
     audio, _ = decode(root / meta["path"], tmp_path)
     assert audio.shape[1] == 1
     assert tone_power(audio[:, 0], 600) > 0.2 and tone_power(audio[:, 0], 1000) > 0.2
@@ -243,11 +251,6 @@ def test_record_setting_committed_live_applies_to_the_next_call(
     box.call("config.set", path="fxs.1.record", value="always")
     box.call("config.set", path="recording.channels", value="mono")
     box.call("config.commit")
-    _connect(box)
-    box.wait_for("the recording to start",
-                 lambda: box.call("status")["recording"]["active"] == 1)
-    _talk(box, 600, 1000, 1.5)
-    _hang_up(box)
-    [meta] = wait_ready(box, root)
+    meta = _recorded_call(box, 1.5)
     assert meta["channels"] == "mono"
     assert decode(root / meta["path"], tmp_path)[0].shape[1] == 1
