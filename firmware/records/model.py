@@ -11,8 +11,9 @@ abandoned     ABANDONED
 failed        FAILED, CONGESTION (no route, no circuit), DENIED (a rule)
 ============  =====================================================
 
-"missed" (a filter, not a disposition): a call *to* an extension that nobody there took:
-no answer, abandoned or busy, with that extension as the callee.
+"missed" (a filter, not a disposition): a call *to* someone that nobody took: no answer,
+abandoned or busy, with an extension as the callee or through a hunt group. Filtered by
+extension, only the calls to that extension.
 """
 
 from __future__ import annotations

@@ -83,6 +83,9 @@ COLUMNS = ("uid", "call_id", "start", "answer", "end", "duration", "billsec", "c
            "disposition", "status", "cause", "cause_name", "reason", "hangup_side",
            "recording")
 
+# A call to someone: an extension rang (or was busy), or a hunt group took it.
+TO_SOMEONE = "(callee_ext IS NOT NULL OR path LIKE '%group:%')"
+
 SORTS = {"start": "start", "end": "end", "duration": "duration", "billsec": "billsec",
          "caller": "caller_number", "called": "called_number",
          "disposition": "disposition", "trunk": "trunk"}
@@ -304,7 +307,7 @@ class CallStore:
             rows = db.execute(
                 "SELECT CAST((start - ?) / ? AS INTEGER) AS bucket, disposition, "
                 "count(*) AS calls, "
-                "sum(CASE WHEN callee_ext IS NOT NULL AND disposition IN (?, ?, ?) "
+                f"sum(CASE WHEN {TO_SOMEONE} AND disposition IN (?, ?, ?) "
                 "THEN 1 ELSE 0 END) AS missed, "
                 "sum(queue_wait) AS wait_sum, count(queue_wait) AS wait_n "
                 "FROM calls WHERE start >= ? GROUP BY bucket, disposition",
@@ -331,7 +334,7 @@ def _where(q: CallQuery) -> tuple[str, tuple[Any, ...]]:
             parts.append("callee_ext = ?")
             params.append(q.extension)
         else:
-            parts.append("callee_ext IS NOT NULL")
+            parts.append(TO_SOMEONE)
     else:
         if q.disposition is not None:
             parts.append("disposition = ?")

@@ -83,13 +83,17 @@ def test_filters_sort_and_pages(store: CallStore) -> None:
     assert n == 5
     missed, n = store.query(CallQuery(disposition="missed"))
     assert n == 4 and {r["disposition"] for r in missed} == {"no answer", "busy", "abandoned"}
+    # A group call nobody answered is missed too (by the group, not by one extension).
+    store.add([row(T0 - 10, "NO_ANSWER", b=None, path=("group:sales",))])
+    _, n = store.query(CallQuery(disposition="missed"))
+    assert n == 5
     # Missed *to* 102: not the busy call 101 got, not 104's.
     rows, n = store.query(CallQuery(disposition="missed", extension="102"))
     assert n == 2 and all(r["callee_ext"] == "102" for r in rows)
     rows, n = store.query(CallQuery(extension="101"))
-    assert n == 5  # as caller or callee
+    assert n == 6  # as caller or callee
     page, total = store.query(CallQuery(limit=2, offset=2, sort="start", descending=False))
-    assert total == 6 and [r["start"] for r in page] == [T0 - 50, T0 - 40]
+    assert total == 7 and [r["start"] for r in page] == [T0 - 50, T0 - 40]
     for bad, match in ((CallQuery(disposition="lost"), "disposition 'lost'"),
                        (CallQuery(sort="secret"), "sort 'secret'"),
                        (CallQuery(limit=-1), "limit -1")):
