@@ -59,7 +59,8 @@ TABLE_TITLES = {"box": "Box", "sip": "SIP endpoint", "web": "Web page",
                 "console": "Serial console", "fxs": "Phone ports", "fxo": "Line ports",
                 "trunk": "Trunks", "dialplan": "Dial plan", "outbound": "Outbound routes",
                 "inbound": "Inbound routes", "group": "Hunt groups", "menu": "Voice menus",
-                "schedule": "Office hours"}
+                "schedule": "Office hours", "inform": "Auto-informer",
+                "callback": "Web call-back"}
 
 
 def table_title(name: str) -> str:
