@@ -150,8 +150,8 @@ def register(table: CommandTable) -> None:
         record = await _reading(_visible, s, args["uid"], caller)
         return _public(record, s.recordings(), caller)
 
-    @table.command("calls.recording", "the recording of a call record: its file for the "
-                   "web page to stream (yours, or any as admin)", {"uid": str}, ("uid",),
+    @table.command("calls.recording", "the recording of a call record: its URL (GET, with "
+                   "Range) and size (yours, or any as admin)", {"uid": str}, ("uid",),
                    role="user")
     async def calls_recording(system: Any, args: Mapping[str, Any]) -> Any:
         s = _system(system)
@@ -165,9 +165,12 @@ def register(table: CommandTable) -> None:
         path = recordings.file(rec_uid) if recordings is not None and rec_uid else None
         if path is None:
             raise missing
-        return {"uid": record["uid"], "file": str(path), "mime": OPUS_MIME,
-                "bytes": path.stat().st_size,
-                "name": f"call-{record['uid']}.opus"}
+        found = {"uid": record["uid"], "url": f"/calls/{record['uid']}/recording",
+                 "mime": OPUS_MIME, "bytes": path.stat().st_size,
+                 "name": f"call-{record['uid']}.opus"}
+        if caller.via != "api":  # the box's own paths are for its front ends, not scripts
+            found["file"] = str(path)
+        return found
 
     @table.command("calls.recording.delete", "delete the recording of a call record (the "
                    "record stays)", {"uid": str}, ("uid",), role="admin")

@@ -103,7 +103,12 @@ def test_a_strangers_record_is_not_found_like_a_missing_one(
     with pytest.raises(NotFoundError):  # the recording's own uid is no record id
         run(s, ALICE, "calls.recording", uid="rec-a")
     got = run(s, ALICE, "calls.recording", uid=uids["alice"])
-    assert got["mime"] == "audio/ogg; codecs=opus" and Path(got["file"]).name == "a.opus"
+    assert got["mime"] == "audio/ogg; codecs=opus"
+    assert got["url"] == f"/calls/{uids['alice']}/recording" and "file" not in got
+    # The web page's own handler (via "web") gets the file it streams.
+    web_alice = Caller("alice", "user", "web", "101")
+    assert Path(run(s, web_alice, "calls.recording", uid=uids["alice"])["file"]).name == (
+        "a.opus")
 
 
 def test_recordings_are_for_their_people_and_admins(

@@ -167,6 +167,19 @@ def test_the_api_shows_each_user_only_their_own_calls(office: dict[str, Any]) ->
     assert status == 404 and missing["error"] == "no call record '0123456789abcdef'"
     status, reply = api(base, tokens["alice"], "calls.recording", uid=bob_uid)
     assert status == 404
+    # Scripts fetch a recording with their token: their own, never another's.
+    status, reply = api(base, tokens["alice"], "calls.recording", uid=records["101"])
+    assert status == 200 and "file" not in reply["result"], reply
+    status, headers, body = http(base, reply["result"]["url"].replace("/calls/",
+                                                                      "/api/calls/"),
+                                 token=tokens["alice"])
+    assert status == 200 and body[:4] == b"OggS"
+    assert headers["Content-Type"].startswith("audio/ogg")
+    for token in (tokens["alice"], tokens["ian"]):
+        status, _, _ = http(base, f"/api/calls/{bob_uid}/recording", token=token)
+        assert status == 404
+    status, _, _ = http(base, f"/api/calls/{bob_uid}/recording", token=tokens["bob"])
+    assert status == 200
     status, reply = api(base, tokens["alice"], "calls.recording.delete", uid=bob_uid)
     assert status == 403
     status, reply = api(base, tokens["alice"], "calls.get", uid=records["101"])
