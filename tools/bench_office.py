@@ -9,6 +9,8 @@
    extension ringing (``status``, polled every 5 ms: the figure is an upper bound).
 3. The daemon with sipp: calls into a ringall group one after another (INVITE, 180 Ringing
    once the members ring, CANCEL): calls a second set up through SIP.
+4. The daemon's CPU per call: four handsets listening to a menu's prompt, then four
+   handsets waiting in a group's queue (music), against the idle box, over a window.
 
     .venv/bin/python tools/bench_office.py [--quick]
 """
@@ -35,6 +37,7 @@ from firmware.pbx.schedules import Switch  # noqa: E402
 from tests.e2e.harness import Daemon  # noqa: E402
 from tests.e2e.peers import Peers, box_config, trunk_to  # noqa: E402
 from tests.e2e.test_office_group import PHONES, table  # noqa: E402
+from tools.benchlib.procstat import cpu_seconds  # noqa: E402
 
 
 def _plan(to: str) -> DialPlan:
@@ -81,8 +84,38 @@ def _office_config(trunk_port: int = 5060) -> str:
                                      "members": ["102", "103", "104"]})
     config += "\n" + table("menu", {"name": "main", "number": "700",
                                     "prompt": "builtin:welcome", "choices": ["2=ext:105"],
-                                    "dial_extensions": False})
+                                    "dial_extensions": False, "timeout_s": 60.0,
+                                    "repeats": 10})
+    config += "\n" + table("group", {"name": "wait", "number": "610", "members": ["105"],
+                                     "queue": True, "max_wait_s": 0.0})
     return config
+
+
+def daemon_cpu(box: Daemon, window_s: float) -> None:
+    pid = box.proc.pid
+
+    def cpu_over() -> float:
+        before = cpu_seconds(pid)
+        time.sleep(window_s)
+        return (cpu_seconds(pid) - before) / window_s * 100
+
+    idle = cpu_over()
+    callers = (1, 2, 3, 4)
+    for number, what in (("700", "in a menu (its prompt playing)"),
+                         ("610", "waiting in a queue (music)")):
+        if number == "610":
+            box.phone(5, "offhook")  # the queue's one member is busy
+        for port in callers:
+            box.phone(port, "offhook")
+            box.dial(port, number)
+        box.wait_for("the callers", lambda: len(box.call("status")["calls"]) >= len(callers))
+        busy = cpu_over()
+        print(f"office daemon: CPU per handset {what}: "
+              f"{(busy - idle) / len(callers):.2f} % of a core ({len(callers)} callers: "
+              f"{busy:.1f} %, idle box {idle:.1f} %, {window_s:g} s)")
+        for port in (*callers, 5):
+            box.phone(port, "onhook")
+        box.wait_for("idle", lambda: not box.call("status")["calls"], timeout=10)
 
 
 def daemon_menu(box: Daemon, rounds: int) -> None:
@@ -132,6 +165,7 @@ def main() -> int:
             box.wait_ready()
             daemon_menu(box, 3 if args.quick else 10)
             daemon_group(box, peers, 5 if args.quick else 20)
+            daemon_cpu(box, 3.0 if args.quick else 10.0)
         finally:
             box.stop()
             peers.close()
