@@ -243,6 +243,8 @@ def _plan_inputs(config: Config) -> tuple[object, ...]:
             config.box.max_international_minutes_per_hour,
             # Call recording: who is recorded, the code, the consent prompt (recpolicy).
             tuple(p.record for p in config.fxs), tuple(t.record for t in config.trunk),
+            # IP phones are extensions of the plan too (and carry a record key).
+            config.sip_user,
             config.features, config.recording.consent,
             # The office: groups, menus, office hours (firmware/app/office_wiring.py).
             config.group, config.menu, config.schedule)

@@ -105,7 +105,8 @@ def recording_policy(config: Config) -> RecordingPolicy:
     """Who is recorded (firmware/pbx/recpolicy.py): the record keys that are set."""
     groups = getattr(config, "group", ())  # [[group]] (issue 9) may carry record too
     return RecordingPolicy(
-        extensions=tuple((fxs_leg(p.port), p.record) for p in config.fxs if p.record),
+        extensions=tuple((fxs_leg(p.port), p.record) for p in config.fxs if p.record)
+        + tuple((phone_leg(u.extension), u.record) for u in config.sip_user if u.record),
         trunks=tuple((t.name, t.record) for t in config.trunk if t.record),
         inbound=tuple((r.did, r.record) for r in config.inbound if r.record),
         groups=tuple((g.name, g.record) for g in groups if getattr(g, "record", "")),

@@ -220,6 +220,10 @@ class SipUser:
             " national, international, premium; emergency numbers always pass"
         ),
     )
+    record: RecordMode = field(
+        default="", metadata=meta(
+            'call recording: always, never, on_demand (the phone keys [features]'
+            ' record_toggle) ("" = not set)'))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,8 +4,9 @@ Rules (who is recorded: ``recpolicy``):
 
 - The call's mode is worked out once, when it is answered, from the parties it then has.
 - ``always``: recording starts at the answer. ``on_demand``: the toggle code keyed by a
-  handset (a line leg) in the answered call starts it, the code again stops it (the same
-  file goes on: one recording per call). ``never``: the code is an ordinary run of digits.
+  handset or an IP phone of the box in the answered call starts it, the code again stops
+  it (the same file goes on: one recording per call). ``never``: the code is an ordinary
+  run of digits.
 - The digits of the code are the box's, not the far end's: while the keyed digits are a
   prefix of the code they are held back (a SIP partner gets no RFC 4733 event for them);
   a digit that breaks the code releases the held ones, in order, with itself. The tones
@@ -56,7 +57,7 @@ def answered(board: Board, call: Call) -> None:
                            else None)
     groups = [p.split(":", 1)[1] for p in getattr(call, "path", ()) if p.startswith("group:")]
     mode = plan.recording.mode(
-        lines=[leg for leg in (call.a, call.b) if plan.is_line(leg)], trunk=trunk,
+        lines=[call.a, call.b], trunk=trunk,
         did=call.called if came_in else None, groups=groups)
     call.recording = CallRecording(mode)
     if mode == "always":
@@ -67,7 +68,8 @@ def keyed(board: Board, call: Call, event: Digit) -> list[Digit]:
     """A digit keyed in the connected call: the digits to pass on (none while they may be
     the toggle code; the held ones once they are not)."""
     rec: CallRecording | None = call.recording
-    if rec is None or rec.mode != "on_demand" or not board.plan.is_line(event.leg):
+    own = board.plan.is_line(event.leg) or board.plan.is_phone(event.leg)
+    if rec is None or rec.mode != "on_demand" or not own:
         return [event]
     code = board.plan.recording.toggle
     pending = rec.held + event.digit

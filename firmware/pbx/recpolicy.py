@@ -79,7 +79,7 @@ class RecordingPolicy:
 
     def mode(self, *, lines: Iterable[str] = (), trunk: str | None = None,
              did: str | None = None, groups: Iterable[str] = ()) -> RecordMode:
-        """The mode of a call between ``lines`` (its line legs), through ``trunk``, that
+        """The mode of a call between ``lines`` (its extensions' legs), through ``trunk``, that
         came in for ``did`` (None: it did not come in by a trunk), ringing ``groups``."""
         ext = dict(self.extensions)
         settings = [ext.get(leg, "") for leg in lines]

@@ -164,3 +164,16 @@ def test_a_group_records_the_calls_its_members_answer() -> None:
     call_in(drv)
     assert _records(answer(drv, "fxs3")) == [Record(1, "sip1", "fxs3", True)]
     assert _records(drv.send(Release("sip1"))) == [Record(1, "sip1", "fxs3", False)]
+
+
+def test_an_ip_phone_records_on_demand_with_the_code() -> None:
+    from firmware.pbx.plan import Extension
+
+    from .office import ALICE, BOB, CAROL
+
+    phone = Extension("110", "phone110", "Desk IP", phone=True)
+    drv = Driver(office_plan(extensions=(ALICE, BOB, CAROL, phone),
+                             recording=RecordingPolicy(extensions=(("phone110", "on_demand"),))))
+    drv.send(Setup("phone110", "102", Party("110", "Desk IP")))
+    drv.send(Answer("fxs2"))
+    assert _records(drv.dial("phone110", "*1")) == [Record(1, "phone110", "fxs2", True)]
