@@ -93,10 +93,23 @@ def _legend() -> Html:
         for k in words)
 
 
+_last: list[tuple[dict[str, Any], Html]] = []
+"""The last figures drawn and their HTML: the feed asks five times a second, the figures
+change at most every 2 s (firmware/app/load.py shares one answer meanwhile)."""
+
+
 def load_part(stats: dict[str, Any] | None) -> Html:
     """The dashboard's load part: figures now and over 5 and 60 minutes, and the chart."""
     if not stats:
         return Html("<p>No load figures.</p>")
+    if _last and _last[0][0] is stats:
+        return _last[0][1]
+    html = _draw(stats)
+    _last[:] = [(stats, html)]
+    return html
+
+
+def _draw(stats: dict[str, Any]) -> Html:
     rows = []
     for name, w in (stats.get("windows") or {}).items():
         wait = w.get("avg_queue_wait_s")
