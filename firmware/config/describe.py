@@ -37,6 +37,7 @@ ARRAY_KEYS: dict[str, str] = {
     "group": "name",
     "menu": "name",
     "schedule": "name",
+    "peer_site": "name",
 }
 """How an entry of each array of tables is named in a PATH: by one of its keys, or by its
 1-based position (``"position"``) where the order is the meaning (first match wins)."""
