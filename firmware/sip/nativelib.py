@@ -59,6 +59,7 @@ class NativeLib:
             "lp_play_room": (_U, (_P,)),
             "lp_hear_queued": (_U, (_P,)),
             "lp_say_queued": (_U, (_P,)),
+            "lp_say_underruns": (ctypes.c_uint64, (_P,)),
             "lp_hear_drop": (None, (_P,)),
             "lp_stats": (None, (_P, ctypes.POINTER(ctypes.c_uint64))),
             "lp_drive_get": (ctypes.c_int, (_P, ctypes.c_char_p)),
@@ -162,6 +163,11 @@ class RingPort:
     @property
     def say_queued(self) -> int:
         return int(self.lib.dll.lp_say_queued(self.handle))
+
+    @property
+    def say_underruns(self) -> int:
+        """Ticks that found nothing to say (the bridge took silence)."""
+        return int(self.lib.dll.lp_say_underruns(self.handle))
 
     def drop_heard(self) -> None:
         self.lib.dll.lp_hear_drop(self.handle)

@@ -48,6 +48,12 @@ ENV_EXPECT = "MINIPBX_LINEPORT_EXPECT_VERSION"
 PLAY_AHEAD = 3
 # The pump reads a bridged line's voice this long before the bridge's next tick...
 SAY_LEAD_NS = 4_000_000
+# The lead grows after late wake-ups (a loaded machine); from CUSHION_LEAD_NS on, the line
+# is read right after the previous tick instead (one tick's cushion).
+CUSHION_LEAD_NS = 18_000_000
+MAX_DEPTH = 2  # frames read ahead at most (40 ms)
+# Two phases are at least this far apart (a tick a little late must not run one twice).
+MIN_GAP_NS = 2_000_000
 # ...and takes what lines heard this long after a tick (the tick's ports are done by then).
 HEAR_AFTER_NS = 500_000
 # 2: a hear phase after each tick and a say phase before the next while a line is bridged
@@ -175,7 +181,12 @@ class NativeLinePort:
         self._tap: FrameSink | None = None
         self._record: RecordSink | None = None
         self._said: bytes | None = None  # the frame the bridge takes at its next tick
+        # A tone's first frame for a line with no partner: the pump writes it at once,
+        # without waiting for the bridge's next tick (dial tone within a few ms).
+        self._early: bytes | None = None
         self._linked = False
+        self._internal = False  # bridged with another line (not a SIP call)
+        self._underruns = 0  # the say ring's underruns the pump has seen
         self.errors = 0
 
     # --- set by the media switch (loop thread) ------------------------------------------
@@ -186,14 +197,22 @@ class NativeLinePort:
     @source.setter
     def source(self, source: FrameSource | None) -> None:
         with self._lock:
+            early = (source is not None and self._source is None and not self._linked
+                     and not self.ring.play_queued)
             if self._source is not None:
                 # Stopped or replaced before its end: what is queued goes at once (barge-in).
                 # A source that ran out by itself has its last frames play out.
                 self.ring.flush_play()
+                self._early = None
             self._source = source
+            if early and source is not None:
+                frame = source()
+                self._early = None if frame is None else _whole_frame(frame)
             if source is not None:
                 self._fill_locked()  # queued now: it plays from the bridge's next tick
         self._pump.update(self)
+        if self._early is not None:
+            self._pump.kick()
 
     @property
     def tap(self) -> FrameSink | None:
@@ -222,6 +241,16 @@ class NativeLinePort:
         self._linked = on
         self._pump.update(self)
 
+    @property
+    def internal(self) -> bool:
+        return self._internal
+
+    @internal.setter
+    def internal(self, on: bool) -> None:
+        """Bridged with another line: the pump then reads what it says just before each
+        tick (two wake-ups a tick) instead of with what it heard (one)."""
+        self._internal = on
+
     def startTransmit(self, sink: Any) -> None:
         self.media.startTransmit(sink)
 
@@ -247,9 +276,7 @@ class NativeLinePort:
             if frame is None:
                 self._source = None  # ran out: on_done has been called by the source
                 return
-            if len(frame) != FRAME_BYTES:
-                frame = frame[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0")
-            ring.play(frame)
+            ring.play(_whole_frame(frame))
 
     def failed(self, what: str) -> None:
         self.errors += 1
@@ -268,8 +295,16 @@ class LinePump:
         self._work = threading.Event()
         self._stop = False
         self.cycles = 0
+        self.lead_ns = SAY_LEAD_NS  # adapted: see _adapt
+        self.depth = 0  # frames read ahead; 0: read lead_ns before the tick
+        self.underruns = 0
+        self._clean = 0
         self._thread = threading.Thread(target=self._run, name="line-pump", daemon=True)
         self._thread.start()
+
+    def kick(self) -> None:
+        """Wake the pump now (an early frame to write)."""
+        self._work.set()
 
     def update(self, port: NativeLinePort) -> None:
         """A port's wants changed (loop thread): make sure the pump serves it."""
@@ -298,6 +333,7 @@ class LinePump:
             if not self._ports:
                 self._work.wait()
                 self._work.clear()
+                self._early_frames()
                 continue
             try:
                 self._serve()
@@ -308,7 +344,7 @@ class LinePump:
     def _serve(self) -> None:
         """Cycles anchored on the bridge's ticks, while any port has work. Each wake-up of
         a thread costs tens of microseconds here, so the pump sleeps (GIL released) until
-        the instant it has work: HEAR_AFTER_MS after a tick for what lines heard, and
+        the instant it has work: HEAR_AFTER_NS after a tick for what lines heard, and
         SAY_LEAD_NS before the next for what bridged lines say (one wake-up a tick when
         no line is bridged or when PHASES is 1)."""
         seq, tick_ns = self.native.wait_tick(0, 0, 0)  # the last tick, without waiting
@@ -318,35 +354,73 @@ class LinePump:
         done_at = 0  # the instant of the last phase run
         while self._ports and not self._stop:
             bridged = any(p._linked for p in self._ports)
+            lead_mode = self.depth == 0 and PHASES == 2 and any(p._internal
+                                                                 for p in self._ports)
             # The next instant with work, from the last tick the bridge signalled.
             seq, tick_ns = self.native.wait_tick(0, 0, 0)
             after = tick_ns + HEAR_AFTER_NS
-            before = tick_ns + TICK_NS - SAY_LEAD_NS
-            if not bridged:
-                wanted: tuple[int, ...] = (after, after + TICK_NS)
-            elif PHASES == 2:
-                wanted = (after, before, after + TICK_NS, before + TICK_NS)
+            if lead_mode:
+                phases: tuple[int, ...] = (after, tick_ns + TICK_NS - self.lead_ns)
             else:
-                wanted = (before, before + TICK_NS)
-            target = min(t for t in wanted if t > done_at)
+                phases = (after,)
+            # The first phase instant after the last one run (the tick may be late).
+            due = [t + k * TICK_NS for t in phases for k in range(4)
+                   if t + k * TICK_NS > done_at + MIN_GAP_NS]
+            target = min(due) if due else done_at + TICK_NS
             now = time.monotonic_ns()
-            if target > now:
-                time.sleep((target - now) / 1e9)
+            if target > now and self._work.wait((target - now) / 1e9):
+                self._work.clear()  # woken before the instant: new work, then on
+                self._early_frames()
+                continue
             done_at = target
-            seq, _ = self.native.wait_tick(0, 0, 0)
-            ticks = min(seq - last_seq, 3)
-            last_seq = seq
-            self._hear_phase(ticks)
-            if bridged and (target - tick_ns) % TICK_NS == TICK_NS - SAY_LEAD_NS:
-                self._say_phase()
+            now_seq, _ = self.native.wait_tick(0, 0, 0)
+            ticks = min(now_seq - last_seq, 3)
+            last_seq = now_seq
+            hear = (target - tick_ns) % TICK_NS == HEAR_AFTER_NS
+            if hear:
+                self._hear_phase(ticks, lead_mode)
+            if bridged:
+                self._say_phase(lead_mode, before=lead_mode and not hear)
 
-    def _hear_phase(self, ticks: int) -> None:
+    def _early_frames(self) -> None:
+        for port in self._ports:
+            frame, port._early = port._early, None
+            if frame is not None:
+                try:
+                    port.write(frame)
+                except Exception:
+                    port.failed("write")
+
+    def _adapt(self, underran: bool) -> None:
+        """How early bridged lines are read: after a tick that took silence, earlier
+        (lead 4 ms before the tick, +2 ms a time; then right after the previous tick, one
+        frame ahead; then two); one step back after every clean 10 s."""
+        if underran:
+            self.underruns += 1
+            self._clean = 0
+            if self.depth == 0 and self.lead_ns + 2_000_000 < CUSHION_LEAD_NS:
+                self.lead_ns += 2_000_000
+            else:
+                self.depth = min(self.depth + 1, MAX_DEPTH)
+            return
+        self._clean += 1
+        if self._clean < 500:
+            return
+        self._clean = 0
+        if self.depth > 0:
+            self.depth -= 1
+        else:
+            self.lead_ns = max(self.lead_ns - 2_000_000, SAY_LEAD_NS)
+
+    def _hear_phase(self, ticks: int, lead_mode: bool) -> None:
         """What each line heard goes to the board; playback is topped up; lines listened to
         but not bridged are read for their detectors."""
         self.cycles += 1
         ports = self._ports
         for port in ports:
             try:
+                if port._early is not None:
+                    self._early_frames()
                 heard = port.ring.hear()
                 for i in range(0, len(heard), FRAME_BYTES):
                     port.write(heard[i:i + FRAME_BYTES])
@@ -366,17 +440,29 @@ class LinePump:
             with self._lock:  # wanted again meanwhile: update() found it here, keep it
                 self._ports = tuple(p for p in self._ports if p not in idle or p.wanted)
 
-    def _say_phase(self) -> None:
-        """What bridged lines say, just before the tick that takes it: one frame for each
-        frame the bridge took, so the ring never holds more than the next tick's."""
+    def _say_phase(self, lead_mode: bool, before: bool) -> None:
+        """What bridged lines say, one frame for each the bridge took: for lines bridged
+        with lines in lead mode, just before the tick (``before``); otherwise right after
+        a tick, keeping ``depth`` frames (at least one) in the ring."""
+        underran = False
         for port in self._ports:
             if not port._linked:
                 continue
+            in_lead = lead_mode and port._internal
+            if in_lead != before:
+                continue
             try:
-                if port.ring.say_queued == 0:
+                ring = port.ring
+                seen = ring.say_underruns
+                if seen != port._underruns:
+                    port._underruns = seen
+                    underran = True
+                keep = 1 if in_lead else max(self.depth, 1)
+                for _ in range(keep - ring.say_queued):
                     self._say(port)
             except Exception:
                 port.failed("read")
+        self._adapt(underran)
 
     @staticmethod
     def _record(port: NativeLinePort, heard: bytes) -> None:
@@ -398,5 +484,8 @@ class LinePump:
         if port._record is not None:
             port._said = frame
         if port._linked:
-            port.ring.say(frame if len(frame) == FRAME_BYTES
-                          else frame[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0"))
+            port.ring.say(_whole_frame(frame))
+
+
+def _whole_frame(frame: bytes) -> bytes:
+    return frame if len(frame) == FRAME_BYTES else frame[:FRAME_BYTES].ljust(FRAME_BYTES, b"\0")

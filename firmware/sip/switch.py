@@ -190,7 +190,9 @@ class MediaSwitch:
         for leg in pair:
             entry = self._lines.get(leg)
             if entry is not None and isinstance(entry.port, NativeLinePort):
-                entry.port.linked = any(leg in p for p in self._made)
+                mine = [p for p in self._made if leg in p]
+                entry.port.internal = any(all(x in self._lines for x in p) for p in mine)
+                entry.port.linked = bool(mine)
 
     def _apply(self) -> None:
         for pair in self._wanted - self._made:

@@ -295,6 +295,7 @@ LP_API unsigned lp_play_queued(lp_port *p) { return ring_count(&p->play); }
 LP_API unsigned lp_play_room(lp_port *p) { return p->play.cap - ring_count(&p->play); }
 LP_API unsigned lp_hear_queued(lp_port *p) { return ring_count(&p->hear); }
 LP_API unsigned lp_say_queued(lp_port *p) { return ring_count(&p->say); }
+LP_API uint64_t lp_say_underruns(lp_port *p) { return atomic_load(&p->say.underruns); }
 /* Python reads what the line hears, so it may also drop it (a line nobody pumps). */
 LP_API void lp_hear_drop(lp_port *p) {
     atomic_store_explicit(&p->hear.tail, atomic_load(&p->hear.head), memory_order_release);
