@@ -69,6 +69,8 @@ class RecorderSide(Protocol):
 
     def call_over(self, a: str, b: str) -> None: ...
 
+    def sweep(self, leg_state: Callable[[str], str]) -> None: ...
+
     def status(self) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
@@ -225,6 +227,8 @@ class Box:
                     log.exception("handling %s %r failed", kind, item)
             self._sync_listeners()
             self._take_records()
+            if self.recorder is not None:  # a recording whose call is gone ends with it
+                self.recorder.sweep(self.exchange.leg_state)
         finally:
             self._running = False
         self._arm_timer()

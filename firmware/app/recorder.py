@@ -221,6 +221,17 @@ class Recorder:
                 session.merge_after = time.monotonic() + MERGE_AFTER_S
                 session.finishing = True
 
+    def sweep(self, leg_state: Callable[[LegId], str]) -> None:
+        """Finish recordings whose call is gone without an Unbridge (a safety net: a tap
+        left on an idle line would record silence for ever). Cheap: runs after every
+        pass of the box's work queue."""
+        for session in list(self._sessions.values()):
+            if not session.finishing and any(
+                    leg_state(leg) in ("idle", "unknown") for leg in (session.a, session.b)):
+                log.warning("call %d: its legs left without an unbridge; recording ends",
+                            session.call_id)
+                self.call_over(session.a, session.b)
+
     def uid_for(self, call_id: int) -> str | None:
         """The recording of call ``call_id`` (for its call record); None if none."""
         return self._uids.get(call_id)

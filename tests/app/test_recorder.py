@@ -146,3 +146,14 @@ def test_a_call_without_a_line_leg_is_not_recorded(tmp_path: Path) -> None:
     r, _ = make(tmp_path, lines=())
     r.handle(Record(1, "sip1", "out2", True))
     assert r.status()["refused"] == 1 and r.uid_for(1) is None
+
+
+def test_sweep_ends_a_recording_whose_legs_left(tmp_path: Path) -> None:
+    r, switch = make(tmp_path)
+    r.handle(Record(1, "fxs1", "sip4", True))
+    states = {"fxs1": "connected", "sip4": "connected"}
+    r.sweep(states.__getitem__)
+    assert switch.taps["fxs1"] is not None
+    states["sip4"] = "unknown"  # the SIP leg is gone, and no Unbridge came
+    r.sweep(states.__getitem__)
+    assert switch.taps["fxs1"] is None and r.status()["active"] == 0
