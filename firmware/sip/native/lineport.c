@@ -77,6 +77,18 @@ static uint32_t ring_count(lp_ring *r) {
     return h - t;
 }
 
+/* Frames that will still be read: a pending flush's frames do not count. */
+static uint32_t ring_pending(lp_ring *r) {
+    uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+    uint32_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (atomic_load_explicit(&r->flushes, memory_order_acquire) !=
+        atomic_load_explicit(&r->flushes_done, memory_order_acquire)) {
+        uint32_t to = atomic_load_explicit(&r->flush_to, memory_order_acquire);
+        if ((int32_t)(to - t) > 0) t = to;
+    }
+    return h - t;
+}
+
 /* Producer: copy up to n frames in; returns how many fit (the rest are counted as lost). */
 static uint32_t ring_write(lp_ring *r, const int16_t *pcm, uint32_t n) {
     uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
@@ -290,8 +302,8 @@ LP_API unsigned lp_play(lp_port *p, const int16_t *pcm, unsigned frames) {
     return ring_write(&p->play, pcm, frames);
 }
 LP_API void lp_play_flush(lp_port *p) { ring_flush(&p->play); }
-/* Frames waiting in the playback ring (a pending flush not yet carried out counts them). */
-LP_API unsigned lp_play_queued(lp_port *p) { return ring_count(&p->play); }
+/* Frames waiting in the playback ring (those a pending flush will drop do not count). */
+LP_API unsigned lp_play_queued(lp_port *p) { return ring_pending(&p->play); }
 LP_API unsigned lp_play_room(lp_port *p) { return p->play.cap - ring_count(&p->play); }
 LP_API unsigned lp_hear_queued(lp_port *p) { return ring_count(&p->hear); }
 LP_API unsigned lp_say_queued(lp_port *p) { return ring_count(&p->say); }
