@@ -21,7 +21,7 @@ SITE = "https://www.example.com"
 
 
 def callback_box(daemon_factory: Callable[..., Daemon], visitor_port: int,
-                 more: str = "") -> Daemon:
+                 more: str = "", attempts: int = 1) -> Daemon:
     config = box_config(
         trunks=[trunk_to("prov", visitor_port)],
         outbound=[{"pattern": "9x.", "trunk": "prov", "strip": 1}],
@@ -40,7 +40,8 @@ token = "{TOKEN}"
 origins = ["{SITE}"]
 per_address_per_hour = 6
 per_number_per_hour = 1
-attempts = 1
+attempts = {attempts}
+retry_after_s = 10
 """ + more
     box = daemon_factory(config)
     box.wait_for("the prompts", lambda: "prompts ready" in box.log(), timeout=60)
@@ -142,3 +143,23 @@ holidays = {json.dumps(closed)}
     assert (got, answer["code"]) == (409, "closed") and "office is closed" in answer["error"]
     assert box.call("callback.status") == []
     assert not box.phone_status(1)["ringing"] and visitor.messages() == []
+
+
+def test_a_visitor_who_does_not_answer_is_tried_again_and_reported(
+        daemon_factory: Callable[..., Daemon], peers: Peers) -> None:
+    visitor, port = peers.sipp_uas(peers.scenario("uas_refuse", code=480,
+                                                  reason="Temporarily Unavailable"),
+                                   rtp_echo=False, calls=2)
+    box = callback_box(daemon_factory, port, attempts=2)
+    assert post(box, {"token": TOKEN, "number": "95551234"})[0] == 202
+    for attempt in (1, 2):  # the member answers each time; the visitor never does
+        box.wait_for(f"attempt {attempt} ringing the office",
+                     lambda: box.phone_status(1)["ringing"], timeout=30)
+        box.phone(1, "offhook")
+        box.wait_for(f"attempt {attempt} ending", lambda: box.call("callback.status")[0][
+            "state"] in ("queued", "failed"), timeout=20)
+        box.phone(1, "onhook")
+    request = box.call("callback.status")[0]
+    assert request["state"] == "failed" and request["attempts"] == 2
+    assert request["reason"].startswith("the visitor did not answer (NO_USER_RESPONDING")
+    assert len([m for m in visitor.messages() if m.method == "INVITE"]) == 2
