@@ -323,8 +323,10 @@ class Exchange:
             self._sync(call)
             return
         switch = self._plan.inbound_switch(leg, event.called)
-        if switch is None or (switch.to.kind == "ext" and not switch.schedule):
-            offer(self._board, call, self._plan.inbound_target(leg, event.called), now)
+        if switch is None:
+            offer(self._board, call, None, now)
+        elif switch.to.kind == "ext" and not switch.schedule:  # extension = or to = "ext:N"
+            offer(self._board, call, self._plan.extension(switch.to.target), now)
         else:  # the office: a group, a menu, office hours (firmware/pbx/dispatch.py)
             unix = self._board.wall(now)
             send_to(self._board, call, switch.pick(self._plan.schedule_map, unix), now)

@@ -62,3 +62,11 @@ def test_a_handset_calling_a_group_nobody_answers_hears_congestion() -> None:
     drv.dial("fxs1", "600")  # group sales: ringall for total_s 60 s, no overflow
     out = drv.advance(60)
     assert Tone("fxs1", "congestion") in out
+
+
+def test_a_route_to_an_extension_rings_it_as_extension_does() -> None:
+    drv = driver(inbound_to="ext:103")
+    out = call_in(drv)
+    assert setups(out) == ["fxs3"]
+    drv.send(Release("sip1"))
+    assert drv.pbx.records[-1].path == ()  # a plain route leaves no path, as before
