@@ -22,6 +22,8 @@ def format_status(status: dict[str, Any]) -> str:
             out.append(f"pjsua2: {lib['version']} ({lib['build']} build), {lib['max_calls']} "
                        f"calls at most, TLS {'/'.join(lib['tls']) or 'unknown'}, codecs "
                        f"{', '.join(lib['codecs'])}")
+    if (lp := status.get("line_ports")) is not None:  # issue 13: native or Python ports
+        out.append(f"Line ports: {lp.get('kind')} ({lp.get('why')})")
     out.append("Ports:")
     for port in status.get("ports", []):
         bits = [f"  {port['leg']:<6} {port.get('extension') or '':<6}"]
