@@ -18,7 +18,8 @@ CFG
 # Raspberry Pi modules the initrd needs to find the SD card.
 printf '%s\n' sdhci-iproc mmc_block bcm2835-dma squashfs overlay >>"$root/etc/initramfs-tools/modules"
 say "installing linux-image-arm64 and raspi-firmware under qemu (log: $out/kernel.log)"
-in_root apt-get -o DPkg::Lock::Timeout=3600 update -q >"$out/kernel.log" 2>&1
+in_root dpkg --configure -a >"$out/kernel.log" 2>&1  # after an interrupted run
+in_root apt-get -o DPkg::Lock::Timeout=3600 update -q >>"$out/kernel.log" 2>&1
 in_root apt-get -o DPkg::Lock::Timeout=3600 install -y -q --no-install-recommends linux-image-arm64 raspi-firmware \
   >>"$out/kernel.log" 2>&1 || { tail -n 30 "$out/kernel.log" >&2; die "kernel install failed"; }
 ls "$root/boot/firmware" >"$out/boot-files.txt"
