@@ -7,7 +7,7 @@ Rules:
   "group:sales", "ext:102"); the call record carries it.
 - ``ext:N``: an inbound call not yet answered is offered as before (``actions.offer``);
   any other caller (a handset, a caller the box answered in a menu) rings the extension
-  and hears ringing: ringback tone on a handset, ``builtin:ringback`` played (looped) to a
+  and hears ringing: ringback tone on a handset, ``WAITING_PROMPT`` played (looped) to a
   caller the box has answered, alerting to one it has not. A busy extension is busy.
 - ``group:NAME``, ``menu:NAME``, ``announce:PROMPT``: ``hunt`` and ``ivr``.
 - ``voicemail:N``: there is no voicemail yet: the call is refused as busy (USER_BUSY),
@@ -34,6 +34,11 @@ from firmware.pbx.plan import ToExtension, ToGroup, ToMenu, ToTrunk
 from firmware.pbx.tollguard import Permission
 
 logger = logging.getLogger(__name__)
+
+WAITING_PROMPT = "builtin:music"
+"""What a caller the box has answered (a menu, a queue) hears while an extension or a
+trunk rings for it: the hold music, until the prompt player has the country's ringback as
+a prompt (then ``builtin:ringback`` here)."""
 
 DIAL_GRANT = Permission.NATIONAL
 """The permission a call from outside gets for a configured ``dial:`` destination."""
@@ -151,7 +156,7 @@ def ringback(board: Board, call: Call) -> None:
     if board.plan.is_fxs(call.a):
         board.emit(Tone(call.a, "ringback"))
     elif call.a_up:
-        play(board, call, ("builtin:ringback",), loop=True)
+        play(board, call, (WAITING_PROMPT,), loop=True)
     else:
         board.emit(Alerting(call.a))
 
