@@ -248,7 +248,9 @@ def render(spec: HubSpec, list_path: str = "/etc/kamailio/dispatcher.list") -> s
                      'modparam("tls", "tls_method", "TLSv1.2+")\n')
     parts.append(_ROUTES.replace("@HA1@", ha1).replace("@BY_PREFIX@", by_prefix or "    ;")
                  .replace("@SHARED@", shared).replace("@REALM@", spec.realm)
-                 .replace("@NEXT_SHARED@", _NEXT_SHARED if spec.shared else ""))
+                 .replace("@NEXT_SHARED@", _NEXT_SHARED if spec.shared else "")
+                 .replace("@SHARED_NEXT_REGISTERED@",
+                          _SHARED_NEXT_REGISTERED if spec.shared else ""))
     return "\n".join(parts)
 
 
@@ -296,6 +298,18 @@ _NEXT_SHARED = """
         }
     }
 """
+
+_SHARED_NEXT_REGISTERED = """        if ($avp(shared) != $null) {
+            while (ds_next_dst()) {
+                $avp(site) = $(du{uri.user});
+                $du = $null;
+                if (route(SITE_CONTACT)) {
+                    t_on_failure("SITE_FAILED");
+                    t_relay();
+                    exit;
+                }
+            }
+        }"""
 
 _ROUTES = """
 event_route[htable:mod-init] {
@@ -419,6 +433,7 @@ route[TO_NUMBER] {
     }
     if (!route(SITE_CONTACT)) {
         xlog("L_NOTICE", "hub: $avp(num) for site $avp(site), which is not registered\\n");
+@SHARED_NEXT_REGISTERED@
         send_reply("503", "Site Offline");
         exit;
     }

@@ -45,8 +45,8 @@ class Hub:
         listing = workdir / "dispatcher.list"
         self.cfg.write_text(render(spec, str(listing)))
         listing.write_text(dispatcher_list(spec))
-        check = subprocess.run(["kamailio", "-c", "-f", str(self.cfg)], capture_output=True,
-                               text=True, timeout=30)
+        check = subprocess.run(["kamailio", "-c", "-M", "64", "-f", str(self.cfg)],
+                               capture_output=True, text=True, timeout=60)
         if check.returncode != 0:
             raise AssertionError(f"kamailio rejects the rendered hub:\n{check.stderr}")
         self.peer: Peer | None = None
@@ -57,7 +57,7 @@ class Hub:
         self.peer = Peer(f"kamailio{self.runs}", self.workdir, [
             "kamailio", "-DD", "-E", "-f", str(self.cfg), "-Y", str(self.run_dir),
             "-P", str(self.run_dir / "kamailio.pid"), "-w", str(self.run_dir),
-            "-m", "64", "-M", "8"])
+            "-m", "128", "-M", "64"])
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if not self.peer.running():
