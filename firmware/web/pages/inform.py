@@ -112,7 +112,8 @@ def _report(request: web.Request, report: dict[str, Any]) -> Html:
     stop = (Html(f'<form method="post" action="/inform/stop" class="inline">'
                  f'{csrf_input(request)}<input type="hidden" name="name" '
                  f'value="{esc(report["name"])}"><button class="danger" '
-                 f'data-confirm="Stop campaign {esc(report["name"])}?">Stop</button></form>')
+                 f'data-confirm="Stop campaign {esc(report["name"])}?">Stop</button></form> '
+                 f'<a href="/inform?name={quote(report["name"])}">Refresh</a>')
             if report["state"] == "running" else Html(""))
     results = ", ".join(f"{k} {v}" for k, v in sorted(report["results"].items()))
     return Html(
