@@ -108,7 +108,7 @@ def format_calls(rows: list[dict[str, Any]]) -> str:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    result = call(chosen_state_dir(args), "stats")
+    result = call(chosen_state_dir(args), "load")
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
     else:

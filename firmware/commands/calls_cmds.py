@@ -1,5 +1,5 @@
 """Call records and live load: calls, calls.get, calls.recording, calls.recording.delete
-and stats.
+and load.
 
 Who sees what (docs/records.md):
 - ``admin`` and ``installer`` see every call record; a ``user`` sees only the calls their
@@ -10,7 +10,9 @@ Who sees what (docs/records.md):
 - A record or recording that exists but is not the caller's is answered exactly like one
   that does not exist (NotFoundError, 404 on the web): ids tell nothing.
 - Deleting a recording is for an ``admin`` only.
-- ``stats`` (counts only, no numbers) is for everyone who may see the dashboard.
+- ``load`` (the live load: counts only, no numbers; ``minipbx stats``) is for everyone
+  who may see the dashboard. Its name is not ``stats``: the console reads ``stat`` as
+  ``status``.
 """
 
 from __future__ import annotations
@@ -183,8 +185,8 @@ def register(table: CommandTable) -> None:
             raise NotFoundError(f"no recording for call record {args['uid']!r}")
         return {"uid": record["uid"], "deleted": True}
 
-    @table.command("stats", "live load: calls in progress, busy channels per trunk, line "
-                   "and group, calls per minute, answered and missed over 5 and 60 minutes",
-                   role="user")
+    @table.command("load", "live load (minipbx stats): calls in progress, busy channels "
+                   "per trunk, line and group, calls per minute, answered and missed over 5 "
+                   "and 60 minutes", role="user")
     async def stats(system: Any, args: Mapping[str, Any]) -> Any:
         return _system(system).load().stats()

@@ -199,7 +199,7 @@ def test_a_group_call_records_its_path_and_the_load_counts_the_group(
     box.dial(1, "600")
     box.wait_for("both members ring", lambda: box.port("fxs2")["ringing"]
                  and box.port("fxs3")["ringing"])
-    stats = box.call("stats")
+    stats = box.call("load")
     assert stats["channels"]["group"] == {"sales": 2}, stats
     box.phone(3, "offhook")
     box.wait_for("the call", lambda: box.port("fxs1")["with"] == "fxs3")

@@ -141,7 +141,7 @@ def test_stats_count_the_last_hour(system: tuple[System, dict[str, str]]) -> Non
     s, _ = system
     s.meter = LoadMeter(lambda: s.store, lambda: {"calls": [{"state": "connected"}],
                                                   "ports": []}, clock=lambda: T0 + 200)
-    stats = run(s, ALICE, "stats")
+    stats = run(s, ALICE, "load")
     assert stats["calls_in_progress"] == 1
     assert {k: stats["windows"]["60m"][k] for k in ("calls", "answered", "missed")} == {
         "calls": 2, "answered": 1, "missed": 1}

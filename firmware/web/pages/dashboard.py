@@ -136,7 +136,7 @@ async def fetch_status(request_ctx: Any) -> dict[str, Any]:
     status: dict[str, Any] = await request_ctx.run(FEED_CALLER, "status")
     try:
         # Live load (firmware/commands/calls_cmds.py), computed at most every 2 s.
-        status["load"] = await request_ctx.run(FEED_CALLER, "stats")
+        status["load"] = await request_ctx.run(FEED_CALLER, "load")
     except PbxError:
         status["load"] = None
     return status
