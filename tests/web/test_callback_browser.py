@@ -22,12 +22,14 @@ import pytest
 
 from tests.e2e.harness import Daemon, free_port
 from tests.e2e.peers import box_config
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.slow
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's, as tests/web/test_browser.py uses it
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run"]
+WAIT_MS = 10_000
 TOKEN = "browser-site-token-0123"
 SITE_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Office</title>
 <script src="BOX/callback/widget.js" defer></script></head><body>
