@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / "tools"
 SCRIPTS = ("bench_dsp.py", "bench_cid.py", "bench_echo.py", "bench_coproc.py", "bench_board.py",
            "bench_flood.py", "bench_config.py", "bench_console.py", "bench_web.py",
-           "bench_prompts.py", "bench_recording.py", "bench_rectap.py", "bench_informer.py", "bench_records.py",
+           "bench_prompts.py", "bench_recording.py", "bench_rectap.py", "bench_informer.py",
+           "bench_records.py",
            "bench_office.py", "bench_hub.py")
 BOX = "bench_box.py"
 BOX_JSON = ROOT / "bench-out" / "box.json"
