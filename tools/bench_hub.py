@@ -322,7 +322,8 @@ def hub_capacity(work: Path, sites: int, rates: list[int], seconds: float) -> No
                              "5999", "-r", str(reg_rate), "-m", str(sites), "-l", "200"],
                             sipp_dir, timeout=120)
         took = time.monotonic() - t0
-        held = len(hub.registered())
+        stats = hub.kamcmd("stats.get_statistics", "registered_users").stdout
+        held = int(stats.rsplit("=", 1)[1]) if "=" in stats else -1
         print(f"registered boxes: {held} of {sites} fake sites held by the hub "
               f"(sipp at {reg_rate}/s, digest challenge and answer each: {took:.1f} s, "
               f"sipp exit {code}, failed {counter(screen, 'Failed call')})")

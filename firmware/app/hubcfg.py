@@ -218,9 +218,11 @@ def render(spec: HubSpec, list_path: str = "/etc/kamailio/dispatcher.list") -> s
     if tls:
         modules.insert(0, "tls")
     ha1 = "\n".join(f'    $sht(ha1=>{s.name}) = "{s.ha1(spec.realm)}";' for s in spec.sites)
+    # Flat ifs, not one else-if chain: Kamailio's parser nests an else-if per site, and
+    # a chain of hundreds no longer matches.
     by_prefix = "\n".join(
-        f'    {"if" if i == 0 else "else if"} ($rU =~ "{s.prefix.regex()}") '
-        f'$avp(site) = "{s.name}";' for i, s in enumerate(spec.sites))
+        f'    if ($avp(site) == $null && $rU =~ "{s.prefix.regex()}") $avp(site) = "{s.name}";'
+        for s in spec.sites)
     shared = "\n".join(
         f'    if ($avp(site) == $null && $rU =~ "{n.number.regex()}") {{\n'
         f'        if (!ds_select_dst("{SHARED_SET_BASE + i}", "8")) {{\n'

@@ -276,7 +276,7 @@ class SiteWatch:
             target.state, target.since = state, now
             log.info("site %s: %s (%s)", target.name, state, why)
         hub_back = target.kind == "hub" and state == "up" and before == "no answer"
-        forgotten = target.kind == "self" and state == "offline"
+        forgotten = target.kind == "self" and state == "offline" and before != "offline"
         if hub_back or forgotten:
             log.warning("hub %s: registering again now", "is back" if hub_back
                         else "does not know this site")

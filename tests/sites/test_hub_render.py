@@ -43,8 +43,8 @@ def test_render_prints_a_config_kamailio_accepts(tmp_path: Path,
     sites.write_text(SITES)
     assert main(["hub", "render", "--sites", str(sites)]) == 0
     text = capsys.readouterr().out
-    assert 'if ($rU =~ "^1[0-9][0-9]$") $avp(site) = "office1";' in text
-    assert 'else if ($rU =~ "^2[01234][0-9]$") $avp(site) = "office2";' in text
+    assert 'if ($avp(site) == $null && $rU =~ "^1[0-9][0-9]$") $avp(site) = "office1";' in text
+    assert 'if ($avp(site) == $null && $rU =~ "^2[01234][0-9]$") $avp(site) = "office2";' in text
     assert "pw1" not in text  # only the HA1 digest
     assert HubSite("office1", parse_prefix("1xx"), "pw1").ha1("minipbx") in text
     cfg = tmp_path / "kamailio.cfg"
