@@ -14,9 +14,9 @@ Threads, so that recording never costs the call's own audio a gap:
 - one writer thread drains every session each 100 ms, writes the WAV and, before each
   write, checks the disk floor (``recstore.may_record``): below it the recording stops,
   the call goes on, and ``status`` says so (as ``logsink`` does for the log);
-- one encoder thread turns finished WAVs into Ogg Opus at low priority (``recencode``)
-  and applies retention (``keep_days``, ``max_gb``: the oldest go first) after each
-  encode, at start and every hour.
+- one encoder thread (``recfinish``) turns finished WAVs into Ogg Opus at low priority
+  (``recencode``) and applies retention (``keep_days``, ``max_gb``: the oldest go first)
+  after each encode, at start and every hour.
 
 The loop thread owns the switch: the writer asks it (``call_soon_threadsafe``) to take a
 stopped recording's tap off the line.
@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
-import queue
 import threading
 import time
 from collections import OrderedDict, deque
@@ -38,12 +36,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from firmware.app import recencode
+from firmware.app.recfinish import Finisher, name_thread
 from firmware.core.events import LegId, Record
 from firmware.media.recstore import (
-    BUSY_STATES,
     ENCODING,
-    FAILED,
-    READY,
     RECORDING,
     RecordingInfo,
     RecordingStore,
@@ -52,20 +48,16 @@ from firmware.media.recstore import (
     new_uid,
 )
 from firmware.media.recwav import (
-    RATE_HZ,
     WavWriter,
     interleave,
     merge_mono_pairs,
-    wav_header,
 )
 
 log = logging.getLogger(__name__)
 
 MAX_QUEUED_FRAMES = 500  # 10 s of 20 ms pairs per recording
 WRITE_EVERY_S = 0.1
-RETENTION_EVERY_S = 3600.0
 UIDS_KEPT = 1000
-PR_SET_NAME = 15  # prctl(2)
 # A pjsua2 recorder's file is whole about one tick after it is dropped.
 MERGE_AFTER_S = 0.2
 # The problem clears once this much more than the floor is free again (no flapping).
@@ -135,27 +127,22 @@ class Recorder:
         self._sessions: dict[int, Session] = {}  # by call id; the writer thread's too
         self._lock = threading.Lock()
         self._uids: OrderedDict[int, str] = OrderedDict()
-        self._encode_jobs: queue.Queue[RecordingInfo | None] = queue.Queue()
         self._stop = threading.Event()
         self.recorded = 0
         self.refused = 0  # starts refused: no line leg, or the disk below its floor
         self.stopped_by_disk = 0
         self.dropped_frames = 0
-        self.encoded = 0
-        self.encode_failures = 0
-        self.encode_cpu_s = 0.0
-        self.encoded_audio_s = 0.0
         self.error: str | None = None
         self.error_since: float | None = None
         self._disk: tuple[int, int] = (0, 0)
         self._writer = threading.Thread(target=self._write_loop, name="rec-writer",
                                         daemon=True)
-        self._encoder = threading.Thread(target=self._encode_loop, name="rec-encoder",
-                                         daemon=True)
+        # After the call: encode, check, retention (firmware/app/recfinish.py).
+        self.finisher = Finisher(store, lambda: self.settings)
 
     def start(self) -> None:
         self._writer.start()
-        self._encoder.start()
+        self.finisher.start()
 
     # --- the loop thread ---------------------------------------------------------------------
     def handle(self, event: Record) -> None:
@@ -244,8 +231,9 @@ class Recorder:
                 "refused": self.refused, "stopped_by_disk": self.stopped_by_disk,
                 "dropped_frames": self.dropped_frames + sum(
                     s.dropped for s in list(self._sessions.values())),
-                "encoded": self.encoded, "encode_failures": self.encode_failures,
-                "encode_queue": self._encode_jobs.qsize(),
+                "encoded": self.finisher.encoded,
+                "encode_failures": self.finisher.encode_failures,
+                "encode_queue": self.finisher.waiting(),
                 "error": self.error, "since": self.error_since,
                 "free_bytes": free, "floor_bytes": floor_bytes(total) if total else None,
                 "path": str(self.store.root)}
@@ -258,11 +246,9 @@ class Recorder:
             session.merge_after = time.monotonic() + MERGE_AFTER_S
             session.finishing = True
         self._stop.set()
-        self._encode_jobs.put(None)
         if self._writer.is_alive():
             self._writer.join(timeout)
-        if self._encoder.is_alive():
-            self._encoder.join(timeout)
+        self.finisher.close(timeout)
 
     def _start(self, event: Record) -> None:
         session = self._sessions.get(event.call_id)
@@ -326,8 +312,8 @@ class Recorder:
 
     # --- the writer thread ------------------------------------------------------------------
     def _write_loop(self) -> None:
-        _name_thread("rec-writer")
-        self._recover()
+        name_thread("rec-writer")
+        self.finisher.recover()
         while True:
             stopping = self._stop.is_set()
             try:
@@ -449,111 +435,7 @@ class Recorder:
         if session.dropped:
             log.warning("call %d: the recording lost %d frames (the writer fell behind)",
                         session.call_id, session.dropped)
-        self._encode_jobs.put(info)
-
-    def _recover(self) -> None:
-        """Recordings a stop or crash left as WAV: repair their header, encode them."""
-        try:
-            items = self.store.list()
-        except OSError:
-            return
-        for info in items:
-            if info.state not in BUSY_STATES:
-                continue
-            wav = self.store.wav_path(info)
-            opus = self.store.opus_path(info)
-            if not wav.exists() and opus.exists():
-                self._adopt(info, opus)
-                continue
-            try:
-                size = wav.stat().st_size
-                channels = 2 if info.channels == "stereo" else 1
-                data = max(0, size - 44)
-                data -= data % (2 * channels)
-                with open(wav, "r+b") as f:
-                    f.write(wav_header(channels, data))
-                info = self.store.update(info, state=ENCODING, bytes=size,
-                                         duration_s=data / (2 * channels * RATE_HZ),
-                                         ended=info.ended or wav.stat().st_mtime)
-            except OSError as exc:
-                log.warning("recording %s cannot be recovered: %s", info.uid, exc)
-                continue
-            log.info("recording %s left unfinished; encoding it now", info.uid)
-            self._encode_jobs.put(info)
-
-    def _adopt(self, info: RecordingInfo, opus: Path) -> None:
-        """An encode that finished just before a stop: check it and call it ready."""
-        try:
-            seconds, _ = recencode.check(opus)
-            self.store.update(info, state=READY, format="ogg/opus",
-                              bytes=opus.stat().st_size, duration_s=seconds,
-                              path=f"{info.day}/{info.uid}.opus")
-        except (OSError, recencode.EncodeError) as exc:
-            log.warning("recording %s cannot be recovered: %s", info.uid, exc)
-
-    # --- the encoder thread -----------------------------------------------------------------
-    def _encode_loop(self) -> None:
-        _name_thread("rec-encoder")
-        self._retention()
-        last = time.monotonic()
-        while True:
-            try:
-                job = self._encode_jobs.get(timeout=RETENTION_EVERY_S)
-            except queue.Empty:
-                job = None
-                if self._stop.is_set():
-                    return
-            if job is None and self._stop.is_set():
-                return
-            if job is not None:
-                self._encode(job)
-            if job is not None or time.monotonic() - last >= RETENTION_EVERY_S:
-                self._retention()
-                last = time.monotonic()
-
-    def _encode(self, info: RecordingInfo) -> None:
-        wav = self.store.wav_path(info)
-        channels = 2 if info.channels == "stereo" else 1
-        try:
-            done = recencode.encode(wav, self.store.opus_path(info), channels,
-                                    info.duration_s)
-        except recencode.EncodeError as exc:
-            self.encode_failures += 1
-            log.error("recording %s: %s; the WAV is kept", info.uid, exc)
-            with contextlib.suppress(OSError):
-                self.store.update(info, state=FAILED, note=str(exc))
-            return
-        try:
-            # The WAV goes first: a stop in between leaves an .opus that _recover adopts.
-            wav.unlink(missing_ok=True)
-            self.store.update(info, state=READY, format="ogg/opus", bytes=done.bytes,
-                              path=f"{info.day}/{info.uid}.opus")
-        except OSError as exc:
-            log.error("recording %s: encoded, but: %s", info.uid, exc)
-            return
-        self.encoded += 1
-        self.encode_cpu_s += done.cpu_s
-        self.encoded_audio_s += done.seconds
-        log.info("recording %s: %.1f s, %d bytes of Ogg Opus (%.2f s CPU)", info.uid,
-                 done.seconds, done.bytes, done.cpu_s)
-
-    def _retention(self) -> None:
-        try:
-            gone = self.store.enforce(max_bytes=self.settings.max_bytes,
-                                      keep_days=self.settings.keep_days)
-        except OSError as exc:
-            log.warning("recording retention: %s", exc)
-            return
-        if gone:
-            log.info("recording retention deleted %d recordings (oldest first)", len(gone))
-
-
-def _name_thread(name: str) -> None:
-    """The OS thread's name (top -H, /proc/PID/task/*/comm), so its CPU can be told."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
-
+        self.finisher.put(info)
 
 def settings_from(config: Any) -> RecordingSettings:
     rec = config.recording
