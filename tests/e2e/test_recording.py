@@ -254,3 +254,31 @@ def test_record_setting_committed_live_applies_to_the_next_call(
     meta = _recorded_call(box, 1.5)
     assert meta["channels"] == "mono"
     assert decode(root / meta["path"], tmp_path)[0].shape[1] == 1
+
+
+def test_a_recording_cut_by_sigkill_is_encoded_at_the_next_start(tmp_path: Path) -> None:
+    """The daemon is killed mid-call: the WAV on disk (its header still says 0 bytes) is
+    repaired and encoded when the daemon starts again."""
+    box = Daemon(tmp_path / "box", _config("always"), extra_args=["--board", "sim"])
+    try:
+        box.wait_ready()
+        root = box.state / "recordings"
+        _connect(box)
+        box.wait_for("the recording to start",
+                     lambda: box.call("status")["recording"]["active"] == 1)
+        _talk(box, 600, 1000, 2.0)
+        box.proc.kill()
+        box.proc.wait(10)
+    finally:
+        box.stop()
+    [left] = list(root.glob("*/*.wav"))
+    assert left.stat().st_size > 2 * 8000 * 2 * 2  # more than 2 s of stereo was written
+    again = Daemon(tmp_path / "box", None, extra_args=["--board", "sim"])
+    try:
+        again.wait_ready()
+        [meta] = wait_ready(again, root)
+        assert meta["state"] == "ready" and meta["duration_s"] >= 2.0
+        audio, _ = decode(root / meta["path"], tmp_path)
+        assert tone_power(audio[:, 0], 600) > 0.5 and tone_power(audio[:, 1], 1000) > 0.5
+    finally:
+        assert again.stop() == 0
