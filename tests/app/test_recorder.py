@@ -157,3 +157,14 @@ def test_sweep_ends_a_recording_whose_legs_left(tmp_path: Path) -> None:
     states["sip4"] = "unknown"  # the SIP leg is gone, and no Unbridge came
     r.sweep(states.__getitem__)
     assert switch.taps["fxs1"] is None and r.status()["active"] == 0
+
+
+def test_status_text_shows_a_recording_storage_problem() -> None:
+    from firmware.app.status_text import format_status
+
+    bad = {"ok": False, "error": "call 3: recording stopped: disk floor: 190 MB free",
+           "free_bytes": 190_000_000, "floor_bytes": 200_000_000}
+    text = format_status({"recording": bad})
+    assert ("Recording: call 3: recording stopped: disk floor: 190 MB free; 190 MB free, "
+            "recording stops below 200 MB (calls go on)") in text
+    assert "Recording" not in format_status({"recording": {**bad, "ok": True}})
