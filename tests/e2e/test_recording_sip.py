@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import Daemon, sine
-from tests.e2e.peers import Peers, box_config, trunk_to
+from tests.e2e.peers import Peers, box_config, loud_part, trunk_to
 from tests.e2e.recording_support import decode, tone_power, wait_ready
 
 pytestmark = pytest.mark.slow
@@ -121,3 +121,32 @@ def test_ip_phone_to_trunk_call_recorded_with_pjsua2_recorders(
     assert tone_power(caller, 440) > 0.5 and tone_power(caller, 600) < 0.05
     assert tone_power(callee, 600) > 0.5 and tone_power(callee, 440) < 0.05
     assert not list(root.glob("*/*a.wav")), "the per-side files are merged and removed"
+
+
+def test_consent_notice_reaches_the_sip_caller_before_recording(
+        daemon_factory: Callable[..., Daemon], peers: Peers, tmp_path: Path) -> None:
+    bare = peers.baresip(tone_hz=440)
+    text = box_config(trunks=[trunk_to("far", bare.sip_port)],
+                      inbound=[{"did": "5551000", "extension": "101", "record": "always"}])
+    box = daemon_factory(text + '\n[recording]\nconsent = "builtin:recording_notice"\n')
+    root = box.state / "recordings"
+    box.wait_for("the prompt cache", lambda: "prompts ready" in box.log(), timeout=90)
+    assert bare.ctrl.command("dial", f"sip:5551000@127.0.0.1:{box.sip_port}")["ok"]
+    box.wait_for("phone 1 to ring", lambda: box.port("fxs1")["ringing"], timeout=10)
+    box.phone(1, "offhook")
+    bare.ctrl.wait_event("CALL_ESTABLISHED", timeout=10)
+    assert box.call("status")["recording"]["active"] == 0  # the notice plays first
+    box.wait_for("the recording to start after the notice",
+                 lambda: box.call("status")["recording"]["active"] == 1, timeout=15)
+    box.speak(1, sine(1000, 1.5))
+    time.sleep(1.8)
+    box.phone(1, "onhook")
+    bare.ctrl.wait_event("CALL_CLOSED", timeout=10)
+    samples, rate = bare.heard()
+    voice = loud_part(samples, rate=rate)
+    # baresip heard the notice (speech, before the handset's tone) and then the tone.
+    speech = voice[: int(0.8 * rate)]
+    assert speech.size == int(0.8 * rate)
+    assert tone_power(speech, 1000, rate) < 0.2, "the start of what baresip heard is speech"
+    [meta] = wait_ready(box, root)
+    assert meta["state"] == "ready"
