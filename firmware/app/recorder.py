@@ -40,6 +40,7 @@ from firmware.app.recfinish import Finisher, name_thread
 from firmware.core.events import LegId, Record
 from firmware.media.recstore import (
     ENCODING,
+    FAILED,
     RECORDING,
     RecordingInfo,
     RecordingStore,
@@ -418,8 +419,13 @@ class Recorder:
             self._sessions.pop(session.call_id, None)
         self.dropped_frames += session.dropped
         writer = session.writer
-        if writer is None:
-            return  # nothing was ever written
+        if writer is None:  # nothing was ever written
+            stored = self.store.get(session.info.uid)  # its metadata may have been
+            if stored is not None:
+                with contextlib.suppress(OSError):
+                    self.store.update(stored, ended=time.time(), state=FAILED,
+                                      note=session.stopped or "nothing recorded")
+            return
         try:
             writer.close()
         except OSError as exc:
