@@ -160,15 +160,18 @@ class Target:
     confirmed: str = ""  # the digit pressed
     reason: str = ""  # the last attempt's cause or reason
     final: bool = False
+    before: Result = Result.PENDING  # the result before the call in progress
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["result"] = self.result.value
+        d["before"] = self.before.value
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Target:
-        return cls(**{**d, "result": Result(d["result"])})
+        return cls(**{**d, "result": Result(d["result"]),
+                      "before": Result(d.get("before", "pending"))})
 
 
 def parse_numbers(text: str) -> list[str]:
@@ -237,6 +240,7 @@ class Campaign:
             if asked > MAX_SCAN:  # the rest wait their turn: a long list costs no more
                 return None
             if free(target.number) > self.reserve:
+                target.before = target.result
                 target.result = Result.CALLING
                 target.attempts += 1
                 target.answered_at = None
@@ -319,7 +323,7 @@ class Campaign:
         """After a daemon restart: calls that were in progress give their attempt back."""
         for target in self.targets:
             if target.result is Result.CALLING:
-                target.result = Result.PENDING if target.attempts <= 1 else Result.FAILED
+                target.result = target.before
                 target.attempts = max(0, target.attempts - 1)
                 target.reason = "interrupted by a restart"
                 target.due = 0.0

@@ -194,3 +194,17 @@ def test_number_lists() -> None:
         parse_numbers("101\nabc")
     with pytest.raises(InformerError, match="empty"):
         parse_numbers(" \n# nothing\n")
+
+
+def test_a_retry_cut_off_by_a_restart_keeps_the_result_before_it() -> None:
+    clock = FakeClock()
+    c = campaign(["555"], clock, attempts=3, retry_after_s=60)
+    start_all(c, clock)
+    c.ended("555", Outcome.BUSY, clock.now())
+    clock.advance(60)
+    assert start_all(c, clock) == ["555"]  # the retry is in progress when the box stops
+    again = Campaign.from_dict(json.loads(json.dumps(c.to_dict())))
+    again.resume()
+    target = again.targets[0]
+    assert (target.result, target.attempts, target.final) == (Result.BUSY, 1, False)
+    assert start_all(again, clock) == ["555"]
