@@ -7,8 +7,8 @@
   one is guessed).
 - ``origins`` are web origins exactly as a browser sends them: ``https://host`` or
   ``http://host:port``, no path, no trailing slash (the CORS check compares text).
-- ``schedule`` names a ``[[schedule]]`` when the configuration has such tables.
-- ``to`` names an extension, group or menu that exists, when the configuration has them.
+- ``schedule`` names a ``[[schedule]]``; ``to`` (parsed as any destination,
+  firmware/core/destinations.py) names an extension, group or menu that exists.
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ import re
 
 from firmware.config.problems import Issue, did_you_mean
 from firmware.config.schema import Config
+from firmware.core.destinations import parse_destination
+from firmware.core.errors import ConfigError
 
 MIN_TOKEN = 16
-DESTINATION_RE = re.compile(r"(ext|group|menu|dial):([A-Za-z0-9_.+*#-]+)")
+RINGS = ("ext", "group", "menu", "dial")
+"""Destinations a call-back can ring first (announce, voicemail and hangup ring nobody)."""
 PATTERN_RE = re.compile(r"[0-9*#A-Da-dxX.T\[\]\-]+")
 ORIGIN_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?")
 
@@ -29,12 +32,16 @@ def check_callback(config: Config) -> list[Issue]:
     issues: list[Issue] = []
     at = ("callback",)
     if cb.to:
-        m = DESTINATION_RE.fullmatch(cb.to)
-        if m is None:
-            issues.append(Issue((*at, "to"), f"'{cb.to}' is not a destination to ring; use "
-                                              "ext:N, group:NAME, menu:NAME or dial:NUMBER"))
+        try:
+            dest = parse_destination(cb.to)
+        except ConfigError as exc:
+            issues.append(Issue((*at, "to"), str(exc)))
         else:
-            _known(config, m.group(1), m.group(2), issues)
+            if dest.kind not in RINGS:
+                issues.append(Issue((*at, "to"), f"'{cb.to}' rings nobody; a call-back rings "
+                                                  "ext:N, group:NAME, menu:NAME or dial:NUMBER"))
+            else:
+                _known(config, dest.kind, dest.target, issues)
     elif cb.enabled:
         issues.append(Issue((*at, "to"), 'must be set when enabled: who rings, such as '
                                          '"group:sales"'))
@@ -53,26 +60,20 @@ def check_callback(config: Config) -> list[Issue]:
             issues.append(Issue((*at, "origins", i), f"'{origin}' is not a web origin; write "
                                                      "it like https://www.example.com (no path,"
                                                      " no trailing slash)"))
-    if cb.schedule:
-        schedules = getattr(config, "schedule", None)
-        if schedules is not None:
-            names = [str(getattr(s, "name", "")) for s in schedules]
-            if cb.schedule not in names:
-                hint = (did_you_mean(cb.schedule, names)
-                        or f"schedules: {', '.join(names) or 'none'}")
-                issues.append(Issue((*at, "schedule"), f"no [[schedule]] named "
-                                                       f"'{cb.schedule}'; {hint}"))
+    names = [s.name for s in config.schedule]
+    if cb.schedule and cb.schedule not in names:
+        hint = did_you_mean(cb.schedule, names) or f"schedules: {', '.join(names) or 'none'}"
+        issues.append(Issue((*at, "schedule"), f"no [[schedule]] named '{cb.schedule}'; {hint}"))
     return issues
 
 
 def _known(config: Config, kind: str, name: str, issues: list[Issue]) -> None:
     if kind == "ext":
         known = list(config.extensions)
-    elif kind in ("group", "menu"):
-        tables = getattr(config, kind, None)
-        if tables is None:
-            return  # this build has no such tables yet: the app refuses it at start
-        known = [str(getattr(t, "name", "")) for t in tables]
+    elif kind == "group":
+        known = [g.name for g in config.group]
+    elif kind == "menu":
+        known = [m.name for m in config.menu]
     else:
         return
     if name not in known:

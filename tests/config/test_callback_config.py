@@ -29,6 +29,8 @@ def test_a_good_callback_table_loads() -> None:
 @pytest.mark.parametrize(("change", "where", "says"), [
     (('to = "ext:101"', 'to = "ext:199"'), "callback.to", "no ext '199'"),
     (('to = "ext:101"', 'to = "sales"'), "callback.to", "is not a destination"),
+    (('to = "ext:101"', 'to = "hangup"'), "callback.to", "rings nobody"),
+    (('to = "ext:101"', 'to = "group:sals"'), "callback.to", "no group 'sals'"),
     (('token = "0123456789abcdef"', 'token = "short"'), "callback.token", "at least 16"),
     (('allowed = ["9x."]', 'allowed = []'), "callback.allowed", "must list"),
     (('allowed = ["9x."]', 'allowed = ["9x.", "nine"]'), "callback.allowed[1]",
