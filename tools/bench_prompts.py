@@ -10,6 +10,9 @@ printed, never asserted.
    frame instants.
 3. CPU: the daemon's share of one core with the handsets on-hook, with 4 off-hook hearing
    dial tone, and with 4 hearing a prompt; per playing line = (prompt - idle) / 4.
+4. Barge-in from SIP: baresip calls a menu whose prompt is the box's tune and presses a
+   key (RFC 4733); on the RTP captured by tshark on lo, the first telephone-event packet
+   to the box to the last tune sample the box sent (late by up to one packet, 20 ms).
 
     .venv/bin/python tools/bench_prompts.py [--quick]
 """
@@ -30,7 +33,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 from benchlib.procstat import cpu_percent  # noqa: E402
 
 from tests.e2e.harness import Daemon  # noqa: E402
-from tests.e2e.peers import box_config  # noqa: E402
+from tests.e2e.peers import Peers, box_config, trunk_to  # noqa: E402
+from tests.e2e.rtpcap import RtpCapture, box_ports, first_key, last_sound  # noqa: E402
 
 LEVEL = 300
 PHONES = 4
@@ -91,6 +95,59 @@ def cpu(d: Daemon, seconds: float) -> dict[str, float]:
             "per_line": (prompt - idle) / PHONES}
 
 
+TUNE_MENU = """
+[[menu]]
+name = "tune"
+prompt = "builtin:music"
+choices = { "1" = "ext:101" }
+"""
+
+
+def sip_barge_in(workdir: Path, trials: int) -> list[float]:
+    peers = Peers(workdir)
+    bare = peers.baresip()
+    d = Daemon(workdir / "sip", box_config(
+        trunks=[trunk_to("far", bare.sip_port)],
+        inbound=[{"did": "5552000", "to": "menu:tune"}]) + TUNE_MENU,
+        extra_args=["--board", "sim"])
+    results = []
+    try:
+        d.wait_ready()
+        d.wait_for("the tune", lambda: any(r["name"] == "builtin:music" and r["cached"]
+                                           for r in d.call("prompt.list")), timeout=120)
+        rtp_port = int(d.call("config.get", path="sip.rtp_port")["value"])
+        for _ in range(trials):
+            bare.ctrl.events.clear()
+            capture = RtpCapture(workdir, rtp_port)
+            try:
+                bare.ctrl.command("dial", f"sip:5552000@127.0.0.1:{d.sip_port}")
+                bare.ctrl.wait_event("CALL_ESTABLISHED", timeout=15)
+                time.sleep(1.5)
+                bare.ctrl.command("sndcode", "1")
+                d.wait_for("phone 1 rings", lambda: d.port("fxs1")["ringing"], timeout=10)
+                bare.ctrl.command("hangup")
+                d.wait_for("idle", lambda: not d.port("fxs1")["ringing"], timeout=10)
+                bare.ctrl.wait_event("CALL_CLOSED", timeout=10)
+            finally:
+                packets = capture.stop()
+            ports = box_ports(rtp_port)
+            key = first_key(packets, ports)
+            # The second after the key only: choice 1 waits the interdigit time (101
+            # starts with 1), then the caller hears ringback.
+            stopped = (last_sound(packets, ports, key - 0.5, until=key + 1.0)
+                       if key is not None else None)
+            if key is None or stopped is None:
+                raise RuntimeError(f"no key or no tune in the capture: key {key}, "
+                                   f"{len(packets)} packets, types "
+                                   f"{sorted({(p.src, p.dst, p.payload_type) for p in packets})}")
+            results.append(1000.0 * (stopped - key))
+            time.sleep(0.5)
+    finally:
+        d.stop()
+        peers.close()
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -121,6 +178,10 @@ def main() -> int:
         if code != 0:
             print(f"daemon exited {code}", file=sys.stderr)
             return 1
+        sip = sip_barge_in(Path(tmp), 2 if args.quick else 6)
+        print(f"barge-in from SIP (RFC 4733 key to the last tune sample sent): median "
+              f"{statistics.median(sip):.1f} ms, max {max(sip):.1f} ms ({len(sip)} calls)",
+              flush=True)
     return 0
 
 
