@@ -181,9 +181,6 @@ class NativeLinePort:
         self._tap: FrameSink | None = None
         self._record: RecordSink | None = None
         self._said: bytes | None = None  # the frame the bridge takes at its next tick
-        # A tone's first frame for a line with no partner: the pump writes it at once,
-        # without waiting for the bridge's next tick (dial tone within a few ms).
-        self._early: bytes | None = None
         self._linked = False
         self._internal = False  # bridged with another line (not a SIP call)
         self._underruns = 0  # the say ring's underruns the pump has seen
@@ -203,16 +200,20 @@ class NativeLinePort:
                 # Stopped or replaced before its end: what is queued goes at once (barge-in).
                 # A source that ran out by itself has its last frames play out.
                 self.ring.flush_play()
-                self._early = None
             self._source = source
             if early and source is not None:
+                # A line with no partner hears nothing else: the first frame goes to the
+                # board now (from this thread; the boards' writes are thread-safe), not at
+                # the bridge's next tick, so dial tone starts within a millisecond or so.
                 frame = source()
-                self._early = None if frame is None else _whole_frame(frame)
+                if frame is not None:
+                    try:
+                        self.write(_whole_frame(frame))
+                    except Exception:
+                        self.failed("write")
             if source is not None:
                 self._fill_locked()  # queued now: it plays from the bridge's next tick
         self._pump.update(self)
-        if self._early is not None:
-            self._pump.kick()
 
     @property
     def tap(self) -> FrameSink | None:
@@ -302,10 +303,6 @@ class LinePump:
         self._thread = threading.Thread(target=self._run, name="line-pump", daemon=True)
         self._thread.start()
 
-    def kick(self) -> None:
-        """Wake the pump now (an early frame to write)."""
-        self._work.set()
-
     def update(self, port: NativeLinePort) -> None:
         """A port's wants changed (loop thread): make sure the pump serves it."""
         if not port.wanted:
@@ -333,7 +330,6 @@ class LinePump:
             if not self._ports:
                 self._work.wait()
                 self._work.clear()
-                self._early_frames()
                 continue
             try:
                 self._serve()
@@ -370,7 +366,6 @@ class LinePump:
             now = time.monotonic_ns()
             if target > now and self._work.wait((target - now) / 1e9):
                 self._work.clear()  # woken before the instant: new work, then on
-                self._early_frames()
                 continue
             done_at = target
             now_seq, _ = self.native.wait_tick(0, 0, 0)
@@ -381,15 +376,6 @@ class LinePump:
                 self._hear_phase(ticks, lead_mode)
             if bridged:
                 self._say_phase(lead_mode, before=lead_mode and not hear)
-
-    def _early_frames(self) -> None:
-        for port in self._ports:
-            frame, port._early = port._early, None
-            if frame is not None:
-                try:
-                    port.write(frame)
-                except Exception:
-                    port.failed("write")
 
     def _adapt(self, underran: bool) -> None:
         """How early bridged lines are read: after a tick that took silence, earlier
@@ -419,8 +405,6 @@ class LinePump:
         ports = self._ports
         for port in ports:
             try:
-                if port._early is not None:
-                    self._early_frames()
                 heard = port.ring.hear()
                 for i in range(0, len(heard), FRAME_BYTES):
                     port.write(heard[i:i + FRAME_BYTES])
