@@ -61,7 +61,7 @@ def start_latency(d: Daemon) -> float:
     hang_up(d, 1)
     if heard is None:
         raise RuntimeError("the prompt was not heard")
-    return 1000.0 * (heard["at"] + heard["sample"] / 8000 - started)
+    return float(1000.0 * (heard["at"] + heard["sample"] / 8000 - started))
 
 
 def barge_in(d: Daemon) -> float:
@@ -76,8 +76,8 @@ def barge_in(d: Daemon) -> float:
     spoken, last = timing["spoken"], timing["last_heard"]
     if spoken is None or last is None:
         raise RuntimeError(f"no key or no prompt: {timing}")
-    return 1000.0 * ((last["at"] + last["sample"] / 8000)
-                     - (spoken["at"] + spoken["sample"] / 8000))
+    return float(1000.0 * ((last["at"] + last["sample"] / 8000)
+                           - (spoken["at"] + spoken["sample"] / 8000)))
 
 
 def cpu(d: Daemon, seconds: float) -> dict[str, float]:
