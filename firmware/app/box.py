@@ -124,6 +124,8 @@ class Box:
         self.fxs: dict[str, FxsSlot] = {}
         self.fxo: dict[str, FxoSlot] = {}
         self.on_records: Callable[[list[Any]], None] | None = None
+        # Called after each run of the queue (e.g. saving what star codes changed).
+        self.after_run: list[Callable[[], None]] = []
         # Plays prompts (firmware/app/promptplay.py); set by the daemon.
         self.on_play: Callable[[Play], None] | None = None
         self.on_digit: Callable[[Digit], None] | None = None  # every digit going up
@@ -227,6 +229,8 @@ class Box:
                     log.exception("handling %s %r failed", kind, item)
             self._sync_listeners()
             self._take_records()
+            for hook in self.after_run:
+                hook()
             if self.recorder is not None:  # a recording whose call is gone ends with it
                 self.recorder.sweep(self.exchange.leg_state)
         finally:

@@ -29,6 +29,7 @@ from firmware.app.cdrdb import CdrDb, open_records, store_or_none
 from firmware.app.consoleapp import start_console
 from firmware.app.control import SOCKET_NAME, ControlServer
 from firmware.app.lifecycle import RESTART, build_manager, reexec
+from firmware.app.linefeatures import LineFeatureStore
 from firmware.app.load import LoadMeter, sample_load
 from firmware.app.notify import sd_notify, watchdog_period_s
 from firmware.app.officecalls import start_office_calls
@@ -139,16 +140,21 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
                          sip.rtp_port, emit=box.deliver_up, defer=defer, max_calls=MAX_CALLS,
                          rtp_timeout_s=sip.rtp_timeout_s)
     box.sip = adapter
+    box.recorder = start_recorder(loop, config, state_dir, switch)  # firmware/app/recorder.py
     # [[sip_user]]: the box's IP phones, for the registrar.
     adapter.set_phones(wiring.build_phones(config), config.sip.phone_min_expires_s)
-    box.recorder = start_recorder(loop, config, state_dir, switch)  # firmware/app/recorder.py
     cdr = open_records(state_dir, config, box)  # call records (firmware/app/cdrdb.py)
     box.on_records = cdr.append
+    # Forwarding and do-not-disturb as star codes set them (firmware/app/linefeatures.py).
+    line_features = LineFeatureStore(state_dir, exchange)
+    line_features.load()
+    box.after_run.append(line_features.save_if_changed)
     box.start()
     built.start_audio()
 
     system = RunningSystem(config, profile, box, adapter, endpoint, board, state_dir=state_dir)
     system.cdr = cdr
+    system.line_features = line_features
     system.sites = SiteWatch(config, lambda: _register_hub(adapter))
     await system.sites.start()
     system.meter = LoadMeter(lambda: store_or_none(cdr), system.status, groups=lambda: {

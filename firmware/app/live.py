@@ -50,7 +50,9 @@ SETTLE_S = 0.5
 
 # Settings that only the dial plan and the status use: changing them needs no new machine.
 _PLAN_ONLY = ("extension", "name", "caller_id", "permission", "max_outbound_calls", "record",
-              "to", "closed_to", "schedule")
+              "to", "closed_to", "schedule",
+              # Forwarding and do-not-disturb (firmware/pbx/features.py).
+              "forward_always", "forward_busy", "forward_no_answer", "forward_after_s", "dnd")
 
 
 class LiveBox:
@@ -247,7 +249,10 @@ def _plan_inputs(config: Config) -> tuple[object, ...]:
             config.sip_user,
             config.features, config.recording.consent,
             # The office: groups, menus, office hours (firmware/app/office_wiring.py).
-            config.group, config.menu, config.schedule)
+            config.group, config.menu, config.schedule,
+            # Forwarding and do-not-disturb as configured (star codes change them too).
+            tuple((p.forward_always, p.forward_busy, p.forward_no_answer, p.forward_after_s,
+                   p.dnd) for p in config.fxs))
 
 
 def _line_settings(port: FxsConfig | FxoConfig) -> tuple[object, ...]:

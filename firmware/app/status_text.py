@@ -48,6 +48,7 @@ def format_status(status: dict[str, Any]) -> str:
                        f"{registration_text(t['registration'])}")
     out.extend(sites_text(status.get("sites") or {}))
     out.extend(phones_text(sip.get("phones") or {}))
+    out.extend(features_text(status.get("features") or {}))
     guard = sip.get("guard") or {}
     if guard.get("bans"):
         out.append(f"SIP bans ({guard.get('dropped_while_banned', 0)} requests dropped; "
@@ -174,3 +175,21 @@ def phones_text(phones: dict[str, Any]) -> list[str]:
         name = f" {phone['name']}" if phone.get("name") else ""
         out.append(f"  {ext}{name}: {where}")
     return out
+
+
+def features_text(features: dict[str, Any]) -> list[str]:
+    """Extensions with forwarding or do-not-disturb on (star codes or the configuration)."""
+    out: list[str] = []
+    for ext, f in features.items():
+        if ext.startswith("_"):
+            continue
+        bits = [f"{label} {f[key]}" for key, label in (
+            ("forward_always", "forward always to"), ("forward_busy", "forward busy to"),
+            ("forward_no_answer", "forward no answer to")) if f.get(key)]
+        if f.get("dnd"):
+            bits.append("do not disturb")
+        if bits:
+            out.append(f"  {ext}: {', '.join(bits)}")
+    if features.get("_error"):
+        out.append(f"  (not saved: {features['_error']})")
+    return ["Forwarding:", *out] if out else []

@@ -51,6 +51,8 @@ class RunningSystem:
         self.callback_service: CallbackService | None = None
         self.prompt_control: PromptControl | None = None  # set by the daemon
         self.cdr: CdrDb | None = None  # the call records database, set by the daemon
+        # Forwarding / do-not-disturb now in force (firmware/app/linefeatures.py).
+        self.line_features: Any = None
         self.meter: LoadMeter | None = None  # live load, set by the daemon
         self.sites: SiteWatch | None = None  # other sites' state (multi-site), by the daemon
         self._state_dir = state_dir
@@ -95,6 +97,8 @@ class RunningSystem:
         storage: dict[str, Any] = {}
         if self.cdr is not None:
             storage["cdr"] = self.cdr.status()
+        if self.line_features is not None:
+            status["features"] = self.line_features.status()
         if (sink := logsink.sink()) is not None:
             storage["log"] = sink.status()
         if storage:

@@ -17,6 +17,7 @@ from firmware.lines.fxs import FxsLine
 from firmware.lines.ringing import CallerIdPlan
 from firmware.lines.timing import HookTiming
 from firmware.pbx.digitmap import DigitMap
+from firmware.pbx.features import FeatureCodes, LineFeatures
 from firmware.pbx.plan import (
     DialPlan,
     Extension,
@@ -98,7 +99,22 @@ def build_plan(config: Config, profile: CountryProfile | None = None) -> DialPla
         numbering=numbering(profile or config.box.country),
         max_international_minutes_per_hour=config.box.max_international_minutes_per_hour,
         recording=recording_policy(config),
+        feature_codes=feature_codes(config),
+        forwarding=tuple((p.extension, LineFeatures(
+            forward_always=p.forward_always, forward_busy=p.forward_busy,
+            forward_no_answer=p.forward_no_answer, forward_after_s=p.forward_after_s,
+            dnd=p.dnd)) for p in config.fxs),
     )
+
+
+def feature_codes(config: Config) -> FeatureCodes:
+    """The star codes of [features] (firmware/pbx/features.py)."""
+    f = config.features
+    return FeatureCodes(
+        forward_always_on=f.forward_always_on, forward_always_off=f.forward_always_off,
+        forward_busy_on=f.forward_busy_on, forward_busy_off=f.forward_busy_off,
+        forward_no_answer_on=f.forward_no_answer_on,
+        forward_no_answer_off=f.forward_no_answer_off, dnd_on=f.dnd_on, dnd_off=f.dnd_off)
 
 
 def recording_policy(config: Config) -> RecordingPolicy:

@@ -124,6 +124,14 @@ class FxsPort:
     )
     max_outbound_calls: int = setting(
         0, "calls this port may have out through trunks at once (0 = no limit)", lo=0, hi=16)
+    forward_always: str = setting("", 'forward every call to this number ("" = off; star'
+                                      ' codes *72/*73 change it)')
+    forward_busy: str = setting("", 'forward calls while the port is busy ("" = off; *90/*91)')
+    forward_no_answer: str = setting("", 'forward calls not answered in forward_after_s'
+                                         ' ("" = off; *92/*93)')
+    forward_after_s: float = setting(20.0, "ringing time before forward_no_answer",
+                                     lo=1.0, hi=300.0)
+    dnd: bool = setting(False, "do not disturb: callers hear busy (*78 on, *79 off)")
     record: RecordMode = field(
         default="", metadata=meta(
             'call recording: always, never, on_demand (the [features] record_toggle code'
@@ -348,6 +356,15 @@ class FeaturesConfig:
 
     record_toggle: str = setting(
         "*1", "keyed in a call whose recording is on_demand: starts or stops recording")
+    forward_always_on: str = setting("*72", "dialled with a number: forward every call")
+    forward_always_off: str = setting("*73", "forward-always off")
+    forward_busy_on: str = setting("*90", "dialled with a number: forward when busy")
+    forward_busy_off: str = setting("*91", "forward-busy off")
+    forward_no_answer_on: str = setting("*92", "dialled with a number: forward when not"
+                                               " answered")
+    forward_no_answer_off: str = setting("*93", "forward-no-answer off")
+    dnd_on: str = setting("*78", "do not disturb on")
+    dnd_off: str = setting("*79", "do not disturb off")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -26,6 +26,7 @@ import re
 from collections.abc import Collection, Iterable
 
 from firmware.config.callback_rules import check_callback
+from firmware.config.feature_rules import check_features
 from firmware.config.office import check_office
 from firmware.config.phones import check_sip_users
 from firmware.config.problems import Issue, KeyPath, did_you_mean, format_path
@@ -100,6 +101,7 @@ def validate_config(config: Config, known_countries: Collection[str] | None = No
     _check_recording(config, issues)
     issues += check_callback(config)  # [callback] (firmware/config/callback_rules.py)
     issues += check_sip_users(config)  # [[sip_user]] (firmware/config/phones.py)
+    issues += check_features(config)  # forwarding and star codes (feature_rules.py)
     issues += check_office(config)  # [[group]], [[menu]], [[schedule]], to (office.py)
     return issues
 

@@ -36,6 +36,7 @@ from firmware.core.causes import Cause
 from firmware.core.events import Alerting, Digit, LegId, Party, Release, Setup, Tone, ToneName
 from firmware.pbx.calls import Call, LegState, PbxOutput, Phase, Timer
 from firmware.pbx.cdr import CallRecord, CallRecords, Disposition
+from firmware.pbx.features import LineFeatures
 from firmware.pbx.office import GroupMemory
 from firmware.pbx.plan import DialPlan, Extension, ToExtension, ToGroup, ToMenu, ToTrunk
 from firmware.pbx.tollguard import COSTLY, Decision, Origin, OutboundCall, Permission, TollGuard
@@ -60,6 +61,10 @@ class Board:
     calls: Callable[[], list[Call]] = list
     groups: dict[str, GroupMemory] = field(default_factory=dict)
     wall: Callable[[float], float] = float
+    # Each extension's current forwarding / do-not-disturb (firmware/pbx/features.py);
+    # features_changed tells the app to save them.
+    features: dict[str, LineFeatures] = field(default_factory=dict)
+    features_changed: bool = False
 
     def emit(self, *events: PbxOutput) -> None:
         self.out.extend(events)
@@ -182,6 +187,10 @@ def offer(board: Board, call: Call, target: Extension | None, now: float) -> Non
         caller_fails(board, call, "congestion", Cause.UNALLOCATED_NUMBER, now)
         return
     call.called = call.called or target.number  # an FXO line carries no called number
+    from firmware.pbx import forwarding  # it sends calls on through dispatch
+
+    if forwarding.redirect(board, call, target, now):
+        return
     state = board.leg_state(target.leg)
     if state != "idle":
         reason = f"extension {target.number} is {state}"
@@ -192,14 +201,21 @@ def offer(board: Board, call: Call, target: Extension | None, now: float) -> Non
     board.emit(Setup(target.leg, call.called, call.caller), Alerting(call.a))
     call.enter(Phase.RINGING, now)
     call.arm(Timer.NO_ANSWER, now + board.plan.timers.no_answer_s)
+    forwarding.ringing(board, call, target, now)
 
 
 def place(board: Board, call: Call, number: str, now: float) -> None:
     """An FXS caller dialled ``number`` completely."""
+    from firmware.pbx import forwarding  # it sends calls on through dispatch
+
     call.called = number
+    if forwarding.dialled_code(board, call, number, now):
+        return
     target = board.plan.resolve(number)
     if isinstance(target, ToExtension):
         callee = target.extension
+        if forwarding.redirect(board, call, callee, now):
+            return
         state = board.leg_state(callee.leg)
         if callee.leg == call.a or state != "idle":
             itself = callee.leg == call.a
@@ -229,6 +245,7 @@ def place(board: Board, call: Call, number: str, now: float) -> None:
         caller_fails(board, call, "congestion", Cause.UNALLOCATED_NUMBER, now)
         return
     call.arm(Timer.NO_ANSWER, now + board.plan.timers.no_answer_s)
+    forwarding.ringing(board, call, callee, now)
 
 
 def origin_of(board: Board, call: Call) -> Origin:

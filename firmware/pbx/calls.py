@@ -134,6 +134,8 @@ class Call:
     end_cause: Cause | None = None
     ring_s: float | None = None  # a ring time of its own (an originated call's)
     recording: Any = None  # firmware.pbx.recording.CallRecording, set at the answer
+    # Forward-no-answer armed on the ringing extension: (its number, where to), features.py.
+    forward: tuple[str, str] | None = None
 
     def legs(self) -> list[LegId]:
         """The legs still part of the call."""

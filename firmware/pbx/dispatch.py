@@ -90,6 +90,8 @@ def nowhere(board: Board, call: Call, reason: str, now: float) -> None:
 
 
 def ring_extension(board: Board, call: Call, number: str, now: float) -> None:
+    from firmware.pbx import forwarding  # it sends calls on through this module
+
     ext = board.plan.extension(number)
     if ext is None:
         nowhere(board, call, f"no extension {number}", now)
@@ -97,6 +99,8 @@ def ring_extension(board: Board, call: Call, number: str, now: float) -> None:
     if not call.a_up and not board.plan.is_fxs(call.a) and call.job is None \
             and call.phase is Phase.DIALLING:
         offer(board, call, ext, now)
+        return
+    if forwarding.redirect(board, call, ext, now):
         return
     state = board.leg_state(ext.leg)
     if ext.leg == call.a or state != "idle":
@@ -112,6 +116,7 @@ def ring_extension(board: Board, call: Call, number: str, now: float) -> None:
     ringback(board, call)
     call.enter(Phase.RINGING, now)
     call.arm(Timer.NO_ANSWER, now + board.plan.timers.no_answer_s)
+    forwarding.ringing(board, call, ext, now)
 
 
 def dial(board: Board, call: Call, number: str, now: float) -> None:

@@ -51,9 +51,10 @@ from firmware.core.events import (
     Seize,
     Setup,
     Tone,
+    Transfer,
     Unbridge,
 )
-from firmware.pbx import hunt, ivr, originate
+from firmware.pbx import features, hunt, ivr, originate, transfer
 from firmware.pbx.actions import Board, offer, place, record
 from firmware.pbx.calls import Call, CallInfo, LegState, Originated, PbxOutput, Phase, Timer
 from firmware.pbx.cdr import DEFAULT_RECORD_LIMIT, CallRecord, CallRecords, Disposition
@@ -87,6 +88,7 @@ class Exchange:
         # The office: queues see every call; schedules need the unix time of ``now``
         # (the app maps its monotonic clock; by default ``now`` is taken as unix time).
         self._board.calls = lambda: list(self._calls.values())
+        self._board.features = {n: plan.feature_defaults(n) for n, _ in plan.forwarding}
         if wall is not None:
             self._board.wall = wall
         self._jobs: dict[LegId, Call] = {}  # originated calls by their handle
@@ -99,7 +101,15 @@ class Exchange:
     def replace_plan(self, plan: DialPlan) -> None:
         """Route with ``plan`` from now on (a committed configuration). Calls in progress
         keep their legs and their armed timers; the new plan decides everything after:
-        the next digit, the next call, a line that is no longer in it (ignored)."""
+        the next digit, the next call, a line that is no longer in it (ignored). An
+        extension whose configured forwarding changed takes the new configuration (over
+        what star codes set)."""
+        before = dict(self._plan.forwarding)
+        after = dict(plan.forwarding)
+        for ext in before.keys() | after.keys():
+            if before.get(ext) != after.get(ext):
+                self._board.features[ext] = plan.feature_defaults(ext)
+                self._board.features_changed = True
         self._plan = plan
         self._board.plan = plan
 
@@ -123,6 +133,8 @@ class Exchange:
                 self._on_call_event(event, now)
             case PlayDone():
                 self._on_play_done(event, now)
+            case Transfer():
+                self._on_transfer(event, now)
             case Tone():
                 logger.warning("%s: a tone is sent down to legs, not up; ignored", event.leg)
         self._serve(now)
@@ -235,6 +247,20 @@ class Exchange:
 
     # -- status and records ----------------------------------------------------------
 
+    def set_features(self, current: dict[str, features.LineFeatures]) -> None:
+        """Each extension's current forwarding and do-not-disturb (the app's saved ones,
+        or the configured ones at the first start)."""
+        self._board.features = dict(current)
+
+    def line_features(self) -> dict[str, features.LineFeatures]:
+        return self._board.features
+
+    def take_features_changed(self) -> bool:
+        """Whether a star code changed them since the last take (the app then saves)."""
+        changed, self._board.features_changed = self._board.features_changed, False
+        return changed
+
+
     def calls(self) -> list[CallInfo]:
         return [call.info() for call in self._calls.values()]
 
@@ -297,7 +323,8 @@ class Exchange:
         ext = self._plan.extension_on(leg)
         assert ext is not None  # only FXS lines get here
         call = Call(next(self._call_ids), leg, Party(ext.number, ext.name), now, since=now)
-        self._board.emit(Tone(leg, "dial"))
+        # Stutter dial tone while forward-always or do-not-disturb is on (features.py).
+        self._board.emit(Tone(leg, features.dial_tone(self._board.features.get(ext.number))))
         call.arm(Timer.FIRST_DIGIT, now + self._plan.timers.first_digit_s)
         self._calls[call.call_id] = call
         self._sync(call)
@@ -343,6 +370,18 @@ class Exchange:
         self._calls[call.call_id] = call
         place(self._board, call, event.called, now)
         self._sync(call)
+
+    def _on_transfer(self, event: Transfer, now: float) -> None:
+        """A leg hands its partner to ``event.to`` (firmware/pbx/transfer.py)."""
+        call = self._legs.get(event.leg)
+        if call is None or call.phase is not Phase.CONNECTED or call.b is None:
+            logger.warning("%s: transfer to %r outside a connected call; ignored",
+                           event.leg, event.to)
+            return
+        new = transfer.blind(self._board, call, event.leg, event.to, next(self._call_ids), now)
+        self._calls[new.call_id] = new
+        self._sync(call)
+        self._sync(new)
 
     def _on_flash(self, event: Flash, now: float) -> None:
         leg = event.leg

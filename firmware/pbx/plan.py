@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from firmware.core.errors import ConfigError
 from firmware.pbx.destinations import Destination
 from firmware.pbx.digitmap import SYMBOLS, DigitMap
+from firmware.pbx.features import FeatureCodes, LineFeatures
 from firmware.pbx.office import Group, Menu
 from firmware.pbx.recpolicy import RecordingPolicy
 from firmware.pbx.schedules import Schedule, Switch
@@ -216,6 +217,9 @@ class DialPlan:
     menus: tuple[Menu, ...] = ()
     schedules: tuple[Schedule, ...] = ()
     recording: RecordingPolicy = field(default_factory=RecordingPolicy)  # firmware/pbx/recpolicy.py
+    # Star codes and each extension's configured forwarding / do-not-disturb (features.py).
+    feature_codes: FeatureCodes = field(default_factory=FeatureCodes)
+    forwarding: tuple[tuple[str, LineFeatures], ...] = ()
     _by_number: dict[str, Extension] = field(init=False, repr=False, compare=False)
     _by_leg: dict[str, Extension] = field(init=False, repr=False, compare=False)
     _by_did: dict[str, Extension] = field(init=False, repr=False, compare=False)
@@ -245,6 +249,7 @@ class DialPlan:
             maps = [DigitMap.parse(e.number) for e in self.extensions]
             maps += [DigitMap.parse(n) for n in self._office_numbers]
             maps += [route.digit_map for route in self.outbound]
+            maps += [DigitMap.parse(p) for p in self.feature_codes.patterns()]
             object.__setattr__(self, "digit_map", DigitMap.union(maps))
 
     def _index_extensions(self) -> tuple[dict[str, Extension], dict[str, Extension]]:
@@ -404,6 +409,13 @@ class DialPlan:
     def is_fxs(self, leg: str) -> bool:
         ext = self._by_leg.get(leg)
         return ext is not None and not ext.phone
+
+    def feature_defaults(self, extension: str) -> LineFeatures:
+        """A fresh copy of ``extension``'s configured forwarding and do-not-disturb."""
+        for number, features in self.forwarding:
+            if number == extension:
+                return LineFeatures(**features.as_dict())  # type: ignore[arg-type]
+        return LineFeatures()
 
     def is_phone(self, leg: str) -> bool:
         """True for the leg of an IP phone extension (``Extension.phone``)."""

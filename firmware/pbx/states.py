@@ -40,7 +40,7 @@ from firmware.core.events import (
     ToneName,
     Unbridge,
 )
-from firmware.pbx import recording
+from firmware.pbx import forwarding, recording
 from firmware.pbx.actions import (
     Board,
     caller_fails,
@@ -226,6 +226,8 @@ class Proceeding(CallState):
     def on_timer(self, board: Board, call: Call, timer: Timer, now: float) -> None:
         assert call.b is not None
         self._unbridge(board, call)
+        if forwarding.no_answer(board, call, now):  # forward-no-answer (features.py)
+            return
         board.emit(Release(call.b, Cause.NO_ANSWER))
         call.gone.add(call.b)
         reason = f"no answer in {call.ring_s or board.plan.timers.no_answer_s:g} s"

@@ -157,7 +157,8 @@ CASES = [
         '[[fxs]]\nport = 1\nextension = "101"\n[fxs.timing]\nflash = 1\n',
         "config.toml:4: fxs[0].timing: unknown key in [[fxs]]; allowed here: port, extension,"
         " name, caller_id, flash_min_ms, flash_max_ms, debounce_ms, caller_id_standard,"
-        " ring_pattern, permission, max_outbound_calls, record",
+        " ring_pattern, permission, max_outbound_calls, forward_always, forward_busy,"
+        " forward_no_answer, forward_after_s, dnd, record",
         id="unknown-subtable-of-array",
     ),
     pytest.param(
