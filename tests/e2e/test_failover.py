@@ -34,7 +34,7 @@ def test_503_from_the_first_trunk_goes_out_through_the_second(
     box.phone(1, "onhook")
     assert up.wait(15) == 0, up.describe()
     record = record_for(box, "95551234")
-    assert (record["disposition"], record["trunk"]) == ("ANSWERED", "second")
+    assert (record["status"], record["trunk"]) == ("ANSWERED", "second")
 
 
 def test_a_route_ending_in_fxo1_seizes_the_pstn_line(

@@ -57,7 +57,7 @@ def test_sigkill_mid_call_restarts_with_idle_lines(tmp_path: Path) -> None:
         # Nothing torn: the saved configuration loads, every record line parses.
         state = again.state
         assert len(load_config(state / "config.toml").fxs) == 4
-        assert [r["disposition"] for r in records(again)] == ["ANSWERED"]
+        assert [r["status"] for r in records(again)] == ["ANSWERED"]
         assert not list(state.glob("*.tmp"))
         connect(again, 1, 2)  # and the box works
         again.phone(1, "onhook")

@@ -61,7 +61,7 @@ def test_a_trunk_that_stops_answering_mid_call_ends_with_busy_tone(
         assert box.port("fxs1")["with"] is None
         assert "no RTP from the far end for 3 s: hanging up" in box.log()
         rec = box.wait_for("the record", lambda: [r for r in records(box) if r["trunk"]])
-        assert (rec[0]["disposition"], rec[0]["cause"]) == ("ANSWERED", 102), rec
+        assert (rec[0]["status"], rec[0]["cause"]) == ("ANSWERED", 102), rec
         # The call beside it never noticed.
         assert box.port("fxs3")["with"] == "fxs4"
         assert hears(box, 3, 4, 800) and hears(box, 4, 3, 1200)

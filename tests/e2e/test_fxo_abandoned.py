@@ -36,6 +36,6 @@ def test_pstn_caller_hanging_up_mid_ring_stops_the_extension(daemon_factory) -> 
     assert box.port("fxs1")["exchange_state"] == "idle"
 
     [record] = box.wait_for("the call record", lambda: records(box))
-    assert record["disposition"] == "ABANDONED"
+    assert record["status"] == "ABANDONED"
     assert record["caller_leg"] == "fxo1" and record["callee_leg"] == "fxs1"
     assert record["caller_number"] == "5557777" and record["answer"] is None

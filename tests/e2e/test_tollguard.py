@@ -74,7 +74,7 @@ def test_permission_classes_stop_calls_before_the_trunk(
     dial_out(box, 1, "9011442079460000")
     assert "congestion" in tones_in(box.hear(1, 1.5))
     record = record_for(box, "9011442079460000")
-    assert record["disposition"] == "DENIED" and record["cause"] == 52
+    assert record["status"] == "DENIED" and record["cause"] == 52
     assert record["reason"] == ("denied: class international needs permission international, "
                                 "port fxs1 has national")
     assert "denied: class international" in box.log()
@@ -104,7 +104,7 @@ def test_a_call_from_the_trunk_cannot_leave_again(
         assert uac.wait(25) == 0, uac.describe()
         assert uac.received(404)
         record = record_for(box, did)
-        assert record["disposition"] == "CONGESTION" and record["callee_leg"] is None
+        assert record["status"] == "CONGESTION" and record["callee_leg"] is None
     assert not box.port("fxs1")["ringing"]
     assert invites(uas) == []
     # The trunk itself works: the handset (class premium) reaches it.
@@ -126,7 +126,7 @@ def test_trunk_max_calls(daemon_factory: Callable[..., Daemon], peers: Peers) ->
     dial_out(box, 2, "95554321")
     assert "congestion" in tones_in(box.hear(2, 1.5))
     record = record_for(box, "95554321")
-    assert record["disposition"] == "CONGESTION" and record["cause"] == 34
+    assert record["status"] == "CONGESTION" and record["cause"] == 34
     assert record["reason"] == "trunk far is full (1 calls, max_calls 1)"
     assert invites(uas) == ["5551234"]
     box.phone(1, "onhook")
@@ -144,7 +144,7 @@ def test_a_committed_permission_and_spending_limit_apply_live(
         outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}]))
     dial_out(box, 1, "9011442079460000")
     assert "congestion" in tones_in(box.hear(1, 1.5))
-    assert record_for(box, "9011442079460000")["disposition"] == "DENIED"
+    assert record_for(box, "9011442079460000")["status"] == "DENIED"
     hang_up(box, 1)
 
     box.call("config.set", path="fxs.1.permission", value="international")
@@ -180,7 +180,7 @@ def test_digits_from_a_trunk_caller_after_answer_dial_nothing(
     assert len(box.call("status")["calls"]) <= 1
     assert invites(uas) == []
     record = record_for(box, "5551000")
-    assert record["disposition"] == "ANSWERED" and record["trunk"] is None
+    assert record["status"] == "ANSWERED" and record["trunk"] is None
     box.phone(1, "onhook")
 
 
