@@ -103,7 +103,7 @@ def test_three_sites_through_one_hub(tmp_path: Path, peers: Peers) -> None:
                                                                        "office3"))
         boxes += [one, two, three]
         for box in boxes:
-            box.wait_ready()
+            box.wait_ready(60)  # a loaded machine: three daemons build their prompts
         for box in boxes:
             box.wait_for("registration at the hub", lambda b=box: hub_registered(b), timeout=15)
         assert set(hub.registered()) == {"office1", "office2", "office3"}, hub.kamcmd(
@@ -180,7 +180,7 @@ def test_three_sites_through_one_hub(tmp_path: Path, peers: Peers) -> None:
         # It starts again (same state dir, systemd's restart) and registers by itself.
         two = Daemon(tmp_path / "office2", configs["office2"])
         boxes[1] = two
-        two.wait_ready()
+        two.wait_ready(60)
         two.wait_for("office2 registered again", lambda: hub_registered(two), timeout=15)
         call_and_talk(one, 1, two, 2, "202", ("101", "Reception"))
 

@@ -45,7 +45,7 @@ def test_two_sites_over_tls(tmp_path: Path) -> None:
                                                    ("501", "Sam")))
         boxes += [north, south]
         for box in boxes:
-            box.wait_ready()
+            box.wait_ready(60)  # a loaded machine: the daemons build their prompts
             box.wait_for("registration over TLS", lambda b=box: hub_registered(b), timeout=15)
         contacts = hub.registered()
         assert "transport=tls" in contacts["north"].lower(), contacts
