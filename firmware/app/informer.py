@@ -12,7 +12,8 @@ A campaign call, tag ``inform:NAME:NUMBER``:
 2. answered: the message plays into the call;
 3. the message ended: without a confirmation digit the box hangs up; with one it waits
    ``[inform] confirm_wait_s`` for the key, then hangs up;
-4. the confirmation key (during or after the message) ends the call at once;
+4. the confirmation key (during or after the message) stops the message, plays
+   ``builtin:confirmed`` and ends the call;
 5. the call's end tells the campaign the outcome (the cause: busy, no answer, refused for
    good by the toll guard or the dial plan, any other failure).
 
@@ -47,6 +48,9 @@ TICK_S = 1.0
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 PREFIX = "inform:"
 PROMPT_KINDS = ("builtin", "file", "say", "digits")
+CONFIRMED = "builtin:confirmed"
+"""Played when the confirmation key is pressed (it stops the message), then the box hangs
+up."""
 
 _BUSY = (Cause.USER_BUSY,)
 _NO_ANSWER = (Cause.NO_ANSWER, Cause.NO_USER_RESPONDING)
@@ -121,6 +125,7 @@ class _Live:
     handle: str = ""
     leg: str = ""
     cancel: list[Callable[[], None]] = field(default_factory=list)
+    thanked: bool = False  # the confirmation was taken: "confirmed" plays, then hang-up
 
 
 class Informer:
@@ -262,6 +267,8 @@ class Informer:
                 self._dialer.play(news.leg, campaign.settings.message)
             else:
                 self._dialer.hangup(live.handle or news.leg)
+        elif news.state == "played" and live.thanked:
+            self._dialer.hangup(live.handle or live.leg)
         elif news.state == "played":
             campaign.heard(number)
             self._save(campaign)
@@ -272,10 +279,12 @@ class Informer:
             else:
                 self._dialer.hangup(live.handle or live.leg)
         elif news.state == "digit":
-            if campaign.digit(number, news.digit):
+            if campaign.digit(number, news.digit) and not live.thanked:
                 self._save(campaign)
-                self._dialer.play(live.leg, ())
-                self._dialer.hangup(live.handle or live.leg)
+                live.thanked = True
+                for cancel in live.cancel:  # no more waiting for the key
+                    cancel()
+                self._dialer.play(live.leg, (CONFIRMED,))
         elif news.state == "ended":
             del self._live[(name, number)]
             for cancel in live.cancel:

@@ -40,6 +40,8 @@ def test_a_campaign_call_plays_the_message_and_takes_the_confirmation(
     dialer.news("inform:night:101", "answered", leg="fxs1")
     assert dialer.plays == [("fxs1", ("builtin:notice",))]
     dialer.news("inform:night:101", "digit", digit="1")
+    assert dialer.plays[-1] == ("fxs1", ("builtin:confirmed",))  # replaces the message
+    dialer.news("inform:night:101", "played")
     assert dialer.hangups[-1] == "orig1"
     dialer.news("inform:night:101", "ended", cause=Cause.NORMAL_CLEARING)
     dialer.news("inform:night:102", "ended", cause=Cause.USER_BUSY, reason="busy")
