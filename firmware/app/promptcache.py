@@ -50,6 +50,44 @@ SPEECH_RMS = 3000.0
 _SILENCE = 200  # samples below this at both ends of speech are trimmed
 
 
+SHARED_ENV = "MINIPBX_PROMPT_SHARED"
+"""A folder of spoken pieces shared between state dirs (the test suite starts hundreds of
+boxes, each of which would run espeak-ng for the same builtins): a piece's file name is
+its key (voice and text), so any box may take it. Unset on a real box."""
+
+
+def _shared_copy(piece: Piece, path: Path) -> float | None:
+    """Take a spoken piece from the shared folder, if one is set and has it; its length."""
+    folder = os.environ.get(SHARED_ENV)
+    if piece.kind != "speech" or not folder:
+        return None
+    source = Path(folder) / path.name
+    if not source.exists():
+        return None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".shared.", dir=path.parent)
+        os.close(fd)
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, path)
+    except OSError:
+        return None
+    return (path.stat().st_size - 44) / 16000.0
+
+
+def _share(path: Path) -> None:
+    folder = os.environ.get(SHARED_ENV)
+    if not folder:
+        return
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".share.", dir=folder)
+        os.close(fd)
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, Path(folder) / path.name)  # whole or absent, for every reader
+    except OSError:
+        log.debug("prompt %s not shared", path.name, exc_info=True)
+
+
 class PromptMissingError(LookupError):
     """A piece is not in the cache (the call path never builds one)."""
 
@@ -187,6 +225,8 @@ class PromptCache:
             if samples.size > MAX_PROMPT_S * 8000:
                 raise WavError(f"{source.name}: too long: {samples.size / 8000:.0f} s "
                                f"(at most {MAX_PROMPT_S:.0f} s)")
+        elif (shared := _shared_copy(piece, path)) is not None:
+            return Built(piece, path, shared, self._source(piece), warning)
         else:
             language = piece.language
             text = piece.text
@@ -199,6 +239,8 @@ class PromptCache:
                 language, text = "en", builtin_text("en", piece.name)
             samples = level_speech(self._speak(language, text))
         write_wav(path, samples)
+        if piece.kind == "speech":
+            _share(path)
         log.info("prompt %s%s built: %.1f s", piece.label,
                  f" ({piece.language})" if piece.language else "", samples.size / 8000)
         return Built(piece, path, samples.size / 8000.0, self._source(piece), warning)
