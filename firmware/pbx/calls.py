@@ -23,11 +23,16 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from firmware.core.causes import Cause
 from firmware.core.events import CallEvent, LegId, MediaEvent, Party
 from firmware.pbx.tollguard import Origin, Permission
+
+if TYPE_CHECKING:  # the office's runs (their modules import this one)
+    from firmware.pbx.hunt import HuntRun
+    from firmware.pbx.ivr import MenuRun
+    from firmware.pbx.originate import Job
 
 
 @dataclass(frozen=True)
@@ -125,9 +130,9 @@ class Call:
     offered: list[LegId] = field(default_factory=list)
     path: list[str] = field(default_factory=list)
     queue_wait: float | None = None
-    hunt: Any = None
-    menu: Any = None
-    job: Any = None
+    hunt: HuntRun | None = None
+    menu: MenuRun | None = None
+    job: Job | None = None
     playing: bool = False
     a_up: bool = False  # the box answered A itself (a menu, a queue, an announcement)
     reason: str = ""

@@ -202,6 +202,7 @@ class Exchange:
             raise ValueError(f"join {a} {b}: needs an answered call the box placed and "
                              "another one ringing or answered")
         member = ca.b
+        assert ca.job is not None and cb.job is not None  # both originated()
         record(self._board, ca, now, Disposition.ANSWERED, Cause.NORMAL_CLEARING,
                f"joined to call {cb.call_id}")
         ca.job.done = True
@@ -472,9 +473,9 @@ class Exchange:
             return out.a in self._handles
         if isinstance(out, Setup):
             call = self._legs.get(out.leg)
-            if call is not None and call.originated() and not call.job.rang:
-                call.job.rang = True
-                self._board.out.append(Originated(call.job.handle, call.job.tag, out.leg,
-                                                  "ringing"))
+            job = call.job if call is not None and call.originated() else None
+            if job is not None and not job.rang:
+                job.rang = True
+                self._board.out.append(Originated(job.handle, job.tag, out.leg, "ringing"))
             return False
         return out.leg in self._handles

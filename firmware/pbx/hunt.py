@@ -62,12 +62,17 @@ class HuntRun:
     rang: bool = False  # a member rang at all (else: every member was busy)
 
 
+def _run(call: Call) -> HuntRun:
+    assert call.hunt is not None, f"call {call.call_id} hunts no group"
+    return call.hunt
+
+
 def memory(board: Board, group: Group) -> GroupMemory:
     return board.groups.setdefault(group.name, GroupMemory())
 
 
 def _group(board: Board, call: Call) -> Group | None:
-    run: HuntRun = call.hunt
+    run = _run(call)
     return board.plan.group(run.group)
 
 
@@ -100,7 +105,7 @@ def start(board: Board, call: Call, group: Group, now: float) -> None:
 
 
 def _new_round(board: Board, call: Call, group: Group, now: float) -> None:
-    run: HuntRun = call.hunt
+    run = _run(call)
     run.order = hunt_order(group, memory(board, group))
     run.pos = 0
     if group.strategy == "ringall":
@@ -116,7 +121,7 @@ def _new_round(board: Board, call: Call, group: Group, now: float) -> None:
 
 def _next(board: Board, call: Call, group: Group, now: float, *, fresh: bool = False) -> None:
     """Ring the next member of a sequential hunt (or wait out a busy one)."""
-    run: HuntRun = call.hunt
+    run = _run(call)
     while run.pos < len(run.order):
         member = run.order[run.pos]
         run.pos += 1
@@ -141,7 +146,7 @@ def _next(board: Board, call: Call, group: Group, now: float, *, fresh: bool = F
 
 
 def _ring(board: Board, call: Call, group: Group, member: str) -> None:
-    run: HuntRun = call.hunt
+    run = _run(call)
     link = board.plan.sites.link_for(member)
     if link is not None:  # a member at another site, rung over its link (sitelinks.py)
         leg = board.new_leg_id()
@@ -163,7 +168,7 @@ def _ring(board: Board, call: Call, group: Group, member: str) -> None:
 
 
 def _arm(call: Call) -> None:
-    run: HuntRun = call.hunt
+    run = _run(call)
     times = [t for t in (run.member_until, run.until) if t is not None]
     if call.phase is Phase.QUEUED:
         times = [t for t in (run.until,) if t is not None]
@@ -174,7 +179,7 @@ def _arm(call: Call) -> None:
 
 
 def _stop_ringing(board: Board, call: Call, cause: Cause) -> None:
-    run: HuntRun = call.hunt
+    run = _run(call)
     for leg in list(run.ringing):
         board.emit(Release(leg, cause))
         call.gone.add(leg)
@@ -184,7 +189,7 @@ def _stop_ringing(board: Board, call: Call, cause: Cause) -> None:
 
 
 def _all_busy(board: Board, call: Call, group: Group, now: float) -> None:
-    run: HuntRun = call.hunt
+    run = _run(call)
     if not group.queue:
         _give_up(board, call, group, now, "every member is busy", busy=not run.rang)
         return
@@ -213,7 +218,7 @@ def queued(board: Board, group: Group) -> list[Call]:
     """The callers waiting for ``group``, first come first."""
     waiting = [c for c in board.calls() if c.phase is Phase.QUEUED
                and isinstance(c.hunt, HuntRun) and c.hunt.group == group.name]
-    return sorted(waiting, key=lambda c: (c.hunt.queued_at, c.call_id))
+    return sorted(waiting, key=lambda c: (_run(c).queued_at or 0.0, c.call_id))
 
 
 def serve_queue(board: Board, now: float) -> Call | None:
@@ -233,7 +238,7 @@ def serve_queue(board: Board, now: float) -> Call | None:
 
 def _give_up(board: Board, call: Call, group: Group, now: float, why: str,
              *, busy: bool = False) -> None:
-    run: HuntRun = call.hunt
+    run = _run(call)
     _stop_ringing(board, call, Cause.NO_ANSWER)
     if run.queued_at is not None:
         call.queue_wait = now - run.queued_at
@@ -259,7 +264,7 @@ class Hunting(CallState):
         pass  # the caller already hears ringing (or music)
 
     def on_answer(self, board: Board, call: Call, event: Answer, now: float) -> None:
-        run: HuntRun = call.hunt
+        run = _run(call)
         if event.leg not in run.ringing:
             unexpected(call, event)
             return
@@ -295,7 +300,7 @@ class Hunting(CallState):
         recording.answered(board, call)  # a group's record setting applies too
 
     def on_release(self, board: Board, call: Call, event: Release, now: float) -> None:
-        run: HuntRun = call.hunt
+        run = _run(call)
         if event.leg == call.a:
             call.gone.add(call.a)
             _stop_ringing(board, call, Cause.NORMAL_CLEARING)
@@ -330,7 +335,7 @@ class Hunting(CallState):
         _intro_done(board, call, event)
 
     def on_timer(self, board: Board, call: Call, timer: Timer, now: float) -> None:
-        run: HuntRun = call.hunt
+        run = _run(call)
         group = _group(board, call)
         if group is None:
             _stop_ringing(board, call, Cause.NO_ANSWER)
@@ -352,7 +357,7 @@ class Hunting(CallState):
 
 
 def _intro_done(board: Board, call: Call, event: PlayDone) -> None:
-    run: HuntRun = call.hunt
+    run = _run(call)
     if event.leg == call.a and run.intro:
         run.intro = False
         play(board, call, ("builtin:music",), loop=True)
@@ -364,7 +369,7 @@ class Queued(CallState):
     def on_release(self, board: Board, call: Call, event: Release, now: float) -> None:
         if event.leg != call.a:
             return
-        run: HuntRun = call.hunt
+        run = _run(call)
         call.gone.add(call.a)
         call.queue_wait = now - (run.queued_at or now)
         record(board, call, now, Disposition.ABANDONED, Cause.NORMAL_CLEARING,
@@ -376,7 +381,7 @@ class Queued(CallState):
         _intro_done(board, call, event)
 
     def on_timer(self, board: Board, call: Call, timer: Timer, now: float) -> None:
-        run: HuntRun = call.hunt
+        run = _run(call)
         group = _group(board, call)
         if group is None:
             record(board, call, now, Disposition.CONGESTION, Cause.UNALLOCATED_NUMBER,

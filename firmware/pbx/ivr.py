@@ -52,6 +52,11 @@ class MenuRun:
     digits: str = ""
 
 
+def _run(call: Call) -> MenuRun:
+    assert call.menu is not None, f"call {call.call_id} is in no menu"
+    return call.menu
+
+
 def start_menu(board: Board, call: Call, menu: Menu, now: float) -> None:
     stop_play(board, call)
     answer_caller(board, call, now)
@@ -61,7 +66,7 @@ def start_menu(board: Board, call: Call, menu: Menu, now: float) -> None:
 
 
 def _prompt(board: Board, call: Call, menu: Menu, now: float) -> None:
-    run: MenuRun = call.menu
+    run = _run(call)
     run.plays += 1
     run.stage = "prompt"
     run.digits = ""
@@ -70,7 +75,7 @@ def _prompt(board: Board, call: Call, menu: Menu, now: float) -> None:
 
 
 def _menu(board: Board, call: Call) -> Menu | None:
-    run: MenuRun = call.menu
+    run = _run(call)
     return board.plan.menu(run.menu)
 
 
@@ -102,7 +107,7 @@ def _may_grow(board: Board, menu: Menu, digits: str) -> bool:
 
 
 def _go(board: Board, call: Call, menu: Menu, dest: Destination, now: float) -> None:
-    run: MenuRun = call.menu
+    run = _run(call)
     logger.info("call %d: menu %s: %s -> %s", call.call_id, menu.name, run.digits or "-", dest)
     stop_play(board, call)
     call.menu = None
@@ -111,7 +116,7 @@ def _go(board: Board, call: Call, menu: Menu, dest: Destination, now: float) -> 
 
 
 def _invalid(board: Board, call: Call, menu: Menu, now: float) -> None:
-    run: MenuRun = call.menu
+    run = _run(call)
     logger.info("call %d: menu %s: invalid choice %r", call.call_id, menu.name, run.digits)
     if run.plays > menu.repeats:
         _go(board, call, menu, menu.on_invalid, now)
@@ -124,7 +129,7 @@ def _invalid(board: Board, call: Call, menu: Menu, now: float) -> None:
 
 def _played(board: Board, call: Call, menu: Menu, now: float) -> None:
     """The prompt (or the invalid notice) has played to its end."""
-    run: MenuRun = call.menu
+    run = _run(call)
     call.playing = False
     if run.stage == "prompt":
         run.stage = "wait"
@@ -140,7 +145,7 @@ class InMenu(CallState):
         menu = _menu(board, call)
         if event.leg != call.a or menu is None:
             return
-        run: MenuRun = call.menu
+        run = _run(call)
         stop_play(board, call)  # barge-in
         run.digits += event.digit
         run.stage = "digits"
@@ -162,7 +167,7 @@ class InMenu(CallState):
         if menu is None:
             send_to(board, call, Destination("hangup"), now)
             return
-        run: MenuRun = call.menu
+        run = _run(call)
         if run.stage in ("prompt", "invalid"):
             logger.warning("call %d: no end of prompt after %g s; going on", call.call_id,
                            PROMPT_GUARD_S)
@@ -183,7 +188,7 @@ class InMenu(CallState):
     def on_release(self, board: Board, call: Call, event: Release, now: float) -> None:
         if event.leg != call.a:
             return
-        run: MenuRun = call.menu
+        run = _run(call)
         call.gone.add(call.a)
         record(board, call, now, Disposition.ANSWERED, event.cause,
                f"caller hung up in menu {run.menu}", side="caller")

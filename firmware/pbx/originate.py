@@ -47,9 +47,14 @@ class Job:
     done: bool = False  # "ended" was sent
 
 
+def _job(call: Call) -> Job:
+    assert call.job is not None, f"call {call.call_id} is no call the box placed"
+    return call.job
+
+
 def answered(board: Board, call: Call, now: float) -> None:
     """The far end of an originated call answered: it waits, alone, for the app."""
-    job: Job = call.job
+    job = _job(call)
     call.answered = now
     call.enter(Phase.HELD, now)
     board.emit(Originated(job.handle, job.tag, call.b, "answered"))
@@ -70,12 +75,12 @@ class Held(CallState):
     phase = Phase.HELD
 
     def on_digit(self, board: Board, call: Call, event: Digit, now: float) -> None:
-        job: Job = call.job
+        job = _job(call)
         if event.leg == call.b:
             board.emit(Originated(job.handle, job.tag, call.b, "digit", digit=event.digit))
 
     def on_play_done(self, board: Board, call: Call, event: PlayDone, now: float) -> None:
-        job: Job = call.job
+        job = _job(call)
         if event.leg == call.b:
             board.emit(Originated(job.handle, job.tag, call.b, "played"))
 
