@@ -118,7 +118,7 @@ def merge_mono_pairs(segments: list[tuple[Path, Path]], writer: WavWriter,
 
 def _open_mono(path: Path) -> wave.Wave_read | None:
     try:
-        f = wave.open(str(path), "rb")
+        f = wave.open(str(path), "rb")  # noqa: SIM115 (closed by merge_mono_pairs)
     except (OSError, EOFError, wave.Error):
         return None
     if f.getnchannels() != 1 or f.getsampwidth() != 2 or f.getframerate() != RATE_HZ:
