@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from firmware.core.causes import Cause
 from firmware.core.events import CallEvent, LegId, MediaEvent, Party
@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the office's runs (their modules import this one)
     from firmware.pbx.hunt import HuntRun
     from firmware.pbx.ivr import MenuRun
     from firmware.pbx.originate import Job
+    from firmware.pbx.recording import CallRecording
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ class Call:
     reason: str = ""
     end_cause: Cause | None = None
     ring_s: float | None = None  # a ring time of its own (an originated call's)
-    recording: Any = None  # firmware.pbx.recording.CallRecording, set at the answer
+    recording: CallRecording | None = None  # set at the answer (firmware/pbx/recording.py)
     # Forward-no-answer armed on the ringing extension: (its number, where to), features.py.
     forward: tuple[str, str] | None = None
 

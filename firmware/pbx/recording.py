@@ -116,6 +116,7 @@ def stop(board: Board, call: Call) -> None:
 
 
 def _start(board: Board, call: Call) -> None:
+    assert call.recording is not None
     consent = board.plan.recording.consent
     if consent:
         call.recording.consent_wait = True
@@ -127,6 +128,6 @@ def _start(board: Board, call: Call) -> None:
 
 
 def _record(board: Board, call: Call, on: bool) -> None:
-    assert call.b is not None
+    assert call.b is not None and call.recording is not None
     call.recording.on = on
     board.emit(Record(call.call_id, call.a, call.b, on))
