@@ -126,6 +126,9 @@ class Recorder:
         self.store = store
         self.settings = settings
         self._sessions: dict[int, Session] = {}  # by call id; the writer thread's too
+        # Finishing sessions whose call id a new recording took (a call recorded again
+        # after its legs were unbridged): the writer still finishes them.
+        self._closing: list[Session] = []
         self._lock = threading.Lock()
         self._uids: OrderedDict[int, str] = OrderedDict()
         self._stop = threading.Event()
@@ -262,6 +265,10 @@ class Recorder:
             else:
                 self.switch.record(session.line, session.push)
             return
+        if session is not None:  # finishing: it goes on being written and encoded
+            with self._lock:
+                self._closing.append(session)
+                del self._sessions[event.call_id]
         line = next((leg for leg in (event.a, event.b) if self.switch.can_record(leg)), None)
         if line is None and self._start_pair(event):
             return
@@ -322,7 +329,7 @@ class Recorder:
             except Exception:  # the writer must go on for the other recordings
                 log.exception("recording writer pass failed")
             with self._lock:
-                left = bool(self._sessions)
+                left = bool(self._sessions or self._closing)
             if stopping and not left:
                 return
             if stopping:
@@ -332,7 +339,7 @@ class Recorder:
 
     def _write_pass(self) -> None:
         with self._lock:
-            sessions = list(self._sessions.values())
+            sessions = list(self._sessions.values()) + self._closing
         try:
             self._disk = self.store.disk()
         except OSError as exc:
@@ -416,7 +423,10 @@ class Recorder:
 
     def _finish(self, session: Session) -> None:
         with self._lock:
-            self._sessions.pop(session.call_id, None)
+            if self._sessions.get(session.call_id) is session:
+                del self._sessions[session.call_id]
+            elif session in self._closing:
+                self._closing.remove(session)
         self.dropped_frames += session.dropped
         writer = session.writer
         if writer is None:  # nothing was ever written

@@ -168,3 +168,21 @@ def test_status_text_shows_a_recording_storage_problem() -> None:
     assert ("Recording: call 3: recording stopped: disk floor: 190 MB free; 190 MB free, "
             "recording stops below 200 MB (calls go on)") in text
     assert "Recording" not in format_status({"recording": {**bad, "ok": True}})
+
+
+def test_a_call_recorded_again_after_an_unbridge_keeps_both_files(tmp_path: Path) -> None:
+    r, switch = make(tmp_path)
+    r.handle(Record(1, "fxs1", "fxs2", True))
+    first = r.uid_for(1)
+    tap = switch.taps["fxs1"]
+    assert tap is not None
+    tap(frame(5), frame(6))
+    r.call_over("fxs1", "fxs2")  # finishing, not yet written
+    r.handle(Record(1, "fxs1", "fxs3", True))  # the same call, a new partner
+    second = r.uid_for(1)
+    tap2 = switch.taps["fxs1"]
+    assert tap2 is not None and second != first
+    tap2(frame(7), frame(8))
+    r._write_pass()  # writes both; finishes the first
+    assert r.store.get(first or "") is not None and r.store.get(second or "") is not None
+    assert r.status()["active"] == 1
