@@ -2,9 +2,10 @@
 daemon registering to the hub that ``minipbx hub render`` configured; short numbers across
 sites with caller ID and audio both ways, least-cost routing out through another site's
 trunk (a sipp UAS as office 2's PSTN provider), a group at one site with a member at
-another, a number several sites serve (the hub's dispatcher, with failover), a site killed
-and started again (its callers get the fallback meanwhile), and the hub restarted (the
-boxes register again by themselves). Everything on 127.0.0.1, every port free-picked."""
+another (called from a third site, and from the city line of its own site), a number
+several sites serve (the hub's dispatcher, with failover), a site killed and started again
+(its callers get the fallback meanwhile), and the hub restarted (the boxes register again
+by themselves). Everything on 127.0.0.1, every port free-picked."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import Daemon, dominant_hz, free_even_port, sine
+from tests.e2e.harness import Daemon, dominant_hz, free_even_port, free_port, sine
 from tests.e2e.hub_support import Hub
 from tests.e2e.peers import Peers
 
@@ -85,12 +86,17 @@ def test_three_sites_through_one_hub(tmp_path: Path, peers: Peers) -> None:
     try:
         hub.start()
         pstn, pstn_port = peers.sipp_uas(calls=1)  # office 2's PSTN provider
+        city_port = free_port()  # office 1's city line: a sipp UAC calls its number
         configs = {
             "office1": site_config("office1", hub.port, [("101", "Reception"), ("102", "Ops")],
                                    extra=('[[outbound]]\npattern = "9x."\nvia = "site:office2"\n'
                                           # a group with a member at office 2
                                           '[[group]]\nname = "sales"\nnumber = "150"\n'
-                                          'members = ["102", "201"]\n'),
+                                          'members = ["102", "201"]\n'
+                                          # the organisation's number, in at office 1
+                                          f'[[trunk]]\nname = "city"\nhost = "127.0.0.1"\n'
+                                          f'port = {city_port}\nregister = false\n'
+                                          '[[inbound]]\ndid = "5550100"\nto = "group:sales"\n'),
                                    fallback="102"),
             "office2": site_config("office2", hub.port, [("201", "Dora"), ("202", "Ed")], extra=(
                 f'[[trunk]]\nname = "pstn"\nhost = "127.0.0.1"\nport = {pstn_port}\n'
@@ -132,6 +138,17 @@ def test_three_sites_through_one_hub(tmp_path: Path, peers: Peers) -> None:
         assert abs(dominant_hz(two.hear(1, 0.8)) - 1300) < 10
         three.phone(1, "onhook")
         two.wait_for("the group call to end", lambda: two.port("fxs1")["with"] is None)
+        two.phone(1, "onhook")
+        two.wait_for("the line to be idle", lambda: two.port("fxs1")["line_state"] == "idle")
+        # The organisation's number from the city line: the same group; office 2 answers.
+        city = peers.sipp(["-sn", "uac", f"127.0.0.1:{one.sip_port}", "-s", "5550100",
+                           "-i", "127.0.0.1", "-p", str(city_port), "-m", "1",
+                           "-d", "3000"], name="city")
+        two.wait_for("the member at office 2 to ring for the city call",
+                     lambda: two.port("fxs1")["ringing"], timeout=15)
+        two.phone(1, "offhook")
+        assert city.wait(30) == 0, city.describe()  # answered, talked 3 s, hung up
+        two.wait_for("the city call to end", lambda: two.port("fxs1")["with"] is None)
         two.phone(1, "onhook")
         two.wait_for("the line to be idle", lambda: two.port("fxs1")["line_state"] == "idle")
         # The shared number: the hub's dispatcher sends it to office 2 first.
