@@ -318,3 +318,32 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = Path(named) if named else tmp_path_factory.mktemp("screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+FIRST_EVENT = """() => new Promise((ok, bad) => {
+    const source = new EventSource('/events');
+    source.addEventListener('status', ev => { source.close(); ok(Object.keys(
+        JSON.parse(ev.data)).sort()); });
+    setTimeout(() => bad('no event'), 8000); })"""
+
+
+def test_a_user_sees_no_one_elses_calls_in_progress(browser: Any,
+                                                    office: dict[str, Any]) -> None:
+    d, base = office["d"], office["base"]
+    d.phone(2, "offhook")
+    d.dial(2, "103")  # Bob calls Carol: not Alice's business
+    try:
+        d.wait_for("phone 3 to ring", lambda: d.port("fxs3")["ringing"])
+        alice = login(browser, base, "alice")
+        assert "Calls in progress" not in alice.content()
+        keys = alice.evaluate(FIRST_EVENT)
+        assert "calls" not in keys and "load" in keys and "ports" in keys
+        boss = login(browser, base, "boss")
+        assert "Calls in progress" in boss.content()
+        assert "calls" in boss.evaluate(FIRST_EVENT)
+        boss.wait_for_function(
+            "() => document.querySelector('#part-calls').innerText.includes('103')")
+        alice.context.close()
+        boss.context.close()
+    finally:
+        d.phone(2, "onhook")

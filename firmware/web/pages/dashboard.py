@@ -9,6 +9,7 @@ cannot disagree.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from aiohttp import web
@@ -17,7 +18,7 @@ from firmware.commands.caller import Caller
 from firmware.core.errors import PbxError
 from firmware.web.auth import needs
 from firmware.web.chart import load_part
-from firmware.web.context import ctx, session_of
+from firmware.web.context import ctx, known_caller, session_of
 from firmware.web.html import Html, Tpl, element, join
 from firmware.web.layout import render
 from firmware.web.sessions import COOKIE
@@ -32,13 +33,28 @@ BODY = Tpl("""<div class="live" id="live" data-feed="/events">
 <p class="feed-state" id="feed-state" role="status">$summary</p>
 <section aria-labelledby="h-ports"><h2 id="h-ports">Ports</h2>
 <div id="part-ports">$ports</div></section>
-<section aria-labelledby="h-calls"><h2 id="h-calls">Calls in progress</h2>
-<div id="part-calls" aria-live="polite">$calls</div></section>
+$calls_section
 <section aria-labelledby="h-trunks"><h2 id="h-trunks">Trunks</h2>
 <div id="part-trunks">$trunks</div></section>
 <section aria-labelledby="h-load"><h2 id="h-load">Load</h2>
 <div id="part-load">$load</div></section>
 </div>""")
+
+CALLS_SECTION = Tpl("""<section aria-labelledby="h-calls"><h2 id="h-calls">Calls in progress</h2>
+<div id="part-calls" aria-live="polite">$calls</div></section>""")
+
+PRIVATE_PARTS = ("calls",)
+"""Parts a ``user`` does not get: the numbers other people are calling. Their own calls
+are on the Calls page (firmware/web/pages/calls.py)."""
+
+
+def for_user(text: str) -> str:
+    """A feed event's parts without PRIVATE_PARTS (for a ``user``'s stream)."""
+    parts = json.loads(text)
+    for name in PRIVATE_PARTS:
+        parts.pop(name, None)
+    return json.dumps(parts)
+
 
 PORT_ROW = Tpl("""<tr data-leg="$leg" class="state-$css"><th scope="row">$port</th>
 <td>$extension</td><td><span class="badge $css">$state</span></td><td>$hook</td>
@@ -147,9 +163,11 @@ async def fetch_status(request_ctx: Any) -> dict[str, Any]:
 async def dashboard(request: web.Request) -> web.Response:
     status = await fetch_status(ctx(request))
     parts = render_parts(status)
+    private = known_caller(request).role == "user"
     body = BODY(summary=parts["summary"], ports=Html(parts["ports"]),
-                calls=Html(parts["calls"]), trunks=Html(parts["trunks"]),
-                load=Html(parts["load"]))
+                calls_section=Html("") if private else CALLS_SECTION(
+                    calls=Html(parts["calls"])),
+                trunks=Html(parts["trunks"]), load=Html(parts["load"]))
     pending = status.get("config")
     return await render(request, "Dashboard", body,
                         pending=pending if isinstance(pending, dict) else None)
@@ -167,6 +185,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     queue = c.feed.subscribe()
     sid = request.cookies.get(COOKIE, "")
+    private = known_caller(request).role == "user"
     try:
         await response.write(b"retry: 2000\n\n")
         # A session that ends (idle, logout) ends its stream at the next event or keepalive.
@@ -178,6 +197,8 @@ async def events(request: web.Request) -> web.StreamResponse:
                 continue
             if not text:
                 break  # the server is stopping
+            if private:
+                text = for_user(text)
             await response.write(f"event: status\ndata: {text}\n\n".encode())
         await response.write_eof()
     except ConnectionResetError:
