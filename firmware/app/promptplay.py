@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from firmware.app.promptcache import PromptCache, PromptMissingError
+from firmware.app.promptcache import PromptCache
 from firmware.core.events import CallEvent, Digit, LegId, Play, PlayDone
 from firmware.media.promptsource import PromptSource
 from firmware.sip.switch import MediaSwitch
@@ -102,10 +102,10 @@ class PromptPlayer:
             else:
                 files = self._cache.files(event.prompts, language)
                 self._switch.play_files(leg, files, event.loop, on_end)
-        except PromptMissingError as exc:
+        except Exception as exc:  # missing from the cache, or pjmedia refused the files
             self.missing += 1
             log.error("%s: cannot play %s: %s", leg, ", ".join(event.prompts), exc)
-            self._current.pop(leg, None)
+            self.stop(leg)
             if not event.loop:
                 self._loop.call_soon(self._lines.deliver_up, PlayDone(leg))
             return

@@ -1,5 +1,6 @@
-"""Prompt commands: ``prompt.list``, ``prompt.status``, ``prompt.play`` (into an off-hook handset) and
-``prompt.upload`` (a WAV file, base64 in the arguments; the web page's form sends it)."""
+"""Prompt commands: ``prompt.list``, ``prompt.status``, ``prompt.play`` (into an off-hook
+handset), ``prompt.stop`` and ``prompt.upload`` (a WAV file, base64 in the arguments; the
+web page's form sends it)."""
 
 from __future__ import annotations
 

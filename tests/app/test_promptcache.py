@@ -10,7 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from firmware.app.promptcache import MAX_PROMPT_S, PromptCache, PromptMissingError, Use
+from firmware.app.promptcache import (
+    MAX_PROMPT_S,
+    SHARED_ENV,
+    PromptCache,
+    PromptMissingError,
+    Use,
+)
 from firmware.app.promptrefs import box_language, languages, prompt_uses
 from firmware.media.prompts import Piece
 from firmware.media.wavfile import WavError, read_wav
@@ -106,7 +112,8 @@ def test_a_replaced_upload_is_a_new_piece(cache: PromptCache) -> None:
 
 
 def test_english_and_amharic_builtins_are_spoken_and_then_cache_hits(
-        cache: PromptCache) -> None:
+        cache: PromptCache, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SHARED_ENV, raising=False)  # espeak-ng itself, not a shared copy
     assert cache.has_voice("en") and cache.has_voice("am")
     assert cache.build([], ["en", "am"]) == []
     made = cache.made
@@ -161,7 +168,9 @@ def test_a_language_without_a_voice_falls_back_to_english(tmp_path: Path) -> Non
     assert "spoken in English" in str(rows[("builtin:goodbye", "de")]["warning"])
 
 
-def test_without_espeak_the_builtins_fail_clearly(tmp_path: Path) -> None:
+def test_without_espeak_the_builtins_fail_clearly(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SHARED_ENV, raising=False)  # no spoken pieces from other tests
     cache = PromptCache(tmp_path, espeak="no-such-espeak")
     problems = cache.build([], ["en"])
     assert problems and "espeak-ng is not installed" in problems[0][1]
