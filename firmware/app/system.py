@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +139,11 @@ class RunningSystem:
     def records(self) -> CallStore:
         if self.cdr is None:
             raise CommandError("the call records database is not open")
-        return self.cdr.store
+        try:
+            return self.cdr.store
+        except (sqlite3.Error, OSError) as exc:
+            raise CommandError(f"the call records database {self.cdr.path} cannot be "
+                               f"opened: {exc}; see `minipbx status`") from exc
 
     def recordings(self) -> Any:
         """The recordings (firmware/media/recstore.py): the recorder's store, or one over
