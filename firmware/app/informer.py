@@ -228,7 +228,9 @@ class Informer:
         now = self._dialer.wall()
         minute = minute_of_day(now)
         running = [c for c in self._campaigns.values() if c.state == "running"]
+        reserve = self._settings().reserve  # a commit changes it for the next call
         for campaign in running:
+            campaign.reserve = reserve
             while (number := campaign.next_call(now, minute,
                                                 self._dialer.free_channels)) is not None:
                 self._save(campaign)
