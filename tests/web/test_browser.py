@@ -16,8 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from firmware.media.wavfile import write_wav
 from tests.e2e.conftest import default_config_text
 from tests.e2e.harness import Daemon, free_port
 
@@ -256,4 +258,31 @@ def test_the_hook_watch_follows_the_board_live(site: tuple[Daemon, str], browser
     rows = page.locator("#hook-rows tr").all_inner_texts()
     assert any("hook on" in r for r in rows), rows
     page.get_by_role("button", name="Stop watching").click()
+    page.context.close()
+
+
+def test_a_prompt_is_uploaded_from_the_browser(site: tuple[Daemon, str], browser: Any,
+                                               shots: Path, tmp_path: Path) -> None:
+    d, base = site
+    _ensure_admin(d, browser, base)
+    page = _login(browser, base)
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto("/prompts")
+    wav = tmp_path / "desk.wav"
+    write_wav(wav, (3000 * np.sin(np.arange(12000) * 0.25)).astype(np.int16))
+    page.get_by_label("WAV file").set_input_files(str(wav))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url("**/prompts/upload")
+    assert "Stored file:desk.wav: 1.5 s." in page.locator("[role=status]").inner_text()
+    assert "file:desk.wav" in page.locator("table").inner_text()
+    page.screenshot(path=str(shots / "prompts-desktop.png"))
+    bad = tmp_path / "notes.wav"
+    bad.write_bytes(b"these are notes, not sound")
+    page.get_by_label("WAV file").set_input_files(str(bad))
+    page.get_by_role("button", name="Upload").click()
+    assert "notes.wav: not a WAV file" in page.locator("[role=status]").inner_text()
+    assert not problems, problems
+    assert (d.state / "prompts" / "desk.wav").exists()
+    assert not (d.state / "prompts" / "notes.wav").exists()
     page.context.close()
