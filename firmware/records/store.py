@@ -67,6 +67,8 @@ CREATE INDEX IF NOT EXISTS calls_end ON calls(end);
 CREATE INDEX IF NOT EXISTS calls_caller_ext ON calls(caller_ext, start);
 CREATE INDEX IF NOT EXISTS calls_callee_ext ON calls(callee_ext, start);
 CREATE INDEX IF NOT EXISTS calls_disposition ON calls(disposition, start);
+CREATE INDEX IF NOT EXISTS calls_billsec ON calls(billsec);
+CREATE INDEX IF NOT EXISTS calls_duration ON calls(duration);
 CREATE TABLE IF NOT EXISTS legs (
     call INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
     seq INTEGER NOT NULL,
