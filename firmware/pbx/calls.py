@@ -167,8 +167,11 @@ class Call:
         self.deadline = at
 
     def info(self) -> CallInfo:
+        # While a group hunts, the callee shown is the first member rung.
+        callee = self.b if self.b is not None or not self.offered else self.offered[0]
         return CallInfo(
-            self.call_id, self.a, self.b, self.phase.value, self.called or self.digits, self.since
+            self.call_id, self.a, callee, self.phase.value, self.called or self.digits,
+            self.since
         )
 
     def leg_state(self, leg: LegId) -> LegState:
