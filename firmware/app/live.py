@@ -51,8 +51,9 @@ SETTLE_S = 0.5
 # Settings that only the dial plan and the status use: changing them needs no new machine.
 _PLAN_ONLY = ("extension", "name", "caller_id", "permission", "max_outbound_calls", "record",
               "to", "closed_to", "schedule",
-              # Forwarding and do-not-disturb (firmware/pbx/features.py).
-              "forward_always", "forward_busy", "forward_no_answer", "forward_after_s", "dnd")
+              # Forwarding, do-not-disturb and line services (firmware/pbx/features.py).
+              "forward_always", "forward_busy", "forward_no_answer", "forward_after_s", "dnd",
+              "hotline", "warmline_s", "caller_id_block", "reject_anonymous", "pickup_group")
 
 
 class LiveBox:
@@ -252,7 +253,8 @@ def _plan_inputs(config: Config) -> tuple[object, ...]:
             config.group, config.menu, config.schedule,
             # Forwarding and do-not-disturb as configured (star codes change them too).
             tuple((p.forward_always, p.forward_busy, p.forward_no_answer, p.forward_after_s,
-                   p.dnd) for p in config.fxs))
+                   p.dnd, p.hotline, p.warmline_s, p.caller_id_block, p.reject_anonymous,
+                   p.pickup_group) for p in config.fxs))
 
 
 def _line_settings(port: FxsConfig | FxoConfig) -> tuple[object, ...]:

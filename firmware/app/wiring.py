@@ -103,7 +103,9 @@ def build_plan(config: Config, profile: CountryProfile | None = None) -> DialPla
         forwarding=tuple((p.extension, LineFeatures(
             forward_always=p.forward_always, forward_busy=p.forward_busy,
             forward_no_answer=p.forward_no_answer, forward_after_s=p.forward_after_s,
-            dnd=p.dnd)) for p in config.fxs),
+            dnd=p.dnd, hotline=p.hotline, warmline_s=p.warmline_s,
+            caller_id_block=p.caller_id_block, reject_anonymous=p.reject_anonymous,
+            pickup_group=p.pickup_group)) for p in config.fxs),
     )
 
 
@@ -114,7 +116,8 @@ def feature_codes(config: Config) -> FeatureCodes:
         forward_always_on=f.forward_always_on, forward_always_off=f.forward_always_off,
         forward_busy_on=f.forward_busy_on, forward_busy_off=f.forward_busy_off,
         forward_no_answer_on=f.forward_no_answer_on,
-        forward_no_answer_off=f.forward_no_answer_off, dnd_on=f.dnd_on, dnd_off=f.dnd_off)
+        forward_no_answer_off=f.forward_no_answer_off, dnd_on=f.dnd_on, dnd_off=f.dnd_off,
+        hide_number=f.hide_number, pickup=f.pickup, directed_pickup=f.directed_pickup)
 
 
 def recording_policy(config: Config) -> RecordingPolicy:

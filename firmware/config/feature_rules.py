@@ -15,7 +15,7 @@ from firmware.config.schema import Config
 
 _NUMBER = re.compile(r"[0-9*#]{1,32}")
 _CODE = re.compile(r"[0-9*#A-D]{1,4}")
-FORWARD_KEYS = ("forward_always", "forward_busy", "forward_no_answer")
+FORWARD_KEYS = ("forward_always", "forward_busy", "forward_no_answer", "hotline")
 
 
 def check_features(config: Config) -> list[Issue]:

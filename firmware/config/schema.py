@@ -132,6 +132,15 @@ class FxsPort:
     forward_after_s: float = setting(20.0, "ringing time before forward_no_answer",
                                      lo=1.0, hi=300.0)
     dnd: bool = setting(False, "do not disturb: callers hear busy (*78 on, *79 off)")
+    hotline: str = setting("", 'lifting the handset dials this number ("" = off); with'
+                               " warmline_s, only after that long without a key")
+    warmline_s: float = setting(0.0, "warm line: seconds of dial tone before hotline is"
+                                     " dialled (0 = at once, a hotline)", lo=0.0, hi=60.0)
+    caller_id_block: bool = setting(False, "withhold this port's caller ID on every call"
+                                           " (*67 withholds it for one call)")
+    reject_anonymous: bool = setting(False, "refuse callers who withhold their number")
+    pickup_group: str = setting("", "*8 answers a phone ringing in the same group (\"\" is"
+                                    " the group of every port that names none)")
     record: RecordMode = field(
         default="", metadata=meta(
             'call recording: always, never, on_demand (the [features] record_toggle code'
@@ -365,6 +374,10 @@ class FeaturesConfig:
     forward_no_answer_off: str = setting("*93", "forward-no-answer off")
     dnd_on: str = setting("*78", "do not disturb on")
     dnd_off: str = setting("*79", "do not disturb off")
+    hide_number: str = setting("*67", "dialled before a number: that call shows no caller ID")
+    pickup: str = setting("*8", "answer a phone ringing in one's pickup group")
+    directed_pickup: str = setting("**", "dialled with an extension: answer it while it"
+                                         " rings")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -65,6 +65,8 @@ class Board:
     # features_changed tells the app to save them.
     features: dict[str, LineFeatures] = field(default_factory=dict)
     features_changed: bool = False
+    # Point the legs of a call that gained one (a pickup) at it (the exchange's _sync).
+    resync: Callable[[Call], None] = field(default=lambda call: None)
 
     def emit(self, *events: PbxOutput) -> None:
         self.out.extend(events)

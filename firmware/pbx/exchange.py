@@ -89,6 +89,7 @@ class Exchange:
         # (the app maps its monotonic clock; by default ``now`` is taken as unix time).
         self._board.calls = lambda: list(self._calls.values())
         self._board.features = {n: plan.feature_defaults(n) for n, _ in plan.forwarding}
+        self._board.resync = self._sync
         if wall is not None:
             self._board.wall = wall
         self._jobs: dict[LegId, Call] = {}  # originated calls by their handle
@@ -323,11 +324,24 @@ class Exchange:
     def _start_dialling(self, leg: LegId, now: float) -> None:
         ext = self._plan.extension_on(leg)
         assert ext is not None  # only FXS lines get here
-        call = Call(next(self._call_ids), leg, Party(ext.number, ext.name), now, since=now)
-        # Stutter dial tone while forward-always or do-not-disturb is on (features.py).
-        self._board.emit(Tone(leg, features.dial_tone(self._board.features.get(ext.number))))
-        call.arm(Timer.FIRST_DIGIT, now + self._plan.timers.first_digit_s)
+        line = self._board.features.get(ext.number)
+        hidden = line is not None and line.caller_id_block
+        call = Call(next(self._call_ids), leg,
+                    Party(ext.number, ext.name, "restricted" if hidden else "allowed"),
+                    now, since=now)
         self._calls[call.call_id] = call
+        if line is not None and line.hotline and not line.warmline_s:
+            # A hotline: lifting the handset dials its number, no dial tone.
+            call.digits = line.hotline
+            place(self._board, call, line.hotline, now)
+            self._sync(call)
+            return
+        # Stutter dial tone while forward-always or do-not-disturb is on (features.py).
+        self._board.emit(Tone(leg, features.dial_tone(line)))
+        wait = self._plan.timers.first_digit_s
+        if line is not None and line.hotline:  # a warm line: its number unless a key comes
+            wait = line.warmline_s
+        call.arm(Timer.FIRST_DIGIT, now + wait)
         self._sync(call)
 
     def _on_setup(self, event: Setup, now: float) -> None:

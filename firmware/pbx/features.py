@@ -46,14 +46,15 @@ class FeatureCodes:
     forward_no_answer_off: str = "*93"
     dnd_on: str = "*78"
     dnd_off: str = "*79"
+    hide_number: str = "*67"  # then the number: this call shows no caller ID
+    pickup: str = "*8"  # answer a phone ringing in one's pickup group
+    directed_pickup: str = "**"  # then the extension: answer that phone while it rings
 
     def patterns(self) -> list[str]:
         """Digit map patterns: a code that takes a number is followed by at least one
         digit (ended by ``#`` or the interdigit timeout)."""
-        out = []
-        for name, code in dataclasses.asdict(self).items():
-            out.append(f"{code}xx." if name.endswith("_on") and "forward" in name else code)
-        return out
+        return [f"{code}xx." if name in TAKES_NUMBER else code
+                for name, code in dataclasses.asdict(self).items()]
 
     def meaning(self, number: str) -> tuple[str, str] | None:
         """(setting, argument) for a dialled code: ("forward_always", "5551234"),
@@ -62,6 +63,10 @@ class FeatureCodes:
             if not number.startswith(code):
                 continue
             rest = number[len(code):].rstrip("#")
+            if name in ("hide_number", "directed_pickup"):
+                return (name, rest) if rest else None
+            if name == "pickup":
+                return None if rest else (name, "")
             setting, _, state = name.rpartition("_")
             if state == "on" and setting != "dnd":
                 return (setting, rest) if rest else None
@@ -71,15 +76,28 @@ class FeatureCodes:
         return None
 
 
+TAKES_NUMBER = frozenset({"forward_always_on", "forward_busy_on", "forward_no_answer_on",
+                          "hide_number", "directed_pickup"})
+
+
 @dataclass
 class LineFeatures:
-    """One extension's current forwarding and do-not-disturb."""
+    """One extension's current forwarding and do-not-disturb (star codes change these),
+    and its configured line services: a hotline or warm line (``hotline`` dialled at once
+    on lifting the handset, or after ``warmline_s`` without a digit), caller ID withheld
+    on every call, anonymous callers refused, and the pickup group (``*8`` answers a
+    phone ringing in the same group)."""
 
     forward_always: str = ""
     forward_busy: str = ""
     forward_no_answer: str = ""
     forward_after_s: float = 20.0
     dnd: bool = False
+    hotline: str = ""
+    warmline_s: float = 0.0
+    caller_id_block: bool = False
+    reject_anonymous: bool = False
+    pickup_group: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)

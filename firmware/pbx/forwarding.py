@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from firmware.core.causes import Cause
-from firmware.core.events import Release
-from firmware.pbx.actions import Board, caller_fails, final_tone, record
+from firmware.core.events import Release, Tone
+from firmware.pbx import pickup
+from firmware.pbx.actions import Board, caller_fails, final_tone, place, record
 from firmware.pbx.calls import Call, Timer
 from firmware.pbx.cdr import Disposition
 from firmware.pbx.destinations import Destination
@@ -27,6 +29,14 @@ def dialled_code(board: Board, call: Call, number: str, now: float) -> bool:
     if ext is None:
         final_tone(board, call, call.a, "congestion", now)
         return True
+    if setting == "hide_number":  # this one call shows no caller ID
+        call.caller = dataclasses.replace(call.caller, presentation="restricted")
+        call.digits = value
+        place(board, call, value, now)
+        return True
+    if setting in ("pickup", "directed_pickup"):
+        pickup.answer_ringing(board, call, ext, value, now)
+        return True
     if setting != "dnd" and value and (value == ext.number or board.plan.resolve(value) is None):
         logger.info("call %d: %s: %s to %r refused (itself, or leads nowhere)", call.call_id,
                     ext.number, setting, value)
@@ -46,6 +56,18 @@ def dialled_code(board: Board, call: Call, number: str, now: float) -> bool:
     return True
 
 
+def warm_line(board: Board, call: Call, now: float) -> bool:
+    """No first digit in time on a warm line: dial its number (True when it did)."""
+    ext = board.plan.extension_on(call.a)
+    features = board.features.get(ext.number) if ext is not None else None
+    if features is None or not features.hotline:
+        return False
+    board.emit(Tone(call.a, None))
+    call.digits = features.hotline
+    place(board, call, features.hotline, now)
+    return True
+
+
 def redirect(board: Board, call: Call, ext: Extension, now: float) -> bool:
     """Before ``ext`` rings for ``call``: do-not-disturb or forwarding may take the call
     elsewhere. True when they did (the caller is handled)."""
@@ -60,6 +82,11 @@ def redirect(board: Board, call: Call, ext: Extension, now: float) -> bool:
         record(board, call, now, Disposition.BUSY, Cause.USER_BUSY,
                f"extension {ext.number}: do not disturb")
         caller_fails(board, call, "busy", Cause.USER_BUSY, now)
+        return True
+    if features.reject_anonymous and call.caller.presentation != "allowed":
+        record(board, call, now, Disposition.FAILED, Cause.CALL_REJECTED,
+               f"extension {ext.number}: anonymous calls refused")
+        caller_fails(board, call, "congestion", Cause.CALL_REJECTED, now)
         return True
     if features.forward_always:
         forward(board, call, ext, features.forward_always, now)

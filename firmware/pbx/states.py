@@ -127,6 +127,9 @@ class Dialling(CallState):
         call.gone.add(call.a)
 
     def on_timer(self, board: Board, call: Call, timer: Timer, now: float) -> None:
+        if timer is Timer.FIRST_DIGIT and not call.digits and forwarding.warm_line(board, call,
+                                                                                  now):
+            return
         if timer is Timer.FIRST_DIGIT:
             logger.info("call %d: %s dialled nothing in time", call.call_id, call.a)
             final_tone(board, call, call.a, "congestion", now)

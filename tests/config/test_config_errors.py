@@ -158,7 +158,8 @@ CASES = [
         "config.toml:4: fxs[0].timing: unknown key in [[fxs]]; allowed here: port, extension,"
         " name, caller_id, flash_min_ms, flash_max_ms, debounce_ms, caller_id_standard,"
         " ring_pattern, permission, max_outbound_calls, forward_always, forward_busy,"
-        " forward_no_answer, forward_after_s, dnd, record",
+        " forward_no_answer, forward_after_s, dnd, hotline, warmline_s, caller_id_block,"
+        " reject_anonymous, pickup_group, record",
         id="unknown-subtable-of-array",
     ),
     pytest.param(

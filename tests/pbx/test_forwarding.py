@@ -5,9 +5,9 @@ behind 9, inbound * to 102."""
 from __future__ import annotations
 
 from firmware.core.causes import Cause
-from firmware.core.events import Answer, Party, Release, Seize, Setup, Tone
+from firmware.core.events import Answer, Bridge, Party, Release, Seize, Setup, Tone
 from firmware.pbx.cdr import Disposition
-from firmware.pbx.features import FeatureCodes
+from firmware.pbx.features import FeatureCodes, LineFeatures
 
 from .office import Driver
 
@@ -105,3 +105,71 @@ def test_code_meanings() -> None:
     assert codes.meaning("*79") == ("dnd", "")
     assert codes.meaning("*7912") is None
     assert codes.meaning("101") is None
+
+
+def line(**settings: object) -> LineFeatures:
+    return LineFeatures(**settings)  # type: ignore[arg-type]
+
+
+def test_hide_number_for_one_call_and_per_port(drv: Driver) -> None:
+    drv.send(Seize("fxs1"))
+    out = drv.dial("fxs1", "*67102") + drv.advance(5.0)
+    [ring] = [o for o in out if isinstance(o, Setup)]
+    assert (ring.leg, ring.caller.presentation) == ("fxs2", "restricted")
+    drv.send(Release("fxs1"))
+    drv.send(Release("fxs2"))
+    drv.advance(1.0)
+    drv.pbx.set_features({"101": line(caller_id_block=True)})
+    drv.send(Seize("fxs1"))
+    [ring] = [o for o in drv.dial("fxs1", "103") if isinstance(o, Setup)]
+    assert ring.caller.presentation == "restricted"
+
+
+def test_anonymous_callers_are_refused_where_asked(drv: Driver) -> None:
+    drv.pbx.set_features({"102": line(reject_anonymous=True)})
+    out = drv.send(Setup("sip1", "5559999", Party(None, None, "restricted"), trunk="itsp"))
+    assert Release("sip1", Cause.CALL_REJECTED) in out and not setups(out)
+    out = drv.send(Setup("sip2", "5559999", Party("5557777"), trunk="itsp"))
+    assert setups(out) == [("fxs2", "5559999")]
+
+
+def test_hotline_dials_at_once_and_warm_line_after_its_wait(drv: Driver) -> None:
+    drv.pbx.set_features({"101": line(hotline="103"), "102": line(hotline="103",
+                                                                  warmline_s=4.0)})
+    out = drv.send(Seize("fxs1"))
+    assert Tone("fxs1", "dial") not in out and setups(out) == [("fxs3", "103")]
+    drv.send(Release("fxs1"))
+    out = drv.send(Seize("fxs2"))
+    assert Tone("fxs2", "dial") in out and not setups(out)
+    assert drv.advance(3.9) == []
+    assert setups(drv.advance(0.1)) == [("fxs3", "103")]
+    drv.send(Release("fxs2"))
+    # A key before the wait: the warm line dials what is keyed instead.
+    drv.advance(1.0)
+    drv.send(Seize("fxs2"))
+    assert setups(drv.dial("fxs2", "101")) == [("fxs1", "101")]
+
+
+def test_group_and_directed_pickup(drv: Driver) -> None:
+    drv.send(Seize("fxs1"))
+    drv.dial("fxs1", "102")  # 102 rings
+    drv.send(Seize("fxs3"))
+    out = drv.dial("fxs3", "*8")
+    assert Release("fxs2", Cause.NORMAL_CLEARING) in out  # 102 stops ringing
+    assert any(isinstance(o, Bridge) and {o.a, o.b} == {"fxs1", "fxs3"} for o in out), out
+    assert drv.pbx.leg_state("fxs3") == drv.pbx.leg_state("fxs1") == "connected"
+    drv.send(Release("fxs1"))
+    drv.send(Release("fxs3"))
+    drv.advance(1.0)
+    out = drv.send(Setup("sip1", "5559999", Party("5557777"), trunk="itsp"))  # 102 rings
+    drv.send(Seize("fxs1"))
+    out = drv.dial("fxs1", "**102") + drv.advance(5.0)
+    assert Answer("sip1") in out  # the SIP caller is answered by the picker
+    assert drv.pbx.leg_state("fxs1") == "connected"
+    records = drv.pbx.take_records()
+    assert not any(r.caller_leg == "fxs3" and r.called_number == "*8" for r in records)
+
+
+def test_pickup_with_nothing_ringing_gives_congestion(drv: Driver) -> None:
+    drv.send(Seize("fxs3"))
+    assert Tone("fxs3", "congestion") in drv.dial("fxs3", "*8")
