@@ -178,9 +178,12 @@ class RecordingStore:
         meta = self._meta_path(uid)
         if meta is None or not meta.exists():
             return False
-        for suffix in (".opus", ".opus.part", ".wav"):
-            with contextlib.suppress(FileNotFoundError):
-                meta.with_suffix(suffix).unlink()
+        # Its audio in any form (.opus, .opus.part, .wav, a SIP call's per-side .0a.wav);
+        # the uid holds no glob characters (UID_RE).
+        for audio in meta.parent.glob(f"{uid}.*"):
+            if audio != meta:
+                with contextlib.suppress(FileNotFoundError):
+                    audio.unlink()
         meta.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             meta.parent.rmdir()  # the day's folder, once empty

@@ -86,6 +86,7 @@ def test_store_plays_only_ready_files_and_deletes_everything(tmp_path: Path) -> 
     store = RecordingStore(tmp_path)
     info = store.create(7, "fxs1", "fxs2", "stereo", now=1_765_000_000.0)
     store.wav_path(info).write_bytes(b"RIFF")
+    store.wav_path(info).with_name(f"{info.uid}.0a.wav").write_bytes(b"RIFF")  # a SIP side
     assert store.file(info.uid) is None  # still recording
     store.opus_path(info).write_bytes(b"OggS")
     info = store.update(info, state="ready", path=f"{info.day}/{info.uid}.opus", bytes=4)
