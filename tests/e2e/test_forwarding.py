@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from firmware.app.status_text import format_status
-from tests.e2e.harness import Daemon, tones_in
+from tests.e2e.harness import Daemon, dominant_hz, sine, tones_in
 from tests.e2e.peers import box_config
 
 pytestmark = pytest.mark.slow
@@ -94,3 +94,28 @@ def test_forwarding_survives_a_restart(daemon_factory: Callable[..., Daemon]) ->
     again.dial(1, "102")
     again.wait_for("103 to ring", lambda: again.port("fxs3")["ringing"], timeout=8)
     again.phone(1, "onhook")
+
+
+def test_pickup_hotline_and_hidden_number(daemon_factory: Callable[..., Daemon]) -> None:
+    """103 answers 102's ringing with *8; 101 is a hotline to 102; *67 hides 103's number."""
+    handsets = [dict(HANDSETS[0], hotline="102"), HANDSETS[1], HANDSETS[2]]
+    box = daemon_factory(box_config(fxs=handsets) + "\n[dialplan]\ninterdigit_s = 2\n")
+    box.phone(1, "offhook")  # a hotline: 102 rings at once, no digit keyed
+    box.wait_for("102 to ring", lambda: box.port("fxs2")["ringing"], timeout=8)
+    box.phone(3, "offhook")
+    box.dial(3, "*8")
+    box.wait_for("103 to pick up", lambda: box.port("fxs3")["exchange_state"] == "connected",
+                 timeout=8)
+    assert not box.port("fxs2")["ringing"]
+    box.speak(3, sine(1000, 1.0))
+    assert abs(dominant_hz(box.hear(1, 0.8)) - 1000) < 15
+    hang_up(box, 1)
+    hang_up(box, 3)
+
+    box.phone(3, "offhook")
+    box.dial(3, "*67102")
+    box.wait_for("102 to ring", lambda: box.port("fxs2")["ringing"], timeout=8)
+    shown = box.wait_for("caller ID at 102",
+                         lambda: (s := box.phone_status(2))["caller_id"] and s, timeout=8)
+    assert shown["caller_id"]["number"] in (None, "")  # withheld: "P" (private)
+    hang_up(box, 3)
