@@ -82,3 +82,17 @@ def test_a_site_away_rings_the_fallback_else_congestion() -> None:
     drv.send(Seize("fxs1"))
     leg = next(o for o in drv.dial("fxs1", "201") if isinstance(o, Setup)).leg
     assert Tone("fxs1", "congestion") in drv.send(Release(leg, Cause.NO_CIRCUIT_AVAILABLE))
+
+
+def test_via_a_site_that_is_away_takes_the_routes_next_trunk() -> None:
+    drv = plan()
+    drv.pbx.replace_plan(replace(drv.pbx.plan, extensions=(
+        Extension("101", "fxs1", "Alice", permission=Permission.NATIONAL),
+        *drv.pbx.plan.extensions[1:])))
+    drv.send(Seize("fxs1"))
+    out = drv.dial("fxs1", "95551234") + drv.advance(5)  # the interdigit timer ends it
+    first = next(o for o in out if isinstance(o, Setup))
+    assert (first.trunk, first.called) == ("site:office2", "5551234")
+    out = drv.send(Release(first.leg, Cause.NO_CIRCUIT_AVAILABLE))  # 503 Site Offline
+    second = next(o for o in out if isinstance(o, Setup))
+    assert (second.trunk, second.called) == ("itsp", "5551234")
