@@ -15,6 +15,8 @@ asserted.
    daemon and baresip side by side from /proc/PID/stat over the same window, minus each
    one's idle baseline, divided by the number of calls.
 5. Resident memory (VmRSS) of the daemon idle and with 4 calls.
+6. The idle daemon with 9 lines (8 FXS, 1 FXO), beside baresip's idle, per thread; the
+   line ports' kind (native or Python: ``--line-port`` picks, for a side-by-side run).
 
     .venv/bin/python tools/bench_box.py [--quick] [--json bench-out/box.json]
 
@@ -99,6 +101,8 @@ def box_config(sink_port: int, baresip_port: int, echo_port: int) -> str:
     for p in range(1, PORTS + 1):
         lines += ['[[fxs]]', f'port = {p}', f'extension = "10{p}"',
                   f'debounce_ms = {DEBOUNCE_MS}', '']
+    # A ninth line, idle throughout: issue 13's idle figure is for 9 lines.
+    lines += ['[[fxo]]', 'port = 1', 'extension = "101"', '']
     for name, port in (("sink", sink_port), ("baresip", baresip_port),
                        ("echo", echo_port)):
         lines += ['[[trunk]]', f'name = "{name}"', 'host = "127.0.0.1"', f'port = {port}',
@@ -324,6 +328,7 @@ def bench_cpu(box: Daemon, peer: Baresip, window: float) -> dict[str, Any]:
     (idle_box, idle_peer), threads = cpu_window([daemon_pid, peer.pid], window, daemon_pid)
     out: dict[str, Any] = {
         "window_s": window, "player": peer.player,
+        "line_ports": box.call("status")["line_ports"]["kind"],
         "idle": {"daemon_pct": round(idle_box, 2), "baresip_pct": round(idle_peer, 2)},
         "rss_idle_mb": round(rss_mb(daemon_pid), 1),
         "daemon_threads_pct": {"idle": _rounded(threads)},
@@ -382,7 +387,7 @@ def bench_player_variant(box: Daemon, peer: Baresip, window: float) -> dict[str,
 
 
 # --- main ----------------------------------------------------------------------------------
-def run(quick: bool, json_path: Path) -> int:
+def run(quick: bool, json_path: Path, line_port: str = "auto") -> int:
     cfg = settings(quick)
     info = machine()
     started = time.monotonic()
@@ -410,10 +415,12 @@ def run(quick: bool, json_path: Path) -> int:
         echo_port = free_port()
     box = Daemon(work / "box", box_config(sink.port, peer.sip_port if peer else free_port(),
                                           echo_port),
-                 extra_args=["--log-level", "debug"])
+                 extra_args=["--log-level", "debug"], env={"MINIPBX_LINE_PORT": line_port})
     failed = False
     try:
-        box.wait_ready(30.0)
+        ready = box.wait_ready(30.0)
+        lp = ready.get("line_ports", {})
+        print(f"line ports: {lp.get('kind', '?')} ({lp.get('why', '?')})", flush=True)
         picker = PortPicker(box)
         steps: list[tuple[str, Callable[[], dict[str, Any]]]] = [
             ("dialtone", lambda: bench_dialtone(box, picker, cfg.dialtone_trials)),
@@ -508,8 +515,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short windows (smoke run)")
     parser.add_argument("--json", type=Path, default=ROOT / "bench-out" / "box.json",
                         help="where to write the results (default bench-out/box.json)")
+    parser.add_argument("--line-port", choices=("auto", "native", "python"), default="auto",
+                        help="the daemon's line ports (MINIPBX_LINE_PORT; default auto: "
+                             "native when its check passes)")
     args = parser.parse_args(argv)
-    return run(args.quick, args.json)
+    return run(args.quick, args.json, args.line_port)
 
 
 if __name__ == "__main__":

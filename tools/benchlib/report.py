@@ -18,6 +18,7 @@ GOALS = {
     "echo": "under 40 ms",
     "cpu": "under 2 % of a core per call, at most 1.5x baresip",
     "rss": "under 80 MB",
+    "idle": "under 0.3 % of a core (issue 13)",
 }
 LABELS = {
     "dialtone": "1. Off-hook to dial tone",
@@ -26,6 +27,7 @@ LABELS = {
     "echo": "3b. Audio delay via SIP (sipp echo RTT / 2)",
     "cpu": "4. CPU per call",
     "rss": "5. Resident memory",
+    "idle": "6. Idle daemon, 9 lines",
 }
 
 
@@ -102,6 +104,12 @@ def judge(figs: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rss = d.get("rss_idle_mb") if isinstance(d, dict) else None
         rows.append((LABELS["rss"], f"idle {rss:.1f} MB, 4 calls not measured"
                      if rss is not None else _err(d), GOALS["rss"], "ERROR"))
+    if isinstance(d, dict) and "idle" in d:
+        idle = d["idle"]
+        kind = d.get("line_ports", "?")
+        rows.append((LABELS["idle"], f"{idle['daemon_pct']:.2f} % ({kind} line ports; baresip "
+                     f"{idle['baresip_pct']:.2f} %)", GOALS["idle"],
+                     verdict(idle["daemon_pct"] < 0.3)))
     return rows
 
 
