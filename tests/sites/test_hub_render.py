@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from firmware.app.cli import main
-from firmware.app.hubcfg import HubSite, parse_sites, render
+from firmware.app.hubcfg import HubSite, load_sites, parse_sites, render
 from firmware.config.siteprefix import parse_prefix
 from firmware.core.errors import ConfigError
 
@@ -96,3 +96,9 @@ def test_sites_file_mistakes_are_named(doc: dict[str, object], words: str) -> No
 def test_render_needs_no_dispatcher_without_shared_numbers() -> None:
     spec = parse_sites({"site": [{"name": "a", "prefix": "1xx", "password": "p"}]})
     assert "dispatcher" not in render(spec)
+
+
+def test_the_example_sites_file_loads() -> None:
+    spec = load_sites(Path(__file__).resolve().parents[2] / "rootfs/hub/sites.example.toml")
+    assert [s.name for s in spec.sites] == ["office1", "office2", "office3"]
+    assert spec.shared[0].sites == ("office2", "office3") and "tls" in spec.transports
