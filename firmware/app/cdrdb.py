@@ -76,8 +76,8 @@ def to_row(r: CallRecord, offset: float, recording: str | None = None) -> CallRo
         path=r.path, queue_wait=r.queue_wait, cause=int(r.cause) if r.cause else None,
         cause_name=r.cause.name if r.cause else None, reason=r.reason,
         hangup_side=r.hangup_side, recording=recording,
-        legs=tuple(Leg(leg, role, trunk=trunk, result=result)
-                   for leg, role, trunk, result in r.legs))
+        legs=tuple(Leg(leg, role, number=ext, trunk=trunk, result=result)
+                   for leg, role, trunk, result, ext in r.legs))
 
 
 class CdrDb:

@@ -3,8 +3,8 @@ and load.
 
 Who sees what (docs/records.md):
 - ``admin`` and ``installer`` see every call record; a ``user`` sees only the calls their
-  own extension made or was called in (caller or callee), and none when their account has
-  no extension.
+  own extension made, was called in, or rang for in a hunt group, and none when their
+  account has no extension.
 - A recording plays for an ``admin``, and for a ``user`` whose call it was; an installer
   sets the box up and hears no one's calls.
 - A record or recording that exists but is not the caller's is answered exactly like one

@@ -109,13 +109,19 @@ def record(
     else:
         direction, route = "internal", None
         callee = callee or plan.extension(called)
-    legs: list[tuple[str, str, str | None, str | None]] = [(call.a, "caller", None, None)]
+    def ext(leg: str) -> str | None:
+        on = plan.extension_on(leg)
+        return on.number if on is not None else None
+
+    legs: list[tuple[str, str, str | None, str | None, str | None]] = [
+        (call.a, "caller", None, None, ext(call.a))]
     # Earlier tries: trunks that failed over, group members rung in vain.
     tried = "failed" if call.trunk is not None else "not answered"
-    legs += [(leg, "attempt", None, tried) for leg in call.former]
-    legs += [(leg, "attempt", None, None) for leg in call.offered if leg != call.b]
+    legs += [(leg, "attempt", None, tried, ext(leg)) for leg in call.former]
+    legs += [(leg, "attempt", None, None, ext(leg)) for leg in call.offered if leg != call.b]
     if call.b is not None:
-        legs.append((call.b, "callee", call.trunk, "answered" if call.answered else None))
+        legs.append((call.b, "callee", call.trunk, "answered" if call.answered else None,
+                     ext(call.b)))
     board.records.add(
         CallRecord(
             call_id=call.call_id,

@@ -86,8 +86,8 @@ class CallRecord:
     path: tuple[str, ...] = ()  # the group/menu path the call went through
     queue_wait: float | None = None  # seconds waited in a group's queue
     hangup_side: str | None = None  # caller | callee | box
-    # Every leg: (leg, role, trunk, result); role caller | callee | attempt.
-    legs: tuple[tuple[str, str, str | None, str | None], ...] = ()
+    # Every leg: (leg, role, trunk, result, its extension); role caller | callee | attempt.
+    legs: tuple[tuple[str, str, str | None, str | None, str | None], ...] = ()
 
     @property
     def duration(self) -> float:

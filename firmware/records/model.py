@@ -13,7 +13,8 @@ failed        FAILED, CONGESTION (no route, no circuit), DENIED (a rule)
 
 "missed" (a filter, not a disposition): a call *to* someone that nobody took: no answer,
 abandoned or busy, with an extension as the callee or through a hunt group. Filtered by
-extension, only the calls to that extension.
+extension: the calls to that extension, and the group calls that rang it and that nobody
+took.
 """
 
 from __future__ import annotations

@@ -77,6 +77,7 @@ CREATE TABLE IF NOT EXISTS legs (
     number TEXT, trunk TEXT, result TEXT,
     PRIMARY KEY (call, seq)
 );
+CREATE INDEX IF NOT EXISTS legs_number ON legs(number, role);
 """
 
 COLUMNS = ("uid", "call_id", "start", "answer", "end", "duration", "billsec", "caller_leg",
@@ -87,6 +88,12 @@ COLUMNS = ("uid", "call_id", "start", "answer", "end", "duration", "billsec", "c
 
 # A call to someone: an extension rang (or was busy), or a hunt group took it.
 TO_SOMEONE = "(callee_ext IS NOT NULL OR path LIKE '%group:%')"
+
+# An extension took part: it called, was called, or rang in a group (an attempt leg).
+RANG = "id IN (SELECT call FROM legs WHERE number = ? AND role = 'attempt')"
+INVOLVES = f"(caller_ext = ? OR callee_ext = ? OR {RANG})"
+# An extension missed it: it was the callee, or it rang in a group and nobody answered.
+MISSED_BY = f"(callee_ext = ? OR (callee_ext IS NULL AND {RANG}))"
 
 SORTS = {"start": "start", "end": "end", "duration": "duration", "billsec": "billsec",
          "caller": "caller_number", "called": "called_number",
@@ -324,8 +331,8 @@ def _where(q: CallQuery) -> tuple[str, tuple[Any, ...]]:
     parts: list[str] = []
     params: list[Any] = []
     if q.mine is not None:
-        parts.append("(caller_ext = ? OR callee_ext = ?)")
-        params += [q.mine, q.mine]
+        parts.append(INVOLVES)
+        params += [q.mine] * 3
     if q.since is not None:
         parts.append("start >= ?")
         params.append(q.since)
@@ -336,8 +343,8 @@ def _where(q: CallQuery) -> tuple[str, tuple[Any, ...]]:
         parts.append(f"disposition IN ({', '.join('?' * len(MISSED))})")
         params += list(MISSED)
         if q.extension is not None:
-            parts.append("callee_ext = ?")
-            params.append(q.extension)
+            parts.append(MISSED_BY)
+            params += [q.extension] * 2
         else:
             parts.append(TO_SOMEONE)
     else:
@@ -345,8 +352,8 @@ def _where(q: CallQuery) -> tuple[str, tuple[Any, ...]]:
             parts.append("disposition = ?")
             params.append(q.disposition)
         if q.extension is not None:
-            parts.append("(caller_ext = ? OR callee_ext = ?)")
-            params += [q.extension, q.extension]
+            parts.append(INVOLVES)
+            params += [q.extension] * 3
     return ("WHERE " + " AND ".join(parts) if parts else ""), tuple(params)
 
 

@@ -162,7 +162,7 @@ def test_record_times_are_the_times_given(drv: Driver) -> None:
         callee_extension="102",
         direction="internal",
         hangup_side="callee",
-        legs=(("fxs1", "caller", None, None), ("fxs2", "callee", None, "answered")),
+        legs=(("fxs1", "caller", None, None, "101"), ("fxs2", "callee", None, "answered", "102")),
     )
     assert (record.duration, record.billsec) == (72, 65)
 
@@ -244,7 +244,7 @@ def test_records_say_which_way_who_and_who_hung_up(drv: Driver, name: str) -> No
     run(drv, SCENARIOS[name])
     (r,) = drv.pbx.records
     assert (r.direction, r.caller_extension, r.callee_extension, r.hangup_side) == PARTIES[name]
-    assert r.legs[0] == (r.caller_leg, "caller", None, None)
+    assert r.legs[0] == (r.caller_leg, "caller", None, None, r.caller_extension)
     if r.callee_leg is not None:
         assert r.legs[-1][:2] == (r.callee_leg, "callee")
 
@@ -253,4 +253,4 @@ def test_an_outbound_record_names_its_route_and_its_trunk(drv: Driver) -> None:
     run(drv, SCENARIOS["outbound: far end busy"])
     (r,) = drv.pbx.records
     assert (r.trunk, r.route, r.caller_name) == ("itsp", "9", "Alice")  # the route "9"
-    assert r.legs[-1] == ("out1", "callee", "itsp", None)
+    assert r.legs[-1] == ("out1", "callee", "itsp", None, None)

@@ -176,3 +176,20 @@ def test_since_reads_durations_days_and_dates() -> None:
     assert parse_since("2026-12-07T10:00:00+00:00", T0) == 1796637600.0
     with pytest.raises(ValueError, match="since 'yesterday'"):
         parse_since("yesterday", T0)
+
+
+def test_group_calls_belong_to_the_members_they_rang(store: CallStore) -> None:
+    rang = (Leg("sip1", "caller"), Leg("fxs2", "attempt", number="102", result="not answered"),
+            Leg("fxs3", "attempt", number="103", result="not answered"))
+    nobody, taken = store.add([
+        CallRow(start=T0, end=T0 + 30, status="NO_ANSWER", path=("group:sales",), legs=rang),
+        CallRow(start=T0 + 60, end=T0 + 90, answer=T0 + 65, status="ANSWERED",
+                callee_ext="103", path=("group:sales",),
+                legs=(rang[0], rang[1], Leg("fxs3", "callee", number="103")))])
+    mine, _ = store.query(CallQuery(mine="102"))
+    assert {r["uid"] for r in mine} == {nobody, taken}  # both rang 102's phone
+    assert store.get(nobody, mine="102") is not None and store.get(nobody, mine="104") is None
+    missed, _ = store.query(CallQuery(disposition="missed", extension="102"))
+    assert [r["uid"] for r in missed] == [nobody]  # 103 took the other one
+    assert store.query(CallQuery(disposition="missed", extension="103"))[1] == 1
+    assert store.query(CallQuery(extension="104"))[1] == 0
