@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from firmware.config import Config
 from firmware.pbx.digitmap import DigitMap
 from firmware.pbx.plan import OutboundRoute
@@ -24,21 +26,19 @@ from firmware.sip.trunks import TrunkSpec
 def site_trunks(config: Config) -> list[TrunkSpec]:
     hub, me = config.hub, config.site.name
     out: list[TrunkSpec] = []
-    common = {}
+    # Every trunk to the hub: the same server and credentials (digest per site).
+    to_hub = TrunkSpec(name=HUB_TRUNK, host=hub.host, port=hub.port, transport=hub.transport,
+                       username=hub.username or me, password=hub.password, realm=hub.realm,
+                       caller_id=hub.username or me)
     if hub.host:
-        common = {"host": hub.host, "port": hub.port, "transport": hub.transport,
-                  "username": hub.username or me, "password": hub.password,
-                  "realm": hub.realm, "caller_id": hub.username or me}
-        out.append(TrunkSpec(name=HUB_TRUNK, register=True, expires_s=hub.register_expires_s,
-                             **common))  # type: ignore[arg-type]
+        out.append(replace(to_hub, register=True, expires_s=hub.register_expires_s))
     for peer in config.peer_site:
         name = SITE_TRUNK_PREFIX + peer.name
         if peer.host:
             out.append(TrunkSpec(name=name, host=peer.host, port=peer.port,
                                  transport=peer.transport, register=False, caller_id=me))
         elif hub.host:
-            out.append(TrunkSpec(name=name, register=False, uri_params=f";site={peer.name}",
-                                 **common))  # type: ignore[arg-type]
+            out.append(replace(to_hub, name=name, uri_params=f";site={peer.name}"))
     return out
 
 
