@@ -47,11 +47,12 @@ ENV_EXPECT = "MINIPBX_LINEPORT_EXPECT_VERSION"
 # How far ahead the playback ring is filled from a source (frames of 20 ms).
 PLAY_AHEAD = 3
 # The pump reads a bridged line's voice this long before the bridge's next tick...
-SAY_LEAD_NS = 4_000_000
+SAY_LEAD_NS = 3_000_000
 # The lead grows after late wake-ups (a loaded machine); from CUSHION_LEAD_NS on, the line
 # is read right after the previous tick instead (one tick's cushion).
 CUSHION_LEAD_NS = 18_000_000
 MAX_DEPTH = 2  # frames read ahead at most (40 ms)
+CLEAN_SAYS = 1500  # say phases (30 s) with no silent tick before the lead shortens
 # Two phases are at least this far apart (a tick a little late must not run one twice).
 MIN_GAP_NS = 2_000_000
 # ...and takes what lines heard this long after a tick (the tick's ports are done by then).
@@ -379,8 +380,9 @@ class LinePump:
 
     def _adapt(self, underran: bool) -> None:
         """How early bridged lines are read: after a tick that took silence, earlier
-        (lead 4 ms before the tick, +2 ms a time; then right after the previous tick, one
-        frame ahead; then two); one step back after every clean 10 s."""
+        (lead 3 ms before the tick, +2 ms a time; then right after the previous tick, one
+        frame ahead; then two); one step back after every clean 30 s (each step back risks
+        one more tick of silence, so not often)."""
         if underran:
             self.underruns += 1
             self._clean = 0
@@ -390,7 +392,7 @@ class LinePump:
                 self.depth = min(self.depth + 1, MAX_DEPTH)
             return
         self._clean += 1
-        if self._clean < 500:
+        if self._clean < CLEAN_SAYS:
             return
         self._clean = 0
         if self.depth > 0:
