@@ -10,9 +10,12 @@ printed, never asserted.
    frame instants.
 3. CPU: the daemon's share of one core with the handsets on-hook, with 4 off-hook hearing
    dial tone, and with 4 hearing a prompt; per playing line = (prompt - idle) / 4.
-4. Barge-in from SIP: baresip calls a menu whose prompt is the box's tune and presses a
-   key (RFC 4733); on the RTP captured by tshark on lo, the first telephone-event packet
-   to the box to the last tune sample the box sent (late by up to one packet, 20 ms).
+4. SIP: baresip calls a menu whose prompt is the box's tune, then presses a key (RFC
+   4733); on the RTP captured by tshark on lo: the prompt's start (the player took the
+   Play, on CLOCK_MONOTONIC moved to the epoch, to the first packet carrying the tune),
+   barge-in (the first telephone-event packet to the last tune sample sent; late by up
+   to one packet, 20 ms), and the daemon's CPU while the tune plays to one caller, above
+   its idle.
 
     .venv/bin/python tools/bench_prompts.py [--quick]
 """
@@ -34,7 +37,13 @@ from benchlib.procstat import cpu_percent  # noqa: E402
 
 from tests.e2e.harness import Daemon  # noqa: E402
 from tests.e2e.peers import Peers, box_config, trunk_to  # noqa: E402
-from tests.e2e.rtpcap import RtpCapture, box_ports, first_key, last_sound  # noqa: E402
+from tests.e2e.rtpcap import (  # noqa: E402
+    RtpCapture,
+    box_ports,
+    first_key,
+    first_sound,
+    last_sound,
+)
 
 LEVEL = 300
 PHONES = 4
@@ -103,14 +112,14 @@ choices = { "1" = "ext:101" }
 """
 
 
-def sip_barge_in(workdir: Path, trials: int) -> list[float]:
+def sip_menu(workdir: Path, trials: int) -> dict[str, list[float]]:
     peers = Peers(workdir)
     bare = peers.baresip()
     d = Daemon(workdir / "sip", box_config(
         trunks=[trunk_to("far", bare.sip_port)],
         inbound=[{"did": "5552000", "to": "menu:tune"}]) + TUNE_MENU,
         extra_args=["--board", "sim"])
-    results = []
+    results: dict[str, list[float]] = {"start": [], "barge_in": [], "cpu": []}
     try:
         d.wait_ready()
         d.wait_for("the tune", lambda: any(r["name"] == "builtin:music" and r["cached"]
@@ -120,9 +129,14 @@ def sip_barge_in(workdir: Path, trials: int) -> list[float]:
             bare.ctrl.events.clear()
             capture = RtpCapture(workdir, rtp_port)
             try:
+                idle = cpu_percent([d.proc.pid], 1.0)[0]
                 bare.ctrl.command("dial", f"sip:5552000@127.0.0.1:{d.sip_port}")
                 bare.ctrl.wait_event("CALL_ESTABLISHED", timeout=15)
-                time.sleep(1.5)
+                time.sleep(0.2)
+                results["cpu"].append(cpu_percent([d.proc.pid], 1.3)[0] - idle)
+                status = d.call("prompt.status")
+                started = max(at for leg, at in status["started_at"].items()
+                              if leg.startswith("sip")) + (time.time() - time.monotonic())
                 bare.ctrl.command("sndcode", "1")
                 d.wait_for("phone 1 rings", lambda: d.port("fxs1")["ringing"], timeout=10)
                 bare.ctrl.command("hangup")
@@ -136,11 +150,13 @@ def sip_barge_in(workdir: Path, trials: int) -> list[float]:
             # starts with 1), then the caller hears ringback.
             stopped = (last_sound(packets, ports, key - 0.5, until=key + 1.0)
                        if key is not None else None)
-            if key is None or stopped is None:
+            begun = first_sound(packets, ports, started - 1.0)
+            if key is None or stopped is None or begun is None:
                 raise RuntimeError(f"no key or no tune in the capture: key {key}, "
                                    f"{len(packets)} packets, types "
                                    f"{sorted({(p.src, p.dst, p.payload_type) for p in packets})}")
-            results.append(1000.0 * (stopped - key))
+            results["barge_in"].append(1000.0 * (stopped - key))
+            results["start"].append(1000.0 * (begun - started))
             time.sleep(0.5)
     finally:
         d.stop()
@@ -178,9 +194,16 @@ def main() -> int:
         if code != 0:
             print(f"daemon exited {code}", file=sys.stderr)
             return 1
-        sip = sip_barge_in(Path(tmp), 2 if args.quick else 6)
+        sip = sip_menu(Path(tmp), 2 if args.quick else 6)
+        n = len(sip["start"])
+        print(f"SIP prompt start (Play to the first RTP packet with the tune): median "
+              f"{statistics.median(sip['start']):.1f} ms, max {max(sip['start']):.1f} ms "
+              f"({n} calls)", flush=True)
         print(f"barge-in from SIP (RFC 4733 key to the last tune sample sent): median "
-              f"{statistics.median(sip):.1f} ms, max {max(sip):.1f} ms ({len(sip)} calls)",
+              f"{statistics.median(sip['barge_in']):.1f} ms, max {max(sip['barge_in']):.1f}"
+              f" ms ({n} calls)", flush=True)
+        print(f"daemon CPU above idle, one SIP caller hearing a menu prompt: median "
+              f"{statistics.median(sip['cpu']):.2f} % of a core (the call's RTP included)",
               flush=True)
     return 0
 

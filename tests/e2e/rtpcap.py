@@ -90,3 +90,16 @@ def last_sound(packets: list[Packet], from_ports: range, since: float,
         if loud.size:
             last = p.at + loud[-1] / 8000.0
     return last
+
+
+def first_sound(packets: list[Packet], from_ports: range, since: float,
+                level: int = 300) -> float | None:
+    """The capture instant of the first PCMU packet sent from ``from_ports`` after
+    ``since`` with a sample of magnitude >= ``level`` (where a prompt starts)."""
+    for p in packets:
+        if p.src not in from_ports or p.payload_type != PCMU or p.at < since:
+            continue
+        samples = mulaw_to_linear(np.frombuffer(p.payload, dtype=np.uint8))
+        if np.abs(samples.astype(np.int32)).max() >= level:
+            return p.at
+    return None
