@@ -33,11 +33,13 @@ from firmware.core.events import (
     Bridge,
     CallEvent,
     Digit,
+    MailboxEdit,
     Party,
     Play,
     Record,
     Release,
     Unbridge,
+    VoiceMessage,
 )
 from firmware.dsp.profiles import CountryProfile
 from firmware.dsp.supervision import BusyToneDetector
@@ -128,6 +130,8 @@ class Box:
         self.after_run: list[Callable[[], None]] = []
         # Plays prompts (firmware/app/promptplay.py); set by the daemon.
         self.on_play: Callable[[Play], None] | None = None
+        # Voicemail (firmware/app/voicemail_app.py): recording messages, mailbox edits.
+        self.on_voicemail: Callable[[VoiceMessage | MailboxEdit], None] | None = None
         self.on_digit: Callable[[Digit], None] | None = None  # every digit going up
         # News of calls the box placed itself (firmware/app/boxdialer.py); set by the daemon.
         self.on_originated: Callable[[Originated], None] | None = None
@@ -263,6 +267,12 @@ class Box:
         if isinstance(out, Record):
             if self.recorder is not None:
                 self.recorder.handle(out)
+            return
+        if isinstance(out, VoiceMessage | MailboxEdit):
+            if self.on_voicemail is not None:
+                self.on_voicemail(out)
+            else:
+                log.warning("no voicemail service for %s", out)
             return
         if isinstance(out, Bridge):
             self.switch.bridge(out.a, out.b)

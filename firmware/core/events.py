@@ -168,5 +168,27 @@ class Transfer:
     to: str
 
 
+@dataclass(frozen=True)
+class VoiceMessage:
+    """Start (``on``) or stop recording ``leg``'s voice into ``mailbox`` (voicemail,
+    firmware/pbx/voicemail.py): a message from ``caller``, or the owner's ``greeting``."""
+
+    call_id: int
+    leg: LegId
+    mailbox: str
+    on: bool
+    caller: Party = Party()
+    greeting: bool = False
+
+
+@dataclass(frozen=True)
+class MailboxEdit:
+    """Change a message in ``mailbox``: ``action`` "heard" (new -> old) or "delete"."""
+
+    mailbox: str
+    uid: str
+    action: Literal["heard", "delete"]
+
+
 CallEvent = Seize | Setup | Digit | Alerting | Answer | Flash | Release | Tone | PlayDone | Transfer
-MediaEvent = Bridge | Unbridge | Play | Record
+MediaEvent = Bridge | Unbridge | Play | Record | VoiceMessage | MailboxEdit

@@ -45,6 +45,15 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
+class Mailbox:
+    """What the exchange knows of one mailbox: message ids, oldest first."""
+
+    new: list[str] = field(default_factory=list)
+    old: list[str] = field(default_factory=list)
+    greeting: bool = False
+
+
+@dataclass
 class Board:
     """What a call state may use of the exchange: the plan, the other legs' state, new
     leg ids, the output list and the call records."""
@@ -67,6 +76,11 @@ class Board:
     features_changed: bool = False
     # Point the legs of a call that gained one (a pickup) at it (the exchange's _sync).
     resync: Callable[[Call], None] = field(default=lambda call: None)
+    # Whether a handset in a call takes a second one as call waiting (flashcalls.py).
+    call_waiting: Callable[[LegId], bool] = field(default=lambda leg: False)
+    # Voicemail (firmware/pbx/voicemail.py): a mailbox's (new, old) message ids, oldest
+    # first, and whether its owner recorded a greeting; the app keeps them current.
+    mailboxes: dict[str, Mailbox] = field(default_factory=dict)
 
     def emit(self, *events: PbxOutput) -> None:
         self.out.extend(events)
@@ -200,6 +214,11 @@ def offer(board: Board, call: Call, target: Extension | None, now: float) -> Non
     if forwarding.redirect(board, call, target, now):
         return
     state = board.leg_state(target.leg)
+    if state == "connected" and board.call_waiting(target.leg):
+        from firmware.pbx import flashcalls
+
+        flashcalls.wait(board, call, target, now)
+        return
     if state != "idle":
         reason = f"extension {target.number} is {state}"
         record(board, call, now, Disposition.BUSY, Cause.USER_BUSY, reason)
@@ -225,6 +244,11 @@ def place(board: Board, call: Call, number: str, now: float) -> None:
         if forwarding.redirect(board, call, callee, now):
             return
         state = board.leg_state(callee.leg)
+        if callee.leg != call.a and state == "connected" and board.call_waiting(callee.leg):
+            from firmware.pbx import flashcalls
+
+            flashcalls.wait(board, call, callee, now)
+            return
         if callee.leg == call.a or state != "idle":
             itself = callee.leg == call.a
             reason = "called own extension" if itself else f"extension {number} is {state}"

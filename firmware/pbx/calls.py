@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the office's runs (their modules import this one)
     from firmware.pbx.ivr import MenuRun
     from firmware.pbx.originate import Job
     from firmware.pbx.recording import CallRecording
+    from firmware.pbx.voicemail import MailRun
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,12 @@ class Phase(enum.Enum):
     QUEUED = "queued"  # every member busy: the caller waits with music
     ANNOUNCING = "announcing"  # the box plays a prompt, then hangs up
     HELD = "held"  # an originated call answered: its one leg waits for the app
+    # Hook-flash services (firmware/pbx/flashcalls.py): a second call on a handset.
+    WAITING = "waiting"  # a call to a handset in a call: call-waiting tone, ringback
+    ON_HOLD = "on hold"  # the handset put this call aside: its partner hears music
+    RECALL = "recall"  # the handset hung up with this call on hold: it rings again
+    VOICEMAIL = "voicemail"  # the box answered: greeting, then the caller's message
+    MAILBOX = "mailbox"  # the owner listens to its mailbox (*98)
 
 
 class Timer(enum.Enum):
@@ -79,6 +86,7 @@ class Timer(enum.Enum):
     SILENCE = "silence"  # the howler gives way to silence
     MENU = "menu"  # a menu's interdigit, timeout or prompt guard
     HUNT = "hunt"  # a member's ring time, the group's total or queue wait
+    VOICEMAIL = "voicemail"  # a message's longest length, a mailbox menu's wait
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,11 @@ class Call:
     recording: CallRecording | None = None  # set at the answer (firmware/pbx/recording.py)
     # Forward-no-answer armed on the ringing extension: (its number, where to), features.py.
     forward: tuple[str, str] | None = None
+    # Hook-flash services (firmware/pbx/flashcalls.py): the handset that has this call
+    # aside (waiting, on hold, ringing back), and *70: no call waiting during this call.
+    holder: LegId | None = None
+    no_waiting: bool = False
+    mail: MailRun | None = None  # a voicemail deposit or mailbox menu (pbx/voicemail.py)
 
     def legs(self) -> list[LegId]:
         """The legs still part of the call."""
@@ -177,9 +190,13 @@ class Call:
     def leg_state(self, leg: LegId) -> LegState:
         if self.phase is Phase.DIALLING:
             return "dialling"
-        if self.phase in (Phase.PROCEEDING, Phase.RINGING, Phase.HUNTING):
+        if self.phase in (Phase.PROCEEDING, Phase.RINGING, Phase.HUNTING, Phase.WAITING):
             return "calling" if leg == self.a else "ringing"
+        if self.phase is Phase.RECALL:
+            return "ringing" if leg == self.holder else "connected"
+        if self.phase is Phase.ON_HOLD:
+            return "connected"
         if self.phase in (Phase.CONNECTED, Phase.MENU, Phase.QUEUED, Phase.ANNOUNCING,
-                          Phase.HELD):
+                          Phase.HELD, Phase.VOICEMAIL, Phase.MAILBOX):
             return "connected"
         return "off-hook"

@@ -10,8 +10,8 @@ Rules:
   and hears ringing: ringback tone on a handset, ``WAITING_PROMPT`` played (looped) to a
   caller the box has answered, alerting to one it has not. A busy extension is busy.
 - ``group:NAME``, ``menu:NAME``, ``announce:PROMPT``: ``hunt`` and ``ivr``.
-- ``voicemail:N``: there is no voicemail yet: the call is refused as busy (USER_BUSY),
-  and the log says so.
+- ``voicemail:N``: the mailbox of extension N takes the call (firmware/pbx/voicemail.py);
+  an extension without one: the call is refused as busy (USER_BUSY), and the log says so.
 - ``dial:NUMBER``: resolved like a dialled number. A number leaving through a trunk asks
   the toll guard with the call's origin; a call from outside (a trunk or a PSTN line, whose
   origin has no permission) gets ``DIAL_GRANT`` (national) for this number only: the
@@ -67,11 +67,15 @@ def send_to(board: Board, call: Call, dest: Destination, now: float) -> None:
     elif dest.kind == "announce":
         ivr.announce(board, call, dest.prompt, now)
     elif dest.kind == "voicemail":
-        logger.warning("call %d: voicemail:%s asked for, but the box has no voicemail yet; "
+        from firmware.pbx import voicemail
+
+        if voicemail.deposit(board, call, dest.target, now):
+            return
+        logger.warning("call %d: voicemail:%s asked for, but it has no mailbox; "
                        "the caller is told busy", call.call_id, dest.target)
         stop_play(board, call)
         record(board, call, now, Disposition.BUSY, Cause.USER_BUSY,
-               f"voicemail:{dest.target}: no voicemail on this box yet")
+               f"voicemail:{dest.target}: extension has no mailbox")
         caller_fails(board, call, "busy", Cause.USER_BUSY, now)
     elif dest.kind == "dial":
         dial(board, call, dest.target, now)

@@ -17,8 +17,12 @@ Rules of this module (the call phases have theirs in ``states``):
   the extension its DID routes to. Such a call carries its origin (the line, or the trunk)
   with no permission to leave: if a feature ever sends it out, ``tollguard`` refuses it.
 - Flash is never a hang-up. While dialling it restarts dialling; on a handset hearing busy
-  tone or the howler after a call it gives fresh dial tone (a new call); in a call it
-  changes nothing yet: ``_on_flash`` is where transfer and call waiting will hook in.
+  tone or the howler after a call it gives fresh dial tone (a new call); in a call it is
+  the hook-flash services' (``flashcalls``: hold, call waiting, three-way, transfer).
+- One call per leg in ``_legs`` (the call its events reach), except that a handset may
+  have one more call *aside* (waiting, held, three-way): ``flashcalls.Handsets`` keeps
+  those desks and moves ``_legs`` between the two; ``_sync`` files a call that arrives
+  for a handset already in a call (its ``holder``) aside instead of replacing the other.
 - Anything unexpected (an unknown leg, a Seize from a line already in a call, an Answer
   from an idle leg, a tone sent up, a digit that no keypad sends) is logged as a warning
   naming the leg and changes nothing: a call in progress survives another side's mistake.
@@ -44,6 +48,7 @@ from firmware.core.events import (
     Digit,
     Flash,
     LegId,
+    MailboxEdit,
     Party,
     PlayDone,
     Record,
@@ -51,11 +56,12 @@ from firmware.core.events import (
     Seize,
     Setup,
     Tone,
+    ToneName,
     Transfer,
     Unbridge,
 )
-from firmware.pbx import features, hunt, ivr, originate, transfer
-from firmware.pbx.actions import Board, offer, place, record
+from firmware.pbx import features, flashcalls, hunt, ivr, originate, transfer, voicemail
+from firmware.pbx.actions import Board, Mailbox, offer, place, record
 from firmware.pbx.calls import Call, CallInfo, LegState, Originated, PbxOutput, Phase, Timer
 from firmware.pbx.cdr import DEFAULT_RECORD_LIMIT, CallRecord, CallRecords, Disposition
 from firmware.pbx.destinations import Destination, destination
@@ -70,7 +76,8 @@ from firmware.pbx.tollguard import Origin, OutboundCall, Permission
 logger = logging.getLogger(__name__)
 
 # The office's phases (firmware/pbx/hunt.py, ivr.py, originate.py).
-STATES.update({state.phase: state for state in (*hunt.STATES, *ivr.STATES, *originate.STATES)})
+STATES.update({state.phase: state for state in (*hunt.STATES, *ivr.STATES, *originate.STATES,
+                                                 *voicemail.STATES)})
 
 __all__ = ["Exchange", "PbxOutput"]
 
@@ -94,6 +101,12 @@ class Exchange:
             self._board.wall = wall
         self._jobs: dict[LegId, Call] = {}  # originated calls by their handle
         self._handles: set[LegId] = set()  # every handle given (outputs to them drop)
+        # Handsets with a second call (waiting, held, three-way): firmware/pbx/flashcalls.py.
+        self._handsets = flashcalls.Handsets(self._board, self._legs, self._calls,
+                                             self._call_ids, self._sync,
+                                             lambda leg, now: self._start_dialling(
+                                                 leg, now, "stutter"))
+        self._board.call_waiting = self._handsets.can_wait
 
     @property
     def plan(self) -> DialPlan:
@@ -257,6 +270,13 @@ class Exchange:
     def line_features(self) -> dict[str, features.LineFeatures]:
         return self._board.features
 
+    def set_mailbox(self, box: str, new: list[str], old: list[str], greeting: bool) -> None:
+        """The app's view of a mailbox (voicemail.py): message ids, oldest first."""
+        self._board.mailboxes[box] = Mailbox(list(new), list(old), greeting)
+
+    def mailbox(self, box: str) -> Mailbox:
+        return self._board.mailboxes.get(box, Mailbox())
+
     def take_features_changed(self) -> bool:
         """Whether a star code changed them since the last take (the app then saves)."""
         changed, self._board.features_changed = self._board.features_changed, False
@@ -313,7 +333,8 @@ class Exchange:
         if call is None:
             self._start_dialling(leg, now)
         elif (leg == call.b and call.phase in (Phase.PROCEEDING, Phase.RINGING)) or (
-                leg in call.offered and call.phase is Phase.HUNTING):
+                leg in call.offered and call.phase is Phase.HUNTING) or (
+                leg == call.holder and call.phase is Phase.RECALL):
             STATES[call.phase].on_answer(self._board, call, Answer(leg), now)
             self._sync(call)
         else:
@@ -321,7 +342,7 @@ class Exchange:
                 "%s: seize while %s in call %d; ignored", leg, call.leg_state(leg), call.call_id
             )
 
-    def _start_dialling(self, leg: LegId, now: float) -> None:
+    def _start_dialling(self, leg: LegId, now: float, tone: ToneName | None = None) -> Call:
         ext = self._plan.extension_on(leg)
         assert ext is not None  # only FXS lines get here
         line = self._board.features.get(ext.number)
@@ -335,14 +356,17 @@ class Exchange:
             call.digits = line.hotline
             place(self._board, call, line.hotline, now)
             self._sync(call)
-            return
+            return call
         # Stutter dial tone while forward-always or do-not-disturb is on (features.py).
-        self._board.emit(Tone(leg, features.dial_tone(line)))
+        box = self._board.mailboxes.get(ext.number)
+        self._board.emit(Tone(leg, tone or features.dial_tone(
+            line, box is not None and bool(box.new))))
         wait = self._plan.timers.first_digit_s
         if line is not None and line.hotline:  # a warm line: its number unless a key comes
             wait = line.warmline_s
         call.arm(Timer.FIRST_DIGIT, now + wait)
         self._sync(call)
+        return call
 
     def _on_setup(self, event: Setup, now: float) -> None:
         leg = event.leg
@@ -405,12 +429,13 @@ class Exchange:
             logger.warning("%s: flash from a leg in no call; ignored", leg)
         elif not self._plan.is_fxs(leg):
             logger.debug("%s: flash from a leg that is no FXS line; ignored", leg)
+        elif self._handsets.on_flash(event, call, now):
+            pass  # hold, call waiting, three-way, swap (firmware/pbx/flashcalls.py)
         elif call.phase is Phase.ENDED:
             call.gone.add(leg)
             self._sync(call)
             self._start_dialling(leg, now)
         else:
-            # Call waiting, transfer and three-way calling will dispatch here.
             STATES[call.phase].on_flash(self._board, call, event, now)
             self._sync(call)
 
@@ -419,6 +444,8 @@ class Exchange:
         if call is None:
             logger.warning("%s: %s from a leg in no call; ignored", event.leg, type(event).__name__)
             return
+        if isinstance(event, Release) and self._handsets.on_release(event, call, now):
+            return  # a handset with a second call, a three-way party (flashcalls.py)
         state = STATES[call.phase]
         match event:
             case Digit():
@@ -457,10 +484,15 @@ class Exchange:
         for leg in (call.a, call.b, *call.former, *call.offered):
             if leg is None:
                 continue
-            if leg in live:
+            current = self._legs.get(leg)
+            if leg in live and current is not None and current is not call \
+                    and call.holder == leg and leg in current.legs():
+                self._handsets.adopt(leg, call)  # a second call: aside (flashcalls.py)
+            elif leg in live:
                 self._legs[leg] = call
-            elif self._legs.get(leg) is call:
+            elif current is call:
                 del self._legs[leg]
+        self._handsets.forget(call)
         if not live:
             self._calls.pop(call.call_id, None)
         job = call.job
@@ -479,7 +511,7 @@ class Exchange:
     def _virtual(self, out: PbxOutput) -> bool:
         """Whether ``out`` goes to an originated call's virtual leg (then it is dropped);
         the first Setup of an originated call also says ``ringing`` to the app."""
-        if isinstance(out, Originated):
+        if isinstance(out, Originated | MailboxEdit):
             return False
         if isinstance(out, Bridge | Unbridge):
             return out.a in self._handles or out.b in self._handles

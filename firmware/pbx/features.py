@@ -49,12 +49,14 @@ class FeatureCodes:
     hide_number: str = "*67"  # then the number: this call shows no caller ID
     pickup: str = "*8"  # answer a phone ringing in one's pickup group
     directed_pickup: str = "**"  # then the extension: answer that phone while it rings
+    no_call_waiting: str = "*70"  # then the number: no call waiting during this call
+    voicemail: str = "*98"  # one's own mailbox; then a mailbox number: that one (PIN asked)
 
     def patterns(self) -> list[str]:
         """Digit map patterns: a code that takes a number is followed by at least one
         digit (ended by ``#`` or the interdigit timeout)."""
         return [f"{code}xx." if name in TAKES_NUMBER else code
-                for name, code in dataclasses.asdict(self).items()]
+                for name, code in dataclasses.asdict(self).items()] + [f"{self.voicemail}xx."]
 
     def meaning(self, number: str) -> tuple[str, str] | None:
         """(setting, argument) for a dialled code: ("forward_always", "5551234"),
@@ -63,7 +65,9 @@ class FeatureCodes:
             if not number.startswith(code):
                 continue
             rest = number[len(code):].rstrip("#")
-            if name in ("hide_number", "directed_pickup"):
+            if name == "voicemail":
+                return (name, rest)
+            if name in ("hide_number", "directed_pickup", "no_call_waiting"):
                 return (name, rest) if rest else None
             if name == "pickup":
                 return None if rest else (name, "")
@@ -77,7 +81,7 @@ class FeatureCodes:
 
 
 TAKES_NUMBER = frozenset({"forward_always_on", "forward_busy_on", "forward_no_answer_on",
-                          "hide_number", "directed_pickup"})
+                          "hide_number", "directed_pickup", "no_call_waiting"})
 
 
 @dataclass
@@ -98,6 +102,18 @@ class LineFeatures:
     caller_id_block: bool = False
     reject_anonymous: bool = False
     pickup_group: str = ""
+    # Voicemail (firmware/pbx/voicemail.py): busy and no answer after voicemail_after_s
+    # go to the mailbox; the greeting is a prompt ref ("" = the owner's recorded one if
+    # any, else the box's default).
+    voicemail: bool = False
+    voicemail_pin: str = ""
+    voicemail_after_s: float = 20.0
+    voicemail_max_s: float = 120.0
+    voicemail_greeting: str = ""
+    # Hook-flash services (firmware/pbx/flashcalls.py): call waiting on this port, and
+    # what a party this handset holds hears ("" = silence).
+    call_waiting: bool = True
+    hold_music: str = "builtin:music"
 
     def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
@@ -109,8 +125,11 @@ class LineFeatures:
         return LineFeatures(**values)  # type: ignore[arg-type]
 
 
-def dial_tone(features: LineFeatures | None) -> ToneName:
-    """Stutter dial tone while calls are not reaching the handset (forward-always, DND)."""
+def dial_tone(features: LineFeatures | None, messages_waiting: bool = False) -> ToneName:
+    """Stutter dial tone while calls are not reaching the handset (forward-always, DND),
+    or while new voicemail messages wait."""
+    if messages_waiting:
+        return "stutter"
     if features is not None and (features.forward_always or features.dnd):
         return "stutter"
     return "dial"

@@ -17,6 +17,9 @@ from firmware.pbx.plan import Extension
 
 logger = logging.getLogger(__name__)
 
+VOICEMAIL = "voicemail"
+"""``Call.forward``'s target when no answer leads to the extension's mailbox."""
+
 
 def dialled_code(board: Board, call: Call, number: str, now: float) -> bool:
     """``number`` is a star code: apply it for the caller's extension; True if it was
@@ -34,8 +37,18 @@ def dialled_code(board: Board, call: Call, number: str, now: float) -> bool:
         call.digits = value
         place(board, call, value, now)
         return True
+    if setting == "no_call_waiting":  # *70: this one call is not interrupted
+        call.no_waiting = True
+        call.digits = value
+        place(board, call, value, now)
+        return True
     if setting in ("pickup", "directed_pickup"):
         pickup.answer_ringing(board, call, ext, value, now)
+        return True
+    if setting == "voicemail":  # the mailbox menu (firmware/pbx/voicemail.py)
+        from firmware.pbx import voicemail
+
+        voicemail.listen(board, call, ext.number, value, now)
         return True
     if setting != "dnd" and value and (value == ext.number or board.plan.resolve(value) is None):
         logger.info("call %d: %s: %s to %r refused (itself, or leads nowhere)", call.call_id,
@@ -78,6 +91,8 @@ def redirect(board: Board, call: Call, ext: Extension, now: float) -> bool:
         logger.warning("call %d: %d forwards already; %s rings itself", call.call_id,
                        MAX_HOPS, ext.number)
         return False
+    if features.dnd and features.voicemail:
+        return _to_voicemail(board, call, ext, now)
     if features.dnd:
         record(board, call, now, Disposition.BUSY, Cause.USER_BUSY,
                f"extension {ext.number}: do not disturb")
@@ -94,14 +109,27 @@ def redirect(board: Board, call: Call, ext: Extension, now: float) -> bool:
     if features.forward_busy and board.leg_state(ext.leg) != "idle":
         forward(board, call, ext, features.forward_busy, now)
         return True
+    if features.voicemail and board.leg_state(ext.leg) != "idle":
+        return _to_voicemail(board, call, ext, now)
     return False
+
+
+def _to_voicemail(board: Board, call: Call, ext: Extension, now: float) -> bool:
+    from firmware.pbx import voicemail  # it answers calls through dispatch
+
+    return voicemail.deposit(board, call, ext.number, now)
 
 
 def ringing(board: Board, call: Call, ext: Extension, now: float) -> None:
     """``ext`` now rings for ``call``: with forward-no-answer on, the no-answer timer
     becomes the forward timer."""
     features = board.features.get(ext.number)
-    if features is None or not features.forward_no_answer or hops(call.path) >= MAX_HOPS:
+    if features is None or hops(call.path) >= MAX_HOPS:
+        return
+    if not features.forward_no_answer:
+        if features.voicemail:  # no answer: the mailbox (voicemail.py)
+            call.forward = (ext.number, VOICEMAIL)
+            call.arm(Timer.NO_ANSWER, now + features.voicemail_after_s)
         return
     call.forward = (ext.number, features.forward_no_answer)
     call.arm(Timer.NO_ANSWER, now + features.forward_after_s)
@@ -120,7 +148,19 @@ def no_answer(board: Board, call: Call, now: float) -> bool:
     call.gone.add(call.b)
     call.former.append(call.b)
     call.b = None
+    if target == VOICEMAIL:
+        from firmware.core.events import Tone
+
+        if board.plan.is_fxs(call.a):
+            board.emit(Tone(call.a, None))
+        return _to_voicemail(board, call, ext, now) or _no_mailbox(board, call, now)
     forward(board, call, ext, target, now)
+    return True
+
+
+def _no_mailbox(board: Board, call: Call, now: float) -> bool:
+    record(board, call, now, Disposition.NO_ANSWER, Cause.NO_ANSWER, "no answer; no mailbox")
+    caller_fails(board, call, "congestion", Cause.NO_ANSWER, now)
     return True
 
 

@@ -23,10 +23,10 @@ def test_announce_answers_plays_and_hangs_up() -> None:
     assert record.disposition is Disposition.ANSWERED and record.path == ("announce:closed",)
 
 
-def test_voicemail_is_busy_until_it_exists() -> None:
-    drv = driver(inbound_to="voicemail:102")
+def test_voicemail_of_an_extension_without_mailbox_is_busy() -> None:
+    drv = driver(inbound_to="voicemail:102")  # 102 has no voicemail = true
     assert call_in(drv) == [Release("sip1", Cause.USER_BUSY)]
-    assert "no voicemail" in drv.pbx.records[-1].reason
+    assert "has no mailbox" in drv.pbx.records[-1].reason
 
 
 def test_hangup() -> None:

@@ -101,7 +101,7 @@ def test_office_plan_is_valid_and_indexes_its_legs() -> None:
 def test_default_digit_map_covers_extensions_and_routes() -> None:
     dm = office_plan().dial_map
     assert str(dm) == ("(101|102|103|9xx.|00xx.T"  # then the star codes (features.py)
-                       "|*72xx.|*73|*90xx.|*91|*92xx.|*93|*78|*79|*67xx.|*8|**xx.)")
+                       "|*72xx.|*73|*90xx.|*91|*92xx.|*93|*78|*79|*67xx.|*8|**xx.|*70xx.|*98|*98xx.)")
     assert dm.match("101").outcome is Outcome.COMPLETE
     assert dm.match("*73").outcome is Outcome.COMPLETE
     assert dm.match("*72").outcome is Outcome.PARTIAL
