@@ -16,6 +16,7 @@ from firmware.core.events import (
     Digit,
     Flash,
     Party,
+    Play,
     Release,
     Seize,
     Setup,
@@ -186,10 +187,11 @@ SCENARIOS: dict[str, list[Step]] = {
         (0.1, [Release("fxs2", Cause.NO_ANSWER), Tone("fxs1", "congestion")]),
         *howler_then_silence("fxs1"),
     ],
-    "flash mid-call keeps the call": [
+    "flash mid-call holds the partner, flash again takes it back": [  # flashcalls.py
         *alice_talks_to_bob(),
-        (Flash("fxs1"), []),
-        (Flash("fxs2"), []),
+        (Flash("fxs1"), [Unbridge("fxs1", "fxs2"), Play("fxs2", ("builtin:music",), loop=True),
+                         Tone("fxs1", "stutter")]),
+        (Flash("fxs1"), [Tone("fxs1", None), Play("fxs2", ()), Bridge("fxs1", "fxs2")]),
         (Release("fxs2"), [Unbridge("fxs1", "fxs2"), Tone("fxs1", "busy")]),
         (Release("fxs1"), []),
     ],

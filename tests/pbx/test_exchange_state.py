@@ -22,6 +22,7 @@ from firmware.core.events import (
 )
 from firmware.pbx.calls import CallInfo
 from firmware.pbx.exchange import Exchange
+from firmware.pbx.features import LineFeatures
 from firmware.pbx.plan import Extension
 
 from .office import ALICE, BOB, CAROL, Driver, office_plan
@@ -192,6 +193,7 @@ def test_a_late_poll_fires_every_due_timer_in_deadline_order(drv: Driver) -> Non
 
 
 def test_calls_run_side_by_side(drv: Driver) -> None:
+    drv.pbx.set_features({"101": LineFeatures(call_waiting=False)})  # busy, not waiting
     run(drv, alice_talks_to_bob())
     drv.send(Seize("fxs3"))
     drv.dial("fxs3", "95#")

@@ -105,7 +105,10 @@ def test_random_traffic(seed: int) -> None:
     for _ in range(300):
         _step(drv, rnd, handles)
         legs = [leg for c in drv.pbx._calls.values() for leg in c.legs()]
-        assert len(legs) == len(set(legs)), "a leg in two calls"
+        # Only a handset with a call aside (call waiting: flashcalls.py) is in two.
+        twice = {leg for leg in legs if legs.count(leg) > 1}
+        assert twice <= set(drv.pbx._handsets.desks), "a leg in two calls"
+        assert all(legs.count(leg) == 2 for leg in twice), "a leg in three calls"
     for leg in SIPS:
         drv.send(Release(leg))
     for handle in handles:

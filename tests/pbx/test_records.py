@@ -82,7 +82,7 @@ EXPECTED: dict[str, list[tuple[Disposition, Cause, str, str, str, str | None, st
     "no answer: the callee is released, the caller hears congestion": [
         (NO_ANSWER, Cause.NO_ANSWER, "no answer in 60 s", "fxs1", "102", "fxs2", None)
     ],
-    "flash mid-call keeps the call": [
+    "flash mid-call holds the partner, flash again takes it back": [
         (ANSWERED, NORMAL, "callee hung up", "fxs1", "102", "fxs2", None)
     ],
     "flash while dialling starts over": [

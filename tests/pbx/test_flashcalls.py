@@ -1,0 +1,237 @@
+"""Hook-flash services (firmware/pbx/flashcalls.py): call waiting, hold, swap, recall,
+three-way calls, attended and blind transfer, with the fake-clock driver."""
+
+from __future__ import annotations
+
+from firmware.core.causes import Cause
+from firmware.core.events import (
+    Alerting,
+    Answer,
+    Bridge,
+    Flash,
+    Party,
+    Play,
+    Release,
+    Seize,
+    Setup,
+    Tone,
+    Unbridge,
+)
+from firmware.pbx.calls import PbxOutput
+from firmware.pbx.features import LineFeatures
+
+from .office import Driver
+
+MUSIC = Play("fxs2", ("builtin:music",), loop=True)
+
+
+def bridged(out: list[PbxOutput], a: str, b: str) -> bool:
+    return Bridge(a, b) in out or Bridge(b, a) in out
+
+
+def unbridged(out: list[PbxOutput], a: str, b: str) -> bool:
+    return Unbridge(a, b) in out or Unbridge(b, a) in out
+
+
+def talk(drv: Driver, caller: str, number: str, callee: str) -> None:
+    drv.send(Seize(caller))
+    drv.dial(caller, number)
+    out = drv.send(Seize(callee))
+    assert bridged(out, caller, callee), out
+
+
+def test_second_call_waits_and_flash_answers_it_then_swaps(drv: Driver) -> None:
+    talk(drv, "fxs1", "102", "fxs2")  # Alice talks to Bob
+    drv.send(Seize("fxs3"))
+    out = drv.dial("fxs3", "101")  # Carol calls Alice
+    assert Tone("fxs1", "callwaiting") in out
+    assert Tone("fxs3", "ringback") in out
+    assert not any(isinstance(o, Setup) for o in out), "no ringing: Alice is off-hook"
+    assert drv.pbx.leg_state("fxs1") == "connected"
+    out = drv.send(Flash("fxs1"))  # answer Carol, Bob on hold
+    assert unbridged(out, "fxs1", "fxs2") and MUSIC in out
+    assert bridged(out, "fxs1", "fxs3") and Tone("fxs3", None) in out
+    out = drv.send(Flash("fxs1"))  # swap: back to Bob, Carol on hold
+    assert unbridged(out, "fxs1", "fxs3")
+    assert Play("fxs3", ("builtin:music",), loop=True) in out
+    assert Play("fxs2", ()) in out and bridged(out, "fxs1", "fxs2")
+    states = sorted(c.state for c in drv.pbx.calls())
+    assert states == ["connected", "on hold"]
+
+
+def test_no_call_waiting_when_switched_off_or_star70(drv: Driver) -> None:
+    drv.pbx.set_features({"101": LineFeatures(call_waiting=False)})
+    talk(drv, "fxs1", "102", "fxs2")
+    drv.send(Seize("fxs3"))
+    assert Tone("fxs3", "busy") in drv.dial("fxs3", "101")
+    drv2 = Driver(drv.pbx.plan)
+    drv2.send(Seize("fxs1"))
+    drv2.dial("fxs1", "*70102#")  # this call is not to be interrupted
+    drv2.send(Seize("fxs2"))
+    drv2.send(Seize("fxs3"))
+    out = drv2.dial("fxs3", "101")
+    assert Tone("fxs3", "busy") in out and Tone("fxs1", "callwaiting") not in out
+
+
+def test_a_sip_caller_waits_and_is_answered_by_flash(drv: Driver) -> None:
+    talk(drv, "fxs1", "102", "fxs2")
+    out = drv.send(Setup("sip1", "5550100", Party("5557777"), trunk="itsp"))
+    assert Tone("fxs1", "callwaiting") in out and Alerting("sip1") in out
+    out = drv.send(Flash("fxs1"))
+    assert Answer("sip1") in out and bridged(out, "fxs1", "sip1")
+
+
+def test_waiting_caller_gives_up(drv: Driver) -> None:
+    talk(drv, "fxs1", "102", "fxs2")
+    drv.send(Seize("fxs3"))
+    drv.dial("fxs3", "101")
+    drv.send(Release("fxs3"))
+    out = drv.send(Flash("fxs1"))  # nothing aside any more: hold Bob, recall dial tone
+    assert Tone("fxs1", "stutter") in out and MUSIC in out
+
+
+def test_hanging_up_with_a_waiting_call_rings_back(drv: Driver) -> None:
+    talk(drv, "fxs1", "102", "fxs2")
+    drv.send(Seize("fxs3"))
+    drv.dial("fxs3", "101")
+    out = drv.send(Release("fxs1"))  # Alice ends with Bob: Carol's call now rings
+    assert Tone("fxs2", "busy") in out
+    assert Setup("fxs1", "101", Party("103", "Carol")) in out
+    out = drv.send(Seize("fxs1"))
+    assert bridged(out, "fxs1", "fxs3")
+
+
+def test_hanging_up_with_a_party_on_hold_recalls(drv: Driver) -> None:
+    talk(drv, "fxs1", "102", "fxs2")
+    drv.send(Seize("fxs3"))
+    drv.dial("fxs3", "101")
+    drv.send(Flash("fxs1"))  # Carol answered, Bob held
+    out = drv.send(Release("fxs1"))  # Alice hangs up on Carol: Bob is still held
+    assert Tone("fxs3", "busy") in out
+    ring = [o for o in out if isinstance(o, Setup)]
+    assert [(o.leg, o.caller.number) for o in ring] == [("fxs1", "102")]
+    assert drv.pbx.leg_state("fxs1") == "ringing"
+    out = drv.send(Seize("fxs1"))
+    assert Play("fxs2", ()) in out and bridged(out, "fxs1", "fxs2")
+
+
+def test_held_party_hangs_up(drv: Driver) -> None:
+    talk(drv, "fxs1", "102", "fxs2")
+    drv.send(Flash("fxs1"))  # Bob held, Alice hears stutter dial tone
+    drv.send(Release("fxs2"))
+    out = drv.send(Release("fxs1"))  # nothing left: no recall
+    assert not any(isinstance(o, Setup) for o in out)
+    assert drv.pbx.leg_state("fxs1") == "idle" and drv.pbx.leg_state("fxs2") == "idle"
+
+
+def test_flash_holds_and_dials_then_flash_back_abandons_the_consultation(drv: Driver) -> None:
+    talk(drv, "fxs1", "102", "fxs2")
+    out = drv.send(Flash("fxs1"))
+    assert Tone("fxs1", "stutter") in out and MUSIC in out and unbridged(out, "fxs1", "fxs2")
+    out = drv.dial("fxs1", "103")
+    assert Setup("fxs3", "103", Party("101", "Alice")) in out
+    out = drv.send(Flash("fxs1"))  # Carol still rings: give up, back to Bob
+    assert Release("fxs3", Cause.NORMAL_CLEARING) in out
+    assert bridged(out, "fxs1", "fxs2") and Play("fxs2", ()) in out
+
+
+def test_three_way_call_and_its_hang_ups(drv: Driver) -> None:
+    talk(drv, "fxs1", "102", "fxs2")
+    drv.send(Flash("fxs1"))
+    drv.dial("fxs1", "103")
+    out = drv.send(Seize("fxs3"))
+    assert bridged(out, "fxs1", "fxs3")
+    out = drv.send(Flash("fxs1"))  # join
+    assert bridged(out, "fxs1", "fxs2") and bridged(out, "fxs2", "fxs3")
+    assert Play("fxs2", ()) in out
+    out = drv.send(Release("fxs3"))  # Carol leaves: Alice and Bob go on
+    assert unbridged(out, "fxs2", "fxs3") and unbridged(out, "fxs1", "fxs3")
+    assert not unbridged(out, "fxs1", "fxs2")
+    assert drv.pbx.leg_state("fxs1") == "connected"
+    out = drv.send(Release("fxs2"))
+    assert Tone("fxs1", "busy") in out
+
+
+def test_flash_in_three_way_drops_the_third(drv: Driver) -> None:
+    talk(drv, "fxs1", "102", "fxs2")
+    drv.send(Flash("fxs1"))
+    drv.dial("fxs1", "103")
+    drv.send(Seize("fxs3"))
+    drv.send(Flash("fxs1"))
+    out = drv.send(Flash("fxs1"))
+    assert Tone("fxs3", "busy") in out and unbridged(out, "fxs1", "fxs3")
+    out = drv.send(Release("fxs1"))
+    assert Tone("fxs2", "busy") in out
+
+
+def test_held_party_leaves_a_three_way_call(drv: Driver) -> None:
+    talk(drv, "fxs1", "102", "fxs2")
+    drv.send(Flash("fxs1"))
+    drv.dial("fxs1", "103")
+    drv.send(Seize("fxs3"))
+    drv.send(Flash("fxs1"))
+    out = drv.send(Release("fxs2"))
+    assert unbridged(out, "fxs2", "fxs3") and unbridged(out, "fxs1", "fxs2")
+    out = drv.send(Release("fxs3"))
+    assert Tone("fxs1", "busy") in out
+
+
+def test_controller_hanging_up_a_three_way_call_leaves_the_others_talking(drv: Driver) -> None:
+    talk(drv, "fxs1", "102", "fxs2")
+    drv.send(Flash("fxs1"))
+    drv.dial("fxs1", "103")
+    drv.send(Seize("fxs3"))
+    drv.send(Flash("fxs1"))
+    out = drv.send(Release("fxs1"))
+    assert unbridged(out, "fxs1", "fxs2") and unbridged(out, "fxs1", "fxs3")
+    assert not unbridged(out, "fxs2", "fxs3")
+    assert drv.pbx.leg_state("fxs2") == "connected" == drv.pbx.leg_state("fxs3")
+    out = drv.send(Release("fxs3"))
+    assert Tone("fxs2", "busy") in out
+
+
+def test_attended_transfer(drv: Driver) -> None:
+    talk(drv, "fxs1", "102", "fxs2")
+    drv.send(Flash("fxs1"))
+    drv.dial("fxs1", "103")
+    drv.send(Seize("fxs3"))  # Alice talks to Carol, Bob held
+    out = drv.send(Release("fxs1"))
+    assert Play("fxs2", ()) in out and bridged(out, "fxs2", "fxs3")
+    assert drv.pbx.leg_state("fxs1") == "idle"
+    calls = drv.pbx.calls()
+    assert [(c.caller, c.callee, c.state) for c in calls] == [("fxs2", "fxs3", "connected")]
+    reasons = [r.reason for r in drv.pbx.take_records()]
+    assert sum("transferred by fxs1" in r for r in reasons) == 2, reasons
+    out = drv.send(Release("fxs2"))
+    assert unbridged(out, "fxs2", "fxs3") and Tone("fxs3", "busy") in out
+
+
+def test_blind_transfer(drv: Driver) -> None:
+    talk(drv, "fxs1", "102", "fxs2")
+    drv.send(Flash("fxs1"))
+    drv.dial("fxs1", "103")  # Carol rings
+    out = drv.send(Release("fxs1"))  # Alice hangs up before Carol answers
+    assert Play("fxs2", ()) in out and Tone("fxs2", "ringback") in out
+    assert not any(isinstance(o, Release) and o.leg == "fxs3" for o in out)
+    out = drv.send(Seize("fxs3"))
+    assert bridged(out, "fxs2", "fxs3") and Tone("fxs2", None) in out
+    assert drv.pbx.leg_state("fxs1") == "idle"
+
+
+def test_blind_transfer_of_a_sip_caller(drv: Driver) -> None:
+    drv.send(Setup("sip1", "5550100", Party("5557777"), trunk="itsp"))
+    drv.send(Seize("fxs1"))
+    out = drv.send(Flash("fxs1"))
+    assert Play("sip1", ("builtin:music",), loop=True) in out
+    drv.dial("fxs1", "103")
+    drv.send(Release("fxs1"))
+    out = drv.send(Seize("fxs3"))
+    assert bridged(out, "sip1", "fxs3")
+    assert not any(isinstance(o, Answer) for o in out), "the SIP caller was answered already"
+
+
+def test_silence_on_hold_by_setting(drv: Driver) -> None:
+    drv.pbx.set_features({"101": LineFeatures(hold_music="")})
+    talk(drv, "fxs1", "102", "fxs2")
+    out = drv.send(Flash("fxs1"))
+    assert not any(isinstance(o, Play) for o in out) and Tone("fxs1", "stutter") in out
