@@ -105,7 +105,11 @@ def build_plan(config: Config, profile: CountryProfile | None = None) -> DialPla
             forward_no_answer=p.forward_no_answer, forward_after_s=p.forward_after_s,
             dnd=p.dnd, hotline=p.hotline, warmline_s=p.warmline_s,
             caller_id_block=p.caller_id_block, reject_anonymous=p.reject_anonymous,
-            pickup_group=p.pickup_group)) for p in config.fxs),
+            pickup_group=p.pickup_group, call_waiting=p.call_waiting,
+            hold_music=p.hold_music, voicemail=p.voicemail,
+            voicemail_pin=p.voicemail_pin, voicemail_after_s=p.voicemail_after_s,
+            voicemail_max_s=p.voicemail_max_s, voicemail_greeting=p.voicemail_greeting))
+            for p in config.fxs),
     )
 
 
@@ -117,7 +121,9 @@ def feature_codes(config: Config) -> FeatureCodes:
         forward_busy_on=f.forward_busy_on, forward_busy_off=f.forward_busy_off,
         forward_no_answer_on=f.forward_no_answer_on,
         forward_no_answer_off=f.forward_no_answer_off, dnd_on=f.dnd_on, dnd_off=f.dnd_off,
-        hide_number=f.hide_number, pickup=f.pickup, directed_pickup=f.directed_pickup)
+        hide_number=f.hide_number, pickup=f.pickup, directed_pickup=f.directed_pickup,
+        no_call_waiting=f.no_call_waiting,
+        voicemail=f.voicemail)
 
 
 def recording_policy(config: Config) -> RecordingPolicy:

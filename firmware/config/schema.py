@@ -141,6 +141,22 @@ class FxsPort:
     reject_anonymous: bool = setting(False, "refuse callers who withhold their number")
     pickup_group: str = setting("", "*8 answers a phone ringing in the same group (\"\" is"
                                     " the group of every port that names none)")
+    call_waiting: bool = setting(True, "a call to this handset in a call waits (tone; flash"
+                                       " answers it) instead of getting busy (*70 + number"
+                                       " turns it off for one call)")
+    hold_music: str = setting("builtin:music", 'what a party this handset holds hears: a'
+                                                ' prompt such as "builtin:music" or'
+                                                ' "file:NAME.wav" ("" = silence)')
+    voicemail: bool = setting(False, "a mailbox for this extension: busy and unanswered"
+                                     " callers leave messages (*98 listens)")
+    voicemail_pin: str = setting("", 'digits keyed to open the mailbox by phone ("" = none'
+                                     " from the owner's own handset)")
+    voicemail_after_s: float = setting(20.0, "ringing time before an unanswered call goes"
+                                             " to the mailbox", lo=1.0, hi=300.0)
+    voicemail_max_s: float = setting(120.0, "longest message", lo=5.0, hi=3600.0)
+    voicemail_greeting: str = setting("", 'greeting prompt, such as "say:en:Hello" or'
+                                          ' "file:NAME.wav" ("" = the one recorded by phone,'
+                                          " else the box's default)")
     record: RecordMode = field(
         default="", metadata=meta(
             'call recording: always, never, on_demand (the [features] record_toggle code'
@@ -378,6 +394,10 @@ class FeaturesConfig:
     pickup: str = setting("*8", "answer a phone ringing in one's pickup group")
     directed_pickup: str = setting("**", "dialled with an extension: answer it while it"
                                          " rings")
+    no_call_waiting: str = setting("*70", "dialled before a number: no call waiting during"
+                                          " that call")
+    voicemail: str = setting("*98", "one's mailbox by phone; dialled with an extension:"
+                                    " that mailbox (PIN asked)")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -159,7 +159,8 @@ CASES = [
         " name, caller_id, flash_min_ms, flash_max_ms, debounce_ms, caller_id_standard,"
         " ring_pattern, permission, max_outbound_calls, forward_always, forward_busy,"
         " forward_no_answer, forward_after_s, dnd, hotline, warmline_s, caller_id_block,"
-        " reject_anonymous, pickup_group, record",
+        " reject_anonymous, pickup_group, call_waiting, hold_music, voicemail, voicemail_pin,"
+        " voicemail_after_s, voicemail_max_s, voicemail_greeting, record",
         id="unknown-subtable-of-array",
     ),
     pytest.param(
