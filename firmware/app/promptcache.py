@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,8 +29,8 @@ import numpy as np
 import numpy.typing as npt
 
 from firmware.core.files import fsync_directory
-from firmware.media.music import hold_music
-from firmware.media.prompt_texts import VOICES, builtin_text
+from firmware.media.music import beep, hold_music, ringback
+from firmware.media.prompt_texts import MUSIC, VOICES, builtin_text
 from firmware.media.prompts import Piece, PromptRefError, builtin_pieces, expand, file_name
 from firmware.media.wavfile import WavError, read_wav, write_wav
 
@@ -124,6 +124,21 @@ class PromptCache:
         self._built: dict[tuple[Piece, str], Built] = {}
         self.hits = 0
         self.made = 0
+        # The country whose ringback ``builtin:ringback`` is (PromptControl keeps it).
+        self.country = "us"
+        # Other kinds of reference, resolved to a WAV file by their owner at play time
+        # (``voicemail:101/greeting``: recordings the box made itself); never built, and
+        # a missing one is the owner's to handle (PlayDone comes at once).
+        self.sources: dict[str, Callable[[str], Path | None]] = {}
+
+    def expand(self, ref: str, language: str) -> list[Piece]:
+        """``expand`` of firmware/media/prompts.py, with ringback made the box's country's."""
+        return [Piece("music", "ringback", self.country)
+                if p.kind == "music" and p.name == "ringback" else p
+                for p in expand(ref, language)]
+
+    def _extra(self, ref: str) -> bool:
+        return ref.partition(":")[0] in self.sources
 
     # --- voices -------------------------------------------------------------------------
     def voices(self) -> set[str]:
@@ -143,7 +158,9 @@ class PromptCache:
         problems: list[tuple[str, str]] = []
         for use in uses:
             try:
-                for piece in expand(use.ref, use.language):
+                if self._extra(use.ref):
+                    continue
+                for piece in self.expand(use.ref, use.language):
                     self._check_piece(piece)
             except PromptRefError as exc:
                 problems.append((use.where, str(exc)))
@@ -160,7 +177,9 @@ class PromptCache:
         seen: set[Piece] = set()
         for where, ref, language in wanted:
             try:
-                for piece in expand(ref, language):
+                if self._extra(ref):
+                    continue
+                for piece in self.expand(ref, language):
                     if piece not in seen:
                         seen.add(piece)
                         self.ensure(piece)
@@ -217,7 +236,8 @@ class PromptCache:
         self.dir.mkdir(parents=True, exist_ok=True)
         warning = self._warning(piece)
         if piece.kind == "music":
-            samples = hold_music()
+            samples = (hold_music() if piece.name == MUSIC else beep() if piece.name == "beep"
+                       else ringback(piece.language))
         elif piece.kind == "file":
             source = self.uploads / piece.name
             wav = read_wav(source)
@@ -264,7 +284,8 @@ class PromptCache:
 
     def _source(self, piece: Piece) -> str:
         if piece.kind == "music":
-            return "synthesized tune"
+            return {MUSIC: "synthesized tune", "beep": "synthesized beep"}.get(
+                piece.name, f"{piece.language} ringback tone")
         if piece.kind == "file":
             return f"upload {UPLOADS}/{piece.name}"
         voice = VOICES.get(piece.language, piece.language)
@@ -282,8 +303,15 @@ class PromptCache:
         built (a commit builds everything the configuration names)."""
         paths = []
         for ref in refs:
+            kind, _, rest = ref.partition(":")
+            if kind in self.sources:
+                found = self.sources[kind](rest)
+                if found is None or not found.exists():
+                    raise PromptMissingError(f"prompt {ref}: no such recording")
+                paths.append(found)
+                continue
             try:
-                pieces = expand(ref, language)
+                pieces = self.expand(ref, language)
                 for piece in pieces:
                     path = self.path(piece)
                     if not path.exists():
@@ -349,6 +377,7 @@ class PromptCache:
         whatever else was built since start."""
         rows: dict[tuple[str, str], dict[str, object]] = {}
         pieces = [p for lang in languages for p in builtin_pieces(lang)]
+        pieces.append(Piece("music", "ringback", self.country))
         if self.uploads.is_dir():
             pieces += [Piece("file", f.name) for f in sorted(self.uploads.glob("*.wav"))
                        if not f.name.startswith(".")]

@@ -19,13 +19,13 @@ from typing import Any
 
 from firmware.app.box import Box
 from firmware.app.manager import ConfigManager
-from firmware.app.promptcache import MAX_PROMPT_S, PromptCache
+from firmware.app.promptcache import MAX_PROMPT_S, PromptCache, Use
 from firmware.app.promptplay import PromptPlayer
 from firmware.app.promptrefs import box_language, languages, prompt_uses
 from firmware.config.paths import PathError
 from firmware.core.errors import CommandError, NotFoundError
 from firmware.core.events import Play
-from firmware.media.prompts import PromptRefError, expand, file_name
+from firmware.media.prompts import PromptRefError, file_name
 from firmware.media.wavfile import WavError
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,7 @@ class PromptControl:
 
     async def _build_running(self) -> None:
         config = self._config
-        problems = await asyncio.to_thread(self.cache.build, prompt_uses(config),
-                                           languages(config))
+        problems = await asyncio.to_thread(self.cache.build, _uses(config), languages(config))
         for where, what in problems:
             log.error("prompt %s: %s", where, what)
         log.info("prompts ready: %d built, %d already cached", self.cache.made,
@@ -60,14 +59,19 @@ class PromptControl:
 
     async def prepare(self, config: Any) -> None:
         """Check and build the prompts of a candidate; PathError names every problem."""
-        problems = await asyncio.to_thread(self.cache.build, prompt_uses(config),
-                                           languages(config))
+        running, self.cache.country = self.cache.country, _country(config)
+        try:  # the candidate's ringback; the running one again until the commit applies
+            problems = await asyncio.to_thread(self.cache.build, _uses(config),
+                                               languages(config))
+        finally:
+            self.cache.country = running
         if problems:
             raise PathError(problems)
 
     def applied(self, config: Any) -> None:
         """The committed configuration runs now (its language is the default)."""
         self._config = config
+        self.cache.country = _country(config)
 
     async def ready(self) -> None:
         if self._warmup is not None:
@@ -93,7 +97,7 @@ class PromptControl:
         ref = self._ref(name)
         lang = language or self.language
         try:
-            pieces = expand(ref, lang)
+            pieces = self.cache.expand(ref, lang)
             built = [await asyncio.to_thread(self.cache.ensure, p) for p in pieces]
         except (PromptRefError, WavError) as exc:
             raise CommandError(f"cannot play {name}: {exc}") from None
@@ -135,6 +139,15 @@ class PromptControl:
         return {"port": port, "stopped": True}
 
 
+def _country(config: Any) -> str:
+    return str(getattr(getattr(config, "box", None), "country", "") or "us")
+
+
+def _uses(config: Any) -> list[Use]:
+    """The configuration's prompts, and the country's ringback (builtin:ringback)."""
+    return [*prompt_uses(config), Use("box.country", "builtin:ringback")]
+
+
 def start_prompts(loop: asyncio.AbstractEventLoop, state_dir: Path, config: Any, box: Box,
                   manager: ConfigManager) -> PromptControl:
     """The prompt cache and player of the daemon: Play events go to the player, commits
@@ -145,6 +158,7 @@ def start_prompts(loop: asyncio.AbstractEventLoop, state_dir: Path, config: Any,
     def language() -> str:
         return control.language if control is not None else box_language(config)
 
+    cache.country = _country(config)
     player = PromptPlayer(loop, cache, box.switch, box, language)
     box.on_play = player.handle
     box.on_digit = player.digit

@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 
 from firmware.dsp.levels import dbm0_to_amplitude, to_int16
+from firmware.dsp.profiles import load_profile
+from firmware.dsp.tones import ToneGenerator
 
 RATE_HZ = 8000
 BEAT_S = 0.3
@@ -63,3 +65,23 @@ def hold_music() -> npt.NDArray[np.int16]:
         note = _note(_hz(_SCALE[degree] - 12), 8 * BEAT_S, peak * 0.5)
         out[i * bar:i * bar + note.size] += note
     return to_int16(out)
+
+
+BEEP_HZ = 1000.0
+BEEP_S = 0.3
+BEEP_DBM0 = -10.0
+
+
+def beep() -> npt.NDArray[np.int16]:
+    """The tone before a recording starts: 1 kHz for 300 ms, with 5 ms ramps."""
+    t = np.arange(int(BEEP_S * RATE_HZ)) / RATE_HZ
+    ramp = np.minimum(1.0, np.minimum(t, BEEP_S - t) / 0.005)
+    return to_int16(dbm0_to_amplitude(BEEP_DBM0) * np.sin(2 * np.pi * BEEP_HZ * t) * ramp)
+
+
+def ringback(country: str) -> npt.NDArray[np.int16]:
+    """One whole cycle of ``country``'s ringback cadence (loop it), from its profile."""
+    spec = load_profile(country).tone("ringback")
+    cycle_ms = sum(step.duration_ms or 0 for step in spec.steps)
+    samples = int((cycle_ms or 2000) * RATE_HZ / 1000)
+    return ToneGenerator(spec, RATE_HZ).read(samples)

@@ -43,6 +43,10 @@ DIGIT_NAMES = tuple(f"digit_{d}" for d in range(10))
 
 MUSIC = "music"
 """The box's own hold and queue music: a tune synthesized by firmware/media/music.py."""
+SYNTHS = (MUSIC, "beep", "ringback")
+"""Builtins made, not spoken (firmware/media/music.py): the tune, the beep before a
+recording (1 kHz, 300 ms), and one cycle of the country's ringback (for a caller the box
+has answered while an extension rings; play it in a loop)."""
 
 # Language code -> the espeak-ng voice that speaks it.
 VOICES: dict[str, str] = {

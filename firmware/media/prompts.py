@@ -26,6 +26,7 @@ from firmware.media.prompt_texts import (
     BUILTIN_NAMES,
     DIGIT_NAMES,
     MUSIC,
+    SYNTHS,
     TEXTS,
     VOICES,
     builtin_text,
@@ -62,7 +63,7 @@ class Piece:
         if self.kind == "file":
             return f"file:{self.name}"
         if self.kind == "music":
-            return f"builtin:{MUSIC}"
+            return f"builtin:{self.name}"
         if self.name == "say":
             return f"say:{self.language}:{self.text}"
         return f"builtin:{self.name}"
@@ -107,10 +108,11 @@ def expand(ref: str, language: str = "") -> list[Piece]:
         return [_builtin(f"digit_{c}", lang) for c in rest]
     name = rest.strip().replace("-", "_")
     name = ALIASES.get(name, name)
-    if name == MUSIC:
-        return [Piece("music", MUSIC)]
+    if name in SYNTHS:
+        # ringback is the country's: the cache puts its country in ``language``.
+        return [Piece("music", name)]
     if name not in BUILTIN_NAMES and name not in DIGIT_NAMES:
-        known = ", ".join((*BUILTIN_NAMES, MUSIC, "digit_0..digit_9"))
+        known = ", ".join((*BUILTIN_NAMES, *SYNTHS, "digit_0..digit_9"))
         raise PromptRefError(f"no builtin prompt {name!r}; known: {known}")
     check_language(lang)
     return [_builtin(name, lang)]
@@ -124,10 +126,11 @@ def check_language(language: str) -> None:
 
 
 def builtin_pieces(language: str) -> list[Piece]:
-    """Every builtin of one language, and the music."""
+    """Every builtin of one language, and the tune and the beep (ringback is built for the
+    box's country by the cache)."""
     check_language(language)
     return [*(_builtin(n, language) for n in (*BUILTIN_NAMES, *DIGIT_NAMES)),
-            Piece("music", MUSIC)]
+            Piece("music", MUSIC), Piece("music", "beep")]
 
 
 def _builtin(name: str, language: str) -> Piece:

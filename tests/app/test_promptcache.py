@@ -18,6 +18,7 @@ from firmware.app.promptcache import (
     Use,
 )
 from firmware.app.promptrefs import box_language, languages, prompt_uses
+from firmware.media.prompt_texts import BUILTIN_NAMES
 from firmware.media.prompts import Piece
 from firmware.media.wavfile import WavError, read_wav
 
@@ -117,7 +118,8 @@ def test_english_and_amharic_builtins_are_spoken_and_then_cache_hits(
     assert cache.has_voice("en") and cache.has_voice("am")
     assert cache.build([], ["en", "am"]) == []
     made = cache.made
-    assert made == 2 * 22 + 1  # twelve prompts and ten digits a language, one tune
+    # Every spoken builtin and ten digits a language; the tune and the beep once.
+    assert made == 2 * (len(BUILTIN_NAMES) + 10) + 2
     for lang in ("en", "am"):
         pcm = cache.pcm(["builtin:please_hold", "digits:42"], lang)
         assert len(pcm) == 3
@@ -211,3 +213,30 @@ def test_prompts_are_found_in_any_table_with_their_language() -> None:
         Use("menu[fr].choices", "file:nuit.wav", "fr"),
     ]
     assert languages(config) == ["am", "fr"]
+
+
+def test_the_beep_and_the_countrys_ringback_are_made_not_spoken(cache: PromptCache) -> None:
+    cache.country = "uk"
+    assert cache.build([Use("box.country", "builtin:ringback"), Use("x", "builtin:beep")]) \
+        == []
+    ringback = np.frombuffer(cache.pcm(["builtin:ringback"], "en")[0], dtype="<i2")
+    assert ringback.size == 3 * 8000  # the UK cadence: 0.4 on, 0.2 off, 0.4 on, 2.0 off
+    spectrum = np.abs(np.fft.rfft(ringback.astype(np.float64)))
+    peaks = sorted(np.argsort(spectrum)[-2:] * 8000 / ringback.size)
+    assert abs(peaks[0] - 400) < 3 and abs(peaks[1] - 450) < 3
+    beep = np.frombuffer(cache.pcm(["builtin:beep"], "ja")[0], dtype="<i2")
+    assert beep.size == 2400
+    rows = {r["name"]: r for r in cache.listing([])}
+    assert rows["builtin:ringback"]["source"] == "uk ringback tone"
+
+
+def test_references_of_another_owner_resolve_at_play_time(cache: PromptCache,
+                                                          tmp_path: Path) -> None:
+    greeting = tmp_path / "greeting.wav"
+    greeting.write_bytes(wav_bytes(tone(500, 0.5, 8000), 8000))
+    cache.sources["voicemail"] = lambda rest: greeting if rest == "101/greeting" else None
+    assert cache.build([Use("fxs[1].voicemail_greeting", "voicemail:101/greeting")]) == []
+    assert cache.files(["voicemail:101/greeting"], "en") == [greeting]
+    assert len(cache.pcm(["voicemail:101/greeting"], "en")[0]) == 8000
+    with pytest.raises(PromptMissingError, match="voicemail:102/greeting: no such recording"):
+        cache.files(["voicemail:102/greeting"], "en")
