@@ -202,18 +202,18 @@ class NativeLinePort:
                 # A source that ran out by itself has its last frames play out.
                 self.ring.flush_play()
             self._source = source
-            if early and source is not None:
-                # A line with no partner hears nothing else: the first frame goes to the
-                # board now (from this thread; the boards' writes are thread-safe), not at
-                # the bridge's next tick, so dial tone starts within a millisecond or so.
-                frame = source()
-                if frame is not None:
-                    try:
+            try:
+                if early and source is not None:
+                    # A line with no partner hears nothing else: the first frame goes to
+                    # the board now (from this thread; the boards' writes are thread-safe),
+                    # not at the bridge's next tick, so dial tone starts within a ms or so.
+                    frame = source()
+                    if frame is not None:
                         self.write(_whole_frame(frame))
-                    except Exception:
-                        self.failed("write")
-            if source is not None:
-                self._fill_locked()  # queued now: it plays from the bridge's next tick
+                if source is not None:
+                    self._fill_locked()  # queued now: it plays from the bridge's next tick
+            except Exception:  # as on the clock thread: a bad source costs its own audio
+                self.failed("play")
         self._pump.update(self)
 
     @property
