@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from drivers.base import FxsPort, HookEdge, SignalSink
 from drivers.errors import DriverError
 from drivers.sim.audio import Outbox, Recorder
+from drivers.sim.hybrid import SimHybrid, hybrid_from_env
 from drivers.sim.timeline import Timeline
 
 # Rotary dial defaults: 10 pulses/s, 60/40 break/make (North America), ~700 ms between digits.
@@ -43,6 +44,8 @@ class SimFxsPort(FxsPort):
         self.earpiece = Recorder()
         self.rings_total = 0
         self.last_hook_edge: float | None = None  # timing hook: instant of the last edge
+        # A 2-wire hybrid returning echo of what the line plays (off unless asked for).
+        self.hybrid: SimHybrid | None = hybrid_from_env()
 
     # --- the backend interface -------------------------------------------------------
     def attach(self, sink: SignalSink) -> None:
@@ -51,10 +54,20 @@ class SimFxsPort(FxsPort):
     def read_frame(self) -> bytes:
         # On-hook, the handset's microphone is disconnected from the line.
         frame = self.mic.next_frame()
-        return frame if self._line_offhook else bytes(len(frame))
+        if not self._line_offhook:
+            return bytes(len(frame))
+        hybrid = self.hybrid
+        return frame if hybrid is None else hybrid.returned(frame)
 
     def write_frame(self, frame: bytes) -> None:
         self.earpiece.add(frame)
+        hybrid = self.hybrid
+        if hybrid is not None:
+            hybrid.sent(frame)
+
+    def set_hybrid(self, tail_ms: int | None, erl_db: float = 10.0, seed: int = 1) -> None:
+        """Simulate a 2-wire hybrid's echo (drivers/sim/hybrid.py); None: no echo."""
+        self.hybrid = None if tail_ms is None else SimHybrid(tail_ms, erl_db, seed)
 
     def start_ringing(self, cadence_ms: Sequence[int], frequency_hz: float) -> None:
         if not cadence_ms or any(step < 0 for step in cadence_ms) or cadence_ms[0] <= 0:
@@ -102,6 +115,7 @@ class SimFxsPort(FxsPort):
             "ring_hz": self._ring_hz,
             "ring_cadence_ms": list(self._cadence),
             "polarity": "reversed" if self._reversed else "normal",
+            **({"hybrid": self.hybrid.describe()} if self.hybrid is not None else {}),
         }
 
     def ring_burst_now(self) -> bool:

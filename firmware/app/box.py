@@ -25,6 +25,7 @@ from drivers.base import (
     LineSignal,
 )
 from drivers.errors import DriverError
+from firmware.app.lineecho import LineEcho
 from firmware.app.listener import LineListener
 from firmware.app.routing import board_action, deliver
 from firmware.core.causes import Cause
@@ -146,6 +147,8 @@ class Box:
         # Legs with a port on the bridge: kept until shutdown, even when a commit removes
         # the line (TOOLS.md: destroying a bridge port while the clock runs is unsafe).
         self._on_bridge: set[str] = set()
+        # Each line's echo canceller, between its board port and its bridge port (issue 11).
+        self.echo: dict[str, LineEcho] = {}
         for port, line, extension, standard in fxs:
             self.add_fxs(port, line, extension, standard)
         for oport, fline, extension, standard in fxo:
@@ -276,8 +279,10 @@ class Box:
             return
         if isinstance(out, Bridge):
             self.switch.bridge(out.a, out.b)
+            self._sync_echo()
         elif isinstance(out, Unbridge):
             self.switch.unbridge(out.a, out.b)
+            self._sync_echo()
             if self.recorder is not None:  # the call's recording is complete
                 self.recorder.call_over(out.a, out.b)
         elif (slot := self.fxs.get(out.leg)) is not None:
@@ -458,13 +463,15 @@ class Box:
                           "ringing": slot.port.ringing, "extension": slot.extension,
                           "line_state": slot.line.state,
                           "exchange_state": self.exchange.leg_state(slot.leg),
-                          "playing": slot.playing, "with": partners.get(slot.leg)})
+                          "playing": slot.playing, "with": partners.get(slot.leg),
+                          **self._echo_status(slot.leg)})
         for oslot in self.fxo.values():
             ports.append({"leg": oslot.leg, **oslot.port.describe(),
                           "seized": oslot.port.seized, "extension": oslot.extension,
                           "line_state": oslot.line.state,
                           "exchange_state": self.exchange.leg_state(oslot.leg),
-                          "playing": oslot.playing, "with": partners.get(oslot.leg)})
+                          "playing": oslot.playing, "with": partners.get(oslot.leg),
+                          **self._echo_status(oslot.leg)})
         calls = [{"id": c.call_id, "legs": list(c.legs), "state": c.state,
                   "number": c.digits, "since": c.since} for c in self.exchange.calls()]
         counts = {"calls": len(calls), **self.switch.counts()}
@@ -531,9 +538,33 @@ class Box:
         return (state_idle and slot.playing is None
                 and self.exchange.leg_state(leg) in ("idle", "unknown"))
 
+    # --- echo cancellation (firmware/app/lineecho.py) ---------------------------------------
+    def configure_echo(self, leg: str, enabled: bool, tail_ms: int) -> None:
+        """A line's echo_cancel and echo_tail_ms from the configuration."""
+        if (echo := self.echo.get(leg)) is not None:
+            echo.configure(enabled, tail_ms)
+            self._sync_echo()
+
+    def _sync_echo(self) -> None:
+        """A line's canceller runs while its call leaves the box (a partner that is a SIP
+        leg or an FXO line; any partner of an FXO line), not between two handsets; it starts
+        afresh with each such call."""
+        for leg, echo in self.echo.items():
+            partners = self.switch.partners(leg)
+            external = bool(partners) and (leg in self.fxo or any(
+                p not in self._on_bridge or p in self.fxo for p in partners))
+            want = external and echo.enabled
+            if want != echo.active:
+                echo.set_active(want)
+
+    def _echo_status(self, leg: str) -> dict[str, Any]:
+        echo = self.echo.get(leg)
+        return {} if echo is None else {"echo": echo.status()}
+
     def _bridge_line(self, leg: str, port: FxsPort | FxoPort) -> None:
         if leg not in self._on_bridge:
-            self.switch.add_line(leg, port.read_frame, port.write_frame)
+            echo = self.echo[leg] = LineEcho(leg, port.read_frame, port.write_frame)
+            self.switch.add_line(leg, echo.read, echo.write)
             self._on_bridge.add(leg)
 
     def close(self) -> None:

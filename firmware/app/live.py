@@ -156,11 +156,13 @@ class LiveBox:
         port.configure_hook(wiring.hook_timing(p))
         self._box.add_fxs(port, wiring.build_fxs(p, profile), p.extension,
                           wiring.cid_standard(p.caller_id_standard, profile))
+        self._box.configure_echo(f"fxs{p.port}", p.echo_cancel, p.echo_tail_ms)
 
     def _add_fxo(self, port: Any, p: Any, profile: CountryProfile) -> None:
         assert isinstance(port, FxoPort) and isinstance(p, FxoConfig)
         self._box.add_fxo(port, wiring.build_fxo(p, profile), p.extension,
                           wiring.cid_standard(p.caller_id_standard, profile))
+        self._box.configure_echo(f"fxo{p.port}", p.echo_cancel, p.echo_tail_ms)
 
     def _remover(self, leg: str) -> Callable[[], None]:
         return lambda: self._box.remove_line(leg)

@@ -161,6 +161,10 @@ class FxsPort:
         default="", metadata=meta(
             'call recording: always, never, on_demand (the [features] record_toggle code'
             ' starts and stops it) ("" = not set; never wins, then always, then on_demand)'))
+    echo_cancel: bool = setting(True, "cancel the line's hybrid echo on calls that leave the"
+                                      " box (SIP, FXO lines); never between two handsets")
+    echo_tail_ms: int = setting(64, "longest echo the canceller models (bulk delay included)",
+                                lo=8, hi=64)
 
     @property
     def ring_cadence_ms(self) -> tuple[int, ...]:
@@ -190,6 +194,9 @@ class FxoPort:
     disconnect: tuple[DisconnectMethod, ...] = setting(
         ("loop_current", "tone"), "far-end hang-up detection: loop_current, polarity, tone, silence"
     )
+    echo_cancel: bool = setting(True, "cancel the line's hybrid echo while it is in a call")
+    echo_tail_ms: int = setting(64, "longest echo the canceller models (bulk delay included)",
+                                lo=8, hi=64)
 
 
 @dataclass(frozen=True, kw_only=True)

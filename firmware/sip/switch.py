@@ -92,6 +92,10 @@ class MediaSwitch:
         if pair in self._made:
             self._unlink(pair)
 
+    def partners(self, leg: LegId) -> set[LegId]:
+        """The legs ``leg`` is to be bridged with (made or waiting for media)."""
+        return {x for pair in self._wanted if leg in pair for x in pair if x != leg}
+
     def bridged(self) -> list[tuple[LegId, LegId]]:
         return sorted(tuple(sorted(p)) for p in self._made)  # type: ignore[misc]
 

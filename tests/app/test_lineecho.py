@@ -1,0 +1,124 @@
+"""The line echo canceller in a line's media path (firmware/app/lineecho.py) around a
+simulated handset with a 2-wire hybrid (drivers/sim/hybrid.py): frames go through read and
+write as a line port moves them, one 20 ms frame a tick."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from drivers.sim.fxs import SimFxsPort
+from drivers.sim.hybrid import SimHybrid, hybrid_from_env
+from firmware.app.lineecho import LineEcho
+from tests.dsp import echo_material as m
+
+FRAME = 160
+
+
+def _noise(seconds: float, dbm0: float, seed: int) -> np.ndarray:
+    samples = m.noise(int(seconds * 8000), dbm0, seed)
+    return np.clip(np.rint(samples), -32768, 32767).astype("<i2")
+
+
+def _talk(port: SimFxsPort, echo: LineEcho, far: np.ndarray) -> np.ndarray:
+    """Tick by tick as the Python port does: the line is read, then what it hears written.
+    Returns what the bridge got from the line."""
+    got = []
+    for a in range(0, far.size, FRAME):
+        got.append(np.frombuffer(echo.read(), "<i2"))
+        echo.write(far[a:a + FRAME].tobytes())
+    return np.concatenate(got).astype(np.float64)
+
+
+def _power_db(x: np.ndarray) -> float:
+    return 10.0 * float(np.log10(np.mean(x * x) + 1e-9))
+
+
+@pytest.fixture
+def handset() -> SimFxsPort:
+    port = SimFxsPort(1)
+    port._line_offhook = True  # lifted: the microphone is on the line
+    return port
+
+
+@pytest.mark.parametrize(("tail_ms", "erl_db"), [(8, 6.0), (32, 10.0), (64, 20.0)])
+def test_active_canceller_removes_the_hybrids_echo(handset: SimFxsPort, tail_ms: int,
+                                                   erl_db: float) -> None:
+    handset.set_hybrid(tail_ms, erl_db, seed=3)
+    far = _noise(4.0, -20.0, 1)
+    plain = LineEcho("fxs1", handset.read_frame, handset.write_frame, enabled=False)
+    without = _talk(handset, plain, far)
+    handset.set_hybrid(tail_ms, erl_db, seed=3)
+    echo = LineEcho("fxs1", handset.read_frame, handset.write_frame)
+    echo.set_active(True)
+    with_ec = _talk(handset, echo, far)
+    late = slice(2 * 8000, None)
+    returned = _power_db(without[late])
+    assert returned > -20.0 - erl_db - 3.0  # the hybrid does return echo
+    assert returned - _power_db(with_ec[late]) >= 30.0
+    status = echo.status()
+    assert status["active"] and status["converged"] and status["erle_db"] > 20.0
+
+
+def test_inactive_line_passes_what_it_says_untouched(handset: SimFxsPort) -> None:
+    handset.set_hybrid(16, 6.0)
+    echo = LineEcho("fxs1", handset.read_frame, handset.write_frame)
+    talk = _noise(0.2, -15.0, 2).tobytes()
+    handset.speak(talk)
+    said = b"".join(echo.read() for _ in range(10))
+    assert said == talk
+    assert echo.status() == {"enabled": True, "active": False, "tail_ms": 64}
+
+
+def test_disabled_line_never_becomes_active(handset: SimFxsPort) -> None:
+    echo = LineEcho("fxs1", handset.read_frame, handset.write_frame)
+    echo.configure(False, 32)
+    echo.set_active(True)
+    assert not echo.active
+    echo.configure(True, 32)
+    echo.set_active(True)
+    assert echo.active and echo.status()["tail_ms"] == 32
+
+
+def test_a_new_call_starts_afresh(handset: SimFxsPort) -> None:
+    handset.set_hybrid(32, 10.0)
+    echo = LineEcho("fxs1", handset.read_frame, handset.write_frame)
+    echo.set_active(True)
+    _talk(handset, echo, _noise(2.0, -20.0, 4))
+    assert echo.status()["converged"]
+    echo.set_active(False)
+    echo.set_active(True)
+    echo.read()
+    assert echo.frames == 1 and not echo.status()["converged"]
+
+
+def test_references_do_not_pile_up_on_a_line_nobody_reads(handset: SimFxsPort) -> None:
+    echo = LineEcho("fxs1", handset.read_frame, handset.write_frame)
+    echo.set_active(True)
+    for _ in range(100):
+        echo.write(bytes(2 * FRAME))
+    assert len(echo._reference) <= 5
+
+
+def test_the_simulated_hybrid_returns_echo_at_its_loss() -> None:
+    hybrid = SimHybrid(32, 12.0, seed=2)
+    far = _noise(2.0, -10.0, 5)
+    back = []
+    for a in range(0, far.size, FRAME):
+        hybrid.sent(far[a:a + FRAME].tobytes())
+        back.append(np.frombuffer(hybrid.returned(bytes(2 * FRAME)), "<i2"))
+    echo = np.concatenate(back).astype(np.float64)
+    loss = _power_db(far.astype(np.float64)) - _power_db(echo)
+    assert abs(loss - 12.0) < 1.0
+
+
+@pytest.mark.parametrize("text", ["32", "x:1", "200:10", "32:-5"])
+def test_a_bad_hybrid_setting_is_refused_by_name(text: str) -> None:
+    with pytest.raises(ValueError, match=r"MINIPBX_SIM_HYBRID|simulated hybrid"):
+        hybrid_from_env({"MINIPBX_SIM_HYBRID": text})
+
+
+def test_hybrid_from_the_environment() -> None:
+    hybrid = hybrid_from_env({"MINIPBX_SIM_HYBRID": "24:9"})
+    assert hybrid is not None and hybrid.describe() == {"tail_ms": 24, "erl_db": 9.0}
+    assert hybrid_from_env({}) is None
