@@ -42,6 +42,7 @@ from firmware.core.events import (
     Unbridge,
     VoiceMessage,
 )
+from firmware.dsp.cid_gen import mwi_signal
 from firmware.dsp.profiles import CountryProfile
 from firmware.dsp.supervision import BusyToneDetector
 from firmware.dsp.tones import ToneGenerator
@@ -369,6 +370,30 @@ class Box:
 
     def has_line(self, leg: str) -> bool:
         return leg in self.fxs or leg in self.fxo
+
+    def send_vmwi(self, leg: str, on: bool) -> bool:
+        """The message-waiting indication (FSK, the port's caller ID standard: Bell 202 or
+        V.23, MDMF) to the on-hook handset of ``leg``; False when it cannot go now (the
+        line is in use or plays something, or sends no FSK caller ID)."""
+        slot = self.fxs.get(leg)
+        if slot is None or slot.line.state != "idle" or slot.playing is not None:
+            return False
+        standard = slot.cid_standard
+        if standard not in ("bell202", "v23"):
+            return True  # no FSK on this port (none, DTMF, the Japanese form): nothing to send
+        signal = mwi_signal(on, "v23" if standard == "v23" else "bell202")
+        pcm = signal.samples.astype("<i2").tobytes()
+        self._play(leg, PcmSource(pcm, self._vmwi_done_cb(leg)), "cid")
+        return True
+
+    def _vmwi_done_cb(self, leg: str) -> Callable[[], None]:
+        def done() -> None:  # from the clock thread
+            def stop() -> None:
+                slot = self.fxs.get(leg)
+                if slot is not None and slot.playing == "cid" and slot.line.state == "idle":
+                    self._stop_playing(leg)
+            self.loop.call_soon_threadsafe(stop)
+        return done
 
     def playing(self, leg: str) -> str | None:
         """What the box plays into line ``leg`` now ("tone:dial", "cid", "prompt"...)."""

@@ -38,6 +38,7 @@ from firmware.app.recorder import start_recorder
 from firmware.app.sitewatch import SiteWatch
 from firmware.app.startup import Startup, start_config
 from firmware.app.system import RunningSystem
+from firmware.app.voicemail_app import start_voicemail
 from firmware.app.webapp import start_web
 from firmware.commands.builtin import table
 from firmware.config import Config
@@ -129,10 +130,10 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     fxo = [(board.port("fxo", p.port), wiring.build_fxo(p, profile), p.extension,
             wiring.cid_standard(p.caller_id_standard, profile)) for p in config.fxo]
     box = Box(loop, board, profile, exchange, switch, fxs, fxo)  # type: ignore[arg-type]
-    endpoint.on_shutdown(box.close)
     for kind, ports in (("fxs", config.fxs), ("fxo", config.fxo)):  # echo (lineecho.py)
         for q in ports:
             box.configure_echo(f"{kind}{q.port}", q.echo_cancel, q.echo_tail_ms)
+    endpoint.on_shutdown(box.close)
     endpoint.on_shutdown(built.close)
     first = next(iter(endpoint.transports.values()))
 
@@ -169,6 +170,11 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     manager = build_manager(startup, state_dir, system, board_override, restart, stop)
     manager.watch(cdr.follow)  # [records] retention changes apply at once
     system.prompt_control = start_prompts(loop, state_dir, config, box, manager)
+    # Voicemail: messages, the mailbox menu's files, the lamp (firmware/app/voicemail_app.py).
+    system.voicemail = start_voicemail(loop, state_dir, box, exchange,
+                                       system.prompt_control.cache,
+                                       lambda: system.running_config)
+    endpoint.on_shutdown(system.voicemail.close)
     control = ControlServer(state_dir / SOCKET_NAME, table, system)
     await control.start()
     for sig in (signal.SIGINT, signal.SIGTERM):

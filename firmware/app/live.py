@@ -53,7 +53,9 @@ _PLAN_ONLY = ("extension", "name", "caller_id", "permission", "max_outbound_call
               "to", "closed_to", "schedule",
               # Forwarding, do-not-disturb and line services (firmware/pbx/features.py).
               "forward_always", "forward_busy", "forward_no_answer", "forward_after_s", "dnd",
-              "hotline", "warmline_s", "caller_id_block", "reject_anonymous", "pickup_group")
+              "hotline", "warmline_s", "caller_id_block", "reject_anonymous", "pickup_group",
+              "voicemail", "voicemail_pin", "voicemail_after_s", "voicemail_max_s",
+              "voicemail_greeting")
 
 
 class LiveBox:
@@ -256,7 +258,8 @@ def _plan_inputs(config: Config) -> tuple[object, ...]:
             # Forwarding and do-not-disturb as configured (star codes change them too).
             tuple((p.forward_always, p.forward_busy, p.forward_no_answer, p.forward_after_s,
                    p.dnd, p.hotline, p.warmline_s, p.caller_id_block, p.reject_anonymous,
-                   p.pickup_group) for p in config.fxs))
+                   p.pickup_group, p.voicemail, p.voicemail_pin, p.voicemail_after_s,
+                   p.voicemail_max_s, p.voicemail_greeting) for p in config.fxs))
 
 
 def _line_settings(port: FxsConfig | FxoConfig) -> tuple[object, ...]:

@@ -54,6 +54,7 @@ class RunningSystem:
         self.cdr: CdrDb | None = None  # the call records database, set by the daemon
         # Forwarding / do-not-disturb now in force (firmware/app/linefeatures.py).
         self.line_features: Any = None
+        self.voicemail: Any = None  # VoicemailService (firmware/app/voicemail_app.py)
         self.meter: LoadMeter | None = None  # live load, set by the daemon
         self.sites: SiteWatch | None = None  # other sites' state (multi-site), by the daemon
         self._state_dir = state_dir

@@ -28,6 +28,9 @@ def check_features(config: Config) -> list[Issue]:
                                     f" #) or \"\" for off, got {value!r}"))
             if value and value == port.extension:
                 issues.append(Issue(("fxs", i, key), "forwards the port to itself"))
+        if port.voicemail_pin and not re.fullmatch(r"[0-9]{1,12}", port.voicemail_pin):
+            issues.append(Issue(("fxs", i, "voicemail_pin"), "must be 1 to 12 digits (0-9)"
+                                f" or \"\" for none, got {port.voicemail_pin!r}"))
     codes: dict[str, str] = {}
     for f in dataclasses.fields(config.features):
         if f.name == "record_toggle":  # keyed during a call; checked with recording

@@ -9,7 +9,7 @@ Leaving a message (``deposit``), rules:
 - The box answers the caller and plays the greeting: ``voicemail_greeting`` if set (any
   prompt ref, such as ``say:en:...``), else the one the owner recorded
   (``voicemail:N/greeting``), else the default ("The person at extension N is not
-  available ..."); then the beep (``voicemail:beep``).
+  available ..."); then the beep (``builtin:beep``).
 - At the greeting's end (``PlayDone``, or the prompt guard) recording starts
   (``VoiceMessage(on=True)``); it stops when the caller hangs up, keys ``#`` (then
   "goodbye" and the box hangs up), or after ``voicemail_max_s``. The app keeps a message
@@ -48,7 +48,7 @@ PROMPT_GUARD_S = 120.0
 MENU_WAIT_S = 8.0
 MENU_TRIES = 3
 PIN_TRIES = 3
-BEEP = "voicemail:beep"
+BEEP = "builtin:beep"
 
 
 def greeting_ref(box: str) -> str:

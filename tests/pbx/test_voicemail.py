@@ -52,7 +52,7 @@ def test_no_answer_goes_to_voicemail_and_records_until_hang_up(vm: Driver) -> No
     out = vm.advance(1.5)  # voicemail_after_s: Bob stops ringing, the box answers
     assert Release("fxs2", out[0].cause) in out  # type: ignore[union-attr]
     assert plays(out) == [("builtin:vm_extension", "digits:102", "builtin:vm_unavailable",
-                           "voicemail:beep")]
+                           "builtin:beep")]
     assert not messages(out)
     out = vm.send(PlayDone("fxs1"))
     [start] = messages(out)
@@ -138,7 +138,7 @@ def test_star98_pin_play_delete_and_greeting(vm: Driver) -> None:
     out = vm.dial("fxs2", "*")
     assert plays(out)[-1][:4] == ("digits:0", "builtin:vm_new", "digits:2", "builtin:vm_old")
     out = vm.dial("fxs2", "0")
-    assert plays(out)[-1] == ("builtin:vm_record_greeting", "voicemail:beep")
+    assert plays(out)[-1] == ("builtin:vm_record_greeting", "builtin:beep")
     out = vm.send(PlayDone("fxs2"))
     [start] = messages(out)
     assert start.greeting and start.on and start.mailbox == "102"
@@ -151,7 +151,7 @@ def test_star98_pin_play_delete_and_greeting(vm: Driver) -> None:
     vm.send(Seize("fxs2"))
     vm.send(Seize("fxs1"))
     out = vm.dial("fxs1", "102")
-    assert plays(out) == [("voicemail:102/greeting", "voicemail:beep")]
+    assert plays(out) == [("voicemail:102/greeting", "builtin:beep")]
 
 
 def test_other_extension_needs_the_pin_and_three_wrong_end_it(vm: Driver) -> None:

@@ -1,0 +1,230 @@
+"""Voicemail at run time: the exchange's ``VoiceMessage`` and ``MailboxEdit`` made real.
+
+- Recording a message or a greeting: a line leg (a handset) is tapped at its bridge port
+  (``MediaSwitch.record``: the line's own audio, each 20 ms tick, on the clock thread,
+  appended to a list); a SIP leg gets a pjsua2 recorder to a WAV (``record_media``). At
+  the stop the audio is kept in the mailbox (firmware/media/vmstore.py) if it lasts a
+  second or more.
+- After each change (a message kept, heard, deleted; at start) the exchange's view of the
+  mailbox is set (message ids, greeting), which gives stutter dial tone, and the owner's
+  handset gets the message-waiting indication (VMWI, ``Box.send_vmwi``) when the count of
+  new messages goes from none to some or back; every ``VMWI_REFRESH_S`` it is sent again
+  to idle handsets.
+- ``voicemail:N/UID`` and ``voicemail:N/greeting`` prompt references resolve to the
+  files (``PromptCache.sources``), so the mailbox menu plays them like any prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from firmware.core.events import LegId, MailboxEdit, VoiceMessage
+from firmware.media.vmstore import MailboxError, MailboxStore
+
+log = logging.getLogger(__name__)
+
+VMWI_REFRESH_S = 600.0
+RETRY_S = 2.0  # a handset in use gets the indication when it is back on-hook
+SIP_FILE_SETTLE_S = 0.3  # a pjsua2 recorder's file is whole a tick after it stops
+
+
+class Tap(Protocol):
+    def record(self, leg: LegId, sink: Callable[[bytes | None, bytes | None], None] | None
+               ) -> None: ...
+
+    def can_record(self, leg: LegId) -> bool: ...
+
+    def record_media(self, leg: LegId, path: str | None) -> bool: ...
+
+
+class MailView(Protocol):
+    def set_mailbox(self, box: str, new: list[str], old: list[str], greeting: bool) -> None: ...
+
+
+@dataclass
+class Take:
+    """One recording under way."""
+
+    event: VoiceMessage
+    started: float
+    frames: list[bytes] = field(default_factory=list)
+    sip_path: Path | None = None
+
+    def push(self, said: bytes | None, heard: bytes | None) -> None:  # clock thread
+        self.frames.append(said if said is not None else bytes(320))
+
+
+class VoicemailService:
+    def __init__(self, loop: asyncio.AbstractEventLoop, store: MailboxStore, tap: Tap,
+                 exchange: MailView, send_vmwi: Callable[[str, bool], bool],
+                 boxes: Callable[[], dict[str, LegId]]) -> None:
+        self.loop = loop
+        self.store = store
+        self.tap = tap
+        self.exchange = exchange
+        self.send_vmwi = send_vmwi
+        self.boxes = boxes  # mailbox (extension) -> its handset's leg
+        self._takes: dict[tuple[int, bool], Take] = {}
+        self._lamp: dict[str, bool] = {}
+        self._refresh: asyncio.TimerHandle | None = None
+
+    # --- start ---------------------------------------------------------------------------
+    def start(self) -> None:
+        for box in self.boxes():
+            self.refresh(box, force=True)
+        self._refresh = self.loop.call_later(VMWI_REFRESH_S, self._periodic)
+
+    def close(self) -> None:
+        if self._refresh is not None:
+            self._refresh.cancel()
+        for take in list(self._takes.values()):
+            self._stop(take)
+
+    def _periodic(self) -> None:
+        for box in self.boxes():
+            self.refresh(box, force=True)
+        self._refresh = self.loop.call_later(VMWI_REFRESH_S, self._periodic)
+
+    # --- prompt references ---------------------------------------------------------------
+    def resolve(self, rest: str) -> Path | None:
+        """``N/UID`` or ``N/greeting`` (a ``voicemail:`` prompt) to its WAV."""
+        box, _, what = rest.partition("/")
+        try:
+            if what == "greeting":
+                return self.store.greeting(box)
+            return self.store.wav(box, what)
+        except MailboxError:
+            return None
+
+    # --- events from the exchange ----------------------------------------------------------
+    def handle(self, event: VoiceMessage | MailboxEdit) -> None:
+        if isinstance(event, MailboxEdit):
+            done = (self.store.mark_heard(event.mailbox, event.uid) if event.action == "heard"
+                    else self.store.delete(event.mailbox, event.uid))
+            log.info("mailbox %s: message %s %s%s", event.mailbox, event.uid, event.action,
+                     "" if done else " (there was none)")
+            self.refresh(event.mailbox)
+            return
+        key = (event.call_id, event.greeting)
+        if event.on:
+            if key in self._takes:
+                return
+            take = Take(event, time.time())
+            if self.tap.can_record(event.leg):
+                self.tap.record(event.leg, take.push)
+            else:
+                path = self.store.root / ".incoming" / f"{event.call_id}-{int(event.greeting)}.wav"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if not self.tap.record_media(event.leg, str(path)):
+                    log.warning("call %d: %s has no media to record; no message",
+                                event.call_id, event.leg)
+                    return
+                take.sip_path = path
+            self._takes[key] = take
+            log.info("call %d: recording a %s for mailbox %s from %s", event.call_id,
+                     "greeting" if event.greeting else "message", event.mailbox, event.leg)
+            return
+        found = self._takes.pop(key, None)
+        if found is not None:
+            self._stop(found)
+
+    def _stop(self, take: Take) -> None:
+        event = take.event
+        if take.sip_path is None:
+            with contextlib.suppress(KeyError):
+                self.tap.record(event.leg, None)
+            self._keep(take, b"".join(take.frames))
+            return
+        self.tap.record_media(event.leg, None)
+        self.loop.call_later(SIP_FILE_SETTLE_S, self._keep_sip, take)
+
+    def _keep_sip(self, take: Take) -> None:
+        assert take.sip_path is not None
+        pcm = b""
+        try:
+            with wave.open(str(take.sip_path), "rb") as w:
+                if w.getframerate() == 8000 and w.getsampwidth() == 2 and w.getnchannels() == 1:
+                    pcm = w.readframes(w.getnframes())
+                else:
+                    log.warning("%s: not 8 kHz mono 16-bit; message dropped", take.sip_path)
+        except (OSError, wave.Error, EOFError) as exc:
+            log.warning("call %d: the SIP recording is unreadable: %s", take.event.call_id, exc)
+        take.sip_path.unlink(missing_ok=True)
+        self._keep(take, pcm)
+
+    def _keep(self, take: Take, pcm: bytes) -> None:
+        event = take.event
+        try:
+            if event.greeting:
+                path = self.store.save_greeting(event.mailbox, pcm)
+                log.info("mailbox %s: greeting %s", event.mailbox,
+                         path.name if path else "too short: not kept")
+            else:
+                message = self.store.save(event.mailbox, pcm, take.started,
+                                          event.caller.number or "", event.caller.name or "")
+                log.info("mailbox %s: %s", event.mailbox,
+                         f"message {message.uid} from {message.caller_number or 'unknown'}, "
+                         f"{message.duration_s:.1f} s" if message else
+                         "message under a second: not kept")
+        except OSError as exc:
+            log.error("mailbox %s: cannot keep the recording: %s", event.mailbox, exc)
+        self.refresh(event.mailbox)
+
+    # --- the mailbox's state -------------------------------------------------------------
+    def refresh(self, box: str, force: bool = False) -> None:
+        try:
+            new, old = self.store.counts(box)
+            greeting = self.store.greeting(box) is not None
+        except MailboxError:
+            return
+        self.exchange.set_mailbox(box, new, old, greeting)
+        lamp = bool(new)
+        if force or self._lamp.get(box) != lamp:
+            leg = self.boxes().get(box)
+            if leg is not None and self.send_vmwi(leg, lamp):
+                self._lamp[box] = lamp
+                log.info("mailbox %s: message-waiting %s sent to %s", box,
+                         "on" if lamp else "off", leg)
+            elif leg is not None:  # the handset is off-hook or ringing: again soon
+                self._lamp.pop(box, None)
+                self.loop.call_later(RETRY_S, self.refresh, box)
+
+    def status(self) -> dict[str, Any]:
+        return {box: {"new": len(self.store.counts(box)[0]),
+                      "old": len(self.store.counts(box)[1]),
+                      "lamp": self._lamp.get(box)} for box in self.boxes()}
+
+
+def voicemail_root(state_dir: Path) -> Path:
+    return state_dir / "voicemail"
+
+
+def start_voicemail(loop: asyncio.AbstractEventLoop, state_dir: Path, box: Any, exchange: Any,
+                    cache: Any, config: Callable[[], Any]) -> VoicemailService:
+    """The daemon's voicemail: the Box hands it the exchange's events, the prompt cache
+    plays ``voicemail:`` references from its files; ``config`` gives the running
+    configuration (the mailboxes are the [[fxs]] ports with voicemail on)."""
+
+    def boxes() -> dict[str, LegId]:
+        on = {p.extension for p in config().fxs if p.voicemail}
+        return {slot.extension: leg for leg, slot in box.fxs.items() if slot.extension in on}
+
+    service = VoicemailService(loop, MailboxStore(voicemail_root(state_dir)), box.switch,
+                               exchange, box.send_vmwi, boxes)
+    box.on_voicemail = service.handle
+    sources = getattr(cache, "sources", None)  # references resolved by their owner
+    if sources is not None:
+        sources["voicemail"] = service.resolve
+    else:
+        log.warning("the prompt cache resolves no voicemail: references; the mailbox menu "
+                    "cannot play messages")
+    service.start()
+    return service

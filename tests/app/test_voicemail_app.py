@@ -1,0 +1,83 @@
+"""The voicemail service (firmware/app/voicemail_app.py) on fakes: a tapped line's audio
+becomes a message, the exchange's view and the lamp follow the new-message count, edits
+reach the store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from firmware.app.voicemail_app import VoicemailService
+from firmware.core.events import MailboxEdit, Party, VoiceMessage
+from firmware.media.vmstore import MailboxStore
+
+Sink = Callable[[bytes | None, bytes | None], None]
+
+
+class FakeTap:
+    def __init__(self) -> None:
+        self.sinks: dict[str, Sink | None] = {}
+
+    def record(self, leg: str, sink: Sink | None) -> None:
+        self.sinks[leg] = sink
+
+    def can_record(self, leg: str) -> bool:
+        return leg.startswith("fxs")
+
+    def record_media(self, leg: str, path: str | None) -> bool:
+        return False
+
+
+class FakeExchange:
+    def __init__(self) -> None:
+        self.boxes: dict[str, tuple[list[str], list[str], bool]] = {}
+
+    def set_mailbox(self, box: str, new: list[str], old: list[str], greeting: bool) -> None:
+        self.boxes[box] = (new, old, greeting)
+
+
+def test_message_lamp_and_edits(tmp_path: Path) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        tap, exchange = FakeTap(), FakeExchange()
+        lamps: list[tuple[str, bool]] = []
+
+        def vmwi(leg: str, on: bool) -> bool:
+            lamps.append((leg, on))
+            return True
+
+        service = VoicemailService(loop, MailboxStore(tmp_path), tap, exchange, vmwi,
+                                   lambda: {"102": "fxs2"})
+        service.start()
+        assert exchange.boxes["102"] == ([], [], False) and lamps == [("fxs2", False)]
+        service.handle(VoiceMessage(7, "fxs1", "102", True, Party("101", "Alice")))
+        sink = tap.sinks["fxs1"]
+        assert sink is not None
+        for _ in range(100):  # 2 s of 20 ms frames
+            sink(b"\x01\x00" * 160, None)
+        service.handle(VoiceMessage(7, "fxs1", "102", False, Party("101", "Alice")))
+        assert tap.sinks["fxs1"] is None
+        [message] = service.store.messages("102")
+        assert (message.caller_number, message.caller_name, message.duration_s) == \
+            ("101", "Alice", 2.0)
+        assert exchange.boxes["102"] == ([message.uid], [], False)
+        assert lamps[-1] == ("fxs2", True)
+        assert service.resolve(f"102/{message.uid}") == service.store.wav("102", message.uid)
+        service.handle(MailboxEdit("102", message.uid, "heard"))
+        assert exchange.boxes["102"] == ([], [message.uid], False)
+        assert lamps[-1] == ("fxs2", False)
+        service.handle(MailboxEdit("102", message.uid, "delete"))
+        assert service.store.messages() == []
+        # A short one (0.5 s) is not kept, and the lamp does not move.
+        sent = len(lamps)
+        service.handle(VoiceMessage(8, "fxs1", "102", True))
+        short = tap.sinks["fxs1"]
+        assert short is not None
+        for _ in range(25):
+            short(b"\x01\x00" * 160, None)
+        service.handle(VoiceMessage(8, "fxs1", "102", False))
+        assert service.store.messages() == [] and len(lamps) == sent
+        service.close()
+    finally:
+        loop.close()
