@@ -22,6 +22,7 @@ from firmware.app.signal_cmd import add_signal_parser
 from firmware.app.sip_cli import add_sip_parser
 from firmware.app.update_cli import add_update_parser
 from firmware.app.user_cli import add_user_parser
+from firmware.app.voicemail_cli import add_voicemail_parser
 from firmware.core.errors import PbxError
 from firmware.media.wavfile import WavError
 
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_callback_parser(sub)
     add_prompt_parser(sub)
     add_calls_parser(sub)
+    add_voicemail_parser(sub)
     return parser
 
 

@@ -197,6 +197,29 @@ class VoicemailService:
                 self._lamp.pop(box, None)
                 self.loop.call_later(RETRY_S, self.refresh, box)
 
+    # --- for the commands (firmware/commands/voicemail_cmds.py) --------------------------
+    def listing(self, box: str | None) -> list[dict[str, Any]]:
+        try:
+            found = self.store.messages(box)
+        except MailboxError:
+            return []
+        return [dict(m.as_dict(), extension=m.mailbox) for m in reversed(found)]
+
+    def file(self, box: str, uid: str) -> Path | None:
+        try:
+            if self.store.get(box, uid) is None:
+                return None
+            path = self.store.wav(box, uid)
+        except MailboxError:
+            return None
+        return path if path.exists() else None
+
+    def remove(self, box: str, uid: str) -> bool:
+        if self.file(box, uid) is None:
+            return False
+        self.handle(MailboxEdit(box, uid, "delete"))
+        return True
+
     def status(self) -> dict[str, Any]:
         return {box: {"new": len(self.store.counts(box)[0]),
                       "old": len(self.store.counts(box)[1]),

@@ -15,6 +15,7 @@ from firmware.commands import (
     sip_cmds,
     trunk_cmds,
     user_cmds,
+    voicemail_cmds,
 )
 from firmware.commands.caller import current_caller
 from firmware.commands.inform_cmds import register as register_inform
@@ -35,6 +36,7 @@ debug_cmds.register(table)
 register_inform(table)
 register_prompts(table)
 calls_cmds.register(table)
+voicemail_cmds.register(table)
 
 
 @table.command("status", "ports, trunks and calls", role="user")

@@ -41,6 +41,7 @@ NAV = (
     NavItem("/", "Dashboard", "user"),
     NavItem("/me", "My phone", "user", only_role="user"),
     NavItem("/calls", "Calls", "user"),
+    NavItem("/voicemail", "Voicemail", "user"),
     NavItem("/config/box", "Box", "installer"),
     NavItem("/config/phones", "Phones", "installer"),
     NavItem("/config/lines", "Lines", "installer"),

@@ -35,6 +35,7 @@ from firmware.web.pages import (
     maintenance,
     me,
     prompts,
+    voicemail,
 )
 from firmware.web.security import add_headers, guard
 from firmware.web.sessions import SessionStore
@@ -88,6 +89,7 @@ def create_app(table: CommandTable, system: Any, accounts_store: AccountStore,
     app.add_routes(prompts.routes)
     app.add_routes(inform.routes)
     app.add_routes(callback_web.routes)
+    app.add_routes(voicemail.routes)  # firmware/web/pages/voicemail.py
     app.add_routes(static_routes(load_static()))
     return app
 
