@@ -124,6 +124,7 @@ class PromptCache:
         self._built: dict[tuple[Piece, str], Built] = {}
         self.hits = 0
         self.made = 0
+        self.abort = False  # set when the daemon stops: building ends after the piece
         # The country whose ringback ``builtin:ringback`` is (PromptControl keeps it).
         self.country = "us"
         # Other kinds of reference, resolved to a WAV file by their owner at play time
@@ -176,6 +177,8 @@ class PromptCache:
         wanted += [(use.where, use.ref, use.language) for use in uses]
         seen: set[Piece] = set()
         for where, ref, language in wanted:
+            if self.abort:
+                break
             try:
                 if self._extra(ref):
                     continue

@@ -51,7 +51,12 @@ class PromptControl:
 
     async def _build_running(self) -> None:
         config = self._config
-        problems = await asyncio.to_thread(self.cache.build, _uses(config), languages(config))
+        try:
+            problems = await asyncio.to_thread(self.cache.build, _uses(config),
+                                               languages(config))
+        except asyncio.CancelledError:  # the daemon stops: the worker stops after a piece
+            self.cache.abort = True
+            raise
         for where, what in problems:
             log.error("prompt %s: %s", where, what)
         log.info("prompts ready: %d built, %d already cached", self.cache.made,
