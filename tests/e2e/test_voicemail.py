@@ -1,0 +1,99 @@
+"""Voicemail through the daemon on the simulated board (issue 11 §2): 101 calls 102, nobody
+answers, the box takes a message (the caller's handset speaks a tone, the stored message
+holds that tone); 102's on-hook handset gets the message-waiting indication (VMWI, decoded
+by spandsp) and stutter dial tone; *98 with the PIN plays the message at 102's handset;
+7 deletes it and the lamp goes off (VMWI off, decoded by spandsp)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.e2e.harness import Daemon, dominant_hz, sine, tones_in
+from tests.e2e.peers import box_config
+from tests.ref.spandsp_adsi import ADSI_STANDARD_CLASS, spandsp_decode
+
+pytestmark = pytest.mark.slow
+
+MWI_MDMF = 0x82
+VISUAL_INDICATOR = 0x0B
+TONE_HZ = 700.0
+
+HANDSETS = [{"port": 1, "extension": "101", "name": "Reception"},
+            {"port": 2, "extension": "102", "name": "Office", "voicemail": True,
+             "voicemail_pin": "1234", "voicemail_after_s": 3.0}]
+
+
+def hear_while(box: Daemon, port: int, seconds: float, action: Callable[[], None]
+               ) -> np.ndarray:
+    """What handset ``port`` hears for ``seconds``, with ``action`` done just after the
+    recording starts."""
+    heard: list[np.ndarray] = []
+    listener = threading.Thread(target=lambda: heard.append(box.hear(port, seconds)))
+    listener.start()
+    time.sleep(0.3)
+    action()
+    listener.join()
+    return heard[0]
+
+
+def lamp(samples: np.ndarray) -> list[bool]:
+    """The VMWI messages spandsp finds: True for lamp on, False for off."""
+    found = []
+    for message in spandsp_decode(np.asarray(samples, dtype=np.int16), ADSI_STANDARD_CLASS):
+        fields = dict(message[1:])
+        assert message[0][0] == MWI_MDMF, message
+        found.append(fields[VISUAL_INDICATOR] == b"\xff")
+    return found
+
+
+def messages(box: Daemon) -> list[Path]:
+    return sorted((box.state / "voicemail" / "102").glob("2*.wav"))
+
+
+def test_message_lamp_listen_and_delete(daemon_factory: Callable[..., Daemon]) -> None:
+    box = daemon_factory(box_config(fxs=HANDSETS) + "\n[dialplan]\ninterdigit_s = 2\n")
+    box.phone(1, "offhook")
+    box.dial(1, "102")
+    box.wait_for("102 to ring", lambda: box.port("fxs2")["ringing"], timeout=8)
+    box.wait_for("the greeting to end and the recording to start",
+                 lambda: "recording a message for mailbox 102" in box.log(), timeout=30)
+    assert not box.port("fxs2")["ringing"]
+    box.speak(1, sine(TONE_HZ, 2.5))
+    time.sleep(3.0)
+    onhook = hear_while(box, 2, 4.0, lambda: box.phone(1, "onhook"))
+    assert lamp(onhook) == [True], "no VMWI on at 102"
+    [stored] = box.wait_for("the message to be kept", lambda: messages(box), timeout=5)
+    with wave.open(str(stored)) as w:
+        audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    assert len(audio) >= 8000 * 2
+    assert abs(dominant_hz(audio) - TONE_HZ) < 15
+    assert box.call("voicemail.list", extension="102")["messages"][0]["caller_number"] == "101"
+
+    box.phone(2, "offhook")
+    assert "stutter" in tones_in(box.hear(2, 1.2)), "no stutter dial tone with a message"
+    box.dial(2, "*98")
+    box.wait_for("the mailbox to answer",
+                 lambda: box.port("fxs2")["exchange_state"] == "connected", timeout=8)
+    time.sleep(0.5)
+    box.dial(2, "1234")
+    box.wait_for("the mailbox to open", lambda: "mailbox 102 opened" in box.log(), timeout=8)
+    box.dial(2, "1")
+    heard = box.hear(2, 4.0)
+    windows = [heard[i:i + 4000] for i in range(0, len(heard) - 4000, 2000)]
+    assert any(abs(dominant_hz(w) - TONE_HZ) < 15 for w in windows), \
+        "the message was not heard at 102"
+    box.dial(2, "7")
+    box.wait_for("the message to be deleted", lambda: not messages(box), timeout=8)
+    offhook_then_on = hear_while(box, 2, 6.0, lambda: box.phone(2, "onhook"))
+    assert lamp(offhook_then_on) == [False], "no VMWI off at 102"
+    time.sleep(1.2)
+    box.phone(2, "offhook")
+    assert "stutter" not in tones_in(box.hear(2, 1.2))
+    box.phone(2, "onhook")
