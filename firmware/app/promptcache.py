@@ -373,7 +373,27 @@ class PromptCache:
         finally:
             Path(tmp).unlink(missing_ok=True)
         fsync_directory(self.uploads)
-        return self.ensure(Piece("file", name))
+        built = self.ensure(Piece("file", name))
+        self.prune_uploads()
+        return built
+
+    def prune_uploads(self) -> int:
+        """Remove the converted pieces of uploads replaced or gone (a replaced upload is a
+        new piece); returns how many. Spoken and made pieces are small and stay."""
+        current = set()
+        if self.uploads.is_dir():
+            for f in self.uploads.glob("*.wav"):
+                if not f.name.startswith("."):
+                    current.add(self.path(Piece("file", f.name)).name)
+        removed = 0
+        for cached in self.dir.glob("file-*.wav") if self.dir.is_dir() else ():
+            if cached.name not in current:
+                cached.unlink(missing_ok=True)
+                removed += 1
+        with self._lock:
+            for key in [k for k in self._built if k[0].kind == "file" and k[1] not in current]:
+                del self._built[key]
+        return removed
 
     def listing(self, languages: Iterable[str]) -> list[dict[str, object]]:
         """What ``prompt list`` shows: every builtin of ``languages``, every upload, and

@@ -59,6 +59,7 @@ class PromptControl:
             raise
         for where, what in problems:
             log.error("prompt %s: %s", where, what)
+        await asyncio.to_thread(self.cache.prune_uploads)
         log.info("prompts ready: %d built, %d already cached", self.cache.made,
                  self.cache.hits)
 

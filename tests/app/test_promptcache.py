@@ -110,6 +110,9 @@ def test_a_replaced_upload_is_a_new_piece(cache: PromptCache) -> None:
     second = cache.store_upload("a.wav", wav_bytes(tone(700, 0.7, 8000), 8000))
     assert first.path != second.path
     assert cache.files(["file:a.wav"], "en") == [second.path]
+    assert not first.path.exists()  # the old conversion is gone
+    (cache.uploads / "a.wav").unlink()
+    assert cache.prune_uploads() == 1 and not second.path.exists()
 
 
 def test_english_and_amharic_builtins_are_spoken_and_then_cache_hits(
