@@ -109,7 +109,8 @@ def redirect(board: Board, call: Call, ext: Extension, now: float) -> bool:
     if features.forward_busy and board.leg_state(ext.leg) != "idle":
         forward(board, call, ext, features.forward_busy, now)
         return True
-    if features.voicemail and board.leg_state(ext.leg) != "idle":
+    if features.voicemail and board.leg_state(ext.leg) != "idle" \
+            and not board.call_waiting(ext.leg):  # call waiting first (flashcalls.py)
         return _to_voicemail(board, call, ext, now)
     return False
 
