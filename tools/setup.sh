@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-test}
 
-run_debs=(python3-venv python3-dev gcc libasound2-dev libsystemd-dev pkg-config opus-tools)
-test_debs=(espeak-ng sip-tester baresip-core kamailio kamailio-tls-modules libspandsp2 libspandsp-dev libspeexdsp1 minimodem multimon-ng sox
+# espeak-ng: the daemon speaks its builtin and say: prompts with it (firmware/app/promptcache.py).
+run_debs=(python3-venv python3-dev gcc libasound2-dev libsystemd-dev pkg-config opus-tools espeak-ng)
+test_debs=(sip-tester baresip-core kamailio kamailio-tls-modules libspandsp2 libspandsp-dev libspeexdsp1 minimodem multimon-ng sox
            socat tshark nodejs npm chromium chromium-driver linphone-cli)
 
 debs=("${run_debs[@]}")

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/image/common.sh
 
-run_pkgs=systemd,systemd-sysv,udev,dbus,kmod,chrony,openssh-server,python3,python3-venv,libssl3,libopus0,libbcg729-0,libasound2,ca-certificates,iproute2,fdisk,e2fsprogs,dosfstools,initramfs-tools,zstd,sudo
+run_pkgs=systemd,systemd-sysv,udev,dbus,kmod,chrony,openssh-server,python3,python3-venv,libssl3,libopus0,libbcg729-0,libasound2,ca-certificates,espeak-ng,iproute2,fdisk,e2fsprogs,dosfstools,initramfs-tools,zstd,sudo
 build_pkgs=build-essential,swig,libssl-dev,libopus-dev,libbcg729-dev,python3-dev,pkg-config,libasound2-dev,libsystemd-dev
 
 rm -rf "$root"
