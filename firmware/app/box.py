@@ -34,6 +34,7 @@ from firmware.core.events import (
     Bridge,
     CallEvent,
     Digit,
+    Hold,
     MailboxEdit,
     Party,
     Play,
@@ -82,6 +83,8 @@ class RecorderSide(Protocol):
 
 class SipSide(Protocol):
     def command(self, event: CallEvent) -> None: ...
+
+    def hold(self, leg: str, on: bool) -> None: ...
 
     def status(self) -> dict[str, object]: ...
 
@@ -267,6 +270,10 @@ class Box:
                 self.on_play(out)
             else:
                 log.debug("%s: no prompt player for %s", out.leg, out.prompts)
+            return
+        if isinstance(out, Hold):  # hook-flash hold toward a SIP leg (re-INVITE)
+            if self.sip is not None and not self.has_line(out.leg):
+                self.sip.hold(out.leg, out.on)
             return
         if isinstance(out, Record):
             if self.recorder is not None:

@@ -190,5 +190,14 @@ class MailboxEdit:
     action: Literal["heard", "delete"]
 
 
+@dataclass(frozen=True)
+class Hold:
+    """Down to a SIP leg: put its call on hold (re-INVITE, a=sendonly: the box still
+    sends, music on hold) or take it off hold (``on`` False). Analog legs ignore it."""
+
+    leg: LegId
+    on: bool
+
+
 CallEvent = Seize | Setup | Digit | Alerting | Answer | Flash | Release | Tone | PlayDone | Transfer
-MediaEvent = Bridge | Unbridge | Play | Record | VoiceMessage | MailboxEdit
+MediaEvent = Bridge | Unbridge | Play | Record | VoiceMessage | MailboxEdit | Hold

@@ -33,7 +33,9 @@ Rules:
   three-way call hanging up leaves H with the other one.
 - Transferred calls leave with H's permission (``transfer.transferrer_origin``) and show
   the held party as their caller; both old calls' records say they were transferred.
-- A SIP partner is held on the bridge (music played into its call): no re-INVITE yet.
+- A SIP partner is held with a re-INVITE (``Hold``: a=sendonly) as well, and hears the
+  music the box keeps sending; taking it back (resume, a transfer, a three-way join)
+  re-INVITEs it to sendrecv first.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from firmware.core.events import (
     Answer,
     Bridge,
     Flash,
+    Hold,
     LegId,
     Play,
     Release,
@@ -104,6 +107,8 @@ def hold(board: Board, call: Call, leg: LegId, now: float) -> None:
     if call.bridged:
         board.emit(Unbridge(call.a, call.b))
         call.bridged = False
+    if not board.plan.is_line(partner):
+        board.emit(Hold(partner, True))
     music = hold_music(board, leg)
     if music:
         board.emit(Play(partner, (music,), loop=True))
@@ -115,12 +120,19 @@ def resume(board: Board, call: Call, leg: LegId, now: float) -> None:
     """``leg`` takes ``call`` back from hold: music stops, the two talk again."""
     partner = call.other(leg)
     assert partner is not None
-    if hold_music(board, leg):
-        board.emit(Play(partner, ()))
+    unhold(board, leg, partner)
     board.emit(Bridge(leg, partner))
     call.bridged = True
     call.holder = None
     call.enter(Phase.CONNECTED, now)
+
+
+def unhold(board: Board, leg: LegId, partner: LegId) -> None:
+    """The music ``leg`` gave its held ``partner`` stops; a SIP partner is resumed."""
+    if hold_music(board, leg):
+        board.emit(Play(partner, ()))
+    if not board.plan.is_line(partner):
+        board.emit(Hold(partner, False))
 
 
 class Waiting(CallState):
@@ -311,8 +323,7 @@ class Handsets:
         board, leg, aside = self._board, desk.leg, desk.aside
         held, third = aside.other(leg), call.other(leg)
         assert held is not None and third is not None
-        if hold_music(board, leg):
-            board.emit(Play(held, ()))
+        unhold(board, leg, held)
         board.emit(Bridge(leg, held), Bridge(held, third))
         aside.bridged = True
         aside.enter(Phase.CONNECTED, now)
@@ -428,8 +439,7 @@ class Handsets:
         if desk.conference:
             board.emit(Unbridge(leg, third), Unbridge(leg, held))
         else:
-            if hold_music(board, leg):
-                board.emit(Play(held, ()))
+            unhold(board, leg, held)
             board.emit(Unbridge(call.a, call.b), Bridge(held, third))
         reason = f"transferred by {leg}: {held} to {third}"
         for old in (call, aside):
@@ -454,8 +464,7 @@ class Handsets:
         board, leg, aside = self._board, desk.leg, desk.aside
         held = aside.other(leg)
         assert held is not None and call.b is not None
-        if hold_music(board, leg):
-            board.emit(Play(held, ()))
+        unhold(board, leg, held)
         if call.bridged:  # early media
             board.emit(Unbridge(call.a, call.b), Bridge(held, call.b))
         if board.plan.is_fxs(held) and not call.bridged:

@@ -156,6 +156,16 @@ class SipAdapter:
         elif isinstance(event, Release) and call.state != "ended":
             call.end(cause_to_sip(event.cause))
 
+    def hold(self, leg: LegId, on: bool) -> None:
+        """Hold an answered call (re-INVITE with a=sendonly) or take it off hold."""
+        call = self._calls.get(leg)
+        if call is None or call.state != "connected":
+            return
+        try:
+            call.set_hold(on)
+        except Exception:  # a pjsua2 error (a re-INVITE in progress) must not stop the box
+            log.exception("%s: hold %s failed", leg, "on" if on else "off")
+
     def busy(self) -> bool:
         """Whether SIP work is in flight (a call exists), so pjsua2 wants brisk polling."""
         return bool(self._calls)

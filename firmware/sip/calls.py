@@ -78,7 +78,9 @@ class SipCall(pj.Call):  # type: ignore[misc]
             for media in info.media:
                 if media.type != pj.PJMEDIA_TYPE_AUDIO:
                     continue
-                if media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                # On hold by us (sendonly) the call still takes our audio: music on hold.
+                if media.status in (pj.PJSUA_CALL_MEDIA_ACTIVE,
+                                    pj.PJSUA_CALL_MEDIA_LOCAL_HOLD):
                     self._media_changed(self.leg, self.getAudioMedia(media.index))
                 else:
                     self._media_changed(self.leg, None)
@@ -133,6 +135,16 @@ class SipCall(pj.Call):  # type: ignore[misc]
         if not self.outgoing and not self.answered:
             prm.statusCode = status
         self.hangup(prm)
+
+    def set_hold(self, on: bool) -> None:
+        """Hold (re-INVITE, a=sendonly) or resume (re-INVITE, sendrecv)."""
+        prm = pj.CallOpParam(True)
+        if on:
+            self.setHold(prm)
+        else:
+            prm.opt.flag |= pj.PJSUA_CALL_UNHOLD
+            self.reinvite(prm)
+        log.info("%s: %s", self.leg, "held (re-INVITE sendonly)" if on else "resumed")
 
     def send_digit(self, digit: str) -> None:
         prm = pj.CallSendDtmfParam()

@@ -9,6 +9,7 @@ from firmware.core.events import (
     Answer,
     Bridge,
     Flash,
+    Hold,
     Party,
     Play,
     Release,
@@ -223,8 +224,10 @@ def test_blind_transfer_of_a_sip_caller(drv: Driver) -> None:
     drv.send(Seize("fxs1"))
     out = drv.send(Flash("fxs1"))
     assert Play("sip1", ("builtin:music",), loop=True) in out
+    assert Hold("sip1", True) in out, "a SIP partner is held by re-INVITE too"
     drv.dial("fxs1", "103")
-    drv.send(Release("fxs1"))
+    out = drv.send(Release("fxs1"))
+    assert Hold("sip1", False) in out and Play("sip1", ()) in out
     out = drv.send(Seize("fxs3"))
     assert bridged(out, "sip1", "fxs3")
     assert not any(isinstance(o, Answer) for o in out), "the SIP caller was answered already"
@@ -235,3 +238,15 @@ def test_silence_on_hold_by_setting(drv: Driver) -> None:
     talk(drv, "fxs1", "102", "fxs2")
     out = drv.send(Flash("fxs1"))
     assert not any(isinstance(o, Play) for o in out) and Tone("fxs1", "stutter") in out
+
+
+def test_a_held_sip_partner_is_resumed_on_swap(drv: Driver) -> None:
+    drv.send(Setup("sip1", "5550100", Party("5557777"), trunk="itsp"))
+    drv.send(Seize("fxs1"))
+    drv.send(Seize("fxs3"))
+    drv.dial("fxs3", "101")  # waits
+    out = drv.send(Flash("fxs1"))
+    assert Hold("sip1", True) in out
+    out = drv.send(Flash("fxs1"))
+    assert Hold("sip1", False) in out and bridged(out, "fxs1", "sip1")
+    assert not any(isinstance(o, Hold) and o.leg.startswith("fxs") for o in out)
