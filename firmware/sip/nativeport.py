@@ -21,6 +21,7 @@ port and says why (:mod:`firmware.sip.lineports`).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -294,7 +295,9 @@ class LinePump:
         self.native = native
         self._lock = threading.Lock()
         self._ports: tuple[NativeLinePort, ...] = ()
-        self._work = threading.Event()
+        # Released when there is new work: a bare lock, the cheapest wait with a timeout.
+        self._work = threading.Lock()
+        self._work.acquire()
         self._stop = False
         self.cycles = 0
         self.lead_ns = SAY_LEAD_NS  # adapted: see _adapt
@@ -312,7 +315,7 @@ class LinePump:
             if port in self._ports:
                 return
             self._ports = (*self._ports, port)
-        self._work.set()
+        self._notify()
         self.native.wake()
 
     @property
@@ -321,7 +324,7 @@ class LinePump:
 
     def close(self) -> None:
         self._stop = True
-        self._work.set()
+        self._notify()
         self.native.wake()
         self._thread.join(2.0)
 
@@ -329,8 +332,7 @@ class LinePump:
         self.native.name_thread("line-pump")
         while not self._stop:
             if not self._ports:
-                self._work.wait()
-                self._work.clear()
+                self._work.acquire()
                 continue
             try:
                 self._serve()
@@ -353,30 +355,35 @@ class LinePump:
             bridged = any(p._linked for p in self._ports)
             lead_mode = self.depth == 0 and PHASES == 2 and any(p._internal
                                                                  for p in self._ports)
-            # The next instant with work, from the last tick the bridge signalled.
-            seq, tick_ns = self.native.wait_tick(0, 0, 0)
+            # The next instant with work, from the last tick the bridge signalled: the
+            # hear phase after a tick, and in lead mode the say phase before the next.
             after = tick_ns + HEAR_AFTER_NS
             if lead_mode:
-                phases: tuple[int, ...] = (after, tick_ns + TICK_NS - self.lead_ns)
+                phases: tuple[tuple[int, bool], ...] = (
+                    (after, True), (tick_ns + TICK_NS - self.lead_ns, False))
             else:
-                phases = (after,)
+                phases = ((after, True),)
             # The first phase instant after the last one run (the tick may be late).
-            due = [t + k * TICK_NS for t in phases for k in range(4)
+            due = [(t + k * TICK_NS, hear) for t, hear in phases for k in range(4)
                    if t + k * TICK_NS > done_at + MIN_GAP_NS]
-            target = min(due) if due else done_at + TICK_NS
+            target, hear = min(due) if due else (done_at + TICK_NS, True)
             now = time.monotonic_ns()
-            if target > now and self._work.wait((target - now) / 1e9):
-                self._work.clear()  # woken before the instant: new work, then on
+            if target > now and self._work.acquire(timeout=(target - now) / 1e9):
+                # Woken before the instant: new work; look at the ports again.
+                seq, tick_ns = self.native.wait_tick(0, 0, 0)
                 continue
             done_at = target
-            now_seq, _ = self.native.wait_tick(0, 0, 0)
-            ticks = min(now_seq - last_seq, 3)
-            last_seq = now_seq
-            hear = (target - tick_ns) % TICK_NS == HEAR_AFTER_NS
+            seq, tick_ns = self.native.wait_tick(0, 0, 0)  # once a phase: it costs
+            ticks = min(seq - last_seq, 3)
+            last_seq = seq
             if hear:
                 self._hear_phase(ticks, lead_mode)
             if bridged:
                 self._say_phase(lead_mode, before=lead_mode and not hear)
+
+    def _notify(self) -> None:
+        with contextlib.suppress(RuntimeError):  # released already: work is pending
+            self._work.release()
 
     def _adapt(self, underran: bool) -> None:
         """How early bridged lines are read: after a tick that took silence, earlier
