@@ -122,6 +122,10 @@ class EchoCanceller:
         self._copied = False
         self._smooth = 1.0 / TWO_PATH_WINDOW_BLOCKS
         self._fade_in = (np.arange(BLOCK_SAMPLES) + 0.5) / BLOCK_SAMPLES
+        # One block's far, near, background and foreground residuals and the two echo
+        # estimates, as rows of one array kept from block to block (see _block).
+        self._rows: FloatArray = np.zeros((6, BLOCK_SAMPLES))
+        self._magnitudes: FloatArray = np.zeros((4, BLOCK_SAMPLES))
         self.reset()
 
     def reset(self) -> None:
@@ -168,22 +172,31 @@ class EchoCanceller:
                 end = start + BLOCK_SAMPLES
                 out[start:end] = self._block(rin[start:end], sin[start:end])
             np.rint(out, out=out)
-        np.clip(out, -32768.0, 32767.0, out=out)
+        # np.clip's Python wrapper costs more than these two ufuncs.
+        np.minimum(out, 32767.0, out=out)
+        np.maximum(out, -32768.0, out=out)
         return out.astype(np.int16)
 
     def _block(self, far: FloatArray, near: FloatArray) -> FloatArray:
         n = BLOCK_SAMPLES
         self._filter.push_far(far)
-        estimates = self._filter.estimates()
-        background: FloatArray = near - estimates[0]
-        foreground: FloatArray = near - estimates[1]
+        # The block's signals as rows of one kept array (no vstack, no new arrays). What
+        # this method returns may be a row: the caller uses it before the next block.
+        rows = self._rows
+        rows[0] = far
+        rows[1] = near
+        rows[4:] = self._filter.estimates()
+        np.subtract(rows[1], rows[4:], out=rows[2:4])
+        near = rows[1]
+        background: FloatArray = rows[2]
+        foreground: FloatArray = rows[3]
         # Every block energy at once, by einsum rather than BLAS: OpenBLAS may spin threads
         # even for vectors this short, which costs more than the products themselves.
-        rows = np.vstack((far, near, background, foreground, estimates))
         energies = np.einsum("ij,ij->i", rows, rows)
         (far_energy, near_power, background_power, foreground_power, background_echo,
          echo_power) = energies.tolist()
-        far_peak, near_peak, _, residual_peak = np.abs(rows[:4]).max(axis=1).tolist()
+        magnitudes = np.abs(rows[:4], out=self._magnitudes)
+        far_peak, near_peak, _, residual_peak = magnitudes.max(axis=1).tolist()
         # A handful of numbers: Python lists are quicker than numpy for these.
         self._far_energies.pop(0)
         self._far_energies.append(far_energy)
