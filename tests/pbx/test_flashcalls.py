@@ -3,6 +3,10 @@ three-way calls, attended and blind transfer, with the fake-clock driver."""
 
 from __future__ import annotations
 
+import random
+
+import pytest
+
 from firmware.core.causes import Cause
 from firmware.core.events import (
     Alerting,
@@ -21,7 +25,7 @@ from firmware.core.events import (
 from firmware.pbx.calls import PbxOutput
 from firmware.pbx.features import LineFeatures
 
-from .office import Driver
+from .office import Driver, office_plan
 
 MUSIC = Play("fxs2", ("builtin:music",), loop=True)
 
@@ -250,3 +254,42 @@ def test_a_held_sip_partner_is_resumed_on_swap(drv: Driver) -> None:
     out = drv.send(Flash("fxs1"))
     assert Hold("sip1", False) in out and bridged(out, "fxs1", "sip1")
     assert not any(isinstance(o, Hold) and o.leg.startswith("fxs") for o in out)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_flashes_keep_the_books_straight(seed: int) -> None:
+    """Random hook events (flashes among them), answers and hang-ups on three handsets
+    and two SIP legs: nothing raises, a leg is in at most two calls (the second one aside
+    on a handset's desk), every desk's handset is in its call aside, and when everyone
+    hangs up nothing is left."""
+    rnd = random.Random(seed)
+    drv = Driver(office_plan())
+    phones, sips = ["fxs1", "fxs2", "fxs3"], ["sip1", "sip2"]
+    for _ in range(250):
+        r = rnd.random()
+        if r < 0.25:
+            drv.send(Flash(rnd.choice(phones)))
+        elif r < 0.45:
+            drv.send(Seize(rnd.choice(phones)))
+        elif r < 0.6:
+            drv.send(Release(rnd.choice(phones + sips)))
+        elif r < 0.75:
+            drv.dial(rnd.choice(phones), rnd.choice(["101", "102", "103", "95551234#"]))
+        elif r < 0.82:
+            drv.send(Setup(rnd.choice(sips), "5550100", Party("5557777"), trunk="itsp"))
+        elif r < 0.9:
+            drv.send(Answer(rnd.choice(["out1", "out2", "out3", *sips])))
+        else:
+            drv.advance(rnd.choice([1, 5, 30, 70]))
+        legs = [leg for c in drv.pbx._calls.values() for leg in c.legs()]
+        desks = drv.pbx._handsets.desks
+        assert {leg for leg in legs if legs.count(leg) > 1} <= set(desks)
+        assert all(legs.count(leg) <= 2 for leg in legs)
+        for leg, desk in desks.items():
+            assert leg in desk.aside.legs(), (leg, desk)
+    for leg in phones + sips + [f"out{i}" for i in range(1, 40)]:
+        drv.send(Release(leg))
+    drv.advance(1000)
+    for leg in phones + sips:
+        drv.send(Release(leg))
+    assert [c for c in drv.pbx._calls.values() if c.legs()] == []
