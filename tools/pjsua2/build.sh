@@ -13,6 +13,11 @@
 #   PYTHON=EXE              the Python the binding is built for (default .venv/bin/python)
 #   JOBS=N                  parallel compile jobs (default 2); the build runs under nice 10
 #   PJSUA2_BUILD=DIR        the build folder (default build/pjsua2)
+#   CROSS=aarch64-linux-gnu SYSROOT=DIR [PYVER=3.11]
+#                           cross-compile for another machine whose root tree (with its
+#                           libssl-dev, libopus-dev, libbcg729-dev, python3-dev) is DIR; the
+#                           wheel is then packed here (make image uses this: qemu-user is far
+#                           too slow for the compiler)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=$PWD
@@ -50,18 +55,66 @@ need_debs() {
     die "could not install ${missing[*]}"
 }
 
+# The binding cross-compiled, packed as a wheel by hand (pip cannot build for another
+# machine): what setup.py would link, from helper.mak, against the target's Python headers.
+cross_wheel() {
+  local dist=$1 ext="_pjsua2.cpython-${pyver/./}-$cross.so" stage libs
+  # shellcheck disable=SC2046  # helper.mak prints one flag per line
+  libs=$(make --no-print-directory -f helper.mak libs | sed 's/^/-l/')
+  stage=$(mktemp -d)
+  # shellcheck disable=SC2046
+  nice -n 10 "$cross-g++" --sysroot="$sysroot" -shared -s -O2 -fPIC \
+    $(make --no-print-directory -f helper.mak cflags) \
+    -I"$sysroot/usr/include/python$pyver" -I"$sysroot/usr/include/$cross/python$pyver" \
+    pjsua2_wrap.cpp -o "$stage/$ext" \
+    $(make --no-print-directory -f helper.mak ldflags) $libs
+  cp pjsua2.py "$stage/"
+  local info=$stage/pjsua2-$PJ_VERSION.dist-info
+  mkdir "$info"
+  printf 'Metadata-Version: 2.1\nName: pjsua2\nVersion: %s\nSummary: pjsua2 built by minipbx (tools/pjsua2)\n' \
+    "$PJ_VERSION" >"$info/METADATA"
+  printf 'Wheel-Version: 1.0\nGenerator: minipbx tools/pjsua2/build.sh\nRoot-Is-Purelib: false\nTag: %s\n' \
+    "${pytag%%-*}-${pytag%%-*}-${pytag#*-}" >"$info/WHEEL"
+  printf 'pjsua2\n_pjsua2\n' >"$info/top_level.txt"
+  (cd "$stage" && for f in pjsua2.py "$ext" pjsua2-"$PJ_VERSION".dist-info/*; do
+     printf '%s,sha256=%s,%s\n' "$f" \
+       "$(openssl dgst -sha256 -binary "$f" | base64 | tr '+/' '-_' | tr -d '=')" "$(stat -c %s "$f")"
+   done; echo "pjsua2-$PJ_VERSION.dist-info/RECORD,,") >"$info/RECORD"
+  (cd "$stage" && rm -f "$dist/pjsua2-$PJ_VERSION-${pytag%%-*}-${pytag%%-*}-${pytag#*-}.whl" &&
+   python3 -m zipfile -c "$dist/pjsua2-$PJ_VERSION-${pytag%%-*}-${pytag%%-*}-${pytag#*-}.whl" \
+     pjsua2.py "$ext" "pjsua2-$PJ_VERSION.dist-info")
+  rm -rf "$stage"
+}
+
 # What decides the build: the release, our configuration and the configure options.
 configure_opts=(--disable-video --disable-sound --disable-v4l2 --disable-ffmpeg --disable-sdl
                 --disable-openh264 --disable-libyuv --disable-libwebrtc --disable-upnp
                 --disable-silk --disable-opencore-amr)
 recipe=$( (echo "$PJ_VERSION ${configure_opts[*]}"; cat tools/pjsua2/config_site.h) | sha256sum | cut -c1-16)
-pytag=$("$py" -c 'import sys, sysconfig; print(f"cp{sys.version_info[0]}{sys.version_info[1]}-" + sysconfig.get_platform().replace("-", "_").replace(".", "_"))')
+cross=${CROSS:-}
+if [[ -n $cross ]]; then
+  sysroot=${SYSROOT:?"CROSS needs SYSROOT, the target's root tree"}
+  sysroot=$(cd "$sysroot" && pwd)
+  pyver=${PYVER:-3.11}
+  pytag="cp${pyver/./}-linux_${cross%%-*}"
+  command -v "$cross-gcc" >/dev/null || die "$cross-gcc is missing (Debian: g++-${cross//_/-})"
+  export PKG_CONFIG_SYSROOT_DIR=$sysroot
+  export PKG_CONFIG_LIBDIR=$sysroot/usr/lib/$cross/pkgconfig:$sysroot/usr/share/pkgconfig
+  # aconfigure detects neither OpenSSL nor bcg729 when cross-compiling unless told where.
+  configure_opts+=(--host="$cross" --with-ssl="$sysroot/usr" --with-bcg729="$sysroot/usr"
+                   CC="$cross-gcc" CXX="$cross-g++" AR="$cross-ar"
+                   RANLIB="$cross-ranlib" LDFLAGS="--sysroot=$sysroot")
+  cflags="--sysroot=$sysroot -O2 -fPIC"
+else
+  pytag=$("$py" -c 'import sys, sysconfig; print(f"cp{sys.version_info[0]}{sys.version_info[1]}-" + sysconfig.get_platform().replace("-", "_").replace(".", "_"))')
+  cflags="-O2 -fPIC"
+fi
 stamp=$build/stamp-$pytag
 wheel_glob="$build/dist/pjsua2-$PJ_VERSION-*.whl"
 if [[ -f $stamp && $(cat "$stamp") == "$recipe" ]] && compgen -G "$wheel_glob" >/dev/null; then
   say "the source build is up to date ($(basename $wheel_glob))"
 else
-  command -v dpkg-query >/dev/null && need_debs
+  if [[ -z $cross ]] && command -v dpkg-query >/dev/null; then need_debs; fi
   for tool in swig gcc g++ make pkg-config; do
     command -v "$tool" >/dev/null || die "$tool is missing (Debian: apt-get install swig build-essential pkg-config)"
   done
@@ -109,7 +162,7 @@ else
   cp tools/pjsua2/config_site.h "$src/pjlib/include/pj/config_site.h"
   start=$(date +%s)
   say "configuring (log: $build/configure.log)"
-  (cd "$src" && ./configure CFLAGS="-O2 -fPIC" CXXFLAGS="-O2 -fPIC" "${configure_opts[@]}") >"$build/configure.log" 2>&1 ||
+  (cd "$src" && ./configure CFLAGS="$cflags" CXXFLAGS="$cflags" "${configure_opts[@]}") >"$build/configure.log" 2>&1 ||
     { tail -n 30 "$build/configure.log" >&2; die "configure failed (whole log: $build/configure.log)"; }
   auto=$src/pjmedia/include/pjmedia-codec/config_auto.h
   grep -q "OpenSSL library found" "$build/configure.log" ||
@@ -126,10 +179,15 @@ else
   rm -rf "$build/dist" && mkdir -p "$build/dist"
   pydir=$src/pjsip-apps/src/swig/python
   abs_dist=$(cd "$build/dist" && pwd)
-  (cd "$pydir" && nice -n 10 make pjsua2_wrap.cpp &&
-   LDFLAGS="-s" nice -n 10 "$py" -m pip wheel --no-deps -w "$abs_dist" .) \
-      >"$build/swig.log" 2>&1 ||
-    { tail -n 30 "$build/swig.log" >&2; die "the Python binding failed (whole log: $build/swig.log)"; }
+  if [[ -z $cross ]]; then
+    (cd "$pydir" && nice -n 10 make pjsua2_wrap.cpp &&
+     LDFLAGS="-s" nice -n 10 "$py" -m pip wheel --no-deps -w "$abs_dist" .) \
+        >"$build/swig.log" 2>&1 ||
+      { tail -n 30 "$build/swig.log" >&2; die "the Python binding failed (whole log: $build/swig.log)"; }
+  else
+    (cd "$pydir" && nice -n 10 make pjsua2_wrap.cpp && cross_wheel "$abs_dist") >"$build/swig.log" 2>&1 ||
+      { tail -n 30 "$build/swig.log" >&2; die "the Python binding failed (whole log: $build/swig.log)"; }
+  fi
   compgen -G "$wheel_glob" >/dev/null || die "no wheel in $build/dist (see $build/swig.log)"
   echo "$recipe" >"$stamp"
   # The wheel is what counts; the source tree (thousands of files) would only slow every
