@@ -10,8 +10,14 @@
   handset gets the message-waiting indication (VMWI, ``Box.send_vmwi``) when the count of
   new messages goes from none to some or back; every ``VMWI_REFRESH_S`` it is sent again
   to idle handsets.
+- A kept message is encoded to Ogg Opus on a worker thread at low priority (opusenc,
+  checked, as call recordings: firmware/app/recencode.py); the WAV goes after. Without
+  opus-tools the WAV stays.
 - ``voicemail:N/UID`` and ``voicemail:N/greeting`` prompt references resolve to the
-  files (``PromptCache.sources``), so the mailbox menu plays them like any prompt.
+  files (``PromptCache.sources``), so the mailbox menu plays them like any prompt. An
+  encoded message is played from a WAV decoded into ``voicemail/.play/`` when its owner
+  opens the mailbox (``MailboxEdit`` "open", while the counts are spoken); the decoded
+  copies go when the message is deleted and when the box stops.
 """
 
 from __future__ import annotations
@@ -19,13 +25,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
+import subprocess
 import time
 import wave
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from firmware.app.recencode import EncodeError, encode, low_priority
 from firmware.core.events import LegId, MailboxEdit, VoiceMessage
 from firmware.media.vmstore import MailboxError, MailboxStore
 
@@ -75,6 +85,8 @@ class VoicemailService:
         self._takes: dict[tuple[int, bool], Take] = {}
         self._lamp: dict[str, bool] = {}
         self._refresh: asyncio.TimerHandle | None = None
+        self._work = ThreadPoolExecutor(1, thread_name_prefix="voicemail")
+        self.play_dir = store.root / ".play"
 
     # --- start ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -87,6 +99,45 @@ class VoicemailService:
             self._refresh.cancel()
         for take in list(self._takes.values()):
             self._stop(take)
+        self._work.shutdown(wait=True, cancel_futures=False)
+        shutil.rmtree(self.play_dir, ignore_errors=True)
+
+    # --- Ogg Opus (worker thread) --------------------------------------------------------
+    def _encode(self, box: str, uid: str, seconds: float) -> None:
+        wav, opus = self.store.wav(box, uid), self.store.opus(box, uid)
+        try:
+            encode(wav, opus, 1, seconds)
+        except EncodeError as exc:
+            log.warning("mailbox %s: message %s stays WAV: %s", box, uid, exc)
+            return
+        wav.unlink(missing_ok=True)
+        log.info("mailbox %s: message %s encoded (%d bytes)", box, uid, opus.stat().st_size)
+
+    def _played_copy(self, box: str, uid: str) -> Path:
+        return self.play_dir / box / f"{uid}.wav"
+
+    def _decode(self, box: str, uid: str) -> None:
+        opus, out = self.store.opus(box, uid), self._played_copy(box, uid)
+        if out.exists() or not opus.exists():
+            return
+        out.parent.mkdir(parents=True, exist_ok=True)
+        part = out.with_name(f".{out.stem}.part.wav")
+        try:
+            done = subprocess.run(low_priority(["opusdec", "--quiet", "--force-wav", "--rate", "8000",
+                                                str(opus), str(part)]),
+                                  capture_output=True, timeout=120, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("mailbox %s: cannot decode %s: %s", box, uid, exc)
+            return
+        if done.returncode != 0:
+            part.unlink(missing_ok=True)
+            log.warning("mailbox %s: opusdec failed on %s", box, uid)
+            return
+        part.replace(out)
+
+    def _decode_box(self, box: str) -> None:
+        for message in self.store.messages(box):
+            self._decode(box, message.uid)
 
     def _periodic(self) -> None:
         for box in self.boxes():
@@ -100,15 +151,29 @@ class VoicemailService:
         try:
             if what == "greeting":
                 return self.store.greeting(box)
-            return self.store.wav(box, what)
+            wav = self.store.wav(box, what)
         except MailboxError:
             return None
+        if wav.exists():
+            return wav
+        copy = self._played_copy(box, what)
+        if copy.exists():
+            return copy
+        self._work.submit(self._decode, box, what)  # for the next time
+        return None
 
     # --- events from the exchange ----------------------------------------------------------
     def handle(self, event: VoiceMessage | MailboxEdit) -> None:
+        if isinstance(event, MailboxEdit) and event.action == "open":
+            self._work.submit(self._decode_box, event.mailbox)
+            return
         if isinstance(event, MailboxEdit):
-            done = (self.store.mark_heard(event.mailbox, event.uid) if event.action == "heard"
-                    else self.store.delete(event.mailbox, event.uid))
+            if event.action == "heard":
+                done = self.store.mark_heard(event.mailbox, event.uid)
+            else:
+                done = self.store.delete(event.mailbox, event.uid)
+                with contextlib.suppress(MailboxError):
+                    self._played_copy(event.mailbox, event.uid).unlink(missing_ok=True)
             log.info("mailbox %s: message %s %s%s", event.mailbox, event.uid, event.action,
                      "" if done else " (there was none)")
             self.refresh(event.mailbox)
@@ -174,6 +239,9 @@ class VoicemailService:
                          f"message {message.uid} from {message.caller_number or 'unknown'}, "
                          f"{message.duration_s:.1f} s" if message else
                          "message under a second: not kept")
+                if message is not None:
+                    self._work.submit(self._encode, event.mailbox, message.uid,
+                                      len(pcm) / 2 / 8000)
         except OSError as exc:
             log.error("mailbox %s: cannot keep the recording: %s", event.mailbox, exc)
         self.refresh(event.mailbox)
@@ -209,10 +277,9 @@ class VoicemailService:
         try:
             if self.store.get(box, uid) is None:
                 return None
-            path = self.store.wav(box, uid)
+            return self.store.audio(box, uid)
         except MailboxError:
             return None
-        return path if path.exists() else None
 
     def remove(self, box: str, uid: str) -> bool:
         if self.file(box, uid) is None:

@@ -17,7 +17,7 @@ from firmware.commands.caller import Caller, current_caller
 from firmware.commands.table import CommandTable
 from firmware.core.errors import CommandError, NotFoundError
 
-WAV_MIME = "audio/wav"
+MIME = {".opus": "audio/ogg; codecs=opus", ".wav": "audio/wav"}
 
 
 class Mailboxes(Protocol):
@@ -70,8 +70,8 @@ def register(table: CommandTable) -> None:
         if path is None:
             raise missing
         found = {"extension": box, "uid": uid, "url": f"/voicemail/{box}/{uid}",
-                 "mime": WAV_MIME, "bytes": path.stat().st_size,
-                 "name": f"voicemail-{box}-{uid}.wav"}
+                 "mime": MIME.get(path.suffix, "application/octet-stream"),
+                 "bytes": path.stat().st_size, "name": f"voicemail-{box}-{uid}{path.suffix}"}
         if caller.via != "api":
             found["file"] = str(path)
         return found

@@ -101,6 +101,9 @@ class Tone:
     leg: LegId
     # None stops whatever tone plays.
     tone: ToneName | None
+    # With "callwaiting": the waiting caller, sent as type II caller ID after the tone
+    # when the handset acknowledges (firmware/app/cwcid.py).
+    caller: Party | None = None
 
 
 @dataclass(frozen=True)
@@ -183,11 +186,12 @@ class VoiceMessage:
 
 @dataclass(frozen=True)
 class MailboxEdit:
-    """Change a message in ``mailbox``: ``action`` "heard" (new -> old) or "delete"."""
+    """Change a message in ``mailbox``: ``action`` "heard" (new -> old) or "delete"; or
+    "open": its owner opened the mailbox by phone (``uid`` ""; the app readies the sound)."""
 
     mailbox: str
     uid: str
-    action: Literal["heard", "delete"]
+    action: Literal["heard", "delete", "open"]
 
 
 @dataclass(frozen=True)

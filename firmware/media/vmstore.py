@@ -1,7 +1,8 @@
 """Voicemail messages on disk: ``voicemail/<extension>/`` in the state dir.
 
-Each message is ``<uid>.wav`` (8 kHz mono 16-bit, what the phone menu plays and the web
-page serves) and ``<uid>.json`` (its facts: when, who called, how long, new or heard).
+Each message is ``<uid>.wav`` (8 kHz mono 16-bit), encoded after the call to
+``<uid>.opus`` (Ogg Opus, as call recordings; the WAV goes once the Opus file is checked),
+and ``<uid>.json`` (its facts: when, who called, how long, new or heard).
 Uids sort by time (``20261207-153012-a1b2``). A greeting recorded by phone is
 ``greeting-<uid>.wav``; the newest one is the mailbox's greeting (a fresh name each time,
 so the prompt player never serves a stale copy). Writes are atomic (temp file, rename).
@@ -73,6 +74,16 @@ class MailboxStore:
             raise MailboxError(f"bad message id {uid!r}")
         return self.box_dir(box) / f"{uid}.wav"
 
+    def opus(self, box: str, uid: str) -> Path:
+        return self.wav(box, uid).with_suffix(".opus")
+
+    def audio(self, box: str, uid: str) -> Path | None:
+        """The message's sound: the Ogg Opus file once encoded, else the WAV."""
+        for path in (self.opus(box, uid), self.wav(box, uid)):
+            if path.exists():
+                return path
+        return None
+
     def boxes(self) -> list[str]:
         if not self.root.is_dir():
             return []
@@ -118,7 +129,7 @@ class MailboxStore:
                 continue
             for meta in sorted(folder.glob("*.json")):
                 message = self.get(name, meta.stem)
-                if message is not None and self.wav(name, message.uid).exists():
+                if message is not None and self.audio(name, message.uid) is not None:
                     found.append(message)
         return sorted(found, key=lambda m: (m.mailbox, m.uid))
 
@@ -139,7 +150,7 @@ class MailboxStore:
         """Remove a message; False if there was none."""
         wav = self.wav(box, uid)
         gone = False
-        for path in (wav, wav.with_suffix(".json")):
+        for path in (wav, wav.with_suffix(".opus"), wav.with_suffix(".json")):
             try:
                 path.unlink()
                 gone = True

@@ -209,7 +209,14 @@ def listen(board: Board, call: Call, own: str, asked: str, now: float) -> None:
     if need_pin:
         _ask_pin(board, call, now)
     else:
-        _main(board, call, now)
+        _open(board, call, now)
+
+
+def _open(board: Board, call: Call, now: float) -> None:
+    run = _run(call)
+    logger.info("call %d: mailbox %s opened", call.call_id, run.box)
+    board.emit(MailboxEdit(run.box, "", "open"))
+    _main(board, call, now)
 
 
 def _say(board: Board, call: Call, prompts: tuple[str, ...], now: float) -> None:
@@ -282,8 +289,7 @@ def _key(board: Board, call: Call, digit: str, now: float) -> None:
         pin = features.voicemail_pin
         if digit == "#" or (pin and len(run.digits) >= len(pin)):
             if pin and run.digits == pin:
-                logger.info("call %d: mailbox %s opened", call.call_id, run.box)
-                _main(board, call, now)
+                _open(board, call, now)
                 return
             run.tries += 1
             logger.info("call %d: mailbox %s: wrong PIN (%d)", call.call_id, run.box,

@@ -5,6 +5,7 @@ reach the store."""
 from __future__ import annotations
 
 import asyncio
+import wave
 from collections.abc import Callable
 from pathlib import Path
 
@@ -63,12 +64,21 @@ def test_message_lamp_and_edits(tmp_path: Path) -> None:
             ("101", "Alice", 2.0)
         assert exchange.boxes["102"] == ([message.uid], [], False)
         assert lamps[-1] == ("fxs2", True)
-        assert service.resolve(f"102/{message.uid}") == service.store.wav("102", message.uid)
+        service._work.submit(lambda: None).result(timeout=60)  # the encode is done
+        assert service.store.audio("102", message.uid) == service.store.opus("102", message.uid)
+        assert not service.store.wav("102", message.uid).exists()
+        service.handle(MailboxEdit("102", "", "open"))  # decoded for the phone menu
+        service._work.submit(lambda: None).result(timeout=60)
+        played = service.resolve(f"102/{message.uid}")
+        assert played is not None and played.parent == service.play_dir / "102"
+        with wave.open(str(played)) as w:
+            assert (w.getframerate(), w.getnchannels()) == (8000, 1)
+            assert abs(w.getnframes() - 16000) < 400
         service.handle(MailboxEdit("102", message.uid, "heard"))
         assert exchange.boxes["102"] == ([], [message.uid], False)
         assert lamps[-1] == ("fxs2", False)
         service.handle(MailboxEdit("102", message.uid, "delete"))
-        assert service.store.messages() == []
+        assert service.store.messages() == [] and not played.exists()
         # A short one (0.5 s) is not kept, and the lamp does not move.
         sent = len(lamps)
         service.handle(VoiceMessage(8, "fxs1", "102", True))
@@ -79,5 +89,6 @@ def test_message_lamp_and_edits(tmp_path: Path) -> None:
         service.handle(VoiceMessage(8, "fxs1", "102", False))
         assert service.store.messages() == [] and len(lamps) == sent
         service.close()
+        assert not service.play_dir.exists()
     finally:
         loop.close()

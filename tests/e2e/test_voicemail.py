@@ -1,11 +1,13 @@
 """Voicemail through the daemon on the simulated board (issue 11 §2): 101 calls 102, nobody
 answers, the box takes a message (the caller's handset speaks a tone, the stored message
 holds that tone); 102's on-hook handset gets the message-waiting indication (VMWI, decoded
-by spandsp) and stutter dial tone; *98 with the PIN plays the message at 102's handset;
-7 deletes it and the lamp goes off (VMWI off, decoded by spandsp)."""
+by spandsp) and stutter dial tone; the message is kept as Ogg Opus; *98 with the PIN
+plays the message at 102's handset; 7 deletes it and the lamp goes off (VMWI off, decoded
+by spandsp)."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 import wave
@@ -54,10 +56,20 @@ def lamp(samples: np.ndarray) -> list[bool]:
 
 
 def messages(box: Daemon) -> list[Path]:
-    return sorted((box.state / "voicemail" / "102").glob("2*.wav"))
+    """The facts files of 102's messages."""
+    return sorted((box.state / "voicemail" / "102").glob("2*.json"))
 
 
-def test_message_lamp_listen_and_delete(daemon_factory: Callable[..., Daemon]) -> None:
+def decoded(opus: Path, tmp: Path) -> np.ndarray:
+    out = tmp / "decoded.wav"
+    subprocess.run(["opusdec", "--quiet", "--force-wav", "--rate", "8000", str(opus),
+                    str(out)], check=True)
+    with wave.open(str(out)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+
+
+def test_message_lamp_listen_and_delete(daemon_factory: Callable[..., Daemon],
+                                        tmp_path: Path) -> None:
     box = daemon_factory(box_config(fxs=HANDSETS) + "\n[dialplan]\ninterdigit_s = 2\n")
     box.phone(1, "offhook")
     box.dial(1, "102")
@@ -70,8 +82,10 @@ def test_message_lamp_listen_and_delete(daemon_factory: Callable[..., Daemon]) -
     onhook = hear_while(box, 2, 4.0, lambda: box.phone(1, "onhook"))
     assert lamp(onhook) == [True], "no VMWI on at 102"
     [stored] = box.wait_for("the message to be kept", lambda: messages(box), timeout=5)
-    with wave.open(str(stored)) as w:
-        audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    opus = stored.with_suffix(".opus")
+    box.wait_for("the message in Ogg Opus", opus.exists, timeout=20)
+    assert not stored.with_suffix(".wav").exists()
+    audio = decoded(opus, tmp_path)
     assert len(audio) >= 8000 * 2
     assert abs(dominant_hz(audio) - TONE_HZ) < 15
     assert box.call("voicemail.list", extension="102")["messages"][0]["caller_number"] == "101"
