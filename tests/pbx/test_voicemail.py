@@ -176,3 +176,26 @@ def test_voicemail_destination_for_a_sip_caller() -> None:
     out = drv.send(PlayDone("sip2"))
     [start] = messages(out)
     assert start.leg == "sip2" and start.caller.number == "555"
+
+
+def test_dnd_with_a_mailbox_sends_callers_there() -> None:
+    drv = Driver(office_plan(forwarding=(("102", LineFeatures(voicemail=True, dnd=True)),)))
+    drv.send(Seize("fxs1"))
+    out = drv.dial("fxs1", "102")
+    assert not any(isinstance(o, Setup) for o in out)
+    assert plays(out)[0][0] == "builtin:vm_extension"
+
+
+def test_forwarding_numbers_come_before_the_mailbox() -> None:
+    box = LineFeatures(voicemail=True, voicemail_after_s=10.0, forward_busy="103",
+                       forward_no_answer="103", forward_after_s=5.0)
+    drv = Driver(office_plan(forwarding=(("102", box),)))
+    drv.send(Seize("fxs1"))
+    drv.dial("fxs1", "102")
+    out = drv.advance(5.5)  # forward-no-answer's time, not the mailbox's
+    assert any(isinstance(o, Setup) and o.leg == "fxs3" for o in out) and not plays(out)
+    drv.send(Release("fxs1"))
+    drv.send(Seize("fxs2"))  # busy: forward-busy, not the mailbox
+    drv.send(Seize("fxs1"))
+    out = drv.dial("fxs1", "102")
+    assert any(isinstance(o, Setup) and o.leg == "fxs3" for o in out) and not plays(out)
