@@ -37,6 +37,7 @@ from benchlib.procstat import cpu_percent  # noqa: E402
 
 from tests.e2e.harness import Daemon  # noqa: E402
 from tests.e2e.peers import Peers, box_config, trunk_to  # noqa: E402
+from tests.e2e.prompt_support import key_to_silence  # noqa: E402
 from tests.e2e.rtpcap import (  # noqa: E402
     RtpCapture,
     box_ports,
@@ -82,11 +83,7 @@ def barge_in(d: Daemon) -> float:
     time.sleep(0.4)
     timing = d.call("sim.phone.timing", port=1, since=t0, level=LEVEL)
     hang_up(d, 1)
-    spoken, last = timing["spoken"], timing["last_heard"]
-    if spoken is None or last is None:
-        raise RuntimeError(f"no key or no prompt: {timing}")
-    return float(1000.0 * ((last["at"] + last["sample"] / 8000)
-                           - (spoken["at"] + spoken["sample"] / 8000)))
+    return 1000.0 * key_to_silence(timing)
 
 
 def cpu(d: Daemon, seconds: float) -> dict[str, float]:

@@ -17,20 +17,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from firmware.app.promptcache import PromptCache
 from firmware.core.errors import PbxError
 from firmware.media.wavfile import write_wav
 from tests.e2e.conftest import default_config_text
 from tests.e2e.harness import MINIPBX, ROOT, Daemon
+from tests.e2e.prompt_support import (
+    BARGE_IN_S,
+    LEVEL,
+    MATCH,
+    MISMATCH,
+    best_ncc,
+    cached,
+    key_to_silence,
+    lift,
+)
 
 pytestmark = pytest.mark.slow
 
-MATCH = 0.8
-"""A prompt heard through the line is the cached one: the best normalized correlation of
-the two is near 1 (the line adds no noise; G.711 is not on this path)."""
-MISMATCH = 0.5
-BARGE_IN_S = 0.100
-LEVEL = 300
 
 
 @pytest.fixture(scope="module")
@@ -55,35 +58,6 @@ def hang_up(pbx: Daemon) -> Iterator[None]:
         p["line_state"] == "idle" for p in pbx.call("status")["ports"]), timeout=5)
 
 
-def lift(d: Daemon, port: int) -> None:
-    d.phone(port, "offhook")
-    d.wait_for("the handset off-hook", lambda: d.port(f"fxs{port}")["line_state"] == "offhook")
-
-
-def cached(d: Daemon, ref: str, language: str = "en") -> np.ndarray:
-    pcm = PromptCache(d.state).pcm([ref], language)
-    return np.frombuffer(b"".join(pcm), dtype="<i2").astype(np.float64)
-
-
-def best_ncc(heard: np.ndarray, template: np.ndarray) -> float:
-    """The highest normalized cross-correlation of ``template`` against any stretch of
-    ``heard`` (both zero mean; each stretch normalized by its own energy)."""
-    x = heard.astype(np.float64)
-    t = template - template.mean()
-    n = t.size
-    if x.size < n:
-        x = np.concatenate([x, np.zeros(n - x.size)])
-    size = 1 << int(np.ceil(np.log2(x.size + n)))
-    corr = np.fft.irfft(np.fft.rfft(x, size) * np.conj(np.fft.rfft(t, size)), size)
-    corr = corr[: x.size - n + 1]
-    c = np.concatenate([[0.0], np.cumsum(x)])
-    c2 = np.concatenate([[0.0], np.cumsum(x * x)])
-    sums = c[n:] - c[:-n]
-    energy = (c2[n:] - c2[:-n]) - sums * sums / n
-    score = corr / np.sqrt(np.maximum(energy, 1e-9) * float(np.sum(t * t)))
-    return float(score.max())
-
-
 def hear_while(d: Daemon, port: int, seconds: float) -> tuple[threading.Thread, list[np.ndarray]]:
     heard: list[np.ndarray] = []
     th = threading.Thread(target=lambda: heard.append(d.hear(port, seconds)))
@@ -98,8 +72,8 @@ def test_a_prompt_played_into_a_handset_is_the_cached_prompt(pbx: Daemon) -> Non
     played = pbx.call("prompt.play", name="builtin:please_hold", port=1)
     assert played["prompt"] == "builtin:please_hold" and played["language"] == "en"
     th.join()
-    right = best_ncc(heard[0], cached(pbx, "builtin:please_hold"))
-    wrong = best_ncc(heard[0], cached(pbx, "builtin:all_busy"))
+    right = best_ncc(heard[0], cached(pbx, "builtin:please_hold", "en"))
+    wrong = best_ncc(heard[0], cached(pbx, "builtin:all_busy", "en"))
     assert right > MATCH, (right, wrong)
     assert wrong < MISMATCH, (right, wrong)
 
@@ -135,10 +109,8 @@ def barge_in_s(d: Daemon, port: int) -> float:
     d.dial(port, "1")  # the start of an extension: no tone follows at once
     time.sleep(0.5)
     timing = d.call("sim.phone.timing", port=port, since=t0, level=LEVEL)
-    spoken, last = timing["spoken"], timing["last_heard"]
-    assert spoken is not None and last is not None, timing
     assert d.port(f"fxs{port}")["playing"] is None
-    return float((last["at"] + last["sample"] / 8000) - (spoken["at"] + spoken["sample"] / 8000))
+    return key_to_silence(timing)
 
 
 def test_a_digit_stops_the_prompt_within_100_ms(pbx: Daemon) -> None:

@@ -13,12 +13,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from firmware.app.promptcache import PromptCache
 from firmware.dsp.resample import resample
 from tests.e2e.harness import Daemon
 from tests.e2e.peers import Peers, box_config, trunk_to
+from tests.e2e.prompt_support import (
+    BARGE_IN_S,
+    LEVEL,
+    MATCH,
+    MISMATCH,
+    best_ncc,
+    cached,
+    key_to_silence,
+    lift,
+)
 from tests.e2e.rtpcap import RtpCapture, box_ports, first_key, last_sound
-from tests.e2e.test_prompts import MATCH, MISMATCH, best_ncc, lift
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +47,6 @@ number = "501"
 prompt = "builtin:music"
 choices = {{ "1" = "ext:101" }}
 """
-BARGE_IN_S = 0.100
 
 
 def menu_box(daemon_factory: Callable[..., Daemon], trunks: list[dict[str, object]]) -> Daemon:
@@ -53,11 +60,6 @@ def menu_box(daemon_factory: Callable[..., Daemon], trunks: list[dict[str, objec
     return box
 
 
-def cached(box: Daemon, ref: str, language: str = "am") -> np.ndarray:
-    pcm = PromptCache(box.state).pcm([ref], language)
-    return np.frombuffer(b"".join(pcm), dtype="<i2").astype(np.float64)
-
-
 def test_a_sip_caller_hears_the_amharic_menu_and_chooses_by_rfc4733(
         daemon_factory: Callable[..., Daemon], peers: Peers) -> None:
     bare = peers.baresip(tone_hz=440)
@@ -65,7 +67,7 @@ def test_a_sip_caller_hears_the_amharic_menu_and_chooses_by_rfc4733(
     reply = bare.ctrl.command("dial", f"sip:5551000@127.0.0.1:{box.sip_port}")
     assert reply["ok"], reply
     bare.ctrl.wait_event("CALL_ESTABLISHED", timeout=15)  # the menu answers
-    seconds = cached(box, PROMPT).size / 8000
+    seconds = cached(box, PROMPT, "am").size / 8000
     time.sleep(seconds + 0.5)
     bare.ctrl.command("sndcode", "2")
     box.wait_for("the choice to ring phone 2", lambda: box.port("fxs2")["ringing"],
@@ -74,8 +76,8 @@ def test_a_sip_caller_hears_the_amharic_menu_and_chooses_by_rfc4733(
     bare.ctrl.wait_event("CALL_CLOSED", timeout=10)
     samples, rate = bare.heard()
     heard = resample(samples.astype(np.float64), rate, 8000)
-    right = best_ncc(heard, cached(box, PROMPT))
-    wrong = best_ncc(heard, cached(box, "builtin:goodbye"))
+    right = best_ncc(heard, cached(box, PROMPT, "am"))
+    wrong = best_ncc(heard, cached(box, "builtin:goodbye", "am"))
     assert right > MATCH, (right, wrong)
     assert wrong < MISMATCH, (right, wrong)
     assert box.call("prompt.status")["done"] >= 1  # the menu's prompt played to its end
@@ -88,8 +90,8 @@ def test_a_handset_dials_the_menu_hears_it_and_chooses_by_dtmf(
     box.dial(3, "500")
     heard = box.hear(3, 3.0)
     # Its second second: the recording may start a little after the prompt did.
-    assert best_ncc(heard, cached(box, PROMPT)[8000:16000]) > MATCH
-    assert best_ncc(heard, cached(box, "builtin:goodbye")) < MISMATCH
+    assert best_ncc(heard, cached(box, PROMPT, "am")[8000:16000]) > MATCH
+    assert best_ncc(heard, cached(box, "builtin:goodbye", "am")) < MISMATCH
     box.dial(3, "1")  # while the prompt plays
     box.wait_for("the choice to ring phone 1", lambda: box.port("fxs1")["ringing"],
                  timeout=10)
@@ -106,11 +108,8 @@ def test_a_handset_dials_the_menu_hears_it_and_chooses_by_dtmf(
         t0 = time.monotonic()
         box.dial(3, "1")
         time.sleep(0.3)
-        timing = box.call("sim.phone.timing", port=3, since=t0, level=300)
-        spoken, last = timing["spoken"], timing["last_heard"]
-        assert spoken is not None and last is not None, timing
-        delays.append((last["at"] + last["sample"] / 8000)
-                      - (spoken["at"] + spoken["sample"] / 8000))
+        timing = box.call("sim.phone.timing", port=3, since=t0, level=LEVEL)
+        delays.append(key_to_silence(timing))
         box.phone(3, "onhook")
         box.wait_for("phone 3 idle", lambda: box.port("fxs3")["line_state"] == "idle")
     assert all(d > 0.0 for d in delays), delays
