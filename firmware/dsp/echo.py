@@ -158,8 +158,9 @@ class EchoCanceller:
 
     def process(self, far: npt.ArrayLike, near: npt.ArrayLike) -> npt.NDArray[np.int16]:
         """Sin with the echo of Rin removed; both in whole blocks of the same length."""
-        rin = np.asarray(far, dtype=np.float64).reshape(-1)
-        sin = np.asarray(near, dtype=np.float64).reshape(-1)
+        # Kept as given (int16 from a line): the block's rows take them as float64.
+        rin = np.asarray(far).reshape(-1)
+        sin = np.asarray(near).reshape(-1)
         if rin.size != sin.size or sin.size % BLOCK_SAMPLES:
             raise ValueError(
                 f"echo canceller needs far and near audio of the same length in whole "

@@ -160,7 +160,8 @@ CASES = [
         " ring_pattern, permission, max_outbound_calls, forward_always, forward_busy,"
         " forward_no_answer, forward_after_s, dnd, hotline, warmline_s, caller_id_block,"
         " reject_anonymous, pickup_group, call_waiting, hold_music, voicemail, voicemail_pin,"
-        " voicemail_after_s, voicemail_max_s, voicemail_greeting, record",
+        " voicemail_after_s, voicemail_max_s, voicemail_greeting, record, echo_cancel,"
+        " echo_tail_ms",
         id="unknown-subtable-of-array",
     ),
     pytest.param(
