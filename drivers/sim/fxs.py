@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from drivers.base import FxsPort, HookEdge, SignalSink
 from drivers.errors import DriverError
 from drivers.sim.audio import Outbox, Recorder
+from drivers.sim.cas import CasResponder, ack_pcm
 from drivers.sim.hybrid import SimHybrid, hybrid_from_env
 from drivers.sim.timeline import Timeline
 
@@ -46,6 +47,9 @@ class SimFxsPort(FxsPort):
         self.last_hook_edge: float | None = None  # timing hook: instant of the last edge
         # A 2-wire hybrid returning echo of what the line plays (off unless asked for).
         self.hybrid: SimHybrid | None = hybrid_from_env()
+        # A type II caller ID phone: it acknowledges a CAS heard off-hook (drivers/sim/cas.py).
+        self.cas = CasResponder()
+        self.cas_at: float | None = None  # when it last did
 
     # --- the backend interface -------------------------------------------------------
     def attach(self, sink: SignalSink) -> None:
@@ -61,6 +65,9 @@ class SimFxsPort(FxsPort):
 
     def write_frame(self, frame: bytes) -> None:
         self.earpiece.add(frame)
+        if self._line_offhook and self.cas.feed(frame):
+            self.mic.queue(ack_pcm())
+            self.cas_at = time.monotonic()
         hybrid = self.hybrid
         if hybrid is not None:
             hybrid.sent(frame)

@@ -25,6 +25,7 @@ from drivers.base import (
     LineSignal,
 )
 from drivers.errors import DriverError
+from firmware.app.cwcid import AwaitingAck, type_two
 from firmware.app.lineecho import LineEcho
 from firmware.app.listener import LineListener
 from firmware.app.routing import board_action, deliver
@@ -122,6 +123,7 @@ class Box:
         self.profile = profile
         self.exchange = exchange
         self.switch = switch
+        self._cw_acks: dict[str, AwaitingAck] = {}  # CAS sent, ACK awaited (cwcid.py)
         self.sip: SipSide | None = None
         self.started = time.monotonic()
         self._queue: deque[tuple[str, Any]] = deque()
@@ -186,6 +188,8 @@ class Box:
     def _digit_cb(self, leg: str) -> Callable[[str], None]:
         def on_digit(digit: str) -> None:
             log.debug("%s: digit %s detected at monotonic %.6f", leg, digit, time.monotonic())
+            if self._cw_acknowledged(leg, digit):
+                return  # the phone's answer to the CAS, not a key for the exchange
             self._line_outputs(self.fxs[leg].line.dtmf_digit(digit, time.monotonic()))
         return on_digit
 
@@ -323,6 +327,8 @@ class Box:
             elif self._slot(leg).playing != f"tone:{a.tone}":  # an early tone goes on
                 gen = ToneGenerator(self.profile.tone(a.tone))
                 self._play(leg, GeneratorSource(gen), f"tone:{a.tone}")
+        elif isinstance(a, act.SendCallerId) and a.call_waiting and slot is not None:
+            self._send_waiting_cid(slot, a.caller)
         elif isinstance(a, act.SendCallerId) and slot is not None:
             if slot.cid_standard is None:
                 self.loop.call_soon(self._signal_done, leg)
@@ -361,6 +367,51 @@ class Box:
     def _play(self, leg: str, source: Callable[[], bytes | None], what: str) -> None:
         self.switch.play(leg, source)
         self._slot(leg).playing = what
+
+    def _send_waiting_cid(self, slot: FxsSlot, caller: Party) -> None:
+        """Call waiting: the tone and CAS, then FSK once the phone acknowledges
+        (firmware/app/cwcid.py); the tone alone for a port without FSK caller ID."""
+        leg = slot.leg
+        signal = type_two(caller, slot.cid_standard or "")
+        if signal is None:
+            gen = ToneGenerator(self.profile.tone("callwaiting"))
+            self._play(leg, GeneratorSource(gen), "tone:callwaiting")
+            return
+        pending = AwaitingAck(signal)
+        self._cw_acks[leg] = pending
+
+        def alert_done() -> None:  # from the clock thread
+            self.loop.call_soon_threadsafe(self._cw_alert_done, leg, pending)
+
+        self._play(leg, PcmSource(signal.alert, alert_done), "cid")
+
+    def _cw_alert_done(self, leg: str, pending: AwaitingAck) -> None:
+        if self._cw_acks.get(leg) is pending:
+            pending.alert_done()
+            if self._slot(leg).playing == "cid":
+                self._stop_playing(leg)
+
+    def _cw_acknowledged(self, leg: str, digit: str) -> bool:
+        """Whether ``digit`` acknowledges a CAS on ``leg`` (then the FSK follows)."""
+        pending = self._cw_acks.get(leg)
+        if pending is None:
+            return False
+        if not pending.acknowledges(digit, time.monotonic()):
+            if pending.deadline is not None and time.monotonic() > pending.deadline:
+                del self._cw_acks[leg]  # too late: the tone alone it was
+            return False
+        del self._cw_acks[leg]
+        log.info("%s: type II caller ID acknowledged (%s): FSK follows", leg, digit)
+
+        def data_done() -> None:  # from the clock thread
+            self.loop.call_soon_threadsafe(self._cw_data_done, leg)
+
+        self._play(leg, PcmSource(pending.signal.data, data_done), "cid")
+        return True
+
+    def _cw_data_done(self, leg: str) -> None:
+        if self._slot(leg).playing == "cid":
+            self._stop_playing(leg)
 
     def _stop_playing(self, leg: str) -> None:
         slot = self._slot(leg)

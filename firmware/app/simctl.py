@@ -79,6 +79,10 @@ class SimControl:
         phone = self._phone(port)
         state = phone.describe()
         state["caller_id"], state["caller_id_error"] = _decode(phone.onhook_audio())
+        # Type II: what it heard off-hook since it last acknowledged a CAS (call waiting).
+        cas_at = phone.cas_at
+        state["waiting_caller_id"], _ = _decode(
+            phone.earpiece.since(cas_at)[:16000 * 3] if cas_at is not None else b"")
         return state
 
     def phone_timing(self, port: int, since: float | None, level: int) -> dict[str, Any]:

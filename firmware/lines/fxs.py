@@ -40,7 +40,8 @@ ringing    Release                 stop alerting; idle
 ringing    Setup                   Release(USER_BUSY); ringing
 offhook    digit, pulse digit      Digit(source "dtmf" or "pulse"); offhook
 offhook    flash                   Flash; offhook
-offhook    Tone                    PlayTone; offhook
+offhook    Tone                    PlayTone (callwaiting with a caller: SendCallerId
+                                   call_waiting, the app's type II); offhook
 offhook    Setup                   Release(USER_BUSY); offhook
 offhook    on-hook                 PlayTone(None) if a tone plays, Release; idle
 =========  ======================  ==================================================
@@ -66,7 +67,13 @@ from firmware.core.events import (
     Tone,
     ToneName,
 )
-from firmware.lines.actions import LineOutput, PlayTone, check_leg, describe_party
+from firmware.lines.actions import (
+    LineOutput,
+    PlayTone,
+    SendCallerId,
+    check_leg,
+    describe_party,
+)
 from firmware.lines.hook import FlashOut, HookClassifier, HookSignal, OffHook, OnHook
 from firmware.lines.ringing import CallerIdPlan, RingSequencer, check_cadence
 from firmware.lines.timing import HookTiming
@@ -185,6 +192,9 @@ class FxsLine:
             if not self._move("tone"):
                 return []
             self._tone = event.tone
+            if event.tone == "callwaiting" and event.caller is not None:
+                # The tone, then type II caller ID if the phone acknowledges (the app).
+                return [SendCallerId(self.leg, event.caller, call_waiting=True)]
             return [PlayTone(self.leg, event.tone)]
         return []
 

@@ -84,7 +84,7 @@ def wait(board: Board, call: Call, ext: Extension, now: float) -> None:
     leg = ext.leg
     call.b = leg
     call.holder = leg
-    board.emit(Tone(leg, "callwaiting"))
+    board.emit(Tone(leg, "callwaiting", caller=call.caller))  # with type II caller ID
     if board.plan.is_fxs(call.a):
         board.emit(Tone(call.a, "ringback"))
     elif not call.a_up:

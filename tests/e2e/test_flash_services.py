@@ -76,16 +76,20 @@ def hold_and_consult(box: Daemon) -> None:
     box.phone(3, "offhook")
     box.wait_for("1 to talk to 3", lambda: box.port("fxs3")["with"] == "fxs1", timeout=8)
 
+
 def test_call_waiting_flash_answers_and_swaps_with_music_on_hold(box: Daemon) -> None:
+    """The call-waiting tone itself (440 Hz, before the CAS) is checked on the signal in
+    tests/app/test_cwcid.py: here it is over before a recording could start."""
     call(box, 1, 2)
     box.phone(3, "offhook")
     box.dial(3, "101")  # 101 is in a call: it waits
-    # The US call-waiting tone: a 300 ms burst, again every 10 s (the first one may come
-    # before the listening starts).
-    heard = box.hear(1, 11.0)
-    bursts = windows_of(heard, (440.0,))
-    assert bursts, "no call-waiting tone (440 Hz) heard by phone 1"
-    assert len(bursts) < 20, "the call-waiting tone is a short burst, not a steady tone"
+    # Type II caller ID: the tone, the CAS, the phone's ACK (D), then FSK; the simulated
+    # handset acknowledges and decodes what follows.
+    shown = box.wait_for("type II caller ID at phone 1",
+                         lambda: (s := box.phone_status(1))["waiting_caller_id"] and s,
+                         timeout=8)
+    assert shown["waiting_caller_id"]["number"] == "103", shown
+    assert shown["waiting_caller_id"]["name"] == "Store", shown
     assert windows_of(box.hear(3, 2.5), RINGBACK), "no ringback for the waiting caller"
     assert not box.port("fxs1")["ringing"]
     box.phone(1, "flash")  # answer 3, 2 on hold

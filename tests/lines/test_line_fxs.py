@@ -398,3 +398,21 @@ def test_short_cadence_is_fine_when_caller_id_goes_before_the_ring() -> None:
 def test_ring_frequency_is_checked(hz: float) -> None:
     with pytest.raises(ConfigError, match="ring_hz"):
         FxsLine(LEG, HookTiming(), US, hz, BELL)
+
+
+def test_call_waiting_tone_with_a_caller_asks_for_type_two_caller_id() -> None:
+    """Off-hook, the call-waiting tone with the waiting caller becomes SendCallerId for
+    call waiting (the app plays the tone, the CAS and, on ACK, the FSK); without a caller
+    it is the tone alone."""
+    fxs = line()
+    script = [
+        hook(fxs, 0, True),
+        (500, lambda now: fxs.command(Tone(LEG, "callwaiting", caller=ALICE), now)),
+        (900, lambda now: fxs.command(Tone(LEG, "callwaiting"), now)),
+    ]
+    assert drive(fxs, script, until_ms=1000) == [
+        (20, Seize(LEG)),
+        (500, SendCallerId(LEG, ALICE, call_waiting=True)),
+        (900, PlayTone(LEG, "callwaiting")),
+    ]
+    assert fxs.state == "offhook"

@@ -38,6 +38,10 @@ def unbridged(out: list[PbxOutput], a: str, b: str) -> bool:
     return Unbridge(a, b) in out or Unbridge(b, a) in out
 
 
+def waiting_tone(out: list[PbxOutput]) -> bool:
+    return any(isinstance(o, Tone) and o.tone == "callwaiting" for o in out)
+
+
 def talk(drv: Driver, caller: str, number: str, callee: str) -> None:
     drv.send(Seize(caller))
     drv.dial(caller, number)
@@ -49,7 +53,7 @@ def test_second_call_waits_and_flash_answers_it_then_swaps(drv: Driver) -> None:
     talk(drv, "fxs1", "102", "fxs2")  # Alice talks to Bob
     drv.send(Seize("fxs3"))
     out = drv.dial("fxs3", "101")  # Carol calls Alice
-    assert Tone("fxs1", "callwaiting") in out
+    assert Tone("fxs1", "callwaiting", caller=Party("103", "Carol")) in out  # + type II
     assert Tone("fxs3", "ringback") in out
     assert not any(isinstance(o, Setup) for o in out), "no ringing: Alice is off-hook"
     assert drv.pbx.leg_state("fxs1") == "connected"
@@ -75,13 +79,13 @@ def test_no_call_waiting_when_switched_off_or_star70(drv: Driver) -> None:
     drv2.send(Seize("fxs2"))
     drv2.send(Seize("fxs3"))
     out = drv2.dial("fxs3", "101")
-    assert Tone("fxs3", "busy") in out and Tone("fxs1", "callwaiting") not in out
+    assert Tone("fxs3", "busy") in out and not waiting_tone(out)
 
 
 def test_a_sip_caller_waits_and_is_answered_by_flash(drv: Driver) -> None:
     talk(drv, "fxs1", "102", "fxs2")
     out = drv.send(Setup("sip1", "5550100", Party("5557777"), trunk="itsp"))
-    assert Tone("fxs1", "callwaiting") in out and Alerting("sip1") in out
+    assert waiting_tone(out) and Alerting("sip1") in out
     out = drv.send(Flash("fxs1"))
     assert Answer("sip1") in out and bridged(out, "fxs1", "sip1")
 
