@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.e2e.harness import Daemon, dominant_hz, sine, tones_in
-from tests.e2e.peers import box_config
-from tests.ref.spandsp_adsi import ADSI_STANDARD_CLASS, spandsp_decode
+from firmware.media.vmstore import MailboxStore
+from tests.e2e.harness import Daemon, dominant_hz, free_even_port, sine, tones_in
+from tests.e2e.peers import Peers, box_config, trunk_to
+from tests.ref.spandsp_adsi import ADSI_STANDARD_CLASS, ADSI_STANDARD_CLIP, spandsp_decode
 
 pytestmark = pytest.mark.slow
 
@@ -111,3 +112,45 @@ def test_message_lamp_listen_and_delete(daemon_factory: Callable[..., Daemon],
     box.phone(2, "offhook")
     assert "stutter" not in tones_in(box.hear(2, 1.2))
     box.phone(2, "onhook")
+
+
+def test_a_sip_caller_leaves_a_message(daemon_factory: Callable[..., Daemon], peers: Peers,
+                                       tmp_path: Path) -> None:
+    """A call in from a SIP trunk (baresip sending 440 Hz) to voicemail:102: the message is
+    taken from the call's media (a pjsua2 recorder) and holds the tone."""
+    bare = peers.baresip(tone_hz=440)
+    box = daemon_factory(box_config(trunks=[trunk_to("far", bare.sip_port)],
+                                    inbound=[{"did": "5551000", "to": "voicemail:102"}],
+                                    fxs=HANDSETS))
+    reply = bare.ctrl.command("dial", f"sip:5551000@127.0.0.1:{box.sip_port}")
+    assert reply["ok"], reply
+    bare.ctrl.wait_event("CALL_ESTABLISHED", timeout=15)  # the mailbox answers
+    box.wait_for("the recording to start",
+                 lambda: "recording a message for mailbox 102" in box.log(), timeout=30)
+    time.sleep(3.0)
+    bare.ctrl.command("hangup")
+    bare.ctrl.wait_event("CALL_CLOSED", timeout=10)
+    [stored] = box.wait_for("the message to be kept", lambda: messages(box), timeout=10)
+    opus = stored.with_suffix(".opus")
+    box.wait_for("the message in Ogg Opus", opus.exists, timeout=20)
+    audio = decoded(opus, tmp_path)
+    assert len(audio) >= 8000 * 2
+    assert abs(dominant_hz(audio) - 440) < 15
+
+
+def test_vmwi_in_v23_in_germany(daemon_factory: Callable[..., Daemon]) -> None:
+    """Germany's ports send caller ID in V.23: so does the lamp (spandsp's CLIP decoder)."""
+    de: Daemon = daemon_factory(
+        f'[box]\ncountry = "de"\n[sip]\nport = 0\nrtp_port = {free_even_port()}\n'
+        '[[fxs]]\nport = 1\nextension = "21"\n'
+        '[[fxs]]\nport = 2\nextension = "22"\nvoicemail = true\n', name="de")
+    store = MailboxStore(de.state / "voicemail")
+    first = store.save("22", sine(440, 2.0).astype("<i2").tobytes(), time.time(), "21")
+    second = store.save("22", sine(440, 2.0).astype("<i2").tobytes(), time.time(), "21")
+    assert first is not None and second is not None
+    # A change the box sees (a delete) sends the lamp: still one new message, so on.
+    heard = hear_while(de, 2, 4.0, lambda: de.call("voicemail.delete", extension="22",
+                                                  uid=first.uid))
+    found = spandsp_decode(np.asarray(heard, dtype=np.int16), ADSI_STANDARD_CLIP)
+    assert len(found) == 1, found
+    assert found[0][0][0] == MWI_MDMF and dict(found[0][1:])[VISUAL_INDICATOR] == b"\xff"
