@@ -14,7 +14,9 @@ Rules:
   the current call not dialled with ``*70``, nothing aside yet) no longer gets busy: H
   hears the call-waiting tone, the caller ringback (a SIP or FXO caller is told it
   alerts); the call waits in WAITING until the no-answer time (then the caller gets
-  congestion, or is released). Forward-busy and do-not-disturb come first.
+  congestion, or is released), or until the port's forward-no-answer or mailbox time
+  (then it goes there). Forward-busy and do-not-disturb come first; a mailbox takes a
+  busy caller only when call waiting cannot.
 - Flash in a connected call with nothing aside: the partner is held (unbridged; it hears
   the port's ``hold_music``, silence when ""), H hears stutter (recall) dial tone and
   dials a consultation call as usual.
@@ -59,6 +61,7 @@ from firmware.core.events import (
     Tone,
     Unbridge,
 )
+from firmware.pbx import forwarding
 from firmware.pbx.actions import Board, caller_fails, partner_left, record
 from firmware.pbx.calls import Call, Phase, Timer
 from firmware.pbx.cdr import Disposition
@@ -91,6 +94,7 @@ def wait(board: Board, call: Call, ext: Extension, now: float) -> None:
         board.emit(Alerting(call.a))
     call.enter(Phase.WAITING, now)
     call.arm(Timer.NO_ANSWER, now + board.plan.timers.no_answer_s)
+    forwarding.ringing(board, call, ext, now)  # forward-no-answer or the mailbox
     logger.info("call %d: waits for %s (call waiting)", call.call_id, leg)
 
 
@@ -150,8 +154,14 @@ class Waiting(CallState):
         call.enter(Phase.ENDED, now)
 
     def on_timer(self, board: Board, call: Call, timer: Timer, now: float) -> None:
-        assert call.b is not None
-        call.gone.add(call.b)
+        leg = call.b
+        assert leg is not None
+        if forwarding.no_answer(board, call, now):
+            # It stopped "ringing" the handset with a Release: not to be sent to a line
+            # that is in another call.
+            board.out[:] = [o for o in board.out if o != Release(leg, Cause.NO_ANSWER)]
+            return
+        call.gone.add(leg)
         reason = f"no answer in {board.plan.timers.no_answer_s:g} s (call waiting)"
         record(board, call, now, Disposition.NO_ANSWER, Cause.NO_ANSWER, reason)
         caller_fails(board, call, "congestion", Cause.NO_ANSWER, now)

@@ -297,3 +297,19 @@ def test_random_flashes_keep_the_books_straight(seed: int) -> None:
     for leg in phones + sips:
         drv.send(Release(leg))
     assert [c for c in drv.pbx._calls.values() if c.legs()] == []
+
+
+def test_a_waiting_call_not_answered_goes_to_the_mailbox(drv: Driver) -> None:
+    drv.pbx.set_features({"101": LineFeatures(voicemail=True, voicemail_after_s=20)})
+    talk(drv, "fxs1", "102", "fxs2")
+    drv.send(Seize("fxs3"))
+    out = drv.dial("fxs3", "101")
+    assert waiting_tone(out), "call waiting comes before the mailbox"
+    out = drv.advance(20)
+    assert not any(isinstance(o, Release) and o.leg == "fxs1" for o in out), out
+    assert Tone("fxs3", None) in out
+    states = sorted(c.state for c in drv.pbx.calls())
+    assert states == ["connected", "voicemail"], states
+    assert drv.pbx._handsets.desks == {}
+    out = drv.send(Flash("fxs1"))  # nothing waits any more: a flash holds Bob
+    assert Tone("fxs1", "stutter") in out
