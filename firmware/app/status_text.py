@@ -49,6 +49,7 @@ def format_status(status: dict[str, Any]) -> str:
     out.extend(sites_text(status.get("sites") or {}))
     out.extend(phones_text(sip.get("phones") or {}))
     out.extend(features_text(status.get("features") or {}))
+    out.extend(voicemail_text(status.get("voicemail") or {}))
     guard = sip.get("guard") or {}
     if guard.get("bans"):
         out.append(f"SIP bans ({guard.get('dropped_while_banned', 0)} requests dropped; "
@@ -175,6 +176,14 @@ def phones_text(phones: dict[str, Any]) -> list[str]:
         name = f" {phone['name']}" if phone.get("name") else ""
         out.append(f"  {ext}{name}: {where}")
     return out
+
+
+def voicemail_text(boxes: dict[str, Any]) -> list[str]:
+    """Mailboxes: new and heard messages, and whether the lamp was last sent on."""
+    out = [f"  {ext}: {b['new']} new, {b['old']} heard"
+           + {True: ", lamp on", False: ", lamp off"}.get(b.get("lamp"), "")
+           for ext, b in sorted(boxes.items())]
+    return ["Voicemail:", *out] if out else []
 
 
 def features_text(features: dict[str, Any]) -> list[str]:

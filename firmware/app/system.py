@@ -101,6 +101,8 @@ class RunningSystem:
             storage["cdr"] = self.cdr.status()
         if self.line_features is not None:
             status["features"] = self.line_features.status()
+        if self.voicemail is not None:  # mailboxes: counts and the lamp
+            status["voicemail"] = self.voicemail.status()
         if (sink := logsink.sink()) is not None:
             storage["log"] = sink.status()
         if storage:

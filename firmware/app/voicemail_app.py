@@ -123,9 +123,10 @@ class VoicemailService:
         out.parent.mkdir(parents=True, exist_ok=True)
         part = out.with_name(f".{out.stem}.part.wav")
         try:
-            done = subprocess.run(low_priority(["opusdec", "--quiet", "--force-wav", "--rate", "8000",
-                                                str(opus), str(part)]),
-                                  capture_output=True, timeout=120, check=False)
+            command = ["opusdec", "--quiet", "--force-wav", "--rate", "8000", str(opus),
+                       str(part)]
+            done = subprocess.run(low_priority(command), capture_output=True, timeout=120,
+                                  check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             log.warning("mailbox %s: cannot decode %s: %s", box, uid, exc)
             return
@@ -288,9 +289,11 @@ class VoicemailService:
         return True
 
     def status(self) -> dict[str, Any]:
-        return {box: {"new": len(self.store.counts(box)[0]),
-                      "old": len(self.store.counts(box)[1]),
-                      "lamp": self._lamp.get(box)} for box in self.boxes()}
+        out: dict[str, Any] = {}
+        for box in self.boxes():
+            new, old = self.store.counts(box)
+            out[box] = {"new": len(new), "old": len(old), "lamp": self._lamp.get(box)}
+        return out
 
 
 def voicemail_root(state_dir: Path) -> Path:

@@ -7,6 +7,7 @@ by spandsp)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 import time
@@ -17,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from firmware.app.status_text import format_status
 from firmware.media.vmstore import MailboxStore
-from tests.e2e.harness import Daemon, dominant_hz, free_even_port, sine, tones_in
+from tests.e2e.harness import MINIPBX, Daemon, dominant_hz, free_even_port, sine, tones_in
 from tests.e2e.peers import Peers, box_config, trunk_to
 from tests.ref.spandsp_adsi import ADSI_STANDARD_CLASS, ADSI_STANDARD_CLIP, spandsp_decode
 
@@ -90,6 +92,10 @@ def test_message_lamp_listen_and_delete(daemon_factory: Callable[..., Daemon],
     assert len(audio) >= 8000 * 2
     assert abs(dominant_hz(audio) - TONE_HZ) < 15
     assert box.call("voicemail.list", extension="102")["messages"][0]["caller_number"] == "101"
+    listed = subprocess.run([*MINIPBX, "--state-dir", str(box.state), "voicemail", "list",
+                             "--json"], capture_output=True, text=True, check=True)
+    assert [m["uid"] for m in json.loads(listed.stdout)] == [stored.stem]
+    assert "102: 1 new, 0 heard, lamp on" in format_status(box.call("status"))
 
     box.phone(2, "offhook")
     assert "stutter" in tones_in(box.hear(2, 1.2)), "no stutter dial tone with a message"
