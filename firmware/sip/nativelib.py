@@ -68,6 +68,7 @@ class NativeLib:
                                                ctypes.POINTER(ctypes.c_int64))),
             "lp_wake": (None, ()),
             "lp_name_thread": (None, (ctypes.c_char_p,)),
+            "lp_info_image": (ctypes.c_size_t, (_P, ctypes.c_char_p, ctypes.c_long, _U)),
         }
         for name, (restype, argtypes) in sig.items():
             try:

@@ -68,6 +68,30 @@ TICK_S = TICK_NS / 1e9
 SAY_CAP, HEAR_CAP, PLAY_CAP, SAY_KEEP = 8, 16, 64, 2
 
 
+_FILLER = b"\xa5"
+_IMAGE = 512  # bytes: more than any pjmedia_port_info
+
+
+class _PjStr(ctypes.Structure):
+    _fields_ = (("ptr", ctypes.c_void_p), ("slen", ctypes.c_ssize_t))
+
+
+def layout_problem(native: NativeLib, api: BridgeApi) -> str | None:
+    """None if the running library lays out pjmedia_port_info as the native port does
+    (the callbacks come right after it), else what differs."""
+    name = ctypes.create_string_buffer(b"layout-probe")
+    signature = 0x4D4C5041
+    theirs = api.info_image(name, signature)
+    ours = ctypes.create_string_buffer(_FILLER * _IMAGE, _IMAGE)
+    size = native.dll.lp_info_image(ours, name, len(name.value), signature)
+    if theirs == ours.raw:
+        return None
+    used = len(theirs.rstrip(_FILLER))
+    return (f"the running library's pjmedia_port_info differs from the native port's "
+            f"({used} bytes written by pjmedia_port_info_init, ours {size}): built with other "
+            "headers or config_site.h (rebuild it: tools/build_native.sh with PJPROJECT_INCLUDE)")
+
+
 class BridgeApi:
     """The few pjsua C functions the native ports need, from the loaded pjsua2 module."""
 
@@ -87,11 +111,25 @@ class BridgeApi:
             fn.argtypes = (ctypes.c_int, ctypes.c_int)
         lib.pjsua_conf_remove_port.restype = ctypes.c_int
         lib.pjsua_conf_remove_port.argtypes = (ctypes.c_int,)
+        lib.pjmedia_port_info_init.restype = ctypes.c_int
+        lib.pjmedia_port_info_init.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint,
+                                               ctypes.c_uint, ctypes.c_uint, ctypes.c_uint,
+                                               ctypes.c_uint)
         self._pool: int | None = None
 
     @property
     def version(self) -> str:
         return str(self.lib.pj_get_version().decode())
+
+    def info_image(self, name: ctypes.Array[ctypes.c_char], signature: int) -> bytes:
+        """What the library's pjmedia_port_info_init writes over a filler."""
+        buf = ctypes.create_string_buffer(_FILLER * _IMAGE, _IMAGE)
+        pjstr = _PjStr(ctypes.cast(name, ctypes.c_void_p), len(name.value))
+        status = self.lib.pjmedia_port_info_init(buf, ctypes.byref(pjstr), signature, 8000, 1,
+                                                 16, 160)
+        if status != 0:
+            raise OSError(f"pjmedia_port_info_init failed with status {status}")
+        return buf.raw
 
     def add(self, port: RingPort) -> int:
         if self._pool is None:
@@ -134,6 +172,12 @@ def check_bridge(native: NativeLib, api: BridgeApi, timeout_s: float = 1.0) -> s
     if built != running:
         return (f"the native line port was built against pjproject {built} but the running "
                 f"library is {running} (rebuild it: tools/build_native.sh)")
+    try:
+        problem = layout_problem(native, api)
+    except (OSError, AttributeError) as exc:
+        problem = f"the layout check failed: {exc}"
+    if problem is not None:
+        return problem
     a = RingPort(native, "probe-a", 4, 4, 4, 2)
     b = RingPort(native, "probe-b", 4, 4, 4, 2)
     pattern = bytes((i * 7 + 3) % 251 for i in range(FRAME_BYTES))

@@ -249,6 +249,22 @@ LP_API const char *lp_built_version(void) { return LP_BUILT_VERSION; }
 LP_API int lp_frame_samples(void) { return LP_SAMPLES; }
 LP_API size_t lp_port_struct_size(void) { return sizeof(pjmedia_port); }
 
+/* A pjmedia_port_info as this file sets one up (what pjmedia_port_info_init does), into
+   buf: Python compares it with what the running library's pjmedia_port_info_init writes
+   into a buffer of the same filler, which shows the library's size and field offsets. */
+LP_API size_t lp_info_image(void *buf, char *name, long name_len, unsigned signature) {
+    pjmedia_port_info *info = (pjmedia_port_info *)buf;
+    memset(info, 0, sizeof(*info));
+    info->name.ptr = name;
+    info->name.slen = (pj_ssize_t)name_len;
+    info->signature = signature;
+    info->dir = PJMEDIA_DIR_ENCODING_DECODING;
+    pjmedia_format_init_audio(&info->fmt, PJMEDIA_FORMAT_L16, LP_CLOCK_RATE, 1, 16,
+                              LP_SAMPLES * 1000000u / LP_CLOCK_RATE, LP_CLOCK_RATE * 16,
+                              LP_CLOCK_RATE * 16);
+    return sizeof(*info);
+}
+
 LP_API lp_port *lp_create(const char *name, unsigned say_cap, unsigned hear_cap,
                           unsigned play_cap, unsigned say_keep) {
     pthread_once(&g_tick_once, tick_init);
