@@ -71,6 +71,8 @@ from firmware.pbx.transfer import party_of, transferrer_origin
 
 logger = logging.getLogger(__name__)
 
+RINGBACK = "builtin:ringback"  # the country's ringback tone as a prompt (promptcache)
+
 
 @dataclass
 class Desk:
@@ -477,8 +479,6 @@ class Handsets:
         unhold(board, leg, held)
         if call.bridged:  # early media
             board.emit(Unbridge(call.a, call.b), Bridge(held, call.b))
-        if board.plan.is_fxs(held) and not call.bridged:
-            board.emit(Tone(held, "ringback"))
         record(board, aside, now, Disposition.ANSWERED, Cause.NORMAL_CLEARING,
                f"transferred by {leg} to {call.called}")
         aside.gone.update(aside.legs())
@@ -487,6 +487,11 @@ class Handsets:
         call.origin = transferrer_origin(board, call, leg)
         call.a, call.a_up = held, True
         call.path.append(f"transfer:{leg}")
+        if not call.bridged and board.plan.is_fxs(held):
+            board.emit(Tone(held, "ringback"))
+        elif not call.bridged:  # answered long ago: the country's ringback as a prompt
+            board.emit(Play(held, (RINGBACK,), loop=True))
+            call.playing = True  # stopped at the answer (dispatch.stop_play)
         if self._legs.get(leg) is call:
             del self._legs[leg]
         self._sync(aside)

@@ -236,8 +236,9 @@ def test_blind_transfer_of_a_sip_caller(drv: Driver) -> None:
     drv.dial("fxs1", "103")
     out = drv.send(Release("fxs1"))
     assert Hold("sip1", False) in out and Play("sip1", ()) in out
+    assert Play("sip1", ("builtin:ringback",), loop=True) in out, "the SIP caller hears ringback"
     out = drv.send(Seize("fxs3"))
-    assert bridged(out, "sip1", "fxs3")
+    assert bridged(out, "sip1", "fxs3") and Play("sip1", ()) in out
     assert not any(isinstance(o, Answer) for o in out), "the SIP caller was answered already"
 
 
