@@ -132,10 +132,12 @@ class PartitionedBlockFilter:
         self._next_constraint = 0
         self._drift_count = 0
         # Outputs of the transforms, kept from block to block.
-        self._far_spectrum: ComplexArray = np.zeros(self.bins, np.complex128)
         self._echo_windows: FloatArray = np.zeros((2, 2 * self.block))
         self._error_spectrum: ComplexArray = np.zeros(self.bins, np.complex128)
         self._taps: FloatArray = np.zeros(2 * self.block)
+        # The same spectra as (real, imaginary) pairs: one einsum gives their powers.
+        self._far_pairs: FloatArray = self._spectra[0].view(np.float64).reshape(-1, 2)
+        self._error_pairs: FloatArray = self._error_spectrum.view(np.float64).reshape(-1, 2)
 
     def open_uncertainty(self, forget: bool = False) -> None:
         """Take the echo path as unknown again (after a change of path is suspected);
@@ -149,11 +151,10 @@ class PartitionedBlockFilter:
         """Take the next block of far-end samples into the history."""
         self._window[:self.block] = self._window[self.block:]
         self._window[self.block:] = far
-        spectrum = rfft_into(self._window, self._far_spectrum)
         self._spectra[1:] = self._spectra[:-1]
-        self._spectra[0] = spectrum
+        rfft_into(self._window, self._spectra[0])
         self._powers[1:] = self._powers[:-1]
-        self._powers[0] = spectrum.real * spectrum.real + spectrum.imag * spectrum.imag
+        np.einsum("ij,ij->i", self._far_pairs, self._far_pairs, out=self._powers[0])
 
     def estimates(self) -> FloatArray:
         """The echo estimates of this block: row BACKGROUND and row FOREGROUND (valid until
@@ -166,13 +167,12 @@ class PartitionedBlockFilter:
         """One Kalman update of the background weights from its error of this block."""
         self._error_window[self.block:] = error
         spectrum = rfft_into(self._error_window, self._error_spectrum)
-        error_power = spectrum.real * spectrum.real
-        error_power += spectrum.imag * spectrum.imag
+        error_power = np.einsum("ij,ij->i", self._error_pairs, self._error_pairs)
         # Residual echo the uncertainty predicts, in the same units as error_power; the
         # products are kept for the uncertainty's update below (written for few temporaries:
         # this runs 50 times a second per line).
         weighted = self._powers * self._uncertainty
-        predicted = weighted.sum(axis=0)
+        predicted = np.add.reduce(weighted, axis=0)
         near = error_power - predicted / self._window_ratio
         np.maximum(near, 0.0, out=near)
         self._near_psd += (1.0 - NEAR_PSD_SMOOTHING) * (near - self._near_psd)
