@@ -80,9 +80,11 @@ def test_pulse_dialling_reaches_the_extension(box: Daemon) -> None:
 
 def test_hook_flash_is_not_a_hang_up(box: Daemon) -> None:
     ring_and_answer(box)
-    box.phone(1, "flash")
+    box.phone(1, "flash")  # holds 2 (docs/services.md): recall dial tone, no hang-up
     time.sleep(1.5)  # well past the flash window: an on-hook would have cleared by now
-    assert box.port("fxs1")["with"] == "fxs2"
+    assert box.port("fxs2")["exchange_state"] == "connected"
+    box.phone(1, "flash")  # nothing dialled: back to 2
+    box.wait_for("1 to talk to 2 again", lambda: box.port("fxs1")["with"] == "fxs2")
     box.speak(2, sine(1000, 1.5))
     assert abs(dominant_hz(box.hear(1, 0.8)) - 1000) < 10
 
