@@ -38,6 +38,8 @@ def format_status(status: dict[str, Any]) -> str:
             bits.append(f"DOWN (co-processor link {port['link']})")
         if port.get("with"):
             bits.append(f"in call with {port['with']}")
+        if (echo := port.get("echo")) and echo.get("active"):
+            bits.append(echo_text(echo))
         out.append(" ".join(bits))
     out.extend(_board_lines(status))
     trunks = sip.get("trunks", {})
@@ -76,6 +78,16 @@ def format_status(status: dict[str, Any]) -> str:
         out.append(f"  {c.get('id')}: {' <-> '.join(c.get('legs', []))} {c.get('state')} "
                    f"{c.get('number') or ''}")
     return "\n".join(out)
+
+
+def echo_text(echo: dict[str, Any]) -> str:
+    """A line's echo canceller on its call (firmware/app/lineecho.py)."""
+    if "erle_db" not in echo:
+        return "echo canceller on"
+    state = "converged" if echo.get("converged") else "learning"
+    talk = ", double talk" if echo.get("double_talk") else ""
+    return (f"echo canceller {state}: ERLE {echo['erle_db']:.0f} dB, ERL "
+            f"{echo['erl_db']:.0f} dB{talk}")
 
 
 def registration_text(reg: dict[str, Any]) -> str:

@@ -122,3 +122,18 @@ def test_hybrid_from_the_environment() -> None:
     hybrid = hybrid_from_env({"MINIPBX_SIM_HYBRID": "24:9"})
     assert hybrid is not None and hybrid.describe() == {"tail_ms": 24, "erl_db": 9.0}
     assert hybrid_from_env({}) is None
+
+
+def test_status_text_shows_an_active_canceller() -> None:
+    from firmware.app.status_text import echo_text, format_status
+
+    echo = {"enabled": True, "active": True, "tail_ms": 64, "erl_db": 12.3, "erle_db": 41.6,
+            "converged": True, "double_talk": False, "nlp_active": True, "seconds": 3.0}
+    assert echo_text(echo) == "echo canceller converged: ERLE 42 dB, ERL 12 dB"
+    assert echo_text({"active": True}) == "echo canceller on"
+    port = {"leg": "fxs1", "extension": "101", "kind": "fxs", "hook": "off",
+            "line_state": "talking", "with": "sip-3", "echo": echo}
+    text = format_status({"ports": [port], "sip": {}})
+    assert "in call with sip-3 echo canceller converged: ERLE 42 dB" in text
+    port["echo"] = {"enabled": True, "active": False, "tail_ms": 64}
+    assert "echo canceller" not in format_status({"ports": [port], "sip": {}})
