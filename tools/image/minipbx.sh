@@ -42,6 +42,11 @@ in_root "${pipenv[@]}" "$dev_prefix/venv/bin/pip" install -q --no-deps --force-r
   "/root/$(basename "$wheel")" >>"$out/minipbx.log" 2>&1 || die "installing $wheel in the root failed"
 rm -f "$root/root/$(basename "$wheel")"
 in_root "$dev_prefix/venv/bin/python" -c 'import pjsua2 as pj; ep = pj.Endpoint(); print("pjsua2", ep.libVersion().full)' >>"$out/minipbx.log" 2>&1
+if [[ ${IMAGE_SKIP_PURGE:-} == 1 ]]; then
+  say "IMAGE_SKIP_PURGE=1: the build packages stay in the root (a bigger image)"
+  rm -f "$root/root/host-ca.crt"
+  exit 0
+fi
 say "purging the build packages"
 # shellcheck disable=SC2046
 in_root apt-get -o DPkg::Lock::Timeout=3600 purge -y -q $(cat "$out/build-packages.txt") >>"$out/minipbx.log" 2>&1

@@ -11,11 +11,17 @@ console=${CONSOLE_DEVICE:-/dev/ttyS1}  # GPIO 14/15 (the mini UART under Debian'
 log=$out/system.log
 : >"$log"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
-{
-  in_root apt-get update -q
-  in_root apt-get install -y -q --no-install-recommends systemd-resolved
-  in_root apt-get clean
-} >>"$log" 2>&1 || { tail -n 20 "$log" >&2; die "systemd-resolved install failed"; }
+resolved=yes
+if [[ ${IMAGE_SKIP_APT:-} == 1 ]]; then
+  resolved=no
+  say "IMAGE_SKIP_APT=1: no systemd-resolved (the box gets no DNS servers from DHCP)"
+else
+  {
+    in_root apt-get update -q
+    in_root apt-get install -y -q --no-install-recommends systemd-resolved
+    in_root apt-get clean
+  } >>"$log" 2>&1 || { tail -n 20 "$log" >&2; die "systemd-resolved install failed"; }
+fi
 rm -rf "$root/var/lib/apt/lists/"*
 
 # The files of rootfs/image (units, fstab, journald, network, ssh, scripts).
@@ -55,15 +61,19 @@ echo minipbx >"$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tminipbx\n' >"$root/etc/hosts"
 : >"$root/etc/machine-id"
 rm -f "$root/var/lib/dbus/machine-id"
-ln -sf /run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
+if [[ $resolved == yes ]]; then
+  ln -sf /run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
+else
+  rm -f "$root/etc/resolv.conf"
+fi
 # ssh: installed, off by default, no host key in the image.
 rm -f "$root"/etc/ssh/ssh_host_*
 # Services: what runs, what does not.
 in_root systemctl enable minipbx.service minipbx-firstboot.service minipbx-datadirs.service \
   minipbx-update-check.service minipbx-update-confirm.service minipbx-setup-code.service \
   minipbx-logring.timer minipbx-logring-shutdown.service minipbx-update-incoming.path \
-  systemd-networkd.service \
-  systemd-resolved.service chrony.service >>"$log" 2>&1
+  systemd-networkd.service chrony.service \
+  $([[ $resolved == yes ]] && echo systemd-resolved.service) >>"$log" 2>&1
 in_root systemctl disable ssh.service ssh.socket >>"$log" 2>&1 || true
 in_root systemctl mask serial-getty@"$(basename "$console")".service getty@tty1.service \
   systemd-timesyncd.service apt-daily.timer apt-daily-upgrade.timer e2scrub_reap.service \
