@@ -56,7 +56,8 @@ class Tap(Protocol):
 
 
 class MailView(Protocol):
-    def set_mailbox(self, box: str, new: list[str], old: list[str], greeting: bool) -> None: ...
+    def set_mailbox(self, box: str, new: list[str], old: list[str], greeting: bool,
+                    pin: str | None = None) -> None: ...
 
 
 @dataclass
@@ -75,13 +76,15 @@ class Take:
 class VoicemailService:
     def __init__(self, loop: asyncio.AbstractEventLoop, store: MailboxStore, tap: Tap,
                  exchange: MailView, send_vmwi: Callable[[str, bool], bool],
-                 boxes: Callable[[], dict[str, LegId]]) -> None:
+                 boxes: Callable[[], dict[str, LegId]],
+                 configured_pin: Callable[[str], str] = lambda box: "") -> None:
         self.loop = loop
         self.store = store
         self.tap = tap
         self.exchange = exchange
         self.send_vmwi = send_vmwi
         self.boxes = boxes  # mailbox (extension) -> its handset's leg
+        self.configured_pin = configured_pin  # the configuration's voicemail_pin
         self._takes: dict[tuple[int, bool], Take] = {}
         self._lamp: dict[str, bool] = {}
         self._refresh: asyncio.TimerHandle | None = None
@@ -168,6 +171,16 @@ class VoicemailService:
         if isinstance(event, MailboxEdit) and event.action == "open":
             self._work.submit(self._decode_box, event.mailbox)
             return
+        if isinstance(event, MailboxEdit) and event.action == "pin":
+            try:
+                self.store.set_pin(event.mailbox, event.value,
+                                   self.configured_pin(event.mailbox))
+            except (OSError, MailboxError) as exc:
+                log.error("mailbox %s: cannot keep the new PIN: %s", event.mailbox, exc)
+            else:
+                log.info("mailbox %s: PIN changed by phone", event.mailbox)
+            self.refresh(event.mailbox)
+            return
         if isinstance(event, MailboxEdit):
             if event.action == "heard":
                 done = self.store.mark_heard(event.mailbox, event.uid)
@@ -252,9 +265,10 @@ class VoicemailService:
         try:
             new, old = self.store.counts(box)
             greeting = self.store.greeting(box) is not None
+            pin = self.store.pin(box, self.configured_pin(box))
         except MailboxError:
             return
-        self.exchange.set_mailbox(box, new, old, greeting)
+        self.exchange.set_mailbox(box, new, old, greeting, pin)
         lamp = bool(new)
         if force or self._lamp.get(box) != lamp:
             leg = self.boxes().get(box)
@@ -310,8 +324,11 @@ def start_voicemail(loop: asyncio.AbstractEventLoop, state_dir: Path, box: Any, 
         on = {p.extension for p in config().fxs if p.voicemail}
         return {slot.extension: leg for leg, slot in box.fxs.items() if slot.extension in on}
 
+    def configured_pin(mailbox: str) -> str:
+        return next((str(p.voicemail_pin) for p in config().fxs if p.extension == mailbox), "")
+
     service = VoicemailService(loop, MailboxStore(voicemail_root(state_dir)), box.switch,
-                               exchange, box.send_vmwi, boxes)
+                               exchange, box.send_vmwi, boxes, configured_pin)
     box.on_voicemail = service.handle
     sources = getattr(cache, "sources", None)  # references resolved by their owner
     if sources is not None:

@@ -187,11 +187,13 @@ class VoiceMessage:
 @dataclass(frozen=True)
 class MailboxEdit:
     """Change a message in ``mailbox``: ``action`` "heard" (new -> old) or "delete"; or
-    "open": its owner opened the mailbox by phone (``uid`` ""; the app readies the sound)."""
+    "open": its owner opened the mailbox by phone (``uid`` ""; the app readies the sound);
+    or "pin": the owner set a new PIN (``value``)."""
 
     mailbox: str
     uid: str
-    action: Literal["heard", "delete", "open"]
+    action: Literal["heard", "delete", "open", "pin"]
+    value: str = ""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ BUILTIN_NAMES = (
     "vm_deleted",
     "vm_no_more",
     "vm_record_greeting",
+    "vm_new_pin",
 )
 """Spoken builtins; ``digit_0`` ... ``digit_9`` and ``music`` come on top. Names take
 ``_`` or ``-`` alike (``builtin:please-hold`` is ``builtin:please_hold``)."""
@@ -78,12 +79,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "vm_enter_pin": "Please enter your mailbox PIN, then press pound.",
         "vm_new": "new messages.",
         "vm_old": "saved messages.",
-        "vm_menu": "Press one to listen, zero to record your greeting.",
+        "vm_menu": ("Press one to listen, zero to record your greeting, eight to change "
+                    "your PIN."),
         "vm_after": ("Press one to repeat, two for the next message, seven to delete, nine to "
                      "save, star to go back."),
         "vm_deleted": "Message deleted.",
         "vm_no_more": "No more messages.",
         "vm_record_greeting": "Record your greeting after the tone, then press pound.",
+        "vm_new_pin": "Enter your new PIN, four to twelve digits, then press pound.",
         "digits": "zero one two three four five six seven eight nine",
     },
     "am": {
@@ -109,6 +112,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "vm_deleted": "መልእክቱ ጠፍቷል።",
         "vm_no_more": "ሌላ መልእክት የለም።",
         "vm_record_greeting": "ከድምፁ በኋላ ሰላምታዎን ይቅረጹ፣ ከዚያ ፓውንድ ይጫኑ።",
+        "vm_new_pin": "አዲሱን ሚስጥር ቁጥርዎን ያስገቡ፣ ከዚያ ፓውንድ ይጫኑ።",
         "digits": "ዜሮ አንድ ሁለት ሶስት አራት አምስት ስድስት ሰባት ስምንት ዘጠኝ",
     },
     "ru": {
@@ -129,12 +133,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "vm_enter_pin": "Введите ПИН-код почтового ящика и нажмите решётку.",
         "vm_new": "новых сообщений.",
         "vm_old": "сохранённых сообщений.",
-        "vm_menu": "Нажмите один для прослушивания, ноль для записи приветствия.",
+        "vm_menu": ("Нажмите один для прослушивания, ноль для записи приветствия, "
+                    "восемь для смены ПИН-кода."),
         "vm_after": ("Один повторить, два следующее, семь удалить, девять сохранить, звёздочка "
                      "назад."),
         "vm_deleted": "Сообщение удалено.",
         "vm_no_more": "Больше сообщений нет.",
         "vm_record_greeting": "Запишите приветствие после сигнала и нажмите решётку.",
+        "vm_new_pin": "Введите новый ПИН-код, от четырёх до двенадцати цифр, и нажмите решётку.",
         "digits": "ноль один два три четыре пять шесть семь восемь девять",
     },
     "fr": {
@@ -155,12 +161,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "vm_enter_pin": "Entrez le code de votre messagerie, puis dièse.",
         "vm_new": "nouveaux messages.",
         "vm_old": "messages enregistrés.",
-        "vm_menu": "Appuyez sur un pour écouter, zéro pour enregistrer votre annonce.",
+        "vm_menu": ("Appuyez sur un pour écouter, zéro pour enregistrer votre annonce, "
+                    "huit pour changer votre code."),
         "vm_after": ("Un pour réécouter, deux pour le message suivant, sept pour effacer, neuf "
                      "pour garder, étoile pour revenir."),
         "vm_deleted": "Message effacé.",
         "vm_no_more": "Plus de messages.",
         "vm_record_greeting": "Enregistrez votre annonce après le bip, puis appuyez sur dièse.",
+        "vm_new_pin": "Entrez votre nouveau code, de quatre à douze chiffres, puis dièse.",
         "digits": "zéro un deux trois quatre cinq six sept huit neuf",
     },
     "de": {
@@ -181,12 +189,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "vm_enter_pin": "Bitte geben Sie die PIN Ihrer Mailbox ein, dann die Raute.",
         "vm_new": "neue Nachrichten.",
         "vm_old": "gespeicherte Nachrichten.",
-        "vm_menu": "Drücken Sie die Eins zum Abhören, die Null für Ihre Ansage.",
+        "vm_menu": ("Drücken Sie die Eins zum Abhören, die Null für Ihre Ansage, die Acht "
+                    "für eine neue PIN."),
         "vm_after": ("Eins wiederholen, zwei nächste Nachricht, sieben löschen, neun "
                      "speichern, Stern zurück."),
         "vm_deleted": "Nachricht gelöscht.",
         "vm_no_more": "Keine weiteren Nachrichten.",
         "vm_record_greeting": "Sprechen Sie Ihre Ansage nach dem Ton, dann drücken Sie die Raute.",
+        "vm_new_pin": "Geben Sie die neue PIN ein, vier bis zwölf Ziffern, dann die Raute.",
         "digits": "null eins zwei drei vier fünf sechs sieben acht neun",
     },
     "hi": {
@@ -213,6 +223,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "vm_deleted": "संदेश मिटा दिया गया।",
         "vm_no_more": "और कोई संदेश नहीं।",
         "vm_record_greeting": "टोन के बाद अपना अभिवादन रिकॉर्ड करें, फिर हैश दबाएँ।",
+        "vm_new_pin": "अपना नया पिन डालें, चार से बारह अंक, फिर हैश दबाएँ।",
         "digits": "शून्य एक दो तीन चार पाँच छह सात आठ नौ",
     },
     "ja": {
@@ -241,6 +252,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "vm_no_more": "メッセージは もう ありません。",
         "vm_record_greeting": ("はっしんおんの あとに おうとうメッセージを ろくおんして、"
                                "シャープを おしてください。"),
+        "vm_new_pin": ("あたらしい あんしょうばんごうを にゅうりょくして、"
+                       "シャープを おしてください。"),
         "digits": "ぜろ いち に さん よん ご ろく なな はち きゅう",
     },
 }

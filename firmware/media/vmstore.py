@@ -158,6 +158,25 @@ class MailboxStore:
                 pass
         return gone
 
+    # --- a PIN set by phone ---------------------------------------------------------------
+    def set_pin(self, box: str, pin: str, configured: str) -> None:
+        """Keep ``pin``, set by phone while the configuration said ``configured``."""
+        folder = self.box_dir(box)
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic(folder / "pin.json", json.dumps({"pin": pin, "configured": configured}).encode())
+
+    def pin(self, box: str, configured: str) -> str | None:
+        """The PIN set by phone, while the configured one is still the one it replaced
+        (a new ``voicemail_pin`` in the configuration wins); None otherwise."""
+        try:
+            data = json.loads((self.box_dir(box) / "pin.json").read_text())
+        except (MailboxError, OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("configured") != configured:
+            return None
+        pin = data.get("pin")
+        return pin if isinstance(pin, str) and pin.isdigit() else None
+
     # --- greetings -----------------------------------------------------------------------
     def save_greeting(self, box: str, pcm: bytes) -> Path | None:
         if len(pcm) / 2 / RATE < MIN_MESSAGE_S:

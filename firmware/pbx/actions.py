@@ -51,6 +51,7 @@ class Mailbox:
     new: list[str] = field(default_factory=list)
     old: list[str] = field(default_factory=list)
     greeting: bool = False
+    pin: str | None = None  # set by phone; None: the configured voicemail_pin
 
 
 @dataclass

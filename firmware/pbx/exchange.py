@@ -270,9 +270,11 @@ class Exchange:
     def line_features(self) -> dict[str, features.LineFeatures]:
         return self._board.features
 
-    def set_mailbox(self, box: str, new: list[str], old: list[str], greeting: bool) -> None:
-        """The app's view of a mailbox (voicemail.py): message ids, oldest first."""
-        self._board.mailboxes[box] = Mailbox(list(new), list(old), greeting)
+    def set_mailbox(self, box: str, new: list[str], old: list[str], greeting: bool,
+                    pin: str | None = None) -> None:
+        """The app's view of a mailbox (voicemail.py): message ids, oldest first, and a
+        PIN set by phone."""
+        self._board.mailboxes[box] = Mailbox(list(new), list(old), greeting, pin)
 
     def mailbox(self, box: str) -> Mailbox:
         return self._board.mailboxes.get(box, Mailbox())

@@ -24,6 +24,8 @@ call. Then the counts are spoken ("N new messages, M saved messages") and the me
   ``2`` goes to the next; ``7`` deletes it (and goes on); ``9`` keeps it (and goes on);
   ``*`` goes back to the counts;
 - ``0`` records the greeting after the beep, ended by ``#``;
+- ``8`` changes the PIN: 4 to 12 digits ended by ``#``; the app keeps it
+  (``MailboxEdit`` "pin") and it wins over ``voicemail_pin`` until that setting changes;
 - no key for ``MENU_WAIT_S`` after the prompts: they play again, ``MENU_TRIES`` times,
   then goodbye.
 """
@@ -48,6 +50,7 @@ PROMPT_GUARD_S = 120.0
 MENU_WAIT_S = 8.0
 MENU_TRIES = 3
 PIN_TRIES = 3
+MIN_PIN, MAX_PIN = 4, 12  # a PIN set by phone
 BEEP = "builtin:beep"
 
 
@@ -202,7 +205,7 @@ def listen(board: Board, call: Call, own: str, asked: str, now: float) -> None:
         final_tone(board, call, call.a, "congestion", now)
         return
     answer_caller(board, call, now)
-    need_pin = bool(features.voicemail_pin) or box != own
+    need_pin = bool(pin_of(board, box)) or box != own
     call.mail = MailRun(box, "pin" if need_pin else "main", need_pin=need_pin)
     call.path.append(f"mailbox:{box}")
     call.enter(Phase.MAILBOX, now)
@@ -222,6 +225,15 @@ def _open(board: Board, call: Call, now: float) -> None:
 def _say(board: Board, call: Call, prompts: tuple[str, ...], now: float) -> None:
     play(board, call, prompts, language=_run(call).language, barge_in=True)
     call.arm(Timer.VOICEMAIL, now + PROMPT_GUARD_S)
+
+
+def pin_of(board: Board, box: str) -> str:
+    """The mailbox's PIN: the one set by phone (key 8), else ``voicemail_pin``."""
+    changed = board.mailboxes.get(box, Mailbox()).pin
+    if changed is not None:
+        return changed
+    features = board.features.get(box)
+    return features.voicemail_pin if features is not None else ""
 
 
 def _ask_pin(board: Board, call: Call, now: float) -> None:
@@ -282,11 +294,10 @@ def _delete(board: Board, call: Call, now: float) -> None:
 
 def _key(board: Board, call: Call, digit: str, now: float) -> None:
     run = _run(call)
-    features = board.features.get(run.box) or LineFeatures()
     if run.stage == "pin":
         if digit != "#":
             run.digits += digit
-        pin = features.voicemail_pin
+        pin = pin_of(board, run.box)
         if digit == "#" or (pin and len(run.digits) >= len(pin)):
             if pin and run.digits == pin:
                 _open(board, call, now)
@@ -299,6 +310,21 @@ def _key(board: Board, call: Call, digit: str, now: float) -> None:
                 return
             run.digits = ""
             _say(board, call, ("builtin:invalid", "builtin:vm_enter_pin"), now)
+        return
+    if run.stage == "new_pin":
+        if digit != "#":
+            run.digits += digit
+            return
+        if MIN_PIN <= len(run.digits) <= MAX_PIN:
+            _box(board, call).pin = run.digits
+            board.emit(MailboxEdit(run.box, "", "pin", run.digits))
+            logger.info("call %d: mailbox %s: PIN changed by phone", call.call_id, run.box)
+            run.stage = "main_after"
+            _say(board, call, ("builtin:confirmed", "builtin:vm_menu"), now)
+        else:
+            run.stage = "main_after"
+            _say(board, call, ("builtin:invalid", "builtin:vm_menu"), now)
+        run.digits = ""
         return
     if run.stage == "greet_rec":
         if digit == "#":
@@ -318,6 +344,9 @@ def _key(board: Board, call: Call, digit: str, now: float) -> None:
         _play_message(board, call, now)
     elif digit == "7" and run.stage == "message":
         _delete(board, call, now)
+    elif digit == "8":
+        run.stage, run.digits = "new_pin", ""
+        _say(board, call, ("builtin:vm_new_pin",), now)
     elif digit == "0":
         run.stage = "greet_prompt"
         _say(board, call, ("builtin:vm_record_greeting", BEEP), now)

@@ -33,9 +33,12 @@ class FakeTap:
 class FakeExchange:
     def __init__(self) -> None:
         self.boxes: dict[str, tuple[list[str], list[str], bool]] = {}
+        self.pins: dict[str, str | None] = {}
 
-    def set_mailbox(self, box: str, new: list[str], old: list[str], greeting: bool) -> None:
+    def set_mailbox(self, box: str, new: list[str], old: list[str], greeting: bool,
+                    pin: str | None = None) -> None:
         self.boxes[box] = (new, old, greeting)
+        self.pins[box] = pin
 
 
 def test_message_lamp_and_edits(tmp_path: Path) -> None:
@@ -88,6 +91,14 @@ def test_message_lamp_and_edits(tmp_path: Path) -> None:
             short(b"\x01\x00" * 160, None)
         service.handle(VoiceMessage(8, "fxs1", "102", False))
         assert service.store.messages() == [] and len(lamps) == sent
+        # A PIN set by phone holds while the configured one stays what it was.
+        configured = {"102": "1234"}
+        service.configured_pin = configured.__getitem__
+        service.handle(MailboxEdit("102", "", "pin", "5678"))
+        assert exchange.pins["102"] == "5678"
+        configured["102"] = "9999"  # the configuration changed: its PIN wins
+        service.refresh("102")
+        assert exchange.pins["102"] is None
         service.close()
         assert not service.play_dir.exists()
     finally:

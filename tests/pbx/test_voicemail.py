@@ -199,3 +199,25 @@ def test_forwarding_numbers_come_before_the_mailbox() -> None:
     drv.send(Seize("fxs1"))
     out = drv.dial("fxs1", "102")
     assert any(isinstance(o, Setup) and o.leg == "fxs3" for o in out) and not plays(out)
+
+
+def test_pin_changed_by_phone(vm: Driver) -> None:
+    vm.send(Seize("fxs2"))
+    vm.dial("fxs2", "*98")
+    vm.advance(5.0)
+    vm.dial("fxs2", "1234")
+    out = vm.dial("fxs2", "8")
+    assert plays(out)[-1] == ("builtin:vm_new_pin",)
+    out = vm.dial("fxs2", "24680#")
+    assert MailboxEdit("102", "", "pin", "24680") in out
+    assert plays(out)[-1] == ("builtin:confirmed", "builtin:vm_menu")
+    out = vm.dial("fxs2", "8") + vm.dial("fxs2", "12#")  # too short: refused
+    assert not [o for o in out if isinstance(o, MailboxEdit)]
+    vm.send(Release("fxs2"))
+    vm.send(Seize("fxs2"))
+    vm.dial("fxs2", "*98")
+    vm.advance(5.0)
+    out = vm.dial("fxs2", "1234#")  # the old one no longer opens it
+    assert plays(out)[-1] == ("builtin:invalid", "builtin:vm_enter_pin")
+    out = vm.dial("fxs2", "24680")
+    assert MailboxEdit("102", "", "open") in out
