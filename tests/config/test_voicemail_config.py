@@ -38,5 +38,5 @@ def test_plan_and_greeting() -> None:
 
 
 def test_pin_must_be_digits() -> None:
-    with pytest.raises(InvalidConfigError, match="voicemail_pin.*digits"):
+    with pytest.raises(InvalidConfigError, match=r"voicemail_pin.*digits"):
         parse_config(BOX.format(pin="12a4"))
