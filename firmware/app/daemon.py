@@ -175,6 +175,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
                                        system.prompt_control.cache,
                                        lambda: system.running_config)
     endpoint.on_shutdown(system.voicemail.close)
+    manager.watch(system.voicemail.reconfigured)  # a mailbox switched on by a commit
     control = ControlServer(state_dir / SOCKET_NAME, table, system)
     await control.start()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -143,6 +143,11 @@ class VoicemailService:
         for message in self.store.messages(box):
             self._decode(box, message.uid)
 
+    def reconfigured(self, old: Any = None, new: Any = None) -> None:
+        """After a commit: a mailbox switched on gets its view and its lamp."""
+        for box in self.boxes():
+            self.refresh(box)
+
     def _periodic(self) -> None:
         for box in self.boxes():
             self.refresh(box, force=True)
