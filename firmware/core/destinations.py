@@ -11,8 +11,8 @@ text                      meaning
                           ``file:closed.wav``, ``say:en:Closed``; a bare name is the box's
                           own, ``builtin:NAME``, as the prompt check at commit reads it),
                           then hang up
-``voicemail:101``         extension 101's voicemail; until voicemail exists the call is
-                          refused as busy, with a log line saying why
+``voicemail:101``         extension 101's mailbox (docs/voicemail.md); an extension without
+                          one refuses the call as busy, with a log line saying why
 ``dial:9555123``          out through the dial plan and the toll guard, like a dialled number
 ``hangup``                end the call (normal clearing)
 ========================  ================================================================
