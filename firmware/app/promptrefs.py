@@ -4,7 +4,8 @@ The office features (menus, announcements, the informer, queues) each keep their
 in their own table, so rather than a list to keep up to date this walks the
 configuration: in every table and every row, a field named ``prompt``, ``prompts``,
 ``message``, ``music``, ``greeting`` or ``consent`` (the recording notice), or ending
-in ``_prompt`` or ``_greeting`` (``[[fxs]] voicemail_greeting``), holds prompt references
+in ``_prompt``, ``_greeting`` or ``_music`` (``[[fxs]] voicemail_greeting``, ``hold_music``),
+holds prompt references
 (a string, or a list of them). The row's ``language`` field, if it has one, is the
 language they play in; else the box's.
 
@@ -61,7 +62,7 @@ def prompt_uses(config: Any) -> list[Use]:
             for f in dataclasses.fields(row):
                 value = getattr(row, f.name)
                 where = f"{label}.{f.name}"
-                if f.name in PROMPT_FIELDS or f.name.endswith(("_prompt", "_greeting")):
+                if f.name in PROMPT_FIELDS or f.name.endswith(("_prompt", "_greeting", "_music")):
                     uses += _refs(where, value, language)
                 else:
                     uses += [Use(where, announce_ref(m), language)
