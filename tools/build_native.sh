@@ -18,7 +18,18 @@ tree=${PJPROJECT_INCLUDE:-}
 if [[ -z $tree ]]; then
   tree=build/pjproject-$version
   if [[ ! -f $tree/pjmedia/include/pjmedia/port.h ]]; then
-    tarball=${PJPROJECT_TARBALL:-../shared/vendor/pjproject-$version.tar.xz}
+    # The vendor folder beside the project, or beside the repository this clone came from
+    # (a CI clone in a temporary folder).
+    tarball=${PJPROJECT_TARBALL:-}
+    if [[ -z $tarball ]]; then
+      origin=$(git config --get remote.origin.url 2>/dev/null || true)
+      for dir in ../shared/vendor ${origin:+"$(dirname "$origin")/shared/vendor"}; do
+        if [[ -f $dir/pjproject-$version.tar.xz ]]; then
+          tarball=$dir/pjproject-$version.tar.xz
+          break
+        fi
+      done
+    fi
     if [[ ! -f $tarball ]]; then
       echo "setup: no pjproject $version headers (set PJPROJECT_TARBALL or PJPROJECT_INCLUDE);" \
            "the box will use the Python line port" >&2
