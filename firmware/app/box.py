@@ -124,6 +124,9 @@ class Box:
         self.exchange = exchange
         self.switch = switch
         self._cw_acks: dict[str, AwaitingAck] = {}  # CAS sent, ACK awaited (cwcid.py)
+        # Lines whose voice path is muted for type II caller ID: the partners to bridge
+        # again at its end (bridges the exchange asks for meanwhile wait there too).
+        self._cw_muted: dict[str, set[str]] = {}
         self.sip: SipSide | None = None
         self.started = time.monotonic()
         self._queue: deque[tuple[str, Any]] = deque()
@@ -289,10 +292,13 @@ class Box:
             else:
                 log.warning("no voicemail service for %s", out)
             return
-        if isinstance(out, Bridge):
+        if isinstance(out, Bridge) and self._cw_defer(out.a, out.b, True):
+            pass  # bridged when the type II caller ID sequence ends
+        elif isinstance(out, Bridge):
             self.switch.bridge(out.a, out.b)
             self._sync_echo()
         elif isinstance(out, Unbridge):
+            self._cw_defer(out.a, out.b, False)
             self.switch.unbridge(out.a, out.b)
             self._sync_echo()
             if self.recorder is not None:  # the call's recording is complete
@@ -379,6 +385,7 @@ class Box:
             return
         pending = AwaitingAck(signal)
         self._cw_acks[leg] = pending
+        self._cw_mute(leg)
 
         def alert_done() -> None:  # from the clock thread
             self.loop.call_soon_threadsafe(self._cw_alert_done, leg, pending)
@@ -390,6 +397,41 @@ class Box:
             pending.alert_done()
             if self._slot(leg).playing == "cid":
                 self._stop_playing(leg)
+            self.loop.call_later(pending.signal.ack_window_s, self._cw_no_ack, leg, pending)
+
+    def _cw_no_ack(self, leg: str, pending: AwaitingAck) -> None:
+        if self._cw_acks.get(leg) is pending:  # no ACK: the tone alone it was
+            del self._cw_acks[leg]
+            self._cw_unmute(leg)
+
+    def _cw_mute(self, leg: str) -> None:
+        """Speech off the line while the CAS and FSK play (the phone could not decode
+        them over the far end's voice)."""
+        partners = self.switch.partners(leg)
+        self._cw_muted.setdefault(leg, set()).update(partners)
+        for other in partners:
+            self.switch.unbridge(leg, other)
+
+    def _cw_unmute(self, leg: str) -> None:
+        partners = self._cw_muted.pop(leg, None)
+        if partners is None:
+            return
+        for other in partners:
+            self.switch.bridge(leg, other)
+        self._sync_echo()
+
+    def _cw_defer(self, a: str, b: str, bridge: bool) -> bool:
+        """While ``a`` or ``b`` is muted for type II caller ID, a bridge between them
+        waits for its end (True) and an unbridge cancels one that waits."""
+        deferred = False
+        for leg, other in ((a, b), (b, a)):
+            if leg in self._cw_muted:
+                if bridge:
+                    self._cw_muted[leg].add(other)
+                    deferred = True
+                else:
+                    self._cw_muted[leg].discard(other)
+        return deferred
 
     def _cw_acknowledged(self, leg: str, digit: str) -> bool:
         """Whether ``digit`` acknowledges a CAS on ``leg`` (then the FSK follows)."""
@@ -397,8 +439,6 @@ class Box:
         if pending is None:
             return False
         if not pending.acknowledges(digit, time.monotonic()):
-            if pending.deadline is not None and time.monotonic() > pending.deadline:
-                del self._cw_acks[leg]  # too late: the tone alone it was
             return False
         del self._cw_acks[leg]
         log.info("%s: type II caller ID acknowledged (%s): FSK follows", leg, digit)
@@ -412,6 +452,7 @@ class Box:
     def _cw_data_done(self, leg: str) -> None:
         if self._slot(leg).playing == "cid":
             self._stop_playing(leg)
+        self._cw_unmute(leg)
 
     def _stop_playing(self, leg: str) -> None:
         slot = self._slot(leg)

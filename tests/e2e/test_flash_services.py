@@ -82,6 +82,7 @@ def test_call_waiting_flash_answers_and_swaps_with_music_on_hold(box: Daemon) ->
     tests/app/test_cwcid.py: here it is over before a recording could start."""
     call(box, 1, 2)
     box.phone(3, "offhook")
+    box.speak(2, sine(1000, 4.0))  # 2 talks on: the box mutes it for the caller ID
     box.dial(3, "101")  # 101 is in a call: it waits
     # Type II caller ID: the tone, the CAS, the phone's ACK (D), then FSK; the simulated
     # handset acknowledges and decodes what follows.
