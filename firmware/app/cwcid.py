@@ -6,8 +6,8 @@ signal (CAS, 2130 + 2750 Hz), then the phone acknowledges with a DTMF digit (``A
 ``D``; ETSI ``D``) and the box sends the FSK message. A phone that does not acknowledge
 within the window gets nothing more: it heard the call-waiting tone alone.
 
-The far end's voice is not muted meanwhile (the bridge mixes it in); in a quiet moment
-the phone decodes the message, over speech it may not.
+The box mutes the voice path meanwhile (it unbridges the line from its partners, from
+the tone to the end of the FSK or of the acknowledgement window; firmware/app/box.py).
 """
 
 from __future__ import annotations
