@@ -15,12 +15,16 @@ Rules:
   so speech does not colour it (every SPECTRUM_EVERY such block: it changes slowly);
   the noise made has that spectrum, scaled to the level.
 - Noise is made BATCH_BLOCKS at a time from random phases (Gaussian real and imaginary
-  parts) under the learned magnitudes; a seed makes it repeatable for tests, and
+  parts) under the learned spectrum's shape, at unit level; each block given out is
+  scaled to the level of that moment, so a batch as long as half a second still follows
+  the level at once (the shape changes slowly). A seed makes it repeatable for tests, and
   reset() starts it again.
 - Levels are mean squares in 16-bit sample units (firmware.dsp.levels).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +37,7 @@ NOISE_FALL = 0.5  # share of the way to a lower block level taken at once
 NOISE_BLOCK_MARGIN_DB = 3.0
 SPECTRUM_SMOOTHING = 0.2  # share of a quiet block's spectrum taken into the average
 SPECTRUM_EVERY = 4  # quiet blocks between two looks at the spectrum (it changes slowly)
-BATCH_BLOCKS = 5  # blocks of noise made at once (one inverse FFT is most of the cost)
+BATCH_BLOCKS = 25  # blocks of noise made at once (one inverse FFT is most of the cost)
 
 
 class ComfortNoise:
@@ -81,7 +85,7 @@ class ComfortNoise:
         """One block of noise with the learned spectrum at the learned level."""
         if self._next >= BATCH_BLOCKS:
             self._make()
-        block: FloatArray = self._made[self._next]
+        block: FloatArray = self._made[self._next] * math.sqrt(max(self.level, 0.0))
         self._next += 1
         return block
 
@@ -91,9 +95,9 @@ class ComfortNoise:
         # Mean square that the spectrum stands for (Parseval over the one-sided bins).
         s = self._spectrum
         held = (s[0] + s[-1] + 2.0 * s[1:-1].sum()) / (n * n)
-        if not self._learned or self.level <= 0.0 or held <= 0.0:
+        if not self._learned or held <= 0.0:
             self._made = np.zeros((BATCH_BLOCKS, n))
             return
-        scale = np.sqrt(s * (self.level / held / 2.0))
+        scale = np.sqrt(s * (1.0 / held / 2.0))  # unit mean square; generate() scales
         parts = self._rng.standard_normal((2, BATCH_BLOCKS, scale.size))
         self._made = np.fft.irfft(scale * (parts[0] + 1j * parts[1]), n, axis=1)

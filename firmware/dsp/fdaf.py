@@ -136,6 +136,14 @@ class PartitionedBlockFilter:
         self._error_spectrum: ComplexArray = np.zeros(self.bins, np.complex128)
         self._taps: FloatArray = np.zeros(2 * self.block)
         self._products: ComplexArray = np.zeros((2, *shape), np.complex128)
+        # adapt()'s working arrays.
+        self._weighted: FloatArray = np.zeros(shape)
+        self._predicted: FloatArray = np.zeros(self.bins)
+        self._near: FloatArray = np.zeros(self.bins)
+        self._inverse: FloatArray = np.zeros(self.bins)
+        self._gain: ComplexArray = np.zeros(self.bins, np.complex128)
+        self._step: ComplexArray = np.zeros(shape, np.complex128)
+        self._conj: ComplexArray = np.zeros(shape, np.complex128)
         self._echo_spectra: ComplexArray = np.zeros((2, self.bins), np.complex128)
 
     def open_uncertainty(self, forget: bool = False) -> None:
@@ -170,22 +178,28 @@ class PartitionedBlockFilter:
         """One Kalman update of the background weights from its error of this block."""
         self._error_window[self.block:] = error
         spectrum = rfft_into(self._error_window, self._error_spectrum)
-        error_power = np.abs(spectrum)
-        np.square(error_power, out=error_power)
-        # Residual echo the uncertainty predicts, in the same units as error_power; the
-        # products are kept for the uncertainty's update below (written for few temporaries:
-        # this runs 50 times a second per line).
-        weighted = self._powers * self._uncertainty
-        predicted = np.add.reduce(weighted, axis=0)
-        near = error_power - predicted / self._window_ratio
+        # Every step into kept arrays (out=): this runs 50 times a second per line, and
+        # for arrays this small a ufunc's call and its allocation cost more than its sums.
+        near = np.abs(spectrum, out=self._near)
+        np.square(near, out=near)  # the error's power
+        # Residual echo the uncertainty predicts, in the same units as the error's power;
+        # the products are kept for the uncertainty's update below.
+        weighted = np.multiply(self._powers, self._uncertainty, out=self._weighted)
+        predicted = np.add.reduce(weighted, axis=0, out=self._predicted)
+        near -= predicted / self._window_ratio
         np.maximum(near, 0.0, out=near)
-        self._near_psd += (1.0 - NEAR_PSD_SMOOTHING) * (near - self._near_psd)
-        denominator = np.maximum(self._near_psd, self._near_floor)
+        near -= self._near_psd
+        near *= 1.0 - NEAR_PSD_SMOOTHING
+        self._near_psd += near
+        denominator = np.maximum(self._near_psd, self._near_floor, out=self._inverse)
         denominator *= self._window_ratio
         denominator += predicted
-        inverse = 1.0 / denominator
+        inverse = np.divide(1.0, denominator, out=denominator)
+        gain = np.multiply(spectrum, inverse, out=self._gain)
+        step = np.multiply(self._uncertainty, gain, out=self._step)
+        step *= np.conjugate(self._spectra, out=self._conj)
         weights = self.weights[BACKGROUND]
-        weights += self._spectra.conj() * (self._uncertainty * (spectrum * inverse))
+        weights += step
         p = self._next_constraint
         self._next_constraint = (p + 1) % self.partitions
         taps = irfft_into(weights[p], self._taps)
