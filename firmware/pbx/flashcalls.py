@@ -206,12 +206,19 @@ class Recall(CallState):
         call.enter(Phase.ENDED, now)
 
     def on_timer(self, board: Board, call: Call, timer: Timer, now: float) -> None:
-        for leg in call.legs():
-            board.emit(Release(leg, Cause.NO_ANSWER))
-            call.gone.add(leg)
+        holder = call.holder
+        assert holder is not None
+        partner = call.other(holder)
+        board.emit(Release(holder, Cause.NO_ANSWER))  # stops the ringing
+        call.gone.add(holder)
         record(board, call, now, Disposition.ANSWERED, Cause.NO_ANSWER,
                "recall not answered")
-        call.enter(Phase.ENDED, now)
+        if partner is None:
+            call.enter(Phase.ENDED, now)
+            return
+        if hold_music(board, holder):
+            board.emit(Play(partner, ()))
+        partner_left(board, call, partner, now)  # a handset: busy tone; else released
 
 
 STATES.update({state.phase: state for state in (Waiting(), OnHold(), Recall())})

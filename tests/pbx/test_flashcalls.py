@@ -314,3 +314,37 @@ def test_a_waiting_call_not_answered_goes_to_the_mailbox(drv: Driver) -> None:
     assert drv.pbx._handsets.desks == {}
     out = drv.send(Flash("fxs1"))  # nothing waits any more: a flash holds Bob
     assert Tone("fxs1", "stutter") in out
+
+
+def test_the_called_handset_transfers_its_caller(drv: Driver) -> None:
+    talk(drv, "fxs2", "101", "fxs1")  # Bob called Alice; Alice (the callee) transfers
+    out = drv.send(Flash("fxs1"))
+    assert MUSIC in out and unbridged(out, "fxs1", "fxs2")
+    drv.dial("fxs1", "103")
+    drv.send(Seize("fxs3"))
+    out = drv.send(Release("fxs1"))
+    assert bridged(out, "fxs2", "fxs3")
+    [call] = drv.pbx.calls()
+    assert (call.caller, call.callee, call.state) == ("fxs2", "fxs3", "connected")
+
+
+def test_recall_shows_the_held_sip_caller(drv: Driver) -> None:
+    drv.send(Setup("sip1", "5550100", Party("5557777", "Dave"), trunk="itsp"))
+    drv.send(Seize("fxs1"))
+    drv.send(Flash("fxs1"))
+    out = drv.send(Release("fxs1"))
+    assert Setup("fxs1", "101", Party("5557777", "Dave")) in out
+    out = drv.send(Answer("fxs1"))  # the ring trip of a line being rung
+    assert bridged(out, "fxs1", "sip1") and Hold("sip1", False) in out
+
+
+def test_recall_not_answered_ends_the_held_call(drv: Driver) -> None:
+    talk(drv, "fxs1", "102", "fxs2")
+    drv.send(Flash("fxs1"))
+    drv.send(Release("fxs1"))  # recall rings
+    out = drv.advance(60)
+    assert Release("fxs1", Cause.NO_ANSWER) in out
+    assert Play("fxs2", ()) in out and Tone("fxs2", "busy") in out, "an off-hook held handset"
+    assert not any(isinstance(o, Release) and o.leg == "fxs2" for o in out)
+    assert drv.pbx.leg_state("fxs1") == "idle"
+    assert [r.reason for r in drv.pbx.take_records()][-1] == "recall not answered"
