@@ -160,3 +160,34 @@ def test_vmwi_in_v23_in_germany(daemon_factory: Callable[..., Daemon]) -> None:
     found = spandsp_decode(np.asarray(heard, dtype=np.int16), ADSI_STANDARD_CLIP)
     assert len(found) == 1, found
     assert found[0][0][0] == MWI_MDMF and dict(found[0][1:])[VISUAL_INDICATOR] == b"\xff"
+
+
+def test_greeting_recorded_by_phone(daemon_factory: Callable[..., Daemon]) -> None:
+    """102 records its greeting by phone (*98, PIN, 0, speak, #); the next caller hears it."""
+    box = daemon_factory(box_config(fxs=HANDSETS) + "\n[dialplan]\ninterdigit_s = 2\n")
+    box.phone(2, "offhook")
+    box.dial(2, "*98")
+    box.wait_for("the mailbox to answer",
+                 lambda: box.port("fxs2")["exchange_state"] == "connected", timeout=8)
+    time.sleep(0.5)
+    box.dial(2, "1234")
+    box.wait_for("the mailbox to open", lambda: "mailbox 102 opened" in box.log(), timeout=8)
+    box.dial(2, "0")
+    box.wait_for("the greeting's recording to start",
+                 lambda: "recording a greeting for mailbox 102" in box.log(), timeout=20)
+    box.speak(2, sine(600.0, 2.0))
+    time.sleep(2.3)
+    box.dial(2, "#")
+    box.wait_for("the greeting to be kept",
+                 lambda: list((box.state / "voicemail" / "102").glob("greeting-*.wav")),
+                 timeout=8)
+    box.phone(2, "onhook")
+    time.sleep(1.2)
+    box.phone(1, "offhook")
+    box.dial(1, "102")
+    box.wait_for("the mailbox to answer 101", lambda: "call 2: to the voicemail of 102"
+                 in box.log(), timeout=15)
+    heard = box.hear(1, 3.0)
+    windows = [heard[i:i + 4000] for i in range(0, len(heard) - 4000, 2000)]
+    assert any(abs(dominant_hz(w) - 600.0) < 15 for w in windows), "no greeting heard"
+    box.phone(1, "onhook")
