@@ -137,3 +137,22 @@ def test_status_text_shows_an_active_canceller() -> None:
     assert "in call with sip-3 echo canceller converged: ERLE 42 dB" in text
     port["echo"] = {"enabled": True, "active": False, "tail_ms": 64}
     assert "echo canceller" not in format_status({"ports": [port], "sip": {}})
+
+
+def test_a_changed_echo_path_is_learnt_again_on_the_line(handset: SimFxsPort) -> None:
+    """The hybrid changes mid-call (another path, and 20 ms more delay: the new hybrid
+    starts with no frame queued); within 2 s the echo is 30 dB down again."""
+    handset.set_hybrid(32, 10.0, seed=3)
+    echo = LineEcho("fxs1", handset.read_frame, handset.write_frame)
+    echo.set_active(True)
+    _talk(handset, echo, _noise(3.0, -20.0, 6))
+    handset.set_hybrid(32, 10.0, seed=8)
+    far = _noise(4.0, -20.0, 7)
+    plain = SimFxsPort(2)
+    plain._line_offhook = True
+    plain.set_hybrid(32, 10.0, seed=8)
+    without = _talk(plain, LineEcho("fxs2", plain.read_frame, plain.write_frame), far)
+    with_ec = _talk(handset, echo, far)
+    late = slice(2 * 8000, None)
+    assert _power_db(without[late]) - _power_db(with_ec[late]) >= 30.0
+    assert echo.status()["converged"]  # the linear filter, not only the NLP
