@@ -84,3 +84,16 @@ def test_the_simulated_phone_ignores_speech_band_tones() -> None:
     for hz in (440.0, 1000.0, 2130.0):  # the call-waiting tone, a voice, one CAS tone
         pcm = (np.sin(2 * np.pi * hz * t) * 8000).astype("<i2").tobytes()
         assert not any(phone.feed(pcm[i:i + 320]) for i in range(0, len(pcm), 320)), hz
+
+
+def test_what_follows_the_ack_decodes_in_spandsp() -> None:
+    """An independent decoder (spandsp's ADSI receiver) reads the box's type II message."""
+    from tests.ref.spandsp_adsi import ADSI_STANDARD_CLASS, ADSI_STANDARD_CLIP, spandsp_decode
+
+    for standard, klass in (("bell202", ADSI_STANDARD_CLASS), ("v23", ADSI_STANDARD_CLIP)):
+        signal = type_two(CALLER, standard)
+        assert signal is not None
+        messages = spandsp_decode(np.frombuffer(signal.data, dtype="<i2"), klass)
+        assert len(messages) == 1, (standard, messages)
+        fields = dict(messages[0][1:])
+        assert (fields[0x02], fields[0x07]) == (b"103", b"Store"), (standard, messages)
