@@ -35,6 +35,11 @@ Rules:
   three-way call hanging up leaves H with the other one.
 - Transferred calls leave with H's permission (``transfer.transferrer_origin``) and show
   the held party as their caller; both old calls' records say they were transferred.
+- The call-waiting ``Tone`` carries the waiting caller: the line and the app add type II
+  caller ID to it (firmware/app/cwcid.py), the exchange knows nothing of CAS or ACK.
+- A recall not answered in the no-answer time stops ringing; the held party then hears
+  busy tone (a handset) or is released. A blind transfer's held party hears ringback:
+  the tone on a handset, the ``builtin:ringback`` prompt on a SIP or PSTN leg.
 - A SIP partner is held with a re-INVITE (``Hold``: a=sendonly) as well, and hears the
   music the box keeps sending; taking it back (resume, a transfer, a three-way join)
   re-INVITEs it to sendrecv first.
