@@ -35,10 +35,10 @@ from firmware.pbx.tollguard import Permission
 
 logger = logging.getLogger(__name__)
 
-WAITING_PROMPT = "builtin:music"
+WAITING_PROMPT = "builtin:ringback"
 """What a caller the box has answered (a menu, a queue) hears while an extension or a
-trunk rings for it: the hold music, until the prompt player has the country's ringback as
-a prompt (then ``builtin:ringback`` here)."""
+trunk rings for it: the country's ringback tone, as a looping prompt (the prompt cache
+builds it from the country profile)."""
 
 DIAL_GRANT = Permission.NATIONAL
 """The permission a call from outside gets for a configured ``dial:`` destination."""

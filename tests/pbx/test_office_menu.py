@@ -54,7 +54,7 @@ def test_a_digit_stops_the_prompt_and_chooses() -> None:
     out = drv.send(Digit("sip1", "1", "rfc4733"))
     assert out[0] == Play("sip1", ())
     assert setups(out) == ["fxs2", "fxs3"]
-    assert Play("sip1", ("builtin:music",), loop=True) in out  # while 102 and 103 ring
+    assert Play("sip1", ("builtin:ringback",), loop=True) in out  # while 102 and 103 ring
     out = drv.send(Answer("fxs3"))
     assert Play("sip1", ()) in out
     drv.send(Release("sip1"))
