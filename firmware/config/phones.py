@@ -8,10 +8,9 @@ extension number itself (the first guess of every SIP scanner).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
-from firmware.config.problems import Issue
+from firmware.config.problems import Issue, network_issues
 from firmware.config.schema import Config
 
 MIN_PASSWORD = 8
@@ -40,12 +39,7 @@ def check_sip_users(config: Config) -> list[Issue]:
             issues.append(Issue((*at, "password"),
                                 f"must be at least {MIN_PASSWORD} characters and not the"
                                 " extension number"))
-        for j, entry in enumerate(user.allow):
-            try:
-                ipaddress.ip_network(entry.strip(), strict=False)
-            except ValueError:
-                issues.append(Issue((*at, "allow", j), "must be an IP address or network like"
-                                    f" 192.168.1.0/24, got {entry!r}"))
+        issues += network_issues(user.allow, (*at, "allow"))
         if user.caller_id and not re.fullmatch(r"\+?[0-9]{1,20}", user.caller_id):
             issues.append(Issue((*at, "caller_id"), f"must be digits, got {user.caller_id!r}"))
     return issues

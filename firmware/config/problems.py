@@ -13,6 +13,7 @@ Every message says what is wrong and, where there is a likely fix, what to do.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
@@ -89,3 +90,15 @@ class InvalidConfigError(ConfigError):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def network_issues(entries: tuple[str, ...], at: KeyPath) -> list[Issue]:
+    """An ``allow`` list's entries that are no IP address or network, each at its index."""
+    found: list[Issue] = []
+    for i, entry in enumerate(entries):
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            found.append(Issue((*at, i), "must be an IP address or network like 203.0.113.5"
+                               f" or 203.0.113.0/24, got {entry!r}"))
+    return found

@@ -29,7 +29,7 @@ from firmware.config.callback_rules import check_callback
 from firmware.config.feature_rules import check_features
 from firmware.config.office import check_office
 from firmware.config.phones import check_sip_users
-from firmware.config.problems import Issue, KeyPath, did_you_mean, format_path
+from firmware.config.problems import Issue, KeyPath, did_you_mean, format_path, network_issues
 from firmware.config.schema import (
     KNOWN_COUNTRIES,
     Config,
@@ -212,12 +212,7 @@ def _check_fxo(fxo: FxoPort, at: KeyPath, extensions: Collection[str], issues: l
 
 
 def _check_trunk(trunk: Trunk, at: KeyPath, sip: SipConfig, issues: list[Issue]) -> None:
-    for i, entry in enumerate(trunk.allow):
-        try:
-            ipaddress.ip_network(entry.strip(), strict=False)
-        except ValueError:
-            issues.append(Issue((*at, "allow", i), "must be an IP address or network like "
-                                f"203.0.113.5 or 203.0.113.0/24, got {entry!r}"))
+    issues += network_issues(trunk.allow, (*at, "allow"))
     if not NAME_RE.fullmatch(trunk.name):
         issues.append(
             Issue(
