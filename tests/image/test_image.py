@@ -13,9 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import default_config_text
+from tests.e2e.harness import free_even_port
 
 ROOT = Path(__file__).resolve().parents[2]
+CONFIG_SCRIPT = """
+from dataclasses import replace
+from firmware.config import default_config, to_toml
+c = default_config()
+print(to_toml(replace(c, sip=replace(c.sip, port=0, rtp_port=RTP),
+                      web=replace(c.web, port=0))), end="")
+"""
 WORK = Path(os.environ.get("IMAGE_WORK", "/var/tmp/minipbx-image"))
 SQUASH = ROOT / "build" / "image" / "root.squashfs"
 
@@ -75,7 +82,13 @@ def wait_for(what: str, check, timeout: float = 120.0):  # type: ignore[no-untyp
 
 def test_daemon_runs_in_the_image_and_connects_an_internal_call(root: Path) -> None:
     (root / "tmp" / "state").mkdir()
-    (root / "tmp" / "minipbx.toml").write_text(default_config_text(web_port=0))
+    # The image's own default configuration (its firmware may be older than this checkout's),
+    # with the ports left to the OS: the chroot shares this machine's network.
+    config = subprocess.run(
+        ["chroot", str(root), "/opt/minipbx/venv/bin/python", "-c",
+         CONFIG_SCRIPT.replace("RTP", str(free_even_port()))],
+        capture_output=True, text=True, timeout=300, check=True).stdout
+    (root / "tmp" / "minipbx.toml").write_text(config)
     log = (root / "tmp" / "daemon.log").open("wb")
     daemon = subprocess.Popen(["chroot", str(root), "/usr/bin/minipbx", "--state-dir",
                                "/tmp/state", "run", "--board", "sim", "--config",
