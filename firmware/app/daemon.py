@@ -130,9 +130,9 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     fxo = [(board.port("fxo", p.port), wiring.build_fxo(p, profile), p.extension,
             wiring.cid_standard(p.caller_id_standard, profile)) for p in config.fxo]
     box = Box(loop, board, profile, exchange, switch, fxs, fxo)  # type: ignore[arg-type]
-    for kind, ports in (("fxs", config.fxs), ("fxo", config.fxo)):  # echo (lineecho.py)
+    for line_kind, ports in (("fxs", config.fxs), ("fxo", config.fxo)):  # lineecho.py
         for q in ports:
-            box.configure_echo(f"{kind}{q.port}", q.echo_cancel, q.echo_tail_ms)
+            box.configure_echo(f"{line_kind}{q.port}", q.echo_cancel, q.echo_tail_ms)
     endpoint.on_shutdown(box.close)
     endpoint.on_shutdown(built.close)
     first = next(iter(endpoint.transports.values()))
