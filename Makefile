@@ -11,18 +11,18 @@ PJSUA2 ?= $(if $(filter x86_64,$(shell uname -m)),wheel,source)
 export PJSUA2
 
 setup-run:
-	@tools/setup.sh run
-	@tools/pjsua2/use.sh $(PJSUA2)
+	@bash tools/setup.sh run
+	@bash tools/pjsua2/use.sh $(PJSUA2)
 
 setup-test:
-	@tools/setup.sh test
-	@tools/pjsua2/use.sh $(PJSUA2)
+	@bash tools/setup.sh test
+	@bash tools/pjsua2/use.sh $(PJSUA2)
 
 # pjproject 2.15.1 from its pinned tarball with tools/pjsua2/config_site.h (64 calls, OpenSSL 3,
 # Opus, G.729), its Python binding as a wheel in build/pjsua2/dist, installed into .venv.
 pjsua2:
-	@tools/setup.sh run
-	@tools/pjsua2/use.sh source
+	@bash tools/setup.sh run
+	@bash tools/pjsua2/use.sh source
 
 # The Raspberry Pi image (rootfs/README.md): as root, debootstrap + qemu-user-static.
 BOARD ?= ag1171-coproc-2p
