@@ -71,4 +71,4 @@ if [[ $what == test && ( ! -d $wasm/node_modules || $wasm/package-lock.json -nt 
 fi
 # The native line port (issue 13): C, against the running pjproject's headers; without it the
 # box falls back to the Python line port and says so in `minipbx status`.
-tools/build_native.sh || echo "setup: the native line port did not build (above); the box will use the Python line port" >&2
+bash tools/build_native.sh || echo "setup: the native line port did not build (above); the box will use the Python line port" >&2
