@@ -25,7 +25,7 @@ slot_folder() {
   initrd=$(ls "$root"/boot/initrd.img-* | sort -V | tail -n 1)
   cp "$kernel" "$dst/vmlinuz"
   cp "$initrd" "$dst/initrd.img"
-  cp "$root"/usr/lib/linux-image-*/broadcom/bcm27*-rpi-*.dtb "$dst/" 2>/dev/null || true
+  cp "$root"/usr/lib/linux-image-*/broadcom/bcm2*-rpi-*.dtb "$dst/"  # Pi 3 (bcm2837), Pi 4 (bcm2711)
   echo "console=tty1 root=@ROOT@ rootfstype=squashfs ro rootwait minipbx.slot=@SLOT@ quiet" \
     >"$dst/cmdline.txt"
 }
