@@ -44,7 +44,7 @@ rm -f "$root/root/$(basename "$wheel")"
 in_root "$dev_prefix/venv/bin/python" -c 'import pjsua2 as pj; ep = pj.Endpoint(); print("pjsua2", ep.libVersion().full)' >>"$out/minipbx.log" 2>&1
 if [[ ${IMAGE_SKIP_PURGE:-} == 1 ]]; then
   say "IMAGE_SKIP_PURGE=1: the build packages stay in the root (a bigger image)"
-  rm -f "$root/root/host-ca.crt"
+  rm -rf "$root/var/tmp/pjsua2" "$root/root/.cache" "$root$dev_prefix/src/build" "$root/root/host-ca.crt"
   exit 0
 fi
 say "purging the build packages"
