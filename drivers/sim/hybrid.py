@@ -23,7 +23,7 @@ import numpy as np
 ENV_HYBRID = "MINIPBX_SIM_HYBRID"
 TAIL_MS_RANGE = (1, 128)
 ERL_DB_RANGE = (0.0, 60.0)
-QUEUED_FRAMES = 5  # written frames kept waiting for reads at most (100 ms)
+QUEUED_FRAMES = 5  # written frames kept waiting for reads at most (100 ms); the oldest go
 RATE = 8000
 
 

@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 
 FRAME_BYTES = 2 * BLOCK_SAMPLES
 # Written frames kept waiting for a read at most (100 ms): a line nobody reads (no call
-# partner, nothing listening) must not pile up references.
+# partner, nothing listening) must not pile up references. The queue is kept whether the
+# canceller runs or not, so that when a call starts it already lags what the line plays
+# as the line's own buffering does (a queue started empty at the call would not).
 REFERENCE_FRAMES = 5
 _SILENCE = np.zeros(BLOCK_SAMPLES, np.int16)
 
@@ -83,12 +85,13 @@ class LineEcho:
     def write(self, frame: bytes) -> None:
         """What the line hears: to the board, and kept as the reference while active."""
         self._write(frame)
-        if self._active:
-            self._reference.append(frame)
+        self._reference.append(frame)
 
     def read(self) -> bytes:
         """What the line says, with the echo of what it heard removed while active."""
         said = self._read()
+        reference = self._reference
+        far = reference.popleft() if reference else b""
         canceller = self._canceller
         if not self._active or canceller is None or len(said) != FRAME_BYTES:
             return said
@@ -96,9 +99,7 @@ class LineEcho:
             if self._fresh:
                 self._fresh = False
                 canceller.reset()
-                self._reference.clear()
                 self.frames = 0
-            far = self._reference.popleft() if self._reference else b""
             far_samples = np.frombuffer(far, "<i2") if len(far) == FRAME_BYTES else _SILENCE
             out = canceller.process(far_samples, np.frombuffer(said, "<i2"))
             self.frames += 1
