@@ -674,12 +674,14 @@ class Box:
         leg or an FXO line; any partner of an FXO line), not between two handsets; it starts
         afresh with each such call."""
         for leg, echo in self.echo.items():
-            partners = self.switch.partners(leg)
+            partners = frozenset(self.switch.partners(leg))
             external = bool(partners) and (leg in self.fxo or any(
                 p not in self._on_bridge or p in self.fxo for p in partners))
             want = external and echo.enabled
-            if want != echo.active:
+            # A new partner is a new call (even with no unbridge seen in between).
+            if want != echo.active or (want and partners != echo.partners):
                 echo.set_active(want)
+            echo.partners = partners if want else frozenset()
 
     def _echo_status(self, leg: str) -> dict[str, Any]:
         echo = self.echo.get(leg)

@@ -55,6 +55,7 @@ class LineEcho:
         self._active = False
         self._fresh = False  # reset before the next frame (a new call)
         self.frames = 0  # frames cancelled since the call began
+        self.partners: frozenset[str] = frozenset()  # whom the call is with (the box's)
         self.errors = 0
 
     def configure(self, enabled: bool, tail_ms: int) -> None:

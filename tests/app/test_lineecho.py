@@ -156,3 +156,41 @@ def test_a_changed_echo_path_is_learnt_again_on_the_line(handset: SimFxsPort) ->
     late = slice(2 * 8000, None)
     assert _power_db(without[late]) - _power_db(with_ec[late]) >= 30.0
     assert echo.status()["converged"]  # the linear filter, not only the NLP
+
+
+class _Switch:
+    def __init__(self) -> None:
+        self.pairs: set[frozenset[str]] = set()
+
+    def partners(self, leg: str) -> set[str]:
+        return {x for p in self.pairs if leg in p for x in p if x != leg}
+
+
+def test_the_box_runs_it_on_calls_that_leave_the_box_and_afresh_per_call() -> None:
+    """Box._sync_echo's rule: a handset with a SIP partner or an FXO line, an FXO line
+    with any partner; never two handsets; a new partner restarts the canceller."""
+    from types import SimpleNamespace
+
+    from firmware.app.box import Box
+
+    legs = ("fxs1", "fxs2", "fxo1")
+    echo = {leg: LineEcho(leg, lambda: bytes(2 * FRAME), lambda f: None) for leg in legs}
+    switch = _Switch()
+    box = SimpleNamespace(echo=echo, switch=switch, fxo={"fxo1": None}, _on_bridge=set(legs))
+
+    def sync(*pairs: tuple[str, str]) -> dict[str, bool]:
+        switch.pairs = {frozenset(p) for p in pairs}
+        Box._sync_echo(box)  # type: ignore[arg-type]
+        return {leg: e.active for leg, e in echo.items()}
+
+    assert sync(("fxs1", "fxs2")) == {"fxs1": False, "fxs2": False, "fxo1": False}
+    assert sync(("fxs1", "sip-1")) == {"fxs1": True, "fxs2": False, "fxo1": False}
+    first = echo["fxs1"]._canceller
+    echo["fxs1"].read()  # the reset happens at the next frame
+    assert not echo["fxs1"]._fresh
+    assert sync(("fxs1", "sip-2")) == {"fxs1": True, "fxs2": False, "fxo1": False}
+    assert echo["fxs1"]._fresh and echo["fxs1"]._canceller is first  # afresh, same object
+    assert sync(("fxs2", "fxo1")) == {"fxs1": False, "fxs2": True, "fxo1": True}
+    echo["fxs2"].configure(False, 64)
+    assert sync(("fxs2", "fxo1")) == {"fxs1": False, "fxs2": False, "fxo1": True}
+    assert sync() == {"fxs1": False, "fxs2": False, "fxo1": False}
