@@ -191,13 +191,13 @@ class CallStore:
                   row.disposition, row.status.upper().replace(" ", "_"), row.cause,
                   row.cause_name, row.reason, row.hangup_side, row.recording)
         cur = db.execute(f"INSERT OR IGNORE INTO calls ({', '.join(COLUMNS)}) VALUES "
-                         f"({', '.join('?' * len(COLUMNS))})", values)
+                         f"({', '.join('?' * len(COLUMNS))})", _text_safe(values))
         if cur.rowcount and cur.lastrowid is not None:
             db.executemany(
                 "INSERT INTO legs (call, seq, leg, role, number, trunk, result) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(cur.lastrowid, n, leg.leg, leg.role, leg.number, leg.trunk, leg.result)
-                 for n, leg in enumerate(row.legs)])
+                [_text_safe((cur.lastrowid, n, leg.leg, leg.role, leg.number, leg.trunk,
+                             leg.result)) for n, leg in enumerate(row.legs)])
         return uid
 
     @contextmanager
@@ -400,3 +400,11 @@ def _from_jsonl(line: str) -> CallRow:
         callee_ext=callee_ext, callee_leg=callee_leg, trunk=d.get("trunk"),
         direction="outbound" if d.get("trunk") else "internal",
         cause=int(cause) if cause is not None else None, reason=d.get("reason"), legs=legs)
+
+
+def _text_safe(values: tuple[object, ...]) -> tuple[object, ...]:
+    """``values`` with every text storable: a caller's name from a malformed SIP message
+    may carry bytes that are not UTF-8 (kept as surrogates), which SQLite refuses; they
+    become U+FFFD, so one bad name can never hold back the records behind it."""
+    return tuple(v.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                 if isinstance(v, str) else v for v in values)

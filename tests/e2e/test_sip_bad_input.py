@@ -100,10 +100,14 @@ def assert_echo(box: Daemon, hz: int) -> None:
 def box_in_call(daemon_factory: Callable[..., Daemon], peers: Peers) -> Daemon:
     """Phone 1 in a call through trunk "far" to sipp, which echoes the audio."""
     _uas, port = peers.sipp_uas(peers.scenario("uas_answer", ring_ms=0))
+    # No call waiting: a well-formed INVITE among the datagrams must find 101 busy (486),
+    # not give its handset the call-waiting tone over the echo this test listens to.
     box = daemon_factory(box_config(
         trunks=[trunk_to("far", port, caller_id="5551000")],
         outbound=[{"pattern": "9x.", "trunk": "far", "strip": 1}],
-        inbound=[{"did": DID, "extension": "101"}]))
+        inbound=[{"did": DID, "extension": "101"}],
+        fxs=[{"port": 1, "extension": "101", "name": "Reception", "call_waiting": False},
+             {"port": 2, "extension": "102", "name": "Office"}]))
     box.phone(1, "offhook")
     box.dial(1, "95551234#")
     box.wait_for("the trunk call to connect", lambda: connected(box), timeout=15)

@@ -158,8 +158,9 @@ def test_vmwi_in_v23_in_germany(daemon_factory: Callable[..., Daemon]) -> None:
     heard = hear_while(de, 2, 4.0, lambda: de.call("voicemail.delete", extension="22",
                                                   uid=first.uid))
     found = spandsp_decode(np.asarray(heard, dtype=np.int16), ADSI_STANDARD_CLIP)
-    assert len(found) == 1, found
-    assert found[0][0][0] == MWI_MDMF and dict(found[0][1:])[VISUAL_INDICATOR] == b"\xff"
+    # Under load the start-up lamp (off: nothing new yet) may fall in the same window.
+    assert found and all(f[0][0] == MWI_MDMF for f in found), found
+    assert dict(found[-1][1:])[VISUAL_INDICATOR] == b"\xff", found
 
 
 def test_greeting_recorded_by_phone(daemon_factory: Callable[..., Daemon]) -> None:

@@ -193,3 +193,13 @@ def test_group_calls_belong_to_the_members_they_rang(store: CallStore) -> None:
     assert [r["uid"] for r in missed] == [nobody]  # 103 took the other one
     assert store.query(CallQuery(disposition="missed", extension="103"))[1] == 1
     assert store.query(CallQuery(extension="104"))[1] == 0
+
+
+def test_a_name_that_is_not_utf8_is_stored_and_holds_nothing_back(store: CallStore) -> None:
+    """A malformed SIP From name arrives with undecodable bytes (as surrogates); SQLite
+    refuses such text, so the store replaces them and the records after it are kept."""
+    bad = row(T0, caller_name="Bob\udcff\udcfe", legs=(Leg("sip1\udcff", "caller"),))
+    uids = store.add([bad, row(T0 + 1)])
+    got = store.get(uids[0])
+    assert got is not None and got["caller_name"] == "Bob\ufffd\ufffd"
+    assert store.get(uids[1]) is not None
