@@ -44,6 +44,16 @@ class Tmux:
             time.sleep(0.1)
         raise AssertionError(f"{text!r} not on the screen:\n" + "\n".join(self.screen()))
 
+    def wait_last(self, text: str, timeout: float = 10.0) -> list[str]:
+        """Wait until the last row with anything on it starts with ``text``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rows = [r for r in self.screen() if r.strip()]
+            if rows and rows[-1].startswith(text.rstrip()):
+                return rows
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} not the last row:\n" + "\n".join(self.screen()))
+
     def close(self) -> None:
         subprocess.run(["tmux", "-S", str(self.sock), "kill-server"], capture_output=True,
                        timeout=10)
@@ -76,6 +86,11 @@ def test_a_person_at_80x24_sees_prompt_help_status_and_completion(screen: Tmux) 
     assert all(len(r) < 80 for r in rows)  # nothing reaches the last column
     screen.keys("config set fxs.1.", "Tab")
     rows = screen.wait("fxs.1.extension")
+    # The list is longer than the screen (every key of a port, with its help): it stops at
+    # --More--, and q leaves it with the prompt drawn again under it.
+    screen.wait("--More--")
+    screen.keys("q")
+    screen.wait_last("minipbx> config set fxs.1.")
     screen.keys("C-u", "config set fxs.1.extension 111", "Enter")
     screen.wait("minipbx*>")  # the star: a change is staged
     screen.keys("config diff", "Enter")
