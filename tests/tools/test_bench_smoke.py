@@ -19,6 +19,7 @@ LABELS = (
     "3b. Audio delay via SIP (sipp echo RTT / 2)",
     "4. CPU per call",
     "5. Resident memory",
+    "6. Idle daemon, 9 lines",
 )
 
 
