@@ -12,16 +12,16 @@ anything in the URL but the record's id.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from firmware.core.errors import NotFoundError, PbxError, PermissionDeniedError
+from firmware.core.errors import NotFoundError, PbxError
 from firmware.records.model import DISPOSITIONS
+from firmware.web.audio import serve_audio
 from firmware.web.auth import needs, safe_next
-from firmware.web.context import command, ctx, known_caller
+from firmware.web.context import command, known_caller
 from firmware.web.html import Html, Tpl, element, esc, join
 from firmware.web.layout import csrf_input, flash, render
 
@@ -171,17 +171,8 @@ async def calls(request: web.Request) -> web.Response:
 @needs("user")
 async def recording(request: web.Request) -> web.StreamResponse:
     """The page's player and download link, and scripts (``Authorization: Bearer``)."""
-    caller = replace(known_caller(request), via="web")  # this front end serves the file
-    try:
-        found = await ctx(request).run(caller, "calls.recording",
-                                       {"uid": request.match_info["uid"]})
-    except (NotFoundError, PermissionDeniedError):
-        raise web.HTTPNotFound(text="no such recording\n") from None
-    headers = {"Content-Type": str(found["mime"]), "Cache-Control": "private, no-store"}
-    if request.query.get("download"):
-        headers["Content-Disposition"] = f'attachment; filename="{found["name"]}"'
-    # FileResponse answers Range requests (206), so the <audio> element can seek.
-    return web.FileResponse(found["file"], headers=headers)
+    return await serve_audio(request, "calls.recording", {"uid": request.match_info["uid"]},
+                             "no such recording")
 
 
 @routes.post("/calls/{uid}/recording/delete")

@@ -10,13 +10,13 @@ file is served from the path the command returns, never from the URL.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from aiohttp import web
 
-from firmware.core.errors import NotFoundError, PbxError, PermissionDeniedError
+from firmware.core.errors import NotFoundError, PbxError
+from firmware.web.audio import serve_audio
 from firmware.web.auth import needs
-from firmware.web.context import command, ctx, known_caller
+from firmware.web.context import command, known_caller
 from firmware.web.html import Html, Tpl, element, esc, join
 from firmware.web.layout import csrf_input, flash, render
 
@@ -76,17 +76,9 @@ async def voicemail(request: web.Request) -> web.Response:
 @routes.get("/api/voicemail/{box}/{uid}")
 @needs("user")
 async def message(request: web.Request) -> web.StreamResponse:
-    caller = replace(known_caller(request), via="web")  # this front end serves the file
-    try:
-        found = await ctx(request).run(caller, "voicemail.message",
-                                       {"extension": request.match_info["box"],
-                                        "uid": request.match_info["uid"]})
-    except (NotFoundError, PermissionDeniedError):
-        raise web.HTTPNotFound(text="no such message\n") from None
-    headers = {"Content-Type": str(found["mime"]), "Cache-Control": "private, no-store"}
-    if request.query.get("download"):
-        headers["Content-Disposition"] = f'attachment; filename="{found["name"]}"'
-    return web.FileResponse(found["file"], headers=headers)
+    return await serve_audio(request, "voicemail.message",
+                             {"extension": request.match_info["box"],
+                              "uid": request.match_info["uid"]}, "no such message")
 
 
 @routes.post("/voicemail/{box}/{uid}/delete")
