@@ -25,7 +25,8 @@ from drivers.base import (
     LineSignal,
 )
 from drivers.errors import DriverError
-from firmware.app.cwcid import AwaitingAck, type_two
+from firmware.app.cwcid import type_two
+from firmware.app.cwline import WaitingCallerId
 from firmware.app.lineecho import LineEcho
 from firmware.app.listener import LineListener
 from firmware.app.routing import board_action, deliver
@@ -123,10 +124,9 @@ class Box:
         self.profile = profile
         self.exchange = exchange
         self.switch = switch
-        self._cw_acks: dict[str, AwaitingAck] = {}  # CAS sent, ACK awaited (cwcid.py)
-        # Lines whose voice path is muted for type II caller ID: the partners to bridge
-        # again at its end (bridges the exchange asks for meanwhile wait there too).
-        self._cw_muted: dict[str, set[str]] = {}
+        # Type II caller ID on a line in a call (firmware/app/cwline.py).
+        self._waiting_cid = WaitingCallerId(loop, switch, self._play, self._stop_cid,
+                                            self._sync_echo)
         self.sip: SipSide | None = None
         self.started = time.monotonic()
         self._queue: deque[tuple[str, Any]] = deque()
@@ -191,7 +191,7 @@ class Box:
     def _digit_cb(self, leg: str) -> Callable[[str], None]:
         def on_digit(digit: str) -> None:
             log.debug("%s: digit %s detected at monotonic %.6f", leg, digit, time.monotonic())
-            if self._cw_acknowledged(leg, digit):
+            if self._waiting_cid.acknowledged(leg, digit):
                 return  # the phone's answer to the CAS, not a key for the exchange
             self._line_outputs(self.fxs[leg].line.dtmf_digit(digit, time.monotonic()))
         return on_digit
@@ -292,13 +292,13 @@ class Box:
             else:
                 log.warning("no voicemail service for %s", out)
             return
-        if isinstance(out, Bridge) and self._cw_defer(out.a, out.b, True):
+        if isinstance(out, Bridge) and self._waiting_cid.defer(out.a, out.b, True):
             pass  # bridged when the type II caller ID sequence ends
         elif isinstance(out, Bridge):
             self.switch.bridge(out.a, out.b)
             self._sync_echo()
         elif isinstance(out, Unbridge):
-            self._cw_defer(out.a, out.b, False)
+            self._waiting_cid.defer(out.a, out.b, False)
             self.switch.unbridge(out.a, out.b)
             self._sync_echo()
             if self.recorder is not None:  # the call's recording is complete
@@ -383,76 +383,11 @@ class Box:
             gen = ToneGenerator(self.profile.tone("callwaiting"))
             self._play(leg, GeneratorSource(gen), "tone:callwaiting")
             return
-        pending = AwaitingAck(signal)
-        self._cw_acks[leg] = pending
-        self._cw_mute(leg)
+        self._waiting_cid.start(leg, signal)
 
-        def alert_done() -> None:  # from the clock thread
-            self.loop.call_soon_threadsafe(self._cw_alert_done, leg, pending)
-
-        self._play(leg, PcmSource(signal.alert, alert_done), "cid")
-
-    def _cw_alert_done(self, leg: str, pending: AwaitingAck) -> None:
-        if self._cw_acks.get(leg) is pending:
-            pending.alert_done()
-            if self._slot(leg).playing == "cid":
-                self._stop_playing(leg)
-            self.loop.call_later(pending.signal.ack_window_s, self._cw_no_ack, leg, pending)
-
-    def _cw_no_ack(self, leg: str, pending: AwaitingAck) -> None:
-        if self._cw_acks.get(leg) is pending:  # no ACK: the tone alone it was
-            del self._cw_acks[leg]
-            self._cw_unmute(leg)
-
-    def _cw_mute(self, leg: str) -> None:
-        """Speech off the line while the CAS and FSK play (the phone could not decode
-        them over the far end's voice)."""
-        partners = self.switch.partners(leg)
-        self._cw_muted.setdefault(leg, set()).update(partners)
-        for other in partners:
-            self.switch.unbridge(leg, other)
-
-    def _cw_unmute(self, leg: str) -> None:
-        partners = self._cw_muted.pop(leg, None)
-        if partners is None:
-            return
-        for other in partners:
-            self.switch.bridge(leg, other)
-        self._sync_echo()
-
-    def _cw_defer(self, a: str, b: str, bridge: bool) -> bool:
-        """While ``a`` or ``b`` is muted for type II caller ID, a bridge between them
-        waits for its end (True) and an unbridge cancels one that waits."""
-        deferred = False
-        for leg, other in ((a, b), (b, a)):
-            if leg in self._cw_muted:
-                if bridge:
-                    self._cw_muted[leg].add(other)
-                    deferred = True
-                else:
-                    self._cw_muted[leg].discard(other)
-        return deferred
-
-    def _cw_acknowledged(self, leg: str, digit: str) -> bool:
-        """Whether ``digit`` acknowledges a CAS on ``leg`` (then the FSK follows)."""
-        pending = self._cw_acks.get(leg)
-        if pending is None:
-            return False
-        if not pending.acknowledges(digit, time.monotonic()):
-            return False
-        del self._cw_acks[leg]
-        log.info("%s: type II caller ID acknowledged (%s): FSK follows", leg, digit)
-
-        def data_done() -> None:  # from the clock thread
-            self.loop.call_soon_threadsafe(self._cw_data_done, leg)
-
-        self._play(leg, PcmSource(pending.signal.data, data_done), "cid")
-        return True
-
-    def _cw_data_done(self, leg: str) -> None:
+    def _stop_cid(self, leg: str) -> None:
         if self._slot(leg).playing == "cid":
             self._stop_playing(leg)
-        self._cw_unmute(leg)
 
     def _stop_playing(self, leg: str) -> None:
         slot = self._slot(leg)
