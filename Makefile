@@ -24,9 +24,10 @@ pjsua2:
 	@bash tools/setup.sh run
 	@bash tools/pjsua2/use.sh source
 
-# The Raspberry Pi image (rootfs/README.md): as root, debootstrap + qemu-user-static.
+# The Raspberry Pi image (rootfs/README.md): as root, debootstrap + qemu-user-static (the host
+# packages are installed by tools/image/host.sh; the venv signs the update file).
 BOARD ?= ag1171-coproc-2p
-image:
+image: setup-run
 	@BOARD=$(BOARD) nice -n 19 tools/image/build.sh
 
 # Runs the daemon in the image's root under qemu-user (tests/image/).
