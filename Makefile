@@ -28,7 +28,7 @@ pjsua2:
 # packages are installed by tools/image/host.sh; the venv signs the update file).
 BOARD ?= ag1171-coproc-2p
 image: setup-run
-	@BOARD=$(BOARD) nice -n 19 tools/image/build.sh
+	@BOARD=$(BOARD) nice -n 19 bash tools/image/build.sh
 
 # Runs the daemon in the image's root under qemu-user (tests/image/).
 image-test: setup-test

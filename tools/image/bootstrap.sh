@@ -8,10 +8,11 @@ source tools/image/common.sh
 run_pkgs=systemd,systemd-sysv,udev,dbus,kmod,chrony,openssh-server,python3,python3-venv,libssl3,libopus0,libbcg729-0,libasound2,ca-certificates,espeak-ng,iproute2,fdisk,e2fsprogs,dosfstools,initramfs-tools,zstd,sudo
 build_pkgs=build-essential,swig,libssl-dev,libopus-dev,libbcg729-dev,python3-dev,pkg-config,libasound2-dev,libsystemd-dev
 
+chroot_unmount  # a root left by an interrupted build may still have them
 rm -rf "$root"
-mkdir -p "$root"
+mkdir -p "$root" "$cache/debs"
 say "debootstrap $suite arm64 from $mirror (log: $out/debootstrap.log)"
-nice -n 19 debootstrap --arch=arm64 --variant=minbase --components=main,non-free-firmware \
+nice -n 19 debootstrap --cache-dir="$cache/debs" --arch=arm64 --variant=minbase --components=main,non-free-firmware \
   --include="$run_pkgs,$build_pkgs" "$suite" "$root" "$mirror" >"$out/debootstrap.log" 2>&1 ||
   { tail -n 30 "$out/debootstrap.log" >&2; die "debootstrap failed (whole log: $out/debootstrap.log)"; }
 # No service starts inside the chroot while packages are installed.

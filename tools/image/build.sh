@@ -5,13 +5,15 @@
 # Usage: tools/image/build.sh [STAGE...]   (default: every stage not done yet)
 # Stages, each leaving a stamp in build/image/stamps so a rerun goes on where it stopped:
 #   bootstrap  debootstrap arm64 bookworm (minbase + what the box runs)      tools/image/bootstrap.sh
-#   kernel     Debian's linux-image-arm64 and raspi-firmware (non-free-firmware)
-#   minipbx    the source (git HEAD), its venv, pjsua2 built under qemu-user tools/image/minipbx.sh
+#   minipbx    the source (git HEAD), its venv, pjsua2 cross-compiled        tools/image/minipbx.sh
+#   kernel     Debian's linux-image-arm64 and raspi-firmware (non-free-firmware) tools/image/kernel.sh
 #   system     user, groups, unit, udev, read-only root, data, logs, console   tools/image/system.sh
+#   slim       build packages purged, docs, locales and caches removed       tools/image/slim.sh
 #   disk       boot + root A partitions, the .img                            tools/image/disk.sh
 #   update     the signed update file                                        tools/image/disk.sh
 # Environment: BOARD (default ag1171-coproc-2p), MIRROR (default http://deb.debian.org/debian),
-#   IMAGE_DIR (default build/image), UPDATE_KEY (Ed25519 private key, PEM; default
+#   IMAGE_DIR (default build/image), IMAGE_CACHE (downloads kept across builds: Debian
+#   packages and pip's wheels; default ~/.cache/minipbx/image), UPDATE_KEY (Ed25519 private key, PEM; default
 #   build/image/keys/update-key.pem, made on first use).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,22 +21,23 @@ cd "$(dirname "$0")/../.."
 source tools/image/common.sh
 
 stages=("$@")
-((${#stages[@]})) || stages=(bootstrap minipbx kernel system disk update)
+((${#stages[@]})) || stages=(bootstrap minipbx kernel system slim disk update)
 need_root
-binfmt_ready
-mkdir -p "$stamps"
+mkdir -p "$stamps" "$cache"
+bash tools/image/host.sh
 t0=$(date +%s)
 for stage in "${stages[@]}"; do
   if [[ -f $stamps/$stage ]]; then say "$stage: done before ($(cat "$stamps/$stage"))"; continue; fi
   s=$(date +%s)
   say "$stage: start"
   case $stage in
-    bootstrap) tools/image/bootstrap.sh ;;
-    kernel) tools/image/kernel.sh ;;
-    minipbx) tools/image/minipbx.sh ;;
-    system) tools/image/system.sh ;;
-    disk) tools/image/disk.sh image ;;
-    update) tools/image/disk.sh update ;;
+    bootstrap) bash tools/image/bootstrap.sh ;;
+    kernel) bash tools/image/kernel.sh ;;
+    minipbx) bash tools/image/minipbx.sh ;;
+    system) bash tools/image/system.sh ;;
+    slim) bash tools/image/slim.sh ;;
+    disk) bash tools/image/disk.sh image ;;
+    update) bash tools/image/disk.sh update ;;
     *) die "unknown stage $stage" ;;
   esac
   echo "$(( $(date +%s) - s )) s, $(date -u +%H:%M:%S)" >"$stamps/$stage"

@@ -6,6 +6,10 @@ out=${IMAGE_DIR:-build/image}
 work=${IMAGE_WORK:-/var/tmp/minipbx-image}
 root=$work/root
 stamps=$out/stamps
+# Downloads kept across builds (a rebuild fetches nothing again): debootstrap's and apt's
+# Debian packages, pip's wheels. Bind-mounted into the root while a stage runs, so nothing
+# of it lands in the image.
+cache=${IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/minipbx/image}
 board=${BOARD:-ag1171-coproc-2p}
 mirror=${MIRROR:-http://deb.debian.org/debian}
 suite=bookworm
@@ -37,10 +41,13 @@ chroot_mounts() {
   mountpoint -q "$root/sys" || mount -t sysfs sys "$root/sys"
   mountpoint -q "$root/dev" || mount --bind /dev "$root/dev"
   mountpoint -q "$root/dev/pts" || mount --bind /dev/pts "$root/dev/pts"
+  mkdir -p "$cache/apt/partial" "$cache/pip" "$root/var/cache/apt/archives" "$root/root/.cache/pip"
+  mountpoint -q "$root/var/cache/apt/archives" || mount --bind "$cache/apt" "$root/var/cache/apt/archives"
+  mountpoint -q "$root/root/.cache/pip" || mount --bind "$cache/pip" "$root/root/.cache/pip"
 }
 chroot_unmount() {
   local m
-  for m in dev/pts dev sys proc; do
+  for m in root/.cache/pip var/cache/apt/archives dev/pts dev sys proc; do
     if mountpoint -q "$root/$m"; then umount -l "$root/$m" || true; fi
   done
 }

@@ -2,8 +2,8 @@
 # Stage minipbx: the committed source (git HEAD) in /opt/minipbx/src, its venv in
 # /opt/minipbx/venv (numpy, cryptography, aiohttp from PyPI's aarch64 wheels; pyalsaaudio
 # compiled), and pjsua2 built from source for aarch64 by the same recipe as `make pjsua2`
-# (tools/pjsua2/build.sh), cross-compiled against this root. Then the build packages are
-# purged.
+# (tools/pjsua2/build.sh), cross-compiled against this root. The slim stage purges the build
+# packages.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/image/common.sh
@@ -33,7 +33,7 @@ fi
 say "pjsua2 from source, cross-compiled for aarch64 (log: $out/pjsua2.log)"
 s=$(date +%s)
 CROSS=aarch64-linux-gnu SYSROOT=$root PJSUA2_BUILD=build/pjsua2-aarch64 JOBS=2 \
-  tools/pjsua2/build.sh >"$out/pjsua2.log" 2>&1 ||
+  bash tools/pjsua2/build.sh >"$out/pjsua2.log" 2>&1 ||
   { tail -n 30 "$out/pjsua2.log" >&2; die "pjsua2 build failed (log: $out/pjsua2.log)"; }
 echo "pjsua2 cross-compiled: $(( $(date +%s) - s )) s" >>"$out/times.txt"
 wheel=$(ls build/pjsua2-aarch64/dist/pjsua2-*-linux_aarch64.whl)
@@ -42,17 +42,6 @@ in_root "${pipenv[@]}" "$dev_prefix/venv/bin/pip" install -q --no-deps --force-r
   "/root/$(basename "$wheel")" >>"$out/minipbx.log" 2>&1 || die "installing $wheel in the root failed"
 rm -f "$root/root/$(basename "$wheel")"
 in_root "$dev_prefix/venv/bin/python" -c 'import pjsua2 as pj; ep = pj.Endpoint(); print("pjsua2", ep.libVersion().full)' >>"$out/minipbx.log" 2>&1
-if [[ ${IMAGE_SKIP_PURGE:-} == 1 ]]; then
-  say "IMAGE_SKIP_PURGE=1: the build packages stay in the root (a bigger image)"
-  rm -rf "$root/var/tmp/pjsua2" "$root/root/.cache" "$root$dev_prefix/src/build" "$root/root/host-ca.crt"
-  exit 0
-fi
-say "purging the build packages"
-# shellcheck disable=SC2046
-in_root apt-get -o DPkg::Lock::Timeout=3600 purge -y -q $(cat "$out/build-packages.txt") >>"$out/minipbx.log" 2>&1
-in_root apt-get -o DPkg::Lock::Timeout=3600 autoremove -y -q --purge >>"$out/minipbx.log" 2>&1
-in_root apt-get clean
-rm -rf "$root/var/tmp/pjsua2" "$root/root/.cache" "$root$dev_prefix/src/build" "$root/root/host-ca.crt"
-# The runtime libraries the module links must have survived the purge.
-in_root "$dev_prefix/venv/bin/python" -c 'import pjsua2 as pj; pj.Endpoint()' ||
-  die "pjsua2 does not import after the purge (a runtime library went with the build packages)"
+# What the build left in the root (the build packages go in the slim stage, after the kernel's
+# and the system's packages are in, so apt decides once what the image keeps).
+rm -rf "$root/var/tmp/pjsua2" "$root$dev_prefix/src/build" "$root/root/host-ca.crt"

@@ -19,10 +19,8 @@ else
   {
     in_root apt-get update -q
     in_root apt-get install -y -q --no-install-recommends systemd-resolved
-    in_root apt-get clean
   } >>"$log" 2>&1 || { tail -n 20 "$log" >&2; die "systemd-resolved install failed"; }
 fi
-rm -rf "$root/var/lib/apt/lists/"*
 
 # The files of rootfs/image (units, fstab, journald, network, ssh, scripts).
 cp -a rootfs/image/. "$root/"
