@@ -205,5 +205,30 @@ class Hold:
     on: bool
 
 
-CallEvent = Seize | Setup | Digit | Alerting | Answer | Flash | Release | Tone | PlayDone | Transfer
-MediaEvent = Bridge | Unbridge | Play | Record | VoiceMessage | MailboxEdit | Hold
+@dataclass(frozen=True)
+class Refer:
+    """Down to a SIP leg: ask its peer to call ``target``'s party itself (a REFER), so that
+    the box leaves the call. ``replaces``: ``target`` is answered, and the peer's new call
+    takes the place of the box's dialog with it (attended transfer, Replaces); else
+    ``target`` still rings and the box gives it up (blind transfer). The answer comes
+    back as :class:`Referred`."""
+
+    leg: LegId
+    target: LegId
+    replaces: bool
+
+
+@dataclass(frozen=True)
+class Referred:
+    """Up from a SIP leg that was sent a :class:`Refer`: how its peer's transfer ended
+    (``status``: the final SIP status its NOTIFY reported, or the REFER's own refusal;
+    ``ok`` for 2xx). Peers that do not take REFER answer at once with ``ok`` False."""
+
+    leg: LegId
+    ok: bool
+    status: int = 0
+
+
+CallEvent = (Seize | Setup | Digit | Alerting | Answer | Flash | Release | Tone | PlayDone
+             | Transfer | Referred)
+MediaEvent = Bridge | Unbridge | Play | Record | VoiceMessage | MailboxEdit | Hold | Refer

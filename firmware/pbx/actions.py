@@ -82,6 +82,13 @@ class Board:
     # Voicemail (firmware/pbx/voicemail.py): a mailbox's (new, old) message ids, oldest
     # first, and whether its owner recorded a greeting; the app keeps them current.
     mailboxes: dict[str, Mailbox] = field(default_factory=dict)
+    # Transfers by REFER (firmware/pbx/referral.py): whether SIP leg A's peer may be asked
+    # to call leg B's party itself (the SIP layer knows the trunks and what peers allow).
+    can_refer: Callable[[LegId, LegId], bool] = field(default=lambda a, b: False)
+    # Calls a state starts on its own (a transfer's fallback): the exchange files them
+    # after the event, with ids from next_call_id.
+    next_call_id: Callable[[], int] = field(default=lambda: 0)
+    born: list[Call] = field(default_factory=list)
 
     def emit(self, *events: PbxOutput) -> None:
         self.out.extend(events)

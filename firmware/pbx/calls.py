@@ -76,6 +76,9 @@ class Phase(enum.Enum):
     RECALL = "recall"  # the handset hung up with this call on hold: it rings again
     VOICEMAIL = "voicemail"  # the box answered: greeting, then the caller's message
     MAILBOX = "mailbox"  # the owner listens to its mailbox (*98)
+    # A transfer handed to a SIP peer (firmware/pbx/referral.py): the held party's peer
+    # was asked (REFER) to call the transfer target itself; the box waits for its answer.
+    REFERRING = "referring"
 
 
 class Timer(enum.Enum):
@@ -155,6 +158,9 @@ class Call:
     holder: LegId | None = None
     no_waiting: bool = False
     mail: MailRun | None = None  # a voicemail deposit or mailbox menu (pbx/voicemail.py)
+    # A REFER out for this call (firmware/pbx/referral.py): the number the held party's
+    # peer was asked to call ("" when none is pending).
+    referred_to: str = ""
 
     def legs(self) -> list[LegId]:
         """The legs still part of the call."""

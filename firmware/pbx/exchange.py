@@ -52,6 +52,7 @@ from firmware.core.events import (
     Party,
     PlayDone,
     Record,
+    Referred,
     Release,
     Seize,
     Setup,
@@ -60,7 +61,16 @@ from firmware.core.events import (
     Transfer,
     Unbridge,
 )
-from firmware.pbx import features, flashcalls, hunt, ivr, originate, transfer, voicemail
+from firmware.pbx import (
+    features,
+    flashcalls,
+    hunt,
+    ivr,
+    originate,
+    referral,
+    transfer,
+    voicemail,
+)
 from firmware.pbx.actions import Board, Mailbox, offer, place, record
 from firmware.pbx.calls import Call, CallInfo, LegState, Originated, PbxOutput, Phase, Timer
 from firmware.pbx.cdr import DEFAULT_RECORD_LIMIT, CallRecord, CallRecords, Disposition
@@ -107,10 +117,16 @@ class Exchange:
                                              lambda leg, now: self._start_dialling(
                                                  leg, now, "stutter"))
         self._board.call_waiting = self._handsets.can_wait
+        self._board.next_call_id = lambda: next(self._call_ids)
 
     @property
     def plan(self) -> DialPlan:
         return self._plan
+
+    def set_refer_check(self, check: Callable[[LegId, LegId], bool]) -> None:
+        """Who may be handed a transfer by REFER (firmware/pbx/referral.py): the SIP
+        layer's answer for (held leg, transfer target leg)."""
+        self._board.can_refer = check
 
     def replace_plan(self, plan: DialPlan) -> None:
         """Route with ``plan`` from now on (a committed configuration). Calls in progress
@@ -149,8 +165,11 @@ class Exchange:
                 self._on_play_done(event, now)
             case Transfer():
                 self._on_transfer(event, now)
+            case Referred():
+                self._on_referred(event, now)
             case Tone():
                 logger.warning("%s: a tone is sent down to legs, not up; ignored", event.leg)
+        self._adopt_born()
         self._serve(now)
         return self._drain()
 
@@ -424,6 +443,23 @@ class Exchange:
         self._sync(call)
         self._sync(new)
 
+    def _on_referred(self, event: Referred, now: float) -> None:
+        """A SIP peer says how a transfer handed to it went (firmware/pbx/referral.py)."""
+        call = self._legs.get(event.leg)
+        if call is None:
+            logger.info("%s: REFER answer %d after its call ended; ignored", event.leg,
+                        event.status)
+            return
+        referral.referred(self._board, call, event, now)
+        self._sync(call)
+
+    def _adopt_born(self) -> None:
+        """File the calls states started on their own (Board.born)."""
+        while self._board.born:
+            call = self._board.born.pop(0)
+            self._calls[call.call_id] = call
+            self._sync(call)
+
     def _on_flash(self, event: Flash, now: float) -> None:
         leg = event.leg
         call = self._legs.get(leg)
@@ -472,6 +508,7 @@ class Exchange:
         while True:
             due = [c for c in self._calls.values() if c.deadline is not None and c.deadline <= now]
             if not due:
+                self._adopt_born()
                 return
             call = min(due, key=lambda c: (c.deadline, c.call_id))
             at, timer = call.deadline, call.timer

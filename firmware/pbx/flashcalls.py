@@ -40,6 +40,9 @@ Rules:
 - A recall not answered in the no-answer time stops ringing; the held party then hears
   busy tone (a handset) or is released. A blind transfer's held party hears ringback:
   the tone on a handset, the ``builtin:ringback`` prompt on a SIP or PSTN leg.
+- Where both parties are SIP calls on one trunk whose peer takes REFER, a transfer is
+  handed to the held party's peer (firmware/pbx/referral.py); the box's own bridging
+  above is what happens when it cannot be.
 - A SIP partner is held with a re-INVITE (``Hold``: a=sendonly) as well, and hears the
   music the box keeps sending; taking it back (resume, a transfer, a three-way join)
   re-INVITEs it to sendrecv first.
@@ -66,7 +69,7 @@ from firmware.core.events import (
     Tone,
     Unbridge,
 )
-from firmware.pbx import forwarding
+from firmware.pbx import forwarding, referral
 from firmware.pbx.actions import Board, caller_fails, partner_left, record
 from firmware.pbx.calls import Call, Phase, Timer
 from firmware.pbx.cdr import Disposition
@@ -429,7 +432,14 @@ class Handsets:
         if consulting and call.phase is Phase.CONNECTED:
             self._attended(desk, call, now)
         elif consulting and call.phase in (Phase.PROCEEDING, Phase.RINGING):
-            self._blind(desk, call, now)
+            if referral.can_blind(self._board, aside, call, leg):
+                referral.blind(self._board, aside, call, leg, now)  # the peer places it
+                if self._legs.get(leg) is call:
+                    del self._legs[leg]
+                self._sync(call)
+                self._sync(aside)
+            else:
+                self._blind(desk, call, now)
         else:
             STATES[call.phase].on_release(self._board, call, event, now)
             call.gone.add(leg)
@@ -482,6 +492,7 @@ class Handsets:
             self._sync(old)
         self._sync(new)
         logger.info("call %d: %s", new.call_id, reason)
+        referral.attended(board, new, held, third)  # the peers may take it over
 
     def _blind(self, desk: Desk, call: Call, now: float) -> None:
         """H hung up while the third still rings: the held party takes H's place."""

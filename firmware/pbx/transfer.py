@@ -18,8 +18,9 @@ from __future__ import annotations
 from firmware.core.causes import Cause
 from firmware.core.events import Party, Release, Unbridge
 from firmware.pbx.actions import Board, place, record
-from firmware.pbx.calls import Call
+from firmware.pbx.calls import Call, Phase
 from firmware.pbx.cdr import Disposition
+from firmware.pbx.dispatch import ringback
 from firmware.pbx.tollguard import Origin
 
 
@@ -36,11 +37,25 @@ def blind(board: Board, call: Call, leg: str, number: str, call_id: int, now: fl
     call.gone.update({leg, partner})
     record(board, call, now, Disposition.ANSWERED, Cause.NORMAL_CLEARING,
            f"transferred by {leg} to {number}")
-    new = Call(call_id, partner, party_of(board, call, partner), now, since=now)
-    new.origin = transferrer_origin(board, call, leg)
+    return hand_over(board, partner, party_of(board, call, partner),
+                     transferrer_origin(board, call, leg), leg, number, call_id, now)
+
+
+def hand_over(board: Board, partner: str, party: Party, origin: Origin, transferrer: str,
+              number: str, call_id: int, now: float, *, answered: bool = False) -> Call:
+    """Place ``partner`` (showing as ``party``) to ``number`` as new call ``call_id``, with
+    the transferrer's permission ``origin``; returned for the exchange to file.
+    ``answered``: the box answered the partner long ago, so it hears ringback as a prompt
+    while the number rings."""
+    new = Call(call_id, partner, party, now, since=now)
+    new.origin = origin
+    new.a_up = answered
     new.digits = number
-    new.path = [f"transfer:{leg}"]
+    new.path = [f"transfer:{transferrer}"]
     place(board, new, number, now)
+    if answered and new.phase in (Phase.PROCEEDING, Phase.RINGING) and not new.bridged \
+            and not new.playing and not board.plan.is_fxs(partner):
+        ringback(board, new)  # the far end's ringing may never come as audio
     return new
 
 
