@@ -11,6 +11,7 @@ from firmware.commands import (
     calls_cmds,
     config_cmds,
     debug_cmds,
+    forwarding_cmds,
     me_cmds,
     sip_cmds,
     trunk_cmds,
@@ -37,6 +38,7 @@ register_inform(table)
 register_prompts(table)
 calls_cmds.register(table)
 voicemail_cmds.register(table)
+forwarding_cmds.register(table)
 
 
 @table.command("status", "ports, trunks and calls", role="user")

@@ -42,6 +42,7 @@ NAV = (
     NavItem("/me", "My phone", "user", only_role="user"),
     NavItem("/calls", "Calls", "user"),
     NavItem("/voicemail", "Voicemail", "user"),
+    NavItem("/forwarding", "Forwarding", "admin"),  # a user's own is on My phone
     NavItem("/config/box", "Box", "installer"),
     NavItem("/config/phones", "Phones", "installer"),
     NavItem("/config/lines", "Lines", "installer"),

@@ -30,6 +30,7 @@ from firmware.web.pages import (
     config_pages,
     dashboard,
     diagnostics,
+    forwarding,
     inform,
     login,
     maintenance,
@@ -90,6 +91,7 @@ def create_app(table: CommandTable, system: Any, accounts_store: AccountStore,
     app.add_routes(inform.routes)
     app.add_routes(callback_web.routes)
     app.add_routes(voicemail.routes)  # firmware/web/pages/voicemail.py
+    app.add_routes(forwarding.routes)  # firmware/web/pages/forwarding.py
     app.add_routes(static_routes(load_static()))
     return app
 

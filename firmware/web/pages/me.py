@@ -1,9 +1,11 @@
 """My phone: what a ``user`` sees besides the dashboard: their own extension's port, its
-settings, their password and API token.
+settings, its forwarding and do-not-disturb, their password and API token.
 
 The settings come from me.phone and change through me.set (firmware/commands/me_cmds.py):
 the command decides which port is theirs and which settings they may change, and runs the
-change at once; its refusals show at the field.
+change at once; its refusals show at the field. Forwarding, do-not-disturb and call
+waiting are the star codes' values (firmware/web/pages/forwarding.py, the forwarding.*
+commands): the form posts to /me/forwarding and comes back here.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from typing import Any
 from aiohttp import web
 
 from firmware.config.describe import field_info
-from firmware.core.errors import PbxError
+from firmware.core.errors import PbxError, PermissionDeniedError
 from firmware.web.auth import needs
 from firmware.web.context import command, ctx, known_caller, session_of
 from firmware.web.fielderrors import by_path, error_fields
 from firmware.web.forms import field_html
 from firmware.web.html import Html, Tpl, element, join
 from firmware.web.layout import csrf_input, flash, render
+from firmware.web.pages import forwarding
 from firmware.web.pages.dashboard import port_view
 
 routes = web.RouteTableDef()
@@ -27,6 +30,7 @@ routes = web.RouteTableDef()
 PAGE = Tpl("""<section aria-labelledby="h-port"><h2 id="h-port">Extension $extension</h2>
 $port</section>
 <section aria-labelledby="h-settings"><h2 id="h-settings">Settings</h2>$settings</section>
+$forwarding
 <section aria-labelledby="h-pw"><h2 id="h-pw">Password</h2>
 <form method="post" action="/me/passwd" class="card" novalidate>$csrf
 <div class="field"><label for="m-pw">New password</label>
@@ -42,6 +46,9 @@ $port</section>
 replaces the old one.</p><div class="actions"><button>Make a new API token</button></div>
 </form></section>""")
 
+FORWARDING = Tpl("""<section aria-labelledby="h-fwd"><h2 id="h-fwd">Forwarding and do not
+disturb</h2>$form</section>""")
+
 SETTINGS = Tpl("""<form method="post" action="/me/save" class="card" novalidate>$csrf$fields
 <p class="help">A change runs at once.</p>
 <div class="actions"><button class="primary">Save</button></div></form>""")
@@ -56,7 +63,8 @@ async def _my_port(request: web.Request, extension: str | None) -> dict[str, Any
 
 async def _show(request: web.Request, *, errors: dict[str, str] | None = None,
                 submitted: dict[str, list[str]] | None = None, token: str = "",
-                status: int = 200) -> web.Response:
+                status: int = 200, fwd_errors: dict[str, str] | None = None,
+                fwd_submitted: dict[str, list[str]] | None = None) -> web.Response:
     caller = known_caller(request)
     port = await _my_port(request, caller.extension)
     csrf = csrf_input(request)
@@ -64,15 +72,18 @@ async def _show(request: web.Request, *, errors: dict[str, str] | None = None,
         port_html = element("p", "No phone port rings this extension." if caller.extension
                             else "Your account has no extension: an admin can give it one.")
         settings = Html("")
+        fwd = Html("")
     else:
         css, state, hook, _ = port_view(port)
         port_html = element("p", join([f"Phone port {port.get('index')}: ",
                                        element("span", state, class_=f"badge {css}"),
                                        f", {hook}."]))
         settings = await _settings(request, csrf, errors or {}, submitted or {})
+        fwd = FORWARDING(form=await forwarding.section(request, None, "/me/forwarding",
+                                                       fwd_errors, fwd_submitted))
     body = PAGE(extension=caller.extension or "—", port=port_html, settings=settings,
-                csrf=csrf, token=element("p", element("code", token, class_="secret"))
-                if token else "")
+                forwarding=fwd, csrf=csrf,
+                token=element("p", element("code", token, class_="secret")) if token else "")
     return await render(request, "My phone", body, status=status)
 
 
@@ -124,6 +135,18 @@ async def save(request: web.Request) -> web.StreamResponse:
     flash(request, "ok", f"Saved and running: {', '.join(changed)}." if changed
           else "Nothing changed.")
     raise web.HTTPSeeOther("/me")
+
+
+@routes.post("/me/forwarding")
+@needs("user")
+async def save_forwarding(request: web.Request) -> web.StreamResponse:
+    try:
+        errors, submitted = await forwarding.submit(request, None)  # one's own extension
+    except PermissionDeniedError as exc:  # an account without an extension
+        return await forwarding.forbidden(request, exc)
+    if errors:
+        return await _show(request, fwd_errors=errors, fwd_submitted=submitted, status=400)
+    raise web.HTTPSeeOther("/me#forwarding")
 
 
 @routes.post("/me/passwd")
