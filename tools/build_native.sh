@@ -1,12 +1,31 @@
 #!/usr/bin/env bash
 # Builds the native line port (firmware/sip/native/lineport.c) into build/native/liblineport.so
-# with the system compiler, against pjproject's headers of the version the box runs.
+# with the system compiler, against pjproject's headers of the version the box runs; first
+# the echo canceller's C filter (firmware/dsp/native/echo.c) into build/native/libecho.so.
 # Headers: $PJPROJECT_INCLUDE (a pjproject source tree, e.g. the one `make pjsua2` builds), else
 # extracted from $PJPROJECT_TARBALL or ../shared/vendor/pjproject-2.15.1.tar.xz into build/.
 # Quick when the library is newer than its source. Never fatal for setup: without it the box
 # uses the Python line port (and `minipbx status` says why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The line echo canceller's block filter (firmware/dsp/native/echo.c): plain C and libm, no
+# headers needed. Never fatal either: without it the canceller runs its numpy filter and
+# says so in the log (firmware/dsp/fdaf_native.py).
+echo_src=firmware/dsp/native/echo.c
+echo_out=build/native/libecho.so
+if [[ -f $echo_out && $echo_out -nt $echo_src && $echo_out -nt "$0" ]]; then
+  echo "setup: echo canceller's C filter built ($echo_out)"
+else
+  echo "setup: compiling the echo canceller's C filter ($echo_out)"
+  mkdir -p "$(dirname "$echo_out")"
+  if ${CC:-gcc} -O2 -fPIC -shared -std=c11 -Wall -Wextra -Werror -fvisibility=hidden \
+      -o "$echo_out.tmp" "$echo_src" -lm; then
+    mv "$echo_out.tmp" "$echo_out"
+  else
+    rm -f "$echo_out.tmp"
+    echo "setup: the echo canceller's C filter did not build (above); it will use numpy" >&2
+  fi
+fi
 src=firmware/sip/native/lineport.c
 out=build/native/liblineport.so
 version=2.15.1

@@ -1,4 +1,4 @@
-"""Line echo canceller in the manner of ITU-T G.168, numpy only, sans-IO.
+"""Line echo canceller in the manner of ITU-T G.168, numpy (and a C block filter), sans-IO.
 
 The 2-wire to 4-wire hybrid of an analog line sends part of what the box plays into the
 line (the far end's voice, from SIP) back with what the line sends (the near end's
@@ -15,6 +15,8 @@ Rules:
   TAIL_MS_MAX) by a partitioned-block frequency-domain filter whose step is a Kalman gain
   (firmware.dsp.fdaf): fast while the path is unknown, gentle once it is known or while
   the near end is loud. It adapts only while the far end talks (FAR_END_ACTIVE_DBM0).
+  That filter runs in C when its library is built (firmware.dsp.fdaf_native: the same
+  arithmetic for a third of the CPU), else in numpy; the control below is one code.
 - Two paths: a background filter adapts; the foreground filter makes the output and is
   replaced by the background only when the background's residual is lower by
   TWO_PATH_COPY_DB, over TWO_PATH_WINDOW_BLOCKS and in this block, or by
@@ -50,7 +52,7 @@ import numpy as np
 import numpy.typing as npt
 
 from firmware.dsp.comfort_noise import ComfortNoise
-from firmware.dsp.fdaf import PartitionedBlockFilter
+from firmware.dsp.fdaf_native import NativeBlockFilter, make_filter
 from firmware.dsp.levels import dbm0_to_mean_square
 
 FloatArray = npt.NDArray[np.float64]
@@ -102,15 +104,20 @@ class EchoCanceller:
     """One line's echo canceller: far end (sent into the line) and near end (came back)."""
 
     def __init__(self, tail_ms: int = TAIL_MS_DEFAULT, *, nlp: bool = True,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, native: bool | None = None) -> None:
+        """`native`: the block filter in C (True), numpy's (False), or C when its library
+        loads (None; firmware.dsp.fdaf_native)."""
         if not TAIL_MS_MIN <= tail_ms <= TAIL_MS_MAX:
             raise ValueError(f"echo canceller tail of {tail_ms} ms is out of range: "
                              f"choose {TAIL_MS_MIN} to {TAIL_MS_MAX} ms")
         self.tail_ms = tail_ms
         self.nlp = nlp
         near_floor = dbm0_to_mean_square(NEAR_END_FLOOR_DBM0)
-        self._filter = PartitionedBlockFilter(
-            BLOCK_SAMPLES, tail_ms * SAMPLE_RATE_HZ // 1000, near_floor)
+        self._filter = make_filter(
+            BLOCK_SAMPLES, tail_ms * SAMPLE_RATE_HZ // 1000, near_floor, native)
+        # The C filter also does the block's first steps (see _block).
+        self._native = self._filter if isinstance(self._filter, NativeBlockFilter) else None
+        self.native = self._native is not None
         self._noise = ComfortNoise(BLOCK_SAMPLES, seed)
         self._far_active = dbm0_to_mean_square(FAR_END_ACTIVE_DBM0)
         self._worse = 10.0 ** (WORSE_THAN_NOTHING_DB / 10.0)
@@ -125,6 +132,8 @@ class EchoCanceller:
         # One block's far, near, background and foreground residuals and the two echo
         # estimates, as rows of one array kept from block to block (see _block).
         self._rows: FloatArray = np.zeros((6, BLOCK_SAMPLES))
+        if self._native is not None:
+            self._native.bind_rows(self._rows)
         self._magnitudes: FloatArray = np.zeros((4, BLOCK_SAMPLES))
         self.reset()
 
@@ -180,24 +189,29 @@ class EchoCanceller:
 
     def _block(self, far: FloatArray, near: FloatArray) -> FloatArray:
         n = BLOCK_SAMPLES
-        self._filter.push_far(far)
         # The block's signals as rows of one kept array (no vstack, no new arrays). What
         # this method returns may be a row: the caller uses it before the next block.
         rows = self._rows
         rows[0] = far
         rows[1] = near
-        rows[4:] = self._filter.estimates()
-        np.subtract(rows[1], rows[4:], out=rows[2:4])
         near = rows[1]
         background: FloatArray = rows[2]
         foreground: FloatArray = rows[3]
-        # Every block energy at once, by einsum rather than BLAS: OpenBLAS may spin threads
-        # even for vectors this short, which costs more than the products themselves.
-        energies = np.einsum("ij,ij->i", rows, rows)
-        (far_energy, near_power, background_power, foreground_power, background_echo,
-         echo_power) = energies.tolist()
-        magnitudes = np.abs(rows[:4], out=self._magnitudes)
-        far_peak, near_peak, _, residual_peak = magnitudes.max(axis=1).tolist()
+        native = self._native
+        if native is not None:  # the same as the lines below, in one call into C
+            (far_energy, near_power, background_power, foreground_power, background_echo,
+             echo_power, far_peak, near_peak, _, residual_peak) = native.front()
+        else:
+            self._filter.push_far(rows[0])
+            rows[4:] = self._filter.estimates()
+            np.subtract(rows[1], rows[4:], out=rows[2:4])
+            # Every block energy at once, by einsum rather than BLAS: OpenBLAS may spin
+            # threads even for vectors this short, which costs more than the products.
+            energies = np.einsum("ij,ij->i", rows, rows)
+            (far_energy, near_power, background_power, foreground_power, background_echo,
+             echo_power) = energies.tolist()
+            magnitudes = np.abs(rows[:4], out=self._magnitudes)
+            far_peak, near_peak, _, residual_peak = magnitudes.max(axis=1).tolist()
         # A handful of numbers: Python lists are quicker than numpy for these.
         self._far_energies.pop(0)
         self._far_energies.append(far_energy)
