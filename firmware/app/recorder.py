@@ -13,7 +13,9 @@ Threads, so that recording never costs the call's own audio a gap:
   is full the recording's frame is dropped and counted, never the call's;
 - one writer thread drains every session each 100 ms, writes the WAV and, before each
   write, checks the disk floor (``recstore.may_record``): below it the recording stops,
-  the call goes on, and ``status`` says so (as ``logsink`` does for the log);
+  the call goes on, and ``status`` says so (as ``logsink`` does for the log). With no
+  recording it only looks at the disk every 2 s (an idle box wakes no thread 10 times a
+  second for nothing); a new recording wakes it at once;
 - one encoder thread (``recfinish``) turns finished WAVs into Ogg Opus at low priority
   (``recencode``) and applies retention (``keep_days``, ``max_gb``: the oldest go first)
   after each encode, at start and every hour.
@@ -58,6 +60,7 @@ log = logging.getLogger(__name__)
 
 MAX_QUEUED_FRAMES = 500  # 10 s of 20 ms pairs per recording
 WRITE_EVERY_S = 0.1
+IDLE_CHECK_S = 2.0  # the free space for status and new recordings, while none runs
 UIDS_KEPT = 1000
 # A pjsua2 recorder's file is whole about one tick after it is dropped.
 MERGE_AFTER_S = 0.2
@@ -132,6 +135,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._uids: OrderedDict[int, str] = OrderedDict()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a session started, or stop: the writer runs now
         self.recorded = 0
         self.refused = 0  # starts refused: no line leg, or the disk below its floor
         self.stopped_by_disk = 0
@@ -175,6 +179,7 @@ class Recorder:
             return False
         with self._lock:
             self._sessions[event.call_id] = session
+        self._wake.set()
         self._uids[event.call_id] = info.uid
         while len(self._uids) > UIDS_KEPT:
             self._uids.popitem(last=False)
@@ -250,6 +255,7 @@ class Recorder:
             session.merge_after = time.monotonic() + MERGE_AFTER_S
             session.finishing = True
         self._stop.set()
+        self._wake.set()
         if self._writer.is_alive():
             self._writer.join(timeout)
         self.finisher.close(timeout)
@@ -293,6 +299,7 @@ class Recorder:
         session = Session(event.call_id, event.a, event.b, line, line == event.b, info)
         with self._lock:
             self._sessions[event.call_id] = session
+        self._wake.set()
         self._uids[event.call_id] = info.uid
         while len(self._uids) > UIDS_KEPT:
             self._uids.popitem(last=False)
@@ -335,7 +342,8 @@ class Recorder:
             if stopping:
                 time.sleep(0.02)  # drain what is left (merges wait a tick), then end
                 continue
-            self._stop.wait(WRITE_EVERY_S)
+            self._wake.wait(WRITE_EVERY_S if left else IDLE_CHECK_S)
+            self._wake.clear()  # the sessions are looked at again before the next wait
 
     def _write_pass(self) -> None:
         with self._lock:
