@@ -35,8 +35,10 @@ case $what in
     chroot_unmount
     say "slot A's root as squashfs (zstd) (log: $out/disk.log)"
     rm -f "$squash"
+    # Not in the slot: the kernel, initrd and Pi firmware (the boot partition carries them).
     nice -n 19 mksquashfs "$root" "$squash" -comp zstd -Xcompression-level 15 -noappend \
-      -wildcards -e 'proc/*' 'sys/*' 'dev/*' 'run/*' 'tmp/*' 'boot/firmware/*' >"$out/disk.log" 2>&1
+      -wildcards -e 'proc/*' 'sys/*' 'dev/*' 'run/*' 'tmp/*' 'boot/firmware/*' 'boot/vmlinuz-*' \
+      'boot/initrd.img-*' 'usr/lib/raspi-firmware/*' >"$out/disk.log" 2>&1
     sq_bytes=$(stat -c %s "$squash")
     (( sq_bytes < slot_mib * 1048576 )) || die "the root ($sq_bytes bytes) does not fit a $slot_mib MiB slot; raise SLOT_MIB"
     say "the boot partition"
