@@ -123,5 +123,8 @@ class LineEcho:
             s = canceller.status
             out.update(erl_db=round(s.erl_db, 1), erle_db=round(s.erle_db, 1),
                        converged=s.converged, double_talk=s.double_talk,
-                       nlp_active=s.nlp_active, seconds=round(self.frames / 50.0, 1))
+                       nlp_active=s.nlp_active, seconds=round(self.frames / 50.0, 1),
+                       # Its block filter: C, or numpy when the library is missing (the
+                       # log says why; firmware.dsp.fdaf_native).
+                       filter="C" if canceller.native else "numpy")
         return out

@@ -236,3 +236,14 @@ def test_a_library_that_disagrees_with_fdaf_is_refused(
         load(copy)
     monkeypatch.setenv(fdaf_native.ENV_LIB, str(copy))
     assert not EchoCanceller().native
+
+
+def test_line_status_names_the_filter() -> None:
+    from firmware.app.lineecho import FRAME_BYTES, LineEcho
+
+    said = (m.noise(BLOCK_SAMPLES, m.FAR_LEVEL_DBM0, 2)).astype("<i2").tobytes()
+    echo = LineEcho("fxs1", lambda: said, lambda frame: None)
+    echo.set_active(True)
+    echo.write(bytes(FRAME_BYTES))
+    echo.read()
+    assert echo.status()["filter"] == "C"
