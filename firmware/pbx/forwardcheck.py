@@ -32,10 +32,6 @@ from firmware.pbx.plan import DialPlan, ToExtension, ToTrunk
 
 TARGETS = ("forward_always", "forward_busy", "forward_no_answer")
 FIELDS = (*TARGETS, "forward_after_s", "dnd", "call_waiting")
-LABELS = {"forward_always": "Forward always", "forward_busy": "Forward when busy",
-          "forward_no_answer": "Forward when not answered",
-          "forward_after_s": "No-answer time", "dnd": "Do not disturb",
-          "call_waiting": "Call waiting"}
 AFTER_MIN_S = 1.0
 AFTER_MAX_S = 300.0
 MAX_DIGITS = 32

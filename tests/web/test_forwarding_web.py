@@ -63,7 +63,8 @@ def test_a_user_sets_their_own_forwarding_on_my_phone(env: Env, pbx: Exchange) -
             assert pbx.handle(Seize("fxs1"), 30.0) == [Tone("fxs1", "stutter")]
             pbx.handle(Release("fxs1"), 31.0)
             page = await (await client.get("/me")).text()
-            assert "Every call goes to 102." in page and "Saved for extension 101" in page
+            assert "Every call goes to 102." in page
+            assert "Saved for extension 101: forward always to 102." in page
             assert re.search(r'id="fw-forward_always"[^>]*value="102"|value="102"[^>]*'
                              r'id="fw-forward_always"', page)
 

@@ -37,6 +37,10 @@ LABELS = {"forward_always": "Forward every call to",
           "forward_no_answer": "Forward when not answered to",
           "forward_after_s": "Ring for (seconds) before forwarding",
           "dnd": "Do not disturb", "call_waiting": "Call waiting"}
+SHORT = {"forward_always": "forward always", "forward_busy": "forward when busy",
+         "forward_no_answer": "forward when not answered",
+         "forward_after_s": "no-answer time", "dnd": "do not disturb",
+         "call_waiting": "call waiting"}
 HELP = {"forward_always": "An extension, a group's number or an outside number, as you "
                           "would dial it; empty: off.",
         "forward_busy": "While your phone is in a call; empty: off.",
@@ -66,6 +70,15 @@ def _text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return "" if value is None else str(value)
+
+
+def _shown(name: str, value: Any) -> str:
+    """A value as a sentence says it: "to 103", "off", "12 s", "on"."""
+    if name == "forward_after_s":
+        return f"{_text(value)} s"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"to {value}" if value else "off"
 
 
 def _help(view: Mapping[str, Any], name: str) -> str:
@@ -164,7 +177,9 @@ async def submit(request: web.Request, extension: str | None
     except PbxError as exc:
         errors = by_path(error_fields(exc)) or {"": str(exc)}
         return errors, submitted
-    changed = [LABELS[k].lower() for k in result.get("changed", []) if k in LABELS]
+    now = result.get("current", {})
+    changed = [f"{SHORT[k]} {_shown(k, now.get(k))}" for k in FIELDS
+               if k in result.get("changed", [])]
     text = (f"Saved for extension {result['extension']}: {', '.join(changed)}."
             if changed else "Nothing changed.")
     if not result.get("saved", True):
