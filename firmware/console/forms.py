@@ -35,6 +35,7 @@ GROUP_HELP = {
     "user": "accounts of the web page and this console",
     "auth": "who you are",
     "me": "your own phone: its port and settings",
+    "forwarding": "forwarding and do not disturb of your phone (any phone port's as admin)",
     "trunk": "SIP trunks: register now",
     "sip": "the SIP guard: banned addresses, unban",
 }
