@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from firmware.dsp.echo import BLOCK_SAMPLES, EchoCanceller  # noqa: E402
+from firmware.dsp.fdaf_native import NativeUnavailable, load  # noqa: E402
 from tests.dsp import echo_material as m  # noqa: E402
 from tests.ref.speexdsp_echo import SpeexEchoCanceller  # noqa: E402
 
@@ -100,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     seconds = 10.0 if args.quick else max(2.0, args.seconds)
     passes = 1 if args.quick else 3
 
+    native = True
+    try:
+        load()
+    except NativeUnavailable as exc:
+        print(f"the C block filter is unavailable ({exc}): the C columns show numpy's")
+        native = False
     print(f"one core, {BLOCK_SAMPLES}-sample (20 ms) frames, {seconds:.0f} s of espeak-ng "
           f"speech per row, line noise {m.NOISE_LEVEL_DBM0:.0f} dBm0; CPU: least of "
           f"{passes} pass(es)")
@@ -110,15 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     for tail_ms, erl_db, seed in ROWS:
         call = _call_audio(seconds, tail_ms, erl_db, seed, noise=True)
         quiet = _call_audio(seconds, tail_ms, erl_db, seed, noise=False)
-        ours_cpu = _cpu(partial(_ours, tail_ms), call, passes)
+        ours_cpu = _cpu(partial(_ours, tail_ms, native), call, passes)
         numpy_cpu = _cpu(partial(_ours, tail_ms, False), call, passes)
-        batch_cpu = _cpu(partial(_ours, tail_ms), call, passes, 5 * BLOCK_SAMPLES)
+        batch_cpu = _cpu(partial(_ours, tail_ms, native), call, passes, 5 * BLOCK_SAMPLES)
         speex_cpu = _cpu(partial(_speex, tail_ms), call, passes)
         linear, numpy_linear = (
-            _by_frames(EchoCanceller(tail_ms, nlp=False, seed=1, native=native).process,
+            _by_frames(EchoCanceller(tail_ms, nlp=False, seed=1, native=in_c).process,
                        call)[0]
-            for native in (True, False))
-        with_nlp, _ = _by_frames(EchoCanceller(tail_ms, seed=1, native=True).process, quiet)
+            for in_c in (native, False))
+        with_nlp, _ = _by_frames(EchoCanceller(tail_ms, seed=1, native=native).process, quiet)
         theirs, _ = _by_frames(
             SpeexEchoCanceller(BLOCK_SAMPLES, tail_ms * RATE // 1000).process, call)
         ours_pct, numpy_pct, batch_pct, speex_pct = (
