@@ -16,7 +16,8 @@ Rules:
   (firmware.dsp.fdaf): fast while the path is unknown, gentle once it is known or while
   the near end is loud. It adapts only while the far end talks (FAR_END_ACTIVE_DBM0).
   That filter runs in C when its library is built (firmware.dsp.fdaf_native: the same
-  arithmetic for a third of the CPU), else in numpy; the control below is one code.
+  arithmetic, about half the canceller's CPU saved), else in numpy; the control below is
+  one code for both.
 - Two paths: a background filter adapts; the foreground filter makes the output and is
   replaced by the background only when the background's residual is lower by
   TWO_PATH_COPY_DB, over TWO_PATH_WINDOW_BLOCKS and in this block, or by
