@@ -159,3 +159,23 @@ def test_a_bad_value_is_shown_at_its_field_and_others_are_refused(setup: dict[st
     response = page.goto("/forwarding/101")
     assert response is not None and response.status == 403
     page.context.close()
+
+
+def test_an_admin_sets_another_extension_from_the_forwarding_page(setup: dict[str, Any],
+                                                                  shots: Path) -> None:
+    box: Daemon = setup["box"]
+    page = login(setup, "admin")
+    page.get_by_role("link", name="Forwarding").click()
+    page.wait_for_url("**/forwarding")
+    assert page.locator('tr[data-extension="103"]').is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(shots / "forwarding-admin-phone.png"), full_page=True)
+    page.get_by_role("link", name="Change extension 103").click()
+    page.wait_for_url("**/forwarding/103")
+    page.get_by_role("checkbox", name="Do not disturb").check()
+    page.get_by_role("button", name="Save forwarding").click()
+    page.wait_for_url("**/forwarding/103")
+    assert "Do not disturb is on" in page.locator("#forwarding-now").inner_text()
+    assert box.call("forwarding.show", extension="103")["current"]["dnd"] is True
+    box.call("forwarding.set", extension="103", dnd="off")
+    page.context.close()

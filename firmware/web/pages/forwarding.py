@@ -115,20 +115,20 @@ def _field(view: Mapping[str, Any], name: str, error: str,
     return element("div", join([label, control, help_html, error_html]), class_="field")
 
 
-def now_text(current: Mapping[str, Any]) -> str:
+def now_text(current: Mapping[str, Any], phone: str = "your phone") -> str:
     """One sentence: where a call to this extension goes now."""
     if current.get("dnd"):
-        return "Do not disturb is on: your phone does not ring."
+        return f"Do not disturb is on: {phone} does not ring."
     if current.get("forward_always"):
         return f"Every call goes to {current['forward_always']}."
     bits = []
     if current.get("forward_busy"):
-        bits.append(f"to {current['forward_busy']} while you are busy")
+        bits.append(f"to {current['forward_busy']} while busy")
     if current.get("forward_no_answer"):
         bits.append(f"to {current['forward_no_answer']} after "
                     f"{_text(current.get('forward_after_s'))} s without an answer")
-    return ("Calls ring your phone, and go " + " and ".join(bits) + "." if bits
-            else "Calls ring your phone.")
+    return (f"Calls ring {phone}, and go " + " and ".join(bits) + "." if bits
+            else f"Calls ring {phone}.")
 
 
 def form_html(view: Mapping[str, Any], csrf: Html, action: str,
@@ -195,7 +195,7 @@ async def forbidden(request: web.Request, exc: PbxError) -> web.Response:
 
 
 LIST_HEAD = "".join(f'<th scope="col">{h}</th>' for h in
-                    ("Port", "Extension", "Now", "Do not disturb", "Call waiting", ""))
+                    ("Extension", "Where calls go now", "Call waiting"))
 
 
 @routes.get("/forwarding")
@@ -209,16 +209,17 @@ async def listing(request: web.Request) -> web.StreamResponse:
     except PbxError as exc:
         return await render(request, "Forwarding", element("p", str(exc), class_="help"))
     rows = [element("tr", join([
-        element("td", p.get("port") or "—"), element("td", p["extension"]),
-        element("td", now_text(p["current"])),
-        element("td", "on" if p["current"].get("dnd") else "off"),
-        element("td", "on" if p["current"].get("call_waiting") else "off"),
-        element("td", element("a", "Change", href=f"/forwarding/{quote(p['extension'])}",
-                              aria_label=f"Change extension {p['extension']}"))]),
+        element("th", join([
+            element("a", p["extension"], href=f"/forwarding/{quote(p['extension'])}",
+                    aria_label=f"Change extension {p['extension']}"),
+            element("small", f"port {p.get('port') or '—'}")]), scope="row"),
+        element("td", now_text(p["current"], "the phone")),
+        element("td", "on" if p["current"].get("call_waiting") else "off")]),
         data_extension=p["extension"]) for p in ports]
     body = join([
         element("p", "Forwarding and do-not-disturb of each phone port, as the star codes "
-                     "and each person's My phone page set them.", class_="intro"),
+                     "and each person's My phone page set them. Open an extension to "
+                     "change it.", class_="intro"),
         Html(f'<div class="scroll"><table class="forwarding"><thead><tr>{LIST_HEAD}</tr>'
              f'</thead><tbody>{join(rows)}</tbody></table></div>') if rows
         else element("p", "No phone ports.")])
@@ -230,13 +231,13 @@ async def _page(request: web.Request, extension: str,
                 submitted: Mapping[str, Sequence[str]] | None = None,
                 status: int = 200) -> web.Response:
     try:
-        await command(request, "forwarding.show", {"extension": extension})
+        view = await command(request, "forwarding.show", {"extension": extension})
     except PermissionDeniedError as exc:
         return await forbidden(request, exc)
     except NotFoundError as exc:
         raise web.HTTPNotFound(text=f"{exc}\n") from None
-    action = f"/forwarding/{quote(extension)}"
-    form = await section(request, extension, action, errors, submitted)
+    form = form_html(view, csrf_input(request), f"/forwarding/{quote(extension)}", errors,
+                     submitted)
     back = (element("p", element("a", "All phone ports", href="/forwarding"))
             if known_caller(request).role == "admin" else Html(""))
     return await render(request, f"Forwarding of extension {extension}", join([back, form]),
