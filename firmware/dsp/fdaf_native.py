@@ -1,8 +1,9 @@
 """The echo canceller's block filter in C (firmware/dsp/native/echo.c), through ctypes.
 
 firmware.dsp.fdaf's numpy filter is the reference; the C file does the same arithmetic in
-three calls a block instead of about forty small numpy operations, whose per-call cost was
-most of a cancelled line's CPU (issue 11: a Pi must run eight lines).
+two calls a block (`front()`, which also takes firmware.dsp.echo's residuals, energies and
+peaks, and `adapt()`) instead of about forty small numpy operations, whose per-call cost
+was most of a cancelled line's CPU (issue 11: a Pi must run eight lines).
 
 Rules:
 

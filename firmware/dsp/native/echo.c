@@ -4,8 +4,9 @@
  * order where it matters, on the same state (two sets of partitioned frequency-domain
  * weights with a Kalman step; see that file's rules). In numpy each 20 ms block costs
  * about forty small array operations whose per-call cost is most of the canceller's CPU;
- * here a block is three calls. firmware/dsp/fdaf_native.py loads this library with ctypes
- * and falls back to the numpy filter when it is missing.
+ * here a block is two calls (ecf_front, which also takes firmware/dsp/echo.py's residuals,
+ * energies and peaks, and ecf_adapt). firmware/dsp/fdaf_native.py loads this library with
+ * ctypes and falls back to the numpy filter when it is missing.
  *
  * The transforms: a real FFT of N = 2 * block points is done as a complex FFT of block
  * points over the even and odd samples packed as real and imaginary parts, then split
