@@ -27,9 +27,11 @@ else
   fi
 fi
 src=firmware/sip/native/lineport.c
+# pjmedia's RTP ioqueue polled by a thread that sleeps until a packet comes (same library).
+poll_src=firmware/sip/native/mediapoll.c
 out=build/native/liblineport.so
 version=2.15.1
-if [[ -f $out && $out -nt $src && $out -nt "$0" ]]; then
+if [[ -f $out && $out -nt $src && $out -nt $poll_src && $out -nt "$0" ]]; then
   echo "setup: native line port built ($out)"
   exit 0
 fi
@@ -65,5 +67,6 @@ fi
 mkdir -p "$(dirname "$out")"
 echo "setup: compiling the native line port ($out)"
 ${CC:-gcc} -O2 -fPIC -shared -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fvisibility=hidden \
-  -pthread -DPJ_HAS_LIMITS_H=1 -I"$tree/pjlib/include" -I"$tree/pjmedia/include" -o "$out.tmp" "$src"
+  -pthread -DPJ_HAS_LIMITS_H=1 -I"$tree/pjlib/include" -I"$tree/pjmedia/include" -o "$out.tmp" \
+  "$src" "$poll_src"
 mv "$out.tmp" "$out"

@@ -10,9 +10,11 @@ pjsua2 aborts the interpreter when Call or AudioMediaPort objects are still aliv
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import logging
 import os
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ import pjsua2 as pj
 
 from firmware.core.errors import PbxError
 from firmware.sip.library import LibraryInfo, read_library
+from firmware.sip.mediapoll import MediaPoller, start_media_poller
+from firmware.sip.screen import _library
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,12 @@ def _quiet_stdout() -> Iterator[None]:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+
+
+class _TimeVal(ctypes.Structure):
+    """pj_time_val: long sec, long msec."""
+
+    _fields_ = (("sec", ctypes.c_long), ("msec", ctypes.c_long))
 
 
 class TransportError(PbxError, OSError):
@@ -118,7 +128,11 @@ class SipEndpoint:
         # caller ID with no link at all, on the clock's ticks.
         med.sndAutoCloseTime = -1
         self.ep.libInit(cfg)
+        # RTP polled by a thread that sleeps until a packet comes (firmware/sip/mediapoll.py),
+        # not by pjmedia's, which wakes every 10 ms with no call at all.
+        self.media_poller: MediaPoller | None = start_media_poller(_library())
         self._started = False
+        self._timers: tuple[ctypes.CDLL, int] | None = None  # next_timer_s's functions
         self.library: LibraryInfo | None = None  # read at start (codecs need libStart)
 
     def add_transport(self, spec: TransportSpec) -> BoundTransport:
@@ -169,7 +183,58 @@ class SipEndpoint:
 
     def poll(self, max_ms: int = 0) -> int:
         """Run due SIP work; returns the number of events handled."""
-        return int(self.ep.libHandleEvents(max_ms))
+        handled = int(self.ep.libHandleEvents(max_ms))
+        if handled > 0 and self.media_poller is not None:
+            # A call's RTP sockets are made while pjsua handles its SIP: the media poll
+            # thread's select() must look at them now, not at its timeout.
+            self.media_poller.wake()
+        return handled
+
+    def udp_sockets(self) -> list[int] | None:
+        """The file descriptors pjsip reads SIP from, so the loop can wait on them; None if
+        they are not all known (a TCP or TLS transport: its connections come and go).
+        pjsua2 does not say which they are: they are the process's datagram sockets bound
+        to a UDP transport's port (found once, from /proc/self/fd)."""
+        if not self.transports or any(t.kind != "udp" for t in self.transports.values()):
+            return None
+        ports = {t.port for t in self.transports.values()}
+        found = []
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            try:
+                if not os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                    continue
+                with socket.socket(fileno=os.dup(fd)) as sock:
+                    if sock.type != socket.SOCK_DGRAM:
+                        continue
+                    addr = sock.getsockname()
+            except OSError:
+                continue
+            if isinstance(addr, tuple) and addr[1] in ports:
+                found.append(fd)
+        return found if len(found) >= len(ports) else None
+
+    def next_timer_s(self) -> float | None:
+        """Seconds until pjsip's next timer (retransmissions, registration refreshes,
+        pjsua's own), 0 if one is due; None if none is scheduled."""
+        if self._timers is None:
+            lib = _library()
+            lib.pjsua_get_pjsip_endpt.restype = ctypes.c_void_p
+            lib.pjsua_get_pjsip_endpt.argtypes = ()
+            lib.pjsip_endpt_get_timer_heap.restype = ctypes.c_void_p
+            lib.pjsip_endpt_get_timer_heap.argtypes = (ctypes.c_void_p,)
+            lib.pj_timer_heap_earliest_time.restype = ctypes.c_int
+            lib.pj_timer_heap_earliest_time.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
+            lib.pj_gettickcount.restype = ctypes.c_int
+            lib.pj_gettickcount.argtypes = (ctypes.c_void_p,)
+            heap = lib.pjsip_endpt_get_timer_heap(lib.pjsua_get_pjsip_endpt())
+            self._timers = (lib, heap)
+        lib, heap = self._timers
+        due, now = _TimeVal(), _TimeVal()
+        if not heap or lib.pj_timer_heap_earliest_time(heap, ctypes.byref(due)) != 0:
+            return None
+        lib.pj_gettickcount(ctypes.byref(now))
+        return max(0.0, (due.sec - now.sec) + (due.msec - now.msec) / 1000.0)
 
     def on_shutdown(self, cleanup: Callable[[], None]) -> None:
         """Register a cleanup that drops pjsua2 objects before the library goes."""
@@ -190,4 +255,6 @@ class SipEndpoint:
         except Exception:
             log.exception("hanging up calls at shutdown failed")
         gc.collect()
+        if self.media_poller is not None:
+            self.media_poller.stop()
         self.ep.libDestroy()
