@@ -13,7 +13,6 @@ import logging
 import shutil
 import signal
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +34,7 @@ from firmware.app.notify import sd_notify, watchdog_period_s
 from firmware.app.officecalls import start_office_calls
 from firmware.app.promptctl import start_prompts
 from firmware.app.recorder import start_recorder
+from firmware.app.sippoll import poll_sip
 from firmware.app.sitewatch import SiteWatch
 from firmware.app.startup import Startup, start_config
 from firmware.app.system import RunningSystem
@@ -51,16 +51,6 @@ from firmware.sip.switch import MediaSwitch
 
 log = logging.getLogger("minipbx")
 
-# pjsua2 is polled from the loop (RTP has pjmedia's own thread; only SIP signalling waits
-# for the poll). While SIP is busy (calls up, or messages in the last second) it waits at
-# most POLL_BUSY_S; an idle box polls every POLL_IDLE_S. Both answer well inside SIP's
-# 500 ms T1, and an INVITE we send goes out at once, inside makeCall, not at a poll.
-POLL_BUSY_S = 0.02
-POLL_IDLE_S = 0.05
-BUSY_HOLD_S = 1.0
-DRAIN_S = 0.002
-# How often answered SIP calls are asked whether RTP still comes ([sip] rtp_timeout_s).
-MEDIA_CHECK_S = 1.0
 # How often call records a full disk refused are written again (firmware/app/cdrlog.py).
 RECORDS_RETRY_S = 2.0
 
@@ -180,7 +170,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
     await control.start()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    poller = asyncio.create_task(_poll(endpoint, adapter, stop))
+    poller = asyncio.create_task(poll_sip(endpoint, adapter, stop))  # sippoll.py
     _announce(config, endpoint, state_dir, simulated=isinstance(board, SimBoard))
     web = await start_web(config.web, table, system)
     consoles = await start_console(config.console, table, system, state_dir)
@@ -233,36 +223,6 @@ async def _retry_records(cdr: CdrDb, stop: asyncio.Event) -> None:
     while not stop.is_set():
         await asyncio.sleep(RECORDS_RETRY_S)
         cdr.flush()  # nothing waiting: returns at once
-
-
-async def _poll(endpoint: SipEndpoint, adapter: SipAdapter, stop: asyncio.Event) -> None:
-    busy_until = 0.0
-    media_check_at = 0.0
-    while not stop.is_set():
-        try:
-            handled = endpoint.poll(0)
-            # One poll takes only a few datagrams (pjlib's events per poll): under a burst,
-            # drain for up to DRAIN_S, or the socket fills and the kernel drops datagrams,
-            # a trunk's among them (the screen makes each cheap: tools/bench_flood.py).
-            drain_until = time.monotonic() + DRAIN_S
-            while handled and time.monotonic() < drain_until:
-                more = endpoint.poll(0)
-                if not more:
-                    break
-                handled += more
-        except Exception:
-            log.exception("SIP polling failed")
-            handled = 0
-        now = time.monotonic()
-        if now >= media_check_at:
-            media_check_at = now + MEDIA_CHECK_S
-            try:
-                adapter.check_media(now)
-            except Exception:
-                log.exception("checking the calls' RTP failed")
-        if handled or adapter.busy():
-            busy_until = now + BUSY_HOLD_S
-        await asyncio.sleep(POLL_BUSY_S if now < busy_until else POLL_IDLE_S)
 
 
 def _me() -> str:
