@@ -41,6 +41,7 @@ from firmware.core.events import (
     Party,
     Play,
     Record,
+    Refer,
     Release,
     Unbridge,
     VoiceMessage,
@@ -87,6 +88,8 @@ class SipSide(Protocol):
     def command(self, event: CallEvent) -> None: ...
 
     def hold(self, leg: str, on: bool) -> None: ...
+
+    def refer(self, event: Refer) -> None: ...
 
     def status(self) -> dict[str, object]: ...
 
@@ -281,6 +284,10 @@ class Box:
         if isinstance(out, Hold):  # hook-flash hold toward a SIP leg (re-INVITE)
             if self.sip is not None and not self.has_line(out.leg):
                 self.sip.hold(out.leg, out.on)
+            return
+        if isinstance(out, Refer):  # a transfer handed to a SIP peer
+            if self.sip is not None:
+                self.sip.refer(out)
             return
         if isinstance(out, Record):
             if self.recorder is not None:

@@ -134,6 +134,7 @@ async def _serve_with(loop: asyncio.AbstractEventLoop, endpoint: SipEndpoint, co
                          sip.rtp_port, emit=box.deliver_up, defer=defer, max_calls=MAX_CALLS,
                          rtp_timeout_s=sip.rtp_timeout_s)
     box.sip = adapter
+    exchange.set_refer_check(adapter.can_refer)  # transfers by REFER (pbx/referral.py)
     box.recorder = start_recorder(loop, config, state_dir, switch)  # firmware/app/recorder.py
     # [[sip_user]]: the box's IP phones, for the registrar.
     adapter.set_phones(wiring.build_phones(config), config.sip.phone_min_expires_s)

@@ -204,7 +204,8 @@ def build_trunks(config: Config) -> list[TrunkSpec]:
                   register=t.register, username=t.username, password=t.password,
                   auth_username=t.auth_username, realm=t.realm,
                   outbound_proxy=t.outbound_proxy, expires_s=t.register_expires_s,
-                  caller_id=t.caller_id, caller_name=t.caller_name, allow=t.allow)
+                  caller_id=t.caller_id, caller_name=t.caller_name, allow=t.allow,
+                  refer=t.refer)
         for t in config.trunk
     ] + site_trunks(config)
 

@@ -219,6 +219,9 @@ class Trunk:
     caller_id: str = setting("", 'number presented (From user) ("" = username)')
     caller_name: str = setting("", "name presented (From display name)")
     dtmf: DtmfMode = field(default="rfc4733", metadata=meta("how digits are sent: rfc4733"))
+    refer: bool = setting(
+        True, "hand a transfer between two of this trunk's calls to the far end by REFER"
+              " where it allows REFER (false: the box always bridges them itself)")
     allow: tuple[str, ...] = setting(
         (), "more addresses or networks (203.0.113.0/24) that may send this trunk's calls; "
             "host and outbound_proxy always may")

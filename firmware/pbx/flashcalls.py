@@ -470,10 +470,14 @@ class Handsets:
         board, leg, aside = self._board, desk.leg, desk.aside
         held, third = aside.other(leg), call.other(leg)
         assert held is not None and third is not None and call.b is not None
+        refer = referral.can_attended(board, held, third)  # the peers may take it over
         if desk.conference:
             board.emit(Unbridge(leg, third), Unbridge(leg, held))
         else:
-            unhold(board, leg, held)
+            if not refer:
+                unhold(board, leg, held)
+            elif hold_music(board, leg):
+                board.emit(Play(held, ()))  # still held (SIP) while the REFER goes
             board.emit(Unbridge(call.a, call.b), Bridge(held, third))
         reason = f"transferred by {leg}: {held} to {third}"
         for old in (call, aside):
@@ -492,7 +496,8 @@ class Handsets:
             self._sync(old)
         self._sync(new)
         logger.info("call %d: %s", new.call_id, reason)
-        referral.attended(board, new, held, third)  # the peers may take it over
+        if refer:
+            referral.attended(board, new, held, third)
 
     def _blind(self, desk: Desk, call: Call, now: float) -> None:
         """H hung up while the third still rings: the held party takes H's place."""

@@ -10,10 +10,11 @@ Rules:
 - Only where ``board.can_refer(held, third)`` says so. The SIP layer decides
   (firmware/sip/adapter.py): both are trunk calls through the same trunk, that trunk's
   ``refer`` setting is on, and the held party's peer listed REFER in its Allow header.
-- Attended (the handset talked to the third): the box first bridges the two exactly as
-  without REFER, then sends REFER with Replaces of its own dialog with the third. When the
-  peer reports success (a 2xx in its NOTIFY) the box releases both legs: the peers already
-  talk to each other. On failure nothing changes: the box's bridge stays.
+- Attended (the handset talked to the third): the box first bridges the two as without
+  REFER, but leaves the held party on hold (its music stops), then sends REFER with
+  Replaces of its own dialog with the third. When the peer reports success (a 2xx in its
+  NOTIFY) the box releases both legs: the peers already talk to each other. On failure
+  the held party is taken off hold and the box's bridge stays.
 - Blind (the third still rings): the box gives up its ringing call to the third and sends
   REFER (no Replaces) to the held party, which keeps its hold music meanwhile (phase
   REFERRING). Success, or the held party's peer hanging up (some peers end their call to
@@ -43,14 +44,19 @@ logger = logging.getLogger(__name__)
 REFER_WAIT_S = 32.0
 
 
+def can_attended(board: Board, held: LegId, third: LegId) -> bool:
+    """Whether an attended transfer of ``held`` to ``third`` goes to the held peer."""
+    return _sip_pair(board, held, third)
+
+
 def attended(board: Board, call: Call, held: LegId, third: LegId) -> None:
-    """``call`` bridges ``held`` and ``third`` after an attended transfer: hand it to the
-    held party's peer (REFER with Replaces) where it can take it."""
-    if _sip_pair(board, held, third):
-        board.emit(Refer(held, third, replaces=True))
-        call.referred_to = call.called or third
-        logger.info("call %d: REFER to %s's peer: call %s (Replaces)", call.call_id, held,
-                    call.referred_to)
+    """``call`` bridges ``held`` (still on hold, so the REFER goes as RFC 5589 shows it)
+    and ``third`` after an attended transfer: hand it to the held party's peer (REFER
+    with Replaces)."""
+    board.emit(Refer(held, third, replaces=True))
+    call.referred_to = call.called or third
+    logger.info("call %d: REFER to %s's peer: call %s (Replaces)", call.call_id, held,
+                call.referred_to)
 
 
 def can_blind(board: Board, aside: Call, consult: Call, handset: LegId) -> bool:
@@ -110,7 +116,8 @@ def referred(board: Board, call: Call, event: Referred, now: float) -> None:
                    f"handed over by REFER (Replaces) to {call.referred_to}")
             call.enter(Phase.ENDED, now)
             logger.info("call %d: the peers took the transfer over", call.call_id)
-        else:
+        else:  # off hold: the two talk through the box
+            board.emit(Hold(call.a, False))
             logger.info("call %d: REFER failed (%d); the box keeps bridging", call.call_id,
                         event.status)
         call.referred_to = ""

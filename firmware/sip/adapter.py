@@ -9,6 +9,9 @@ Alerting(leg)               180 Ringing to an incoming call
 Answer(leg)                 200 OK to an incoming call
 Digit(leg, d)               RFC 4733 telephone event
 Release(leg, cause)         CANCEL / BYE, or the RFC 3398 response to an unanswered INVITE
+Hold(leg, on)               re-INVITE a=sendonly, or back to sendrecv
+Refer(leg, target, r)       REFER, with Replaces of the dialog with target when ``r``
+                            (the final NOTIFY comes back up as Referred)
 ==========================  ===============================================================
 
 pjsua2 2.15.1 allows at most four calls per process (TOOLS.md): a fifth is refused here,
@@ -42,10 +45,13 @@ from firmware.core.events import (
     LegId,
     Party,
     Presentation,
+    Refer,
+    Referred,
     Release,
     Setup,
     Transfer,
 )
+from firmware.sip import referrals
 from firmware.sip.admission import FORBIDDEN, Admission
 from firmware.sip.calls import SipCall
 from firmware.sip.digest import DigestAuth
@@ -166,6 +172,27 @@ class SipAdapter:
         except Exception:  # a pjsua2 error (a re-INVITE in progress) must not stop the box
             log.exception("%s: hold %s failed", leg, "on" if on else "off")
 
+    def can_refer(self, held: LegId, target: LegId) -> bool:
+        """Whether ``held``'s peer may be asked to call ``target``'s party itself (REFER;
+        firmware/sip/referrals.py): with Replaces when ``target`` is answered."""
+        target_call = self._calls.get(target)
+        replaces = target_call is not None and target_call.state == "connected"
+        reason = referrals.why_not(self._calls.get(held), target_call, self.trunks, replaces)
+        if reason is not None:
+            log.info("%s: no REFER toward %s: %s; the box bridges", held, target, reason)
+        return reason is None
+
+    def refer(self, event: Refer) -> None:
+        """Send the exchange's REFER; a failure to send is a refused transfer."""
+        held, target = self._calls.get(event.leg), self._calls.get(event.target)
+        try:
+            if held is None or target is None:
+                raise LookupError(f"no SIP call for {event.leg} or {event.target}")
+            referrals.send_refer(held, target, event.replaces)
+        except Exception:
+            log.exception("%s: REFER not sent", event.leg)
+            self._emit(Referred(event.leg, ok=False, status=500))
+
     def busy(self) -> bool:
         """Whether SIP work is in flight (a call exists), so pjsua2 wants brisk polling."""
         return bool(self._calls)
@@ -221,6 +248,8 @@ class SipAdapter:
             self._emit(Release(event.leg, Cause.NETWORK_OUT_OF_ORDER))
             return
         call = SipCall(account, event.leg, self._emit, self._media_changed, self._ended)
+        call.trunk = spec.name
+        call.target_uri = spec.target(event.called)
         prm = pj.CallOpParam(True)
         caller = event.caller
         number = (caller.number if caller.presentation == "allowed" else None) or (
@@ -314,6 +343,8 @@ class SipAdapter:
         log.info("%s: INVITE for %s from %s via %s", leg, called, number, account.name)
         trunk = source_trunk(self.trunks.values(), self.admission.sources,
                              str(prm.rdata.srcAddress))
+        call.trunk = trunk
+        call.note_allow(msg)
         self._emit(Setup(leg, called=called, caller=Party(number, name, presentation),
                          trunk=trunk))
 

@@ -14,7 +14,8 @@ from typing import Any
 import pjsua2 as pj
 
 from firmware.core.causes import sip_to_cause
-from firmware.core.events import Alerting, Answer, CallEvent, Digit, LegId, Release
+from firmware.core.events import Alerting, Answer, CallEvent, Digit, LegId, Referred, Release
+from firmware.sip.message import header_lines
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +38,39 @@ class SipCall(pj.Call):  # type: ignore[misc]
         self.alerted = False
         self.state = "setup"
         self.last_code = 0
+        # For transfers by REFER (firmware/sip/referrals.py): the trunk the call runs
+        # through, the URI an outgoing call was sent to, and the methods the peer's
+        # messages listed in Allow (its INVITE, or its responses to ours).
+        self.trunk: str | None = None
+        self.target_uri = ""
+        self.peer_allows: frozenset[str] = frozenset()
+        self.referring = False
         self._emit = emit
         self._media_changed = media_changed
         self._ended = ended
 
     def onCallState(self, prm: Any) -> None:
+        self._note_event(prm)
         try:
             self._on_state()
         except Exception:
             log.exception("%s: call state callback failed", self.leg)
+
+    def note_allow(self, message: str) -> None:
+        """Remember what a message from the peer says it allows (the last one counts)."""
+        methods = {m.strip().upper() for line in header_lines(message, "Allow")
+                   for m in line.split(",") if m.strip()}
+        if methods:
+            self.peer_allows = frozenset(methods)
+
+    def _note_event(self, prm: Any) -> None:
+        try:
+            event = prm.e
+            if event.type == pj.PJSIP_EVENT_TSX_STATE \
+                    and event.body.tsxState.type == pj.PJSIP_EVENT_RX_MSG:
+                self.note_allow(str(event.body.tsxState.src.rdata.wholeMsg))
+        except Exception:  # an event with no message: nothing to learn
+            log.debug("%s: no message in the state event", self.leg, exc_info=True)
 
     def _on_state(self) -> None:
         info = self.getInfo()
@@ -94,6 +119,21 @@ class SipCall(pj.Call):  # type: ignore[misc]
         # before pjsua sees them, so this answers only when the screen is off.
         log.warning("%s: REFER to %s declined (the SIP screen is off)", self.leg, prm.dstUri)
         prm.statusCode = 603
+
+    def onCallTransferStatus(self, prm: Any) -> None:
+        """Progress of a REFER we sent: the NOTIFYs' sipfrag status, or the REFER's own
+        refusal. Only the final one goes up (Referred); pjsua stops after it."""
+        try:
+            code, final = int(prm.statusCode), bool(prm.finalNotify)
+            log.info("%s: transfer status %d %s%s", self.leg, code, prm.reason,
+                     " (final)" if final else "")
+            if not self.referring or (code < 200 and not final):
+                return
+            self.referring = False
+            prm.cont = False
+            self._emit(Referred(self.leg, ok=200 <= code < 300, status=code))
+        except Exception:
+            log.exception("%s: transfer status callback failed", self.leg)
 
     def onDtmfDigit(self, prm: Any) -> None:
         try:

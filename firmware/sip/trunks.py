@@ -49,6 +49,9 @@ class TrunkSpec:
     allow: tuple[str, ...] = ()
     # Added to the Request-URI of calls out (";site=office2": the hub's via routing).
     uri_params: str = ""
+    # Hand hook-flash transfers to this trunk's peers by REFER where they allow it
+    # (firmware/sip/referrals.py); off: the box always bridges them itself.
+    refer: bool = True
 
     def target(self, user: str) -> str:
         uri = f"sip:{user}@{self.host}:{self.port}{self.uri_params}"

@@ -545,7 +545,9 @@ class Kamailio(Peer):
     also relays new INVITEs for other hosts (an outbound proxy)."""
 
     def __init__(self, workdir: Path, user: str = "box", password: str = "s3cret",
-                 name: str = "kamailio") -> None:
+                 name: str = "kamailio", template: str = KAMAILIO_CFG,
+                 values: dict[str, object] | None = None) -> None:
+        # ``template``: another configuration, formatted with port, ctl and ``values``.
         self.port = free_port()
         self.user = user
         self.password = password
@@ -555,8 +557,8 @@ class Kamailio(Peer):
         self.run_dir = Path(_short_tmpdir("kam"))
         self.ctl = self.run_dir / "ctl.sock"
         self.cfg = self.home / "kamailio.cfg"
-        self.cfg.write_text(KAMAILIO_CFG.format(port=self.port, ctl=self.ctl,
-                                                password=password, user=user))
+        self.cfg.write_text(template.format(port=self.port, ctl=self.ctl,
+                                            password=password, user=user, **(values or {})))
         check = subprocess.run(["kamailio", "-c", "-f", str(self.cfg)], capture_output=True,
                                text=True, timeout=30)
         if check.returncode != 0:
@@ -650,8 +652,10 @@ class Peers:
         self.started.append(peer)
         return peer
 
-    def kamailio(self, user: str = "box", password: str = "s3cret") -> Kamailio:
-        peer = Kamailio(self.workdir, user, password, name=self._name("kamailio"))
+    def kamailio(self, user: str = "box", password: str = "s3cret", template: str = KAMAILIO_CFG,
+                 values: dict[str, object] | None = None) -> Kamailio:
+        peer = Kamailio(self.workdir, user, password, name=self._name("kamailio"),
+                        template=template, values=values)
         self.started.append(peer)
         return peer
 

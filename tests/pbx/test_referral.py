@@ -60,6 +60,7 @@ def test_attended_transfer_is_bridged_then_handed_over(drv: Driver) -> None:
     drv.send(Answer(third))  # Alice talks to the third
     out = drv.send(Release("fxs1"))  # and hangs up: attended transfer
     assert Bridge(CALLER, third) in out or Bridge(third, CALLER) in out, "bridged meanwhile"
+    assert Hold(CALLER, False) not in out, "held while the REFER goes (RFC 5589)"
     assert referred_calls(out) == [Refer(CALLER, third, replaces=True)]
     assert drv.asked == [(CALLER, third)]  # type: ignore[attr-defined]
     out = drv.send(Referred(CALLER, ok=True, status=200))
@@ -75,6 +76,7 @@ def test_attended_transfer_stays_bridged_when_the_peer_refuses(drv: Driver) -> N
     drv.send(Release("fxs1"))
     out = drv.send(Referred(CALLER, ok=False, status=603))
     assert not any(isinstance(o, Release) for o in out)
+    assert Hold(CALLER, False) in out, "off hold: the box bridges them"
     assert [(c.caller, c.callee, c.state) for c in drv.pbx.calls()] == [
         (CALLER, third, "connected")]
     out = drv.send(Release(third))  # the two talk through the box until one hangs up
