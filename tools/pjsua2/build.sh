@@ -9,7 +9,8 @@
 # Environment:
 #   PJPROJECT_TARBALL=FILE  the release tarball to use (no download)
 #   PJPROJECT_CACHE=DIRS    colon-separated folders searched for the tarball; a download
-#                           lands in the first (default ~/.cache/minipbx:../shared/vendor)
+#                           lands in the first (default ~/.cache/minipbx:../shared/vendor,
+#                           and in a local clone also the origin repository's ../shared/vendor)
 #   PYTHON=EXE              the Python the binding is built for (default .venv/bin/python)
 #   JOBS=N                  parallel compile jobs (default 2); the build runs under nice 10
 #   PJSUA2_BUILD=DIR        the build folder (default build/pjsua2)
@@ -121,7 +122,13 @@ else
   pkg-config --exists 'openssl >= 3' || die "OpenSSL 3 headers are missing (Debian: libssl-dev)"
   pkg-config --exists opus || die "Opus headers are missing (Debian: libopus-dev)"
   # 1. The tarball: given, cached, or downloaded into the cache.
-  IFS=: read -r -a caches <<<"${PJPROJECT_CACHE:-$HOME/.cache/minipbx:$here/../shared/vendor}"
+  default_cache=$HOME/.cache/minipbx:$here/../shared/vendor
+  # A clone elsewhere (/tmp/x cloned from /work/main) also looks beside the repository it
+  # was cloned from, whose ../shared/vendor holds the tarball on machines without internet.
+  origin=$(git config --get remote.origin.url 2>/dev/null || true)
+  origin=${origin#file://}
+  if [[ -n $origin && -d $origin ]]; then default_cache+=:$(cd "$origin" && pwd)/../shared/vendor; fi
+  IFS=: read -r -a caches <<<"${PJPROJECT_CACHE:-$default_cache}"
   tarball=${PJPROJECT_TARBALL:-}
   if [[ -z $tarball ]]; then
     for dir in "${caches[@]}"; do
