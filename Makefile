@@ -50,14 +50,15 @@ lint: setup-test
 
 # The e2e tests mostly wait on real time (rings, digits, timers), so they run in parallel
 # processes, a test file per worker; the few that measure load (audio gaps, memory,
-# throttle waits) run one at a time afterwards.
+# throttle waits) run one at a time afterwards. Each part ends with its slowest tests
+# (--durations), to keep the suite's time in view.
 PARALLEL ?= 4
 
 test: lint
 	@echo "make: pytest, $(PARALLEL) workers"
-	@.venv/bin/pytest -q -n $(PARALLEL) --dist loadfile -m "not serial"
+	@.venv/bin/pytest -q -n $(PARALLEL) --dist loadfile -m "not serial" --durations=25
 	@echo "make: pytest, the load-sensitive tests one at a time"
-	@.venv/bin/pytest -q -m serial
+	@.venv/bin/pytest -q -m serial --durations=10
 
 unit: setup-test
 	@.venv/bin/pytest -q -m "not slow"
