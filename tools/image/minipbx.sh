@@ -25,12 +25,13 @@ else
   # pip's own HTTP cache kept nothing here (the responses it got were not cacheable), so the
   # downloads go to a wheelhouse in the download cache (bind-mounted at /root/.cache/pip):
   # `pip wheel -w` does not fetch a file it finds there again, and a package built from its
-  # source (pyalsaaudio) is kept as a wheel, so a rebuild compiles it no more.
+  # source (pyalsaaudio; --use-pep517: its setup.py alone needs the wheel package) is kept
+  # as a wheel, so a rebuild compiles it no more.
   wh=/root/.cache/pip/wheelhouse
   rm -f "$root$wh"/minipbx-*.whl  # this commit's own wheel is made afresh
   {
     in_root python3 -m venv "$dev_prefix/venv"
-    in_root "${pipenv[@]}" "$dev_prefix/venv/bin/pip" wheel -q -w "$wh" --find-links "$wh" "$dev_prefix/src"
+    in_root "${pipenv[@]}" "$dev_prefix/venv/bin/pip" wheel -q --use-pep517 -w "$wh" --find-links "$wh" "$dev_prefix/src"
     in_root "${pipenv[@]}" "$dev_prefix/venv/bin/pip" install -q --no-index --find-links "$wh" minipbx
   } >"$out/minipbx.log" 2>&1 || { tail -n 30 "$out/minipbx.log" >&2; die "venv failed"; }
   rm -f "$root$wh"/minipbx-*.whl
