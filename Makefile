@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 STATE ?= .state
 
-.PHONY: run test lint bench bench-soak setup-run setup-test unit clean pjsua2 image image-test
+.PHONY: run test lint bench bench-soak setup-run setup-test unit clean pjsua2 image image-test image-boot
 
 # Which pjsua2 the venv runs (tools/pjsua2/use.sh): the PyPI wheel (x86_64 only; the default
 # there, since it needs no build) or the source build of `make pjsua2` (PJSUA2=source make
@@ -30,9 +30,15 @@ BOARD ?= ag1171-coproc-2p
 image: setup-run
 	@BOARD=$(BOARD) nice -n 19 bash tools/image/build.sh
 
-# Runs the daemon in the image's root under qemu-user (tests/image/).
+# Runs the daemon in the image's root under qemu-user, and boots the card image under
+# qemu-system-aarch64 to minipbx READY (tests/image/).
 image-test: setup-test
 	@MINIPBX_IMAGE_TEST=1 .venv/bin/pytest -q tests/image
+
+# Only the boot: the card image under qemu-system-aarch64 (virt board, emulated) until
+# systemd reports minipbx READY, with the time it took (tools/image/qemu_boot.sh).
+image-boot:
+	@bash tools/image/qemu_boot.sh
 
 run: setup-run
 	@echo "make: starting minipbx on the simulated board (state in $(STATE)/, Ctrl-C stops it)"
