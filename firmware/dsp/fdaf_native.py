@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from firmware.dsp import fdaf
+from firmware.dsp.nativeload import NativeUnavailable, open_library
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,6 @@ _SIGNATURES: dict[str, tuple[object, tuple[object, ...]]] = {
     "ecf_irfft": (None, (_P, _P, _P)),
     "ecf_weights": (None, (_P, ctypes.c_int, _P)),
 }
-
-
-class NativeUnavailable(RuntimeError):
-    """The library is missing, does not load or does not match; the message says which."""
 
 
 class BlockFilter(Protocol):
@@ -101,20 +98,7 @@ def load(path: Path | None = None) -> ctypes.CDLL:
 
 
 def _open(path: Path) -> ctypes.CDLL:
-    if not path.is_file():
-        raise NativeUnavailable(f"{path} is missing (tools/build_native.sh builds it)")
-    try:
-        dll = ctypes.CDLL(str(path))
-    except OSError as exc:
-        raise NativeUnavailable(f"cannot load {path}: {exc}") from None
-    for name, (restype, argtypes) in _SIGNATURES.items():
-        try:
-            fn = getattr(dll, name)
-        except AttributeError:
-            raise NativeUnavailable(f"{path} has no {name}: rebuild it "
-                                    "(tools/build_native.sh)") from None
-        fn.restype = restype
-        fn.argtypes = argtypes
+    dll = open_library(path, _SIGNATURES)
     if dll.ecf_abi() != ABI:
         raise NativeUnavailable(f"{path} is of ABI {dll.ecf_abi()}, not {ABI}: rebuild it "
                                 "(tools/build_native.sh)")

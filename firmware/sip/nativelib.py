@@ -17,6 +17,9 @@ import ctypes
 import os
 from pathlib import Path
 
+from firmware.dsp.nativeload import NativeUnavailable as NativeUnavailable  # callers' fallback
+from firmware.dsp.nativeload import Signatures, open_library
+
 FRAME_SAMPLES = 160
 FRAME_BYTES = 2 * FRAME_SAMPLES
 
@@ -30,21 +33,12 @@ _P = ctypes.c_void_p
 _U = ctypes.c_uint
 
 
-class NativeUnavailable(RuntimeError):
-    """The shared object is missing or does not load; the message says which and where."""
-
-
 class NativeLib:
     """The loaded library, its functions typed once."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            dll = ctypes.CDLL(str(path))
-        except OSError as exc:
-            raise NativeUnavailable(f"cannot load {path}: {exc}") from None
-        self.dll = dll
-        sig: dict[str, tuple[object, tuple[object, ...]]] = {
+        sig: Signatures = {
             "lp_built_version": (ctypes.c_char_p, ()),
             "lp_frame_samples": (ctypes.c_int, ()),
             "lp_port_struct_size": (ctypes.c_size_t, ()),
@@ -70,14 +64,7 @@ class NativeLib:
             "lp_name_thread": (None, (ctypes.c_char_p,)),
             "lp_info_image": (ctypes.c_size_t, (_P, ctypes.c_char_p, ctypes.c_long, _U)),
         }
-        for name, (restype, argtypes) in sig.items():
-            try:
-                fn = getattr(dll, name)
-            except AttributeError:
-                raise NativeUnavailable(f"{path} has no {name}: rebuild it "
-                                        "(tools/build_native.sh)") from None
-            fn.restype = restype
-            fn.argtypes = argtypes
+        self.dll = dll = open_library(path, sig)
         if dll.lp_frame_samples() != FRAME_SAMPLES:
             raise NativeUnavailable(f"{path} moves frames of {dll.lp_frame_samples()} samples, "
                                     f"not {FRAME_SAMPLES}")
