@@ -62,10 +62,16 @@ HEAR_AFTER_NS = 500_000
 # (lowest delay); 1: both at the say phase (one wake-up a tick; what lines hear waits
 # about 15 ms more).
 PHASES = int(os.environ.get("MINIPBX_PUMP_PHASES", "2"))
+# Ticks between the pump's wake-ups while lines are in SIP calls and none is bridged with
+# another line: 2 moves two frames each way per wake-up (half the wake-ups, each costing
+# tens of microseconds here; what a line says and hears waits up to 20 ms more, through
+# SIP only, within its 40 ms goal). Bridged lines (lead mode) keep 1: their delay is the
+# internal call's.
+SIP_STRIDE = int(os.environ.get("MINIPBX_PUMP_SIP_STRIDE", "2"))
 TICK_NS = 20_000_000
 TICK_S = TICK_NS / 1e9
 # A port's rings, in frames: what it says, hears, and has queued to play.
-SAY_CAP, HEAR_CAP, PLAY_CAP, SAY_KEEP = 8, 16, 64, 2
+SAY_CAP, HEAR_CAP, PLAY_CAP, SAY_KEEP = 8, 16, 64, 3
 
 
 _FILLER = b"\xa5"
@@ -399,6 +405,7 @@ class LinePump:
             bridged = any(p._linked for p in self._ports)
             lead_mode = self.depth == 0 and PHASES == 2 and any(p._internal
                                                                  for p in self._ports)
+            stride = SIP_STRIDE if bridged and not lead_mode else 1
             # The next instant with work, from the last tick the bridge signalled: the
             # hear phase after a tick, and in lead mode the say phase before the next.
             after = tick_ns + HEAR_AFTER_NS
@@ -409,7 +416,7 @@ class LinePump:
                 phases = ((after, True),)
             # The first phase instant after the last one run (the tick may be late).
             due = [(t + k * TICK_NS, hear) for t, hear in phases for k in range(4)
-                   if t + k * TICK_NS > done_at + MIN_GAP_NS]
+                   if t + k * TICK_NS > done_at + (stride - 1) * TICK_NS + MIN_GAP_NS]
             target, hear = min(due) if due else (done_at + TICK_NS, True)
             now = time.monotonic_ns()
             if target > now and self._work.acquire(timeout=(target - now) / 1e9):
@@ -423,7 +430,7 @@ class LinePump:
             if hear:
                 self._hear_phase(ticks, lead_mode)
             if bridged:
-                self._say_phase(lead_mode, before=lead_mode and not hear)
+                self._say_phase(lead_mode, before=lead_mode and not hear, stride=stride)
 
     def _notify(self) -> None:
         with contextlib.suppress(RuntimeError):  # released already: work is pending
@@ -477,10 +484,11 @@ class LinePump:
             with self._lock:  # wanted again meanwhile: update() found it here, keep it
                 self._ports = tuple(p for p in self._ports if p not in idle or p.wanted)
 
-    def _say_phase(self, lead_mode: bool, before: bool) -> None:
+    def _say_phase(self, lead_mode: bool, before: bool, stride: int = 1) -> None:
         """What bridged lines say, one frame for each the bridge took: for lines bridged
         with lines in lead mode, just before the tick (``before``); otherwise right after
-        a tick, keeping ``depth`` frames (at least one) in the ring."""
+        a tick, keeping ``depth`` frames (at least one) in the ring, and one more for each
+        further tick until the next wake-up (``stride``)."""
         underran = False
         for port in self._ports:
             if not port._linked:
@@ -494,7 +502,7 @@ class LinePump:
                 if seen != port._underruns:
                     port._underruns = seen
                     underran = True
-                keep = 1 if in_lead else max(self.depth, 1)
+                keep = 1 if in_lead else max(self.depth, 1) + stride - 1
                 for _ in range(keep - ring.say_queued):
                     self._say(port)
             except Exception:
