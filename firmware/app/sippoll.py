@@ -1,18 +1,19 @@
 """pjsua2's SIP work on the loop thread (DESIGN.md, threads): when it polls and what wakes it.
 
 pjsua2 runs no SIP thread of its own; the loop calls ``libHandleEvents(0)``, so every SIP
-callback runs on the loop thread. RTP has its own thread (firmware/sip/mediapoll.py); an
-INVITE we send goes out at once, inside makeCall, not at a poll.
+callback runs on the loop thread. RTP has its own thread (firmware/sip/mediapoll.py), and
+RFC 4733 digits come from it straight to the loop (firmware/sip/calls.py), not as pjsua2
+jobs waiting for a poll; an INVITE we send goes out at once, inside makeCall.
 
-- While SIP is busy (a call exists, or messages in the last second) the loop polls every
-  ``POLL_BUSY_S``: RFC 4733 digits come from the RTP thread as pjsua2 jobs that only a
-  poll runs, and a menu's barge-in waits for them.
-- Otherwise, with only UDP transports, the loop sleeps until a SIP datagram comes (it
-  watches pjsip's UDP sockets), pjsip's next timer is due (retransmissions, registration
-  refreshes) or ``POLL_QUIET_S`` passes (jobs other threads left, such as their log
-  lines): an idle box wakes about once a second, not 20 times.
+- With only UDP transports the loop sleeps until a SIP datagram comes (it watches
+  pjsip's UDP sockets), pjsip's next timer is due (retransmissions, registration
+  refreshes, session timers) or ``POLL_QUIET_S`` passes (the calls' RTP check): an idle
+  box, or one with calls up, wakes about once a second for SIP, not 20 or 50 times. For a
+  second after SIP messages it polls every ``POLL_BUSY_S`` too (a reply pjsip could not
+  send at once waits for a poll).
 - With a TCP or TLS transport (connections come and go, their sockets are not known) it
-  polls every ``POLL_IDLE_S`` as before.
+  polls every ``POLL_BUSY_S`` while a call exists or SIP came in the last second, else
+  every ``POLL_IDLE_S``.
 
 Each answers well inside SIP's 500 ms T1.
 """
@@ -64,7 +65,7 @@ async def poll_sip(endpoint: SipEndpoint, adapter: SipAdapter, stop: asyncio.Eve
                 adapter.check_media(now)
             except Exception:
                 log.exception("checking the calls' RTP failed")
-        if handled or adapter.busy():
+        if handled or (sockets is None and adapter.busy()):
             busy_until = now + BUSY_HOLD_S
         if now < busy_until:
             await asyncio.sleep(POLL_BUSY_S)

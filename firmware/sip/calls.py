@@ -2,12 +2,16 @@
 
 Callbacks run on the loop thread (pjsua2 is polled from it) but inside pjsua2's own stack,
 so events are handed out through ``emit``, which the adapter defers to the next loop turn:
-the PBX may then call back into pjsua2 without re-entering it.
+the PBX may then call back into pjsua2 without re-entering it. RFC 4733 digits are the
+exception: they come on the RTP thread (firmware/sip/endpoint.py), and are handed to the
+loop with ``call_soon_threadsafe``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +52,13 @@ class SipCall(pj.Call):  # type: ignore[misc]
         self._emit = emit
         self._media_changed = media_changed
         self._ended = ended
+        # The loop the call lives on, for digits from the RTP thread; None without one (unit
+        # tests), where they are emitted on the thread they come on.
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self._loop_thread = threading.get_ident()
 
     def onCallState(self, prm: Any) -> None:
         self._note_event(prm)
@@ -139,7 +150,13 @@ class SipCall(pj.Call):  # type: ignore[misc]
         try:
             digit = str(prm.digit).upper()
             if digit and digit in "0123456789*#ABCD":
-                self._emit(Digit(self.leg, digit, source="rfc4733"))
+                event = Digit(self.leg, digit, source="rfc4733")
+                if self._loop is not None and threading.get_ident() != self._loop_thread:
+                    self._loop.call_soon_threadsafe(self._emit, event)  # the RTP thread
+                else:
+                    self._emit(event)
+        except RuntimeError:  # the loop is closed: shutting down
+            pass
         except Exception:
             log.exception("%s: DTMF callback failed", self.leg)
 

@@ -1,7 +1,12 @@
-"""The pjsua2 endpoint, run the way DESIGN.md asks: no worker threads of its own
-(``threadCnt = 0``, ``mainThreadOnly = True``), polled from the asyncio loop, so every SIP
-callback runs on the loop thread. Media callbacks still run on pjmedia's clock thread, whose
-clock is the null sound device (the wheel has no sound devices).
+"""The pjsua2 endpoint, run the way DESIGN.md asks: no SIP worker threads of its own
+(``threadCnt = 0``), polled from the asyncio loop, so every SIP callback runs on the loop
+thread. Media callbacks still run on pjmedia's clock thread, whose clock is the null sound
+device (the wheel has no sound devices), and RFC 4733 digits on the RTP thread
+(firmware/sip/mediapoll.py): ``mainThreadOnly`` is off, so pjsua2 calls those at once
+rather than queueing them until the loop's next poll, which had to come every 20 ms while
+a call was up (a menu's barge-in waits for the digit); firmware/sip/calls.py hands the
+digit to the loop itself. pjsua2's log lines from those threads come at once too (Python's
+logging is thread-safe).
 
 pjsua2 aborts the interpreter when Call or AudioMediaPort objects are still alive at
 ``libDestroy`` (TOOLS.md), so :meth:`SipEndpoint.shutdown` takes the owners' cleanups first.
@@ -105,7 +110,9 @@ class SipEndpoint:
             self.ep.libCreate()
         cfg = pj.EpConfig()
         cfg.uaConfig.threadCnt = 0
-        cfg.uaConfig.mainThreadOnly = True
+        # Off: callbacks from the media threads (RFC 4733 digits, log lines) run at once on
+        # their thread instead of waiting for a poll (see above); SIP's run on the loop.
+        cfg.uaConfig.mainThreadOnly = False
         cfg.uaConfig.userAgent = user_agent
         # pjsua clamps this to its compiled-in PJSUA_MAX_CALLS: 4 in the PyPI wheel, 64 in the
         # source build (tools/pjsua2/config_site.h); firmware/sip/library.py reads the result.
@@ -234,7 +241,7 @@ class SipEndpoint:
         if not heap or lib.pj_timer_heap_earliest_time(heap, ctypes.byref(due)) != 0:
             return None
         lib.pj_gettickcount(ctypes.byref(now))
-        return max(0.0, (due.sec - now.sec) + (due.msec - now.msec) / 1000.0)
+        return max(0.0, float(due.sec - now.sec) + float(due.msec - now.msec) / 1000.0)
 
     def on_shutdown(self, cleanup: Callable[[], None]) -> None:
         """Register a cleanup that drops pjsua2 objects before the library goes."""
