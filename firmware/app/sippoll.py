@@ -8,9 +8,9 @@ jobs waiting for a poll; an INVITE we send goes out at once, inside makeCall.
 - With only UDP transports the loop sleeps until a SIP datagram comes (it watches
   pjsip's UDP sockets), pjsip's next timer is due (retransmissions, registration
   refreshes, session timers) or ``POLL_QUIET_S`` passes (the calls' RTP check): an idle
-  box, or one with calls up, wakes about once a second for SIP, not 20 or 50 times. For a
-  second after SIP messages it polls every ``POLL_BUSY_S`` too (a reply pjsip could not
-  send at once waits for a poll).
+  box, or one with calls up, wakes about once a second for SIP, not 20 or 50 times. (A
+  reply pjsip could not send at once, its socket full, waits for that wake-up; SIP
+  retransmits meanwhile.)
 - With a TCP or TLS transport (connections come and go, their sockets are not known) it
   polls every ``POLL_BUSY_S`` while a call exists or SIP came in the last second, else
   every ``POLL_IDLE_S``.
@@ -65,7 +65,7 @@ async def poll_sip(endpoint: SipEndpoint, adapter: SipAdapter, stop: asyncio.Eve
                 adapter.check_media(now)
             except Exception:
                 log.exception("checking the calls' RTP failed")
-        if handled or (sockets is None and adapter.busy()):
+        if sockets is None and (handled or adapter.busy()):
             busy_until = now + BUSY_HOLD_S
         if now < busy_until:
             await asyncio.sleep(POLL_BUSY_S)

@@ -64,9 +64,9 @@ HEAR_AFTER_NS = 500_000
 PHASES = int(os.environ.get("MINIPBX_PUMP_PHASES", "2"))
 # Ticks between the pump's wake-ups while lines are in SIP calls and none is bridged with
 # another line: 2 moves two frames each way per wake-up (half the wake-ups, each costing
-# tens of microseconds here; what a line says and hears waits up to 20 ms more, through
-# SIP only, within its 40 ms goal). Bridged lines (lead mode) keep 1: their delay is the
-# internal call's.
+# tens of microseconds here; what a line says and hears waits about 10 ms more on average,
+# through SIP only, within its 40 ms goal). Bridged lines (lead mode) keep 1: their delay
+# is the internal call's. After late wake-ups (frames read ahead: ``depth``) it is 1 too.
 SIP_STRIDE = int(os.environ.get("MINIPBX_PUMP_SIP_STRIDE", "2"))
 TICK_NS = 20_000_000
 TICK_S = TICK_NS / 1e9
@@ -405,7 +405,10 @@ class LinePump:
             bridged = any(p._linked for p in self._ports)
             lead_mode = self.depth == 0 and PHASES == 2 and any(p._internal
                                                                  for p in self._ports)
-            stride = SIP_STRIDE if bridged and not lead_mode else 1
+            # Two ticks a wake-up only while the pump keeps up (no frame read ahead yet for
+            # late wake-ups): a loaded machine goes back to one, so its cushion of frames
+            # read ahead does not add to the stride's delay.
+            stride = SIP_STRIDE if bridged and not lead_mode and self.depth == 0 else 1
             # The next instant with work, from the last tick the bridge signalled: the
             # hear phase after a tick, and in lead mode the say phase before the next.
             after = tick_ns + HEAR_AFTER_NS
