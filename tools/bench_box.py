@@ -95,12 +95,15 @@ def settings(quick: bool) -> Settings:
 
 
 # --- the box under test --------------------------------------------------------------------
-def box_config(sink_port: int, baresip_port: int, echo_port: int) -> str:
+def box_config(sink_port: int, baresip_port: int, echo_port: int,
+               echo_cancel: bool = True) -> str:
     lines = ['[box]', 'name = "bench"', 'country = "us"', 'board = "sim"', '',
              '[sip]', 'bind = "127.0.0.1"', 'port = 0', 'rtp_port = 40000', '']
     for p in range(1, PORTS + 1):
         lines += ['[[fxs]]', f'port = {p}', f'extension = "10{p}"',
                   f'debounce_ms = {DEBOUNCE_MS}', '']
+        if not echo_cancel:  # the line echo canceller (issue 11), on by default
+            lines[-1:-1] = ['echo_cancel = false']
     # A ninth line, idle throughout: issue 13's idle figure is for 9 lines.
     lines += ['[[fxo]]', 'port = 1', 'extension = "101"', '']
     for name, port in (("sink", sink_port), ("baresip", baresip_port),
@@ -387,7 +390,8 @@ def bench_player_variant(box: Daemon, peer: Baresip, window: float) -> dict[str,
 
 
 # --- main ----------------------------------------------------------------------------------
-def run(quick: bool, json_path: Path, line_port: str = "auto") -> int:
+def run(quick: bool, json_path: Path, line_port: str = "auto",
+        echo_cancel: bool = True) -> int:
     cfg = settings(quick)
     info = machine()
     started = time.monotonic()
@@ -414,13 +418,14 @@ def run(quick: bool, json_path: Path, line_port: str = "auto") -> int:
         notes.append(f"sipp did not start: {exc}")
         echo_port = free_port()
     box = Daemon(work / "box", box_config(sink.port, peer.sip_port if peer else free_port(),
-                                          echo_port),
+                                          echo_port, echo_cancel),
                  extra_args=["--log-level", "debug"], env={"MINIPBX_LINE_PORT": line_port})
     failed = False
     try:
         ready = box.wait_ready(30.0)
         lp = ready.get("line_ports", {})
-        print(f"line ports: {lp.get('kind', '?')} ({lp.get('why', '?')})", flush=True)
+        print(f"line ports: {lp.get('kind', '?')} ({lp.get('why', '?')}); line echo "
+              f"canceller {'on' if echo_cancel else 'off'}", flush=True)
         picker = PortPicker(box)
         steps: list[tuple[str, Callable[[], dict[str, Any]]]] = [
             ("dialtone", lambda: bench_dialtone(box, picker, cfg.dialtone_trials)),
@@ -502,6 +507,7 @@ def run(quick: bool, json_path: Path, line_port: str = "auto") -> int:
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps({
         "machine": info, "quick": quick, "elapsed_s": round(elapsed, 1),
+        "line_port": line_port, "echo_cancel": echo_cancel,
         "goals": GOALS, "figures": figs, "notes": notes,
         "table": [dict(zip(("figure", "measured", "goal", "result"), r, strict=True))
                   for r in rows],
@@ -518,8 +524,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--line-port", choices=("auto", "native", "python"), default="auto",
                         help="the daemon's line ports (MINIPBX_LINE_PORT; default auto: "
                              "native when its check passes)")
+    parser.add_argument("--no-echo-cancel", action="store_true",
+                        help="the handsets' line echo canceller off (echo_cancel = false), "
+                             "to compare the media path alone with baresip's")
     args = parser.parse_args(argv)
-    return run(args.quick, args.json, args.line_port)
+    return run(args.quick, args.json, args.line_port, not args.no_echo_cancel)
 
 
 if __name__ == "__main__":
