@@ -12,8 +12,8 @@ asserted.
    reached phone 1's earpiece (sample-exact within the 20 ms frames).
 4. CPU of one core per active call with 1 and 4 calls from handsets through a SIP trunk to
    baresip (auto answer, ausine source, ALSA null player paced by an LD_PRELOAD shim),
-   daemon and baresip side by side from /proc/PID/stat over the same window, minus each
-   one's idle baseline, divided by the number of calls.
+   daemon and baresip side by side from each thread's schedstat (nanoseconds) over the
+   same window, minus each one's idle baseline, divided by the number of calls.
 5. Resident memory (VmRSS) of the daemon idle and with 4 calls.
 6. The idle daemon with 9 lines (8 FXS, 1 FXO), beside baresip's idle, per thread; the
    line ports' kind (native or Python: ``--line-port`` picks, for a side-by-side run).
@@ -328,9 +328,12 @@ def place_calls(box: Daemon, which: list[int]) -> None:
 def bench_cpu(box: Daemon, peer: Baresip, window: float) -> dict[str, Any]:
     wait_idle(box)
     daemon_pid = box.proc.pid
-    (idle_box, idle_peer), threads = cpu_window([daemon_pid, peer.pid], window, daemon_pid)
+    # Nanoseconds from schedstat, not clock ticks: the idle figure is a few tenths of a
+    # percent, 3 ticks of 10 ms in a 10 s window (benchlib/procstat.py).
+    (idle_box, idle_peer), threads = cpu_window([daemon_pid, peer.pid], window, daemon_pid,
+                                                precise=True)
     out: dict[str, Any] = {
-        "window_s": window, "player": peer.player,
+        "window_s": window, "player": peer.player, "measure": "schedstat",
         "line_ports": box.call("status")["line_ports"]["kind"],
         "idle": {"daemon_pct": round(idle_box, 2), "baresip_pct": round(idle_peer, 2)},
         "rss_idle_mb": round(rss_mb(daemon_pid), 1),
@@ -345,7 +348,7 @@ def bench_cpu(box: Daemon, peer: Baresip, window: float) -> dict[str, Any]:
             wait(f"{n} SIP calls connected", partial(calls_up, box, n), 10.0, 0.1)
             time.sleep(1.0)  # media running, jitter buffers settled
             (busy_box, busy_peer), threads = cpu_window([daemon_pid, peer.pid], window,
-                                                        daemon_pid)
+                                                        daemon_pid, precise=True)
             out["daemon_threads_pct"][f"calls_{n}"] = _rounded(threads)
             if sip_calls_connected(box) < n:
                 raise RuntimeError(f"a call dropped during the {n}-call window")
@@ -462,7 +465,7 @@ def run(quick: bool, json_path: Path, line_port: str = "auto",
                           f"baresip {c['idle']['baresip_pct']:.2f} % of a core; baresip "
                           f"player {c['player']}; window {c['window_s']:g} s", flush=True)
                 for when, threads in c.get("daemon_threads_pct", {}).items():
-                    text = ", ".join(f"{name} {pct:.1f} %" for name, pct in threads.items())
+                    text = ", ".join(f"{name} {pct:.2f} %" for name, pct in threads.items())
                     print(f"   daemon threads, {when.replace('_', ' ')}: {text}", flush=True)
                 if "marginal_per_call_pct" in c:
                     m = c["marginal_per_call_pct"]
