@@ -25,8 +25,14 @@ ROLES = ("user", "installer", "admin")
 SECRET_ARGS = frozenset({"password"})
 HIDDEN = frozenset({"help", "setup.code", "sim.phone.timing", "config.load", "config.schema"})
 
-# Help for the group words (the first word of several commands).
+# Help for the group words (the first word of several commands), and one-row help for the
+# commands whose own help (the command table's, which `minipbx` and the web page show) is
+# too long for the console's lists: `?` at the prompt must fit an 80x24 screen, one row a
+# word, rather than stop at --More-- on the first thing a person types.
 GROUP_HELP = {
+    "calls": "call records: list, get, recording, recording delete",
+    "load": "live load: calls up, busy channels, calls per minute",
+    "restart": "restart to apply what a commit could not",
     "config": "the staged configuration: show, set, diff, commit, rollback",
     "hw": "line diagnostics: ring, tone, loopback, hook timings",
     "sim": "the simulated board's handsets (phone) and PSTN lines (line)",
@@ -35,7 +41,7 @@ GROUP_HELP = {
     "user": "accounts of the web page and this console",
     "auth": "who you are",
     "me": "your own phone: its port and settings",
-    "forwarding": "forwarding and do not disturb of your phone (any phone port's as admin)",
+    "forwarding": "forwarding and do not disturb (any phone's as admin)",
     "trunk": "SIP trunks: register now",
     "sip": "the SIP guard: banned addresses, unban",
 }

@@ -232,12 +232,14 @@ class Grammar:
         return raw
 
     def _word_help(self, live: list[Form], i: int, word: str) -> str:
+        if word in GROUP_HELP:  # a group's, or a one-row version of a long command help
+            return GROUP_HELP[word]
         under = [f for f in live if i < len(f.elements) and f.elements[i] == word]
         if len(under) == 1 and all(isinstance(e, Slot) for e in under[0].elements[i + 1:]):
             return under[0].help
-        return GROUP_HELP.get(word) or ", ".join(
+        return ", ".join(
             sorted({" ".join(e for e in f.elements[i + 1:] if isinstance(e, str))
-                    for f in under}))
+                    for f in under} - {""}))  # "" is the group word alone as a command
 
     def top_level(self) -> list[Item]:
         return self.next_items([], "")

@@ -13,6 +13,7 @@ from firmware.commands.caller import ROOT, Caller
 from firmware.commands.table import CommandTable
 from firmware.console.forms import GrammarError, Invocation
 from firmware.console.grammar import Grammar
+from firmware.console.render import items_text
 from firmware.console.values import ConsoleValues, Facts, pair_items, path_items, value_items
 from firmware.console.words import split
 from firmware.core.durations import parse_duration as parse_seconds
@@ -152,6 +153,14 @@ def test_every_word_offered_at_the_top_parses_as_a_start() -> None:
         assert more, item.word  # each offered word leads somewhere
         if any(i.word == "<cr>" for i in more):
             g.parse(split(item.word).words)
+
+
+def test_the_top_level_list_fits_an_80x24_screen() -> None:
+    # `?` at the prompt is the first thing a person types: one row a word, no --More--.
+    top = grammar().top_level()
+    rows = items_text([(i.word, i.help) for i in top], 80).split("\n")
+    assert len(rows) == len(top) <= 22, rows
+    assert all(i.help and not i.help.startswith(",") for i in top), top
 
 
 def test_values_of_settings_come_from_the_schema() -> None:
