@@ -25,8 +25,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from firmware.dsp.echo import BLOCK_SAMPLES, TAIL_MS_DEFAULT, EchoCanceller
 
 log = logging.getLogger(__name__)
@@ -37,7 +35,6 @@ FRAME_BYTES = 2 * BLOCK_SAMPLES
 # canceller runs or not, so that when a call starts it already lags what the line plays
 # as the line's own buffering does (a queue started empty at the call would not).
 REFERENCE_FRAMES = 5
-_SILENCE = np.zeros(BLOCK_SAMPLES, np.int16)
 
 
 class LineEcho:
@@ -101,10 +98,10 @@ class LineEcho:
                 self._fresh = False
                 canceller.reset()
                 self.frames = 0
-            far_samples = np.frombuffer(far, "<i2") if len(far) == FRAME_BYTES else _SILENCE
-            out = canceller.process(far_samples, np.frombuffer(said, "<i2"))
+            # Bytes in, bytes out: on the C path the frame crosses as is, no numpy.
+            out = canceller.process_bytes(far if len(far) == FRAME_BYTES else None, said)
             self.frames += 1
-            return out.astype("<i2", copy=False).tobytes()
+            return out
         except Exception:
             self.errors += 1
             if self.errors <= 3:

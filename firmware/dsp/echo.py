@@ -15,9 +15,11 @@ Rules:
   TAIL_MS_MAX) by a partitioned-block frequency-domain filter whose step is a Kalman gain
   (firmware.dsp.fdaf): fast while the path is unknown, gentle once it is known or while
   the near end is loud. It adapts only while the far end talks (FAR_END_ACTIVE_DBM0).
-  That filter runs in C when its library is built (firmware.dsp.fdaf_native: the same
-  arithmetic, about half the canceller's CPU saved), else in numpy; the control below is
-  one code for both.
+- When the C library is built (tools/build_native.sh) the whole canceller runs in C,
+  one call a block (firmware.dsp.echo_native: this module's steps, the block filter and
+  the comfort noise, given this module's numbers); else, or with native=False, this
+  module's Python with fdaf's numpy filter, the reference, and the log says why once.
+  `process_bytes` takes a line's int16 frames as bytes, with no numpy on the C path.
 - Two paths: a background filter adapts; the foreground filter makes the output and is
   replaced by the background only when the background's residual is lower by
   TWO_PATH_COPY_DB, over TWO_PATH_WINDOW_BLOCKS and in this block, or by
@@ -52,8 +54,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from firmware.dsp import comfort_noise
 from firmware.dsp.comfort_noise import ComfortNoise
-from firmware.dsp.fdaf_native import NativeBlockFilter, make_filter
+from firmware.dsp.echo_native import NativeCanceller
+from firmware.dsp.fdaf import PartitionedBlockFilter
+from firmware.dsp.fdaf_native import choose_native, library_path, say
 from firmware.dsp.levels import dbm0_to_mean_square
 
 FloatArray = npt.NDArray[np.float64]
@@ -106,19 +111,15 @@ class EchoCanceller:
 
     def __init__(self, tail_ms: int = TAIL_MS_DEFAULT, *, nlp: bool = True,
                  seed: int | None = None, native: bool | None = None) -> None:
-        """`native`: the block filter in C (True), numpy's (False), or C when its library
-        loads (None; firmware.dsp.fdaf_native)."""
+        """`native`: the canceller in C (True), in Python and numpy (False), or C when its
+        library loads (None; firmware.dsp.fdaf_native.choose_native)."""
         if not TAIL_MS_MIN <= tail_ms <= TAIL_MS_MAX:
             raise ValueError(f"echo canceller tail of {tail_ms} ms is out of range: "
                              f"choose {TAIL_MS_MIN} to {TAIL_MS_MAX} ms")
         self.tail_ms = tail_ms
         self.nlp = nlp
+        taps = tail_ms * SAMPLE_RATE_HZ // 1000
         near_floor = dbm0_to_mean_square(NEAR_END_FLOOR_DBM0)
-        self._filter = make_filter(
-            BLOCK_SAMPLES, tail_ms * SAMPLE_RATE_HZ // 1000, near_floor, native)
-        # The C filter also does the block's first steps (see _block).
-        self._native = self._filter if isinstance(self._filter, NativeBlockFilter) else None
-        self.native = self._native is not None
         self._noise = ComfortNoise(BLOCK_SAMPLES, seed)
         self._far_active = dbm0_to_mean_square(FAR_END_ACTIVE_DBM0)
         self._worse = 10.0 ** (WORSE_THAN_NOTHING_DB / 10.0)
@@ -127,19 +128,43 @@ class EchoCanceller:
         self._reset_ratio = 10.0 ** (TWO_PATH_RESET_DB / 10.0)
         self._cancelled = 10.0 ** (CANCELLED_ERLE_DB / 10.0)
         self._converged_ratio = 10.0 ** (CONVERGED_ERLE_DB / 10.0)
-        self._copied = False
         self._smooth = 1.0 / TWO_PATH_WINDOW_BLOCKS
+        self._engine: NativeCanceller | None = None
+        self.native = choose_native(native)
+        if self.native:
+            self._engine = NativeCanceller(BLOCK_SAMPLES, taps, nlp, self._noise.seed,
+                                           self._native_params(near_floor))
+            say(f"echo canceller: in C ({library_path()})")
+        self._filter = PartitionedBlockFilter(BLOCK_SAMPLES, taps, near_floor)
+        self._copied = False
         self._fade_in = (np.arange(BLOCK_SAMPLES) + 0.5) / BLOCK_SAMPLES
         # One block's far, near, background and foreground residuals and the two echo
         # estimates, as rows of one array kept from block to block (see _block).
         self._rows: FloatArray = np.zeros((6, BLOCK_SAMPLES))
-        if self._native is not None:
-            self._native.bind_rows(self._rows)
         self._magnitudes: FloatArray = np.zeros((4, BLOCK_SAMPLES))
         self.reset()
 
+    def _native_params(self, near_floor: float) -> dict[str, float]:
+        """This module's and comfort_noise's numbers for the C canceller (echo_native)."""
+        noise = self._noise
+        return {"far_active": self._far_active, "near_floor": near_floor,
+                "worse": self._worse, "copy": self._copy,
+                "copy_in_doubt": self._copy_in_doubt, "reset": self._reset_ratio,
+                "cancelled": self._cancelled, "converged": self._converged_ratio,
+                "smooth": self._smooth, "erle_smoothing": ERLE_SMOOTHING,
+                "geigel": GEIGEL_THRESHOLD, "hangover": DOUBLE_TALK_HANGOVER_BLOCKS,
+                "path_change": PATH_CHANGE_BLOCKS, "relearn": RELEARN_BLOCKS,
+                "noise_rise": noise.rise, "noise_margin": noise.margin,
+                "noise_fall": comfort_noise.NOISE_FALL,
+                "spectrum_smoothing": comfort_noise.SPECTRUM_SMOOTHING,
+                "spectrum_every": comfort_noise.SPECTRUM_EVERY,
+                "batch": comfort_noise.BATCH_BLOCKS}
+
     def reset(self) -> None:
         """Forget the echo path and the noise: for a new call or a new line."""
+        if self._engine is not None:
+            self._engine.reset()
+            return
         self._filter.reset()
         self._noise.reset()
         # Far-end block energies and peaks over the filter's span and the block before it.
@@ -159,12 +184,31 @@ class EchoCanceller:
 
     @property
     def status(self) -> EchoStatus:
-        echo, residual = self._echo_level, self._residual_level
-        return EchoStatus(erl_db=_db(self._far_level / echo) if echo > 0.0 else 0.0,
-                          erle_db=_db(self._near_level / residual) if residual > 0.0 else 0.0,
-                          converged=self._converged,
-                          double_talk=self._double_talk_hold > 0,
-                          nlp_active=self._passing < 0.5)
+        if self._engine is not None:
+            far, echo, near, residual, converged, double_talk, passing = self._engine.status()
+        else:
+            far, echo, near, residual = (self._far_level, self._echo_level, self._near_level,
+                                         self._residual_level)
+            converged, double_talk = self._converged, self._double_talk_hold
+            passing = self._passing
+        return EchoStatus(erl_db=_db(far / echo) if echo > 0.0 else 0.0,
+                          erle_db=_db(near / residual) if residual > 0.0 else 0.0,
+                          converged=bool(converged), double_talk=double_talk > 0,
+                          nlp_active=passing < 0.5)
+
+    def process_bytes(self, far: bytes | None, near: bytes) -> bytes:
+        """`process` for little-endian int16 frames as bytes (a line's); `far` None or
+        empty is silence. On the C path no numpy array is made."""
+        if len(near) % (2 * BLOCK_SAMPLES) or (far and len(far) != len(near)):
+            raise ValueError(
+                f"echo canceller needs far and near audio of the same length in whole "
+                f"blocks of {BLOCK_SAMPLES} samples (20 ms), got {len(far or b'')} and "
+                f"{len(near)} bytes")
+        if self._engine is not None:
+            return self._engine.process_bytes(far or None, near)
+        sin = np.frombuffer(near, "<i2")
+        rin = np.frombuffer(far, "<i2") if far else np.zeros(sin.size, np.int16)
+        return self.process(rin, sin).astype("<i2", copy=False).tobytes()
 
     def process(self, far: npt.ArrayLike, near: npt.ArrayLike) -> npt.NDArray[np.int16]:
         """Sin with the echo of Rin removed; both in whole blocks of the same length."""
@@ -175,6 +219,8 @@ class EchoCanceller:
             raise ValueError(
                 f"echo canceller needs far and near audio of the same length in whole "
                 f"blocks of {BLOCK_SAMPLES} samples (20 ms), got {rin.size} and {sin.size}")
+        if self._engine is not None:
+            return self._engine.process(rin, sin)
         if sin.size == BLOCK_SAMPLES:  # the usual call: one 20 ms frame
             out = np.rint(self._block(rin, sin))
         else:
@@ -198,21 +244,16 @@ class EchoCanceller:
         near = rows[1]
         background: FloatArray = rows[2]
         foreground: FloatArray = rows[3]
-        native = self._native
-        if native is not None:  # the same as the lines below, in one call into C
-            (far_energy, near_power, background_power, foreground_power, background_echo,
-             echo_power, far_peak, near_peak, _, residual_peak) = native.front()
-        else:
-            self._filter.push_far(rows[0])
-            rows[4:] = self._filter.estimates()
-            np.subtract(rows[1], rows[4:], out=rows[2:4])
-            # Every block energy at once, by einsum rather than BLAS: OpenBLAS may spin
-            # threads even for vectors this short, which costs more than the products.
-            energies = np.einsum("ij,ij->i", rows, rows)
-            (far_energy, near_power, background_power, foreground_power, background_echo,
-             echo_power) = energies.tolist()
-            magnitudes = np.abs(rows[:4], out=self._magnitudes)
-            far_peak, near_peak, _, residual_peak = magnitudes.max(axis=1).tolist()
+        self._filter.push_far(rows[0])
+        rows[4:] = self._filter.estimates()
+        np.subtract(rows[1], rows[4:], out=rows[2:4])
+        # Every block energy at once, by einsum rather than BLAS: OpenBLAS may spin
+        # threads even for vectors this short, which costs more than the products.
+        energies = np.einsum("ij,ij->i", rows, rows)
+        (far_energy, near_power, background_power, foreground_power, background_echo,
+         echo_power) = energies.tolist()
+        magnitudes = np.abs(rows[:4], out=self._magnitudes)
+        far_peak, near_peak, _, residual_peak = magnitudes.max(axis=1).tolist()
         # A handful of numbers: Python lists are quicker than numpy for these.
         self._far_energies.pop(0)
         self._far_energies.append(far_energy)

@@ -1,5 +1,8 @@
 """The echo canceller's block filter in C (firmware/dsp/native/echo.c), through ctypes.
 
+The same library runs the whole canceller (firmware.dsp.echo_native); this module loads
+and checks it for both and says once which path the canceller takes.
+
 firmware.dsp.fdaf's numpy filter is the reference; the C file does the same arithmetic in
 two calls a block (`front()`, which also takes firmware.dsp.echo's residuals, energies and
 peaks, and `adapt()`) instead of about forty small numpy operations, whose per-call cost
@@ -40,7 +43,7 @@ ComplexArray = npt.NDArray[np.complex128]
 ENV_LIB = "MINIPBX_ECHO_LIB"
 ENV_NATIVE = "MINIPBX_ECHO_NATIVE"
 DEFAULT_LIB = Path(__file__).resolve().parents[2] / "build" / "native" / "libecho.so"
-ABI = 2  # ECF_ABI in echo.c
+ABI = 3  # ECF_ABI in echo.c
 
 _P = ctypes.c_void_p
 _SIGNATURES: dict[str, tuple[object, tuple[object, ...]]] = {
@@ -58,6 +61,14 @@ _SIGNATURES: dict[str, tuple[object, tuple[object, ...]]] = {
     "ecf_rfft": (None, (_P, _P, _P)),
     "ecf_irfft": (None, (_P, _P, _P)),
     "ecf_weights": (None, (_P, ctypes.c_int, _P)),
+    # The whole canceller (firmware/dsp/echo_native.py).
+    "ecc_new": (_P, (ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_uint32, _P,
+                     ctypes.c_int)),
+    "ecc_free": (None, (_P,)),
+    "ecc_reset": (None, (_P,)),
+    "ecc_process": (None, (_P, ctypes.c_char_p, ctypes.c_char_p, _P, ctypes.c_int)),
+    "ecc_process_f64": (None, (_P, _P, _P, _P, ctypes.c_int)),
+    "ecc_status": (None, (_P, _P)),
 }
 
 
@@ -231,29 +242,36 @@ class NativeBlockFilter:
 _said: set[str] = set()
 
 
+def choose_native(native: bool | None = None) -> bool:
+    """Whether to run in C: `native` if given, else unless MINIPBX_ECHO_NATIVE=0 and while
+    the library loads; the choice of numpy (and why) is logged once per process."""
+    if native is not None:
+        return native
+    if os.environ.get(ENV_NATIVE, "1") == "0":
+        say(f"echo canceller: numpy block filter ({ENV_NATIVE}=0)")
+        return False
+    try:
+        load()
+    except NativeUnavailable as exc:
+        say(f"echo canceller: numpy block filter, the C one is unavailable: {exc}",
+             logging.WARNING)
+        return False
+    return True
+
+
 def make_filter(block: int, taps: int, near_floor: float,
                 native: bool | None = None) -> BlockFilter:
     """The C filter if it loads (native None: unless MINIPBX_ECHO_NATIVE=0; True: it or
     NativeUnavailable), else fdaf's numpy filter (native False, or None and no library)."""
-    if native is None:
-        native = os.environ.get(ENV_NATIVE, "1") != "0"
-        if not native:
-            _say(f"echo canceller: numpy block filter ({ENV_NATIVE}=0)")
-        else:
-            try:
-                load()
-            except NativeUnavailable as exc:
-                _say(f"echo canceller: numpy block filter, the C one is unavailable: {exc}",
-                     logging.WARNING)
-                native = False
-    if native:
+    if choose_native(native):
         built = NativeBlockFilter(block, taps, near_floor)
-        _say(f"echo canceller: C block filter ({library_path()})")
+        say(f"echo canceller: C block filter ({library_path()})")
         return built
     return fdaf.PartitionedBlockFilter(block, taps, near_floor)
 
 
-def _say(message: str, level: int = logging.INFO) -> None:
+def say(message: str, level: int = logging.INFO) -> None:
+    """Log `message` once per process (firmware.dsp.echo_native's choice too)."""
     if message not in _said:
         _said.add(message)
         log.log(level, message)

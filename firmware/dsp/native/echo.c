@@ -8,6 +8,11 @@
  * energies and peaks, and ecf_adapt). firmware/dsp/fdaf_native.py loads this library with
  * ctypes and falls back to the numpy filter when it is missing.
  *
+ * The ecc_* functions at the end run the whole canceller, one call a frame: echo.py's
+ * control and NLP and comfort_noise.py's noise (its xorshift32 lanes, so the output is
+ * the Python reference's sample for sample) around the filter; firmware/dsp/echo_native.py
+ * drives them. In the daemon the Python around two filter calls cost twice the filter.
+ *
  * The transforms: a real FFT of N = 2 * block points is done as a complex FFT of block
  * points over the even and odd samples packed as real and imaginary parts, then split
  * (the textbook "two real halves" identity). The complex FFT is recursive radix 2
@@ -22,12 +27,13 @@
  */
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ECF_EXPORT __attribute__((visibility("default")))
 /* Bumped whenever a signature below changes; Python refuses a library of another. */
-#define ECF_ABI 2
+#define ECF_ABI 3
 
 /* Constants of firmware/dsp/fdaf.py (checked against it by Python at load). */
 #define PROCESS_NOISE 2e-3
@@ -45,6 +51,13 @@ static inline cpx c_mul(cpx a, cpx b) {
     return (cpx){a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re};
 }
 
+/* A real FFT of 2 m points: twiddles e^(-2 pi i j / m) for the complex FFT of m points,
+ * e^(-2 pi i k / 2m) for the split, and two scratch arrays of m points. */
+typedef struct rtab {
+    size_t m;
+    cpx *tw_half, *tw_full, *scratch_in, *scratch_out;
+} rtab;
+
 typedef struct ec_filter {
     int block, taps, partitions, bins, n; /* n: FFT size, 2 * block */
     double near_floor;                    /* per bin: the caller's mean square * block */
@@ -61,9 +74,7 @@ typedef struct ec_filter {
     cpx *spectrum;      /* [bins] */
     cpx *echo_spectrum; /* [bins] */
     int *keep;          /* [partitions]: taps kept at the start of each partition */
-    /* FFT tables: twiddles e^(-2 pi i j / block) for the complex FFT of `block` points,
-     * e^(-2 pi i k / n) for the split, and two scratch arrays of `block` points. */
-    cpx *tw_half, *tw_full, *scratch_in, *scratch_out;
+    rtab fft; /* transforms of n = 2 * block points */
 } ec_filter;
 
 /* ---- transforms ------------------------------------------------------------------------- */
@@ -130,8 +141,8 @@ static void cfft(const cpx *in, size_t stride, cpx *out, size_t m, const cpx *tw
 }
 
 /* Spectrum (bins = n / 2 + 1) of n real samples. */
-static void rfft(ec_filter *s, const double *x, cpx *spectrum) {
-    size_t m = (size_t)s->block;
+static void rfft_t(const rtab *s, const double *x, cpx *spectrum) {
+    size_t m = s->m;
     cpx *z = s->scratch_in, *zf = s->scratch_out;
     for (size_t j = 0; j < m; j++) z[j] = (cpx){x[2 * j], x[2 * j + 1]};
     cfft(z, 1, zf, m, s->tw_half, 1);
@@ -148,8 +159,8 @@ static void rfft(ec_filter *s, const double *x, cpx *spectrum) {
 
 /* n real samples of a spectrum of bins = n / 2 + 1 (imaginary parts of the first and the
  * last bin ignored), scaled by 1 / n. */
-static void irfft(ec_filter *s, const cpx *spectrum, double *x) {
-    size_t m = (size_t)s->block;
+static void irfft_t(const rtab *s, const cpx *spectrum, double *x) {
+    size_t m = s->m;
     cpx *z = s->scratch_in, *zf = s->scratch_out;
     for (size_t k = 0; k < m; k++) {
         cpx a = spectrum[k], b = spectrum[m - k];
@@ -174,6 +185,35 @@ static void irfft(ec_filter *s, const cpx *spectrum, double *x) {
     }
 }
 
+static void rfft(ec_filter *s, const double *x, cpx *spectrum) { rfft_t(&s->fft, x, spectrum); }
+static void irfft(ec_filter *s, const cpx *spectrum, double *x) { irfft_t(&s->fft, spectrum, x); }
+
+static void rtab_free(rtab *t) {
+    free(t->tw_half);
+    free(t->tw_full);
+    free(t->scratch_in);
+    free(t->scratch_out);
+}
+
+/* Tables for real transforms of 2 m points; 0 when out of memory. */
+static int rtab_init(rtab *t, size_t m) {
+    t->m = m;
+    t->tw_half = calloc(m, sizeof(cpx));
+    t->tw_full = calloc(m + 1, sizeof(cpx));
+    t->scratch_in = calloc(m, sizeof(cpx));
+    t->scratch_out = calloc(m, sizeof(cpx));
+    if (!t->tw_half || !t->tw_full || !t->scratch_in || !t->scratch_out) return 0;
+    for (size_t j = 0; j < m; j++) {
+        double a = -2.0 * ECF_PI * (double)j / (double)m;
+        t->tw_half[j] = (cpx){cos(a), sin(a)};
+    }
+    for (size_t k = 0; k <= m; k++) {
+        double a = -2.0 * ECF_PI * (double)k / (double)(2 * m);
+        t->tw_full[k] = (cpx){cos(a), sin(a)};
+    }
+    return 1;
+}
+
 /* ---- the filter ------------------------------------------------------------------------- */
 
 ECF_EXPORT int ecf_abi(void) { return ECF_ABI; }
@@ -192,10 +232,7 @@ ECF_EXPORT void ecf_free(ec_filter *s) {
     free(s->spectrum);
     free(s->echo_spectrum);
     free(s->keep);
-    free(s->tw_half);
-    free(s->tw_full);
-    free(s->scratch_in);
-    free(s->scratch_out);
+    rtab_free(&s->fft);
     free(s);
 }
 
@@ -245,28 +282,16 @@ ECF_EXPORT ec_filter *ecf_new(int block, int taps, double near_floor) {
     s->spectrum = calloc((size_t)s->bins, sizeof(cpx));
     s->echo_spectrum = calloc((size_t)s->bins, sizeof(cpx));
     s->keep = calloc((size_t)s->partitions, sizeof(int));
-    s->tw_half = calloc(m, sizeof(cpx));
-    s->tw_full = calloc(m + 1, sizeof(cpx));
-    s->scratch_in = calloc(m, sizeof(cpx));
-    s->scratch_out = calloc(m, sizeof(cpx));
+    int tables = rtab_init(&s->fft, m);
     if (!s->weights || !s->spectra || !s->powers || !s->uncertainty || !s->weighted ||
         !s->near_psd || !s->window || !s->taps_buf || !s->real_buf || !s->spectrum ||
-        !s->echo_spectrum || !s->keep || !s->tw_half || !s->tw_full || !s->scratch_in ||
-        !s->scratch_out) {
+        !s->echo_spectrum || !s->keep || !tables) {
         ecf_free(s);
         return NULL;
     }
     for (int p = 0; p < s->partitions; p++) {
         int left = taps - p * block;
         s->keep[p] = left < block ? left : block;
-    }
-    for (size_t j = 0; j < m; j++) {
-        double a = -2.0 * ECF_PI * (double)j / (double)m;
-        s->tw_half[j] = (cpx){cos(a), sin(a)};
-    }
-    for (size_t k = 0; k <= m; k++) {
-        double a = -2.0 * ECF_PI * (double)k / (double)s->n;
-        s->tw_full[k] = (cpx){cos(a), sin(a)};
     }
     ecf_reset(s);
     return s;
@@ -418,3 +443,382 @@ ECF_EXPORT void ecf_weights(const ec_filter *s, int foreground, double *out) {
     size_t cells = (size_t)s->partitions * (size_t)s->bins;
     memcpy(out, s->weights + (foreground ? cells : 0), cells * sizeof(cpx));
 }
+
+/* ---- the whole canceller: firmware/dsp/echo.py and comfort_noise.py ------------------- */
+
+/* The canceller's numbers, given by Python at ecc_new in this order (firmware/dsp/
+ * echo_native.py's PARAMS), so that echo.py and comfort_noise.py hold the only copy. */
+enum {
+    P_FAR_ACTIVE,       /* far-end mean square below which the filter does not adapt */
+    P_NEAR_FLOOR,       /* the block filter's near_floor */
+    P_WORSE,            /* WORSE_THAN_NOTHING_DB as a power ratio */
+    P_COPY,             /* TWO_PATH_COPY_DB, as the ratio the background must be under */
+    P_COPY_IN_DOUBT,    /* TWO_PATH_COPY_IN_DOUBT_DB, likewise */
+    P_RESET,            /* TWO_PATH_RESET_DB as a ratio */
+    P_CANCELLED,        /* CANCELLED_ERLE_DB as a ratio */
+    P_CONVERGED,        /* CONVERGED_ERLE_DB as a ratio */
+    P_SMOOTH,           /* 1 / TWO_PATH_WINDOW_BLOCKS */
+    P_ERLE_SMOOTHING,
+    P_GEIGEL,           /* GEIGEL_THRESHOLD */
+    P_HANGOVER,         /* DOUBLE_TALK_HANGOVER_BLOCKS */
+    P_PATH_CHANGE,      /* PATH_CHANGE_BLOCKS */
+    P_RELEARN,          /* RELEARN_BLOCKS */
+    P_NOISE_RISE,       /* comfort noise: per-block rise of the level (a ratio) */
+    P_NOISE_MARGIN,     /* NOISE_BLOCK_MARGIN_DB as a ratio */
+    P_NOISE_FALL,
+    P_SPECTRUM_SMOOTHING,
+    P_SPECTRUM_EVERY,
+    P_BATCH,            /* BATCH_BLOCKS */
+    P_COUNT
+};
+
+/* comfort_noise.py's generator: one xorshift32 lane per random number of a batch (each
+ * advanced once a batch), seeded by a hash of (seed, lane), so numpy can run it as array
+ * operations and this file as a loop, with the same numbers. */
+static uint32_t lane_seed(uint32_t seed, uint32_t lane) {
+    uint32_t x = seed + lane * 0x9E3779B9u;
+    x ^= x >> 16;
+    x *= 0x7FEB352Du;
+    x ^= x >> 15;
+    x *= 0x846CA68Bu;
+    x ^= x >> 16;
+    return x ? x : 1u;
+}
+
+typedef struct ec_canceller {
+    ec_filter *f;
+    int block, nlp, history; /* history: far-end blocks over the filter's span and one more */
+    double p[P_COUNT];
+    uint32_t seed;
+    /* control (echo.py's EchoCanceller attributes of the same names) */
+    double *far_energies, *far_peaks; /* [history], oldest first */
+    double background_level, foreground_level;
+    double far_level, echo_level, near_level, residual_level;
+    int converged, learnt, relearn_wait, double_talk_hold, geigel_hold, lost_blocks, copied;
+    double passing;
+    double *rows;    /* [6][block]: far, near, residuals, estimates (as ecf_front) */
+    double *fade_in; /* [block] */
+    double *out;     /* [block] */
+    /* comfort noise (comfort_noise.py's ComfortNoise) */
+    int bins, batch, learned, quiet_blocks, next;
+    double level;
+    double *spectrum; /* [bins] */
+    double *made;     /* [batch][block] */
+    double *scale;    /* [bins] */
+    uint32_t *lanes;  /* [2][batch][bins] */
+    cpx *noise_bins;  /* [bins] */
+    rtab nfft;        /* transforms of `block` points */
+} ec_canceller;
+
+ECF_EXPORT void ecc_free(ec_canceller *c) {
+    if (!c) return;
+    ecf_free(c->f);
+    free(c->far_energies);
+    free(c->far_peaks);
+    free(c->rows);
+    free(c->fade_in);
+    free(c->out);
+    free(c->spectrum);
+    free(c->made);
+    free(c->scale);
+    free(c->lanes);
+    free(c->noise_bins);
+    rtab_free(&c->nfft);
+    free(c);
+}
+
+static void noise_reset(ec_canceller *c) {
+    size_t count = 2 * (size_t)c->batch * (size_t)c->bins;
+    for (size_t i = 0; i < count; i++) c->lanes[i] = lane_seed(c->seed, (uint32_t)i);
+    c->level = -1.0;
+    memset(c->spectrum, 0, (size_t)c->bins * sizeof(double));
+    c->learned = 0;
+    c->quiet_blocks = 0;
+    memset(c->made, 0, (size_t)c->batch * (size_t)c->block * sizeof(double));
+    c->next = c->batch;
+}
+
+ECF_EXPORT void ecc_reset(ec_canceller *c) {
+    ecf_reset(c->f);
+    noise_reset(c);
+    memset(c->far_energies, 0, (size_t)c->history * sizeof(double));
+    memset(c->far_peaks, 0, (size_t)c->history * sizeof(double));
+    c->background_level = c->foreground_level = 0.0;
+    c->far_level = c->echo_level = c->near_level = c->residual_level = 0.0;
+    c->converged = c->learnt = 0;
+    c->relearn_wait = c->double_talk_hold = c->geigel_hold = c->lost_blocks = 0;
+    c->copied = 0;
+    c->passing = 1.0;
+}
+
+/* A canceller of `taps` taps in blocks of `block` (even) samples; params as the enum above
+ * (count must be P_COUNT: a library of another layout is refused). NULL on bad arguments. */
+ECF_EXPORT ec_canceller *ecc_new(int block, int taps, int nlp, uint32_t seed,
+                                 const double *params, int count) {
+    if (count != P_COUNT || block <= 0 || block % 2) return NULL;
+    ec_canceller *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    memcpy(c->p, params, sizeof c->p);
+    c->block = block;
+    c->nlp = nlp;
+    c->seed = seed;
+    c->bins = block / 2 + 1;
+    c->batch = (int)c->p[P_BATCH];
+    c->f = ecf_new(block, taps, c->p[P_NEAR_FLOOR]);
+    if (!c->f || c->batch <= 0) {
+        ecc_free(c);
+        return NULL;
+    }
+    c->history = c->f->partitions + 1;
+    size_t b = (size_t)block, bins = (size_t)c->bins, batch = (size_t)c->batch;
+    c->far_energies = calloc((size_t)c->history, sizeof(double));
+    c->far_peaks = calloc((size_t)c->history, sizeof(double));
+    c->rows = calloc(6 * b, sizeof(double));
+    c->fade_in = calloc(b, sizeof(double));
+    c->out = calloc(b, sizeof(double));
+    c->spectrum = calloc(bins, sizeof(double));
+    c->made = calloc(batch * b, sizeof(double));
+    c->scale = calloc(bins, sizeof(double));
+    c->lanes = calloc(2 * batch * bins, sizeof(uint32_t));
+    c->noise_bins = calloc(bins, sizeof(cpx));
+    int tables = rtab_init(&c->nfft, b / 2);
+    if (!c->far_energies || !c->far_peaks || !c->rows || !c->fade_in || !c->out ||
+        !c->spectrum || !c->made || !c->scale || !c->lanes || !c->noise_bins || !tables) {
+        ecc_free(c);
+        return NULL;
+    }
+    for (size_t j = 0; j < b; j++) c->fade_in[j] = ((double)j + 0.5) / (double)b;
+    ecc_reset(c);
+    return c;
+}
+
+/* ComfortNoise.observe: learn from one residual block whose sum of squares is energy. */
+static void noise_observe(ec_canceller *c, const double *residual, double energy) {
+    double power = energy / c->block;
+    if (c->level < 0.0)
+        c->level = power;
+    else if (power < c->level)
+        c->level += c->p[P_NOISE_FALL] * (power - c->level);
+    else {
+        double risen = c->level * c->p[P_NOISE_RISE];
+        c->level = power < risen ? power : risen;
+    }
+    if (power > c->level * c->p[P_NOISE_MARGIN]) return;
+    c->quiet_blocks++;
+    if (c->quiet_blocks % (int)c->p[P_SPECTRUM_EVERY] != 1) return;
+    rfft_t(&c->nfft, residual, c->noise_bins);
+    double a = c->p[P_SPECTRUM_SMOOTHING];
+    for (int k = 0; k < c->bins; k++) {
+        cpx x = c->noise_bins[k];
+        double magnitude = x.re * x.re + x.im * x.im;
+        if (c->learned)
+            c->spectrum[k] += a * (magnitude - c->spectrum[k]);
+        else
+            c->spectrum[k] = magnitude;
+    }
+    c->learned = 1;
+}
+
+/* ComfortNoise._make: a batch of unit-level noise under the learned spectrum. */
+static void noise_make(ec_canceller *c) {
+    c->next = 0;
+    size_t b = (size_t)c->block, bins = (size_t)c->bins, batch = (size_t)c->batch;
+    const double *s = c->spectrum;
+    double middle = 0.0;
+    for (size_t k = 1; k + 1 < bins; k++) middle += s[k];
+    double held = (s[0] + s[bins - 1] + 2.0 * middle) / (double)(b * b);
+    if (!c->learned || !(held > 0.0)) {
+        memset(c->made, 0, batch * b * sizeof(double));
+        return;
+    }
+    for (size_t k = 0; k < bins; k++) c->scale[k] = sqrt(s[k] * (3.0 / held / 2.0));
+    size_t count = 2 * batch * bins;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t x = c->lanes[i];
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        c->lanes[i] = x;
+    }
+    const double unit = 1.0 / 2147483648.0;
+    for (size_t r = 0; r < batch; r++) {
+        const uint32_t *re = c->lanes + r * bins, *im = c->lanes + (batch + r) * bins;
+        for (size_t k = 0; k < bins; k++)
+            c->noise_bins[k] = (cpx){c->scale[k] * ((double)(int32_t)re[k] * unit),
+                                     c->scale[k] * ((double)(int32_t)im[k] * unit)};
+        irfft_t(&c->nfft, c->noise_bins, c->made + r * b);
+    }
+}
+
+/* ComfortNoise.generate: the next block of noise, at the level of this moment. */
+static const double *noise_generate(ec_canceller *c) {
+    if (c->next >= c->batch) noise_make(c);
+    double *block = c->made + (size_t)c->next * (size_t)c->block;
+    double gain = sqrt(c->level > 0.0 ? c->level : 0.0);
+    for (int j = 0; j < c->block; j++) c->out[j] = block[j] * gain;
+    c->next++;
+    return c->out;
+}
+
+static void two_path(ec_canceller *c, double background_power, double foreground_power) {
+    double a = c->p[P_SMOOTH];
+    c->background_level += a * (background_power - c->background_level);
+    c->foreground_level += a * (foreground_power - c->foreground_level);
+    int doubt = c->geigel_hold > 0 || c->double_talk_hold > 0;
+    double margin = doubt ? c->p[P_COPY_IN_DOUBT] : c->p[P_COPY];
+    c->copied = c->background_level < c->foreground_level * margin &&
+                background_power < foreground_power * margin;
+    if (c->copied) {
+        ecf_copy(c->f, 1);
+        c->foreground_level = c->background_level;
+    } else if (c->background_level > c->foreground_level * c->p[P_RESET]) {
+        ecf_copy(c->f, 0);
+        c->background_level = c->foreground_level;
+    }
+}
+
+static void track(ec_canceller *c, double far, double echo, double near, double residual) {
+    double a = c->p[P_ERLE_SMOOTHING];
+    c->far_level += a * (far - c->far_level);
+    c->echo_level += a * (echo - c->echo_level);
+    c->near_level += a * (near - c->near_level);
+    c->residual_level += a * (residual - c->residual_level);
+    c->converged = c->near_level > c->residual_level * c->p[P_CONVERGED];
+    c->learnt = c->learnt || c->converged;
+}
+
+static int detect_near_speech(ec_canceller *c, int far_active, double near_power,
+                              double residual_power, double echo_power) {
+    if (!far_active) {
+        c->lost_blocks = 0;
+        return 1;
+    }
+    int geigel = c->geigel_hold > 0;
+    double cancelled = c->p[P_CANCELLED];
+    int audible = echo_power > cancelled * c->level * c->block;
+    int lost = c->learnt && audible && residual_power * cancelled > near_power;
+    c->relearn_wait = c->relearn_wait > 1 ? c->relearn_wait - 1 : 0;
+    if (lost) {
+        c->lost_blocks++;
+        if (c->lost_blocks >= (int)c->p[P_PATH_CHANGE] && c->relearn_wait == 0) {
+            ecf_open_uncertainty(c->f, 1);
+            c->relearn_wait = (int)c->p[P_RELEARN];
+            c->lost_blocks = 0;
+        }
+    } else {
+        c->lost_blocks = 0;
+    }
+    if (geigel || lost)
+        c->double_talk_hold = (int)c->p[P_HANGOVER];
+    else if (c->double_talk_hold > 0)
+        c->double_talk_hold--;
+    return c->double_talk_hold > 0;
+}
+
+/* EchoCanceller._block on rows 0 and 1 (far, near); the result is in *result. */
+static const double *block(ec_canceller *c) {
+    size_t n = (size_t)c->block;
+    double m[10];
+    ecf_front(c->f, c->rows, m);
+    double far_energy = m[0], near_power = m[1], background_power = m[2];
+    double foreground_power = m[3], background_echo = m[4], echo_power = m[5];
+    double far_peak = m[6], near_peak = m[7], residual_peak = m[9];
+    int h = c->history;
+    memmove(c->far_energies, c->far_energies + 1, (size_t)(h - 1) * sizeof(double));
+    memmove(c->far_peaks, c->far_peaks + 1, (size_t)(h - 1) * sizeof(double));
+    c->far_energies[h - 1] = far_energy;
+    c->far_peaks[h - 1] = far_peak;
+    double sum = 0.0, peak = 0.0;
+    for (int i = 0; i < h; i++) {
+        sum += c->far_energies[i];
+        if (c->far_peaks[i] > peak) peak = c->far_peaks[i];
+    }
+    double far_level = sum / (double)((size_t)h * n);
+    int far_active = far_level > c->p[P_FAR_ACTIVE];
+    /* Geigel on the near end and the residual (echo.py's _geigel). */
+    double bound = c->p[P_GEIGEL] * peak;
+    if (near_peak > bound && residual_peak > bound)
+        c->geigel_hold = (int)c->p[P_HANGOVER];
+    else if (c->geigel_hold > 0)
+        c->geigel_hold--;
+    const double *near = c->rows + n, *background = c->rows + 2 * n;
+    const double *foreground = c->rows + 3 * n;
+    if (far_active) {
+        two_path(c, background_power, foreground_power);
+        if (c->copied) {
+            foreground = background;
+            foreground_power = background_power;
+            echo_power = background_echo;
+        }
+        ecf_adapt(c->f, background);
+        if (c->geigel_hold == 0)
+            track(c, far_level * (double)n, echo_power, near_power, foreground_power);
+    }
+    if (foreground_power > near_power * c->p[P_WORSE]) {
+        foreground = near;
+        foreground_power = near_power;
+    }
+    noise_observe(c, foreground, foreground_power);
+    int near_speech = detect_near_speech(c, far_active, near_power, foreground_power,
+                                         echo_power);
+    if (!c->nlp) return foreground;
+    /* The NLP (echo.py's _nonlinear_processor). */
+    double target = far_active && !near_speech ? 0.0 : 1.0;
+    if (target == c->passing) return target != 0.0 ? foreground : noise_generate(c);
+    c->passing = target;
+    const double *noise = noise_generate(c);
+    for (size_t j = 0; j < n; j++) {
+        double ramp = target != 0.0 ? c->fade_in[j] : 1.0 - c->fade_in[j];
+        c->out[j] = ramp * foreground[j] + (1.0 - ramp) * noise[j];
+    }
+    return c->out;
+}
+
+static int16_t to_int16(double x) {
+    double r = rint(x);
+    if (r > 32767.0) r = 32767.0;
+    if (r < -32768.0) r = -32768.0;
+    return (int16_t)r;
+}
+
+/* `blocks` whole blocks: far (may be NULL: silence) and near as int16, out the result. */
+ECF_EXPORT void ecc_process(ec_canceller *c, const int16_t *far, const int16_t *near,
+                            int16_t *out, int blocks) {
+    size_t n = (size_t)c->block;
+    for (int k = 0; k < blocks; k++) {
+        size_t at = (size_t)k * n;
+        for (size_t j = 0; j < n; j++) {
+            c->rows[j] = far ? (double)far[at + j] : 0.0;
+            c->rows[n + j] = (double)near[at + j];
+        }
+        const double *result = block(c);
+        for (size_t j = 0; j < n; j++) out[at + j] = to_int16(result[j]);
+    }
+}
+
+/* The same with far and near as doubles (the tests' material). */
+ECF_EXPORT void ecc_process_f64(ec_canceller *c, const double *far, const double *near,
+                                int16_t *out, int blocks) {
+    size_t n = (size_t)c->block;
+    for (int k = 0; k < blocks; k++) {
+        size_t at = (size_t)k * n;
+        memcpy(c->rows, far + at, n * sizeof(double));
+        memcpy(c->rows + n, near + at, n * sizeof(double));
+        const double *result = block(c);
+        for (size_t j = 0; j < n; j++) out[at + j] = to_int16(result[j]);
+    }
+}
+
+/* For the status: far, echo, near and residual levels, converged, double talk held,
+ * passing (1 while the residual passes, 0 while comfort noise replaces it). */
+ECF_EXPORT void ecc_status(const ec_canceller *c, double *out) {
+    out[0] = c->far_level;
+    out[1] = c->echo_level;
+    out[2] = c->near_level;
+    out[3] = c->residual_level;
+    out[4] = c->converged;
+    out[5] = c->double_talk_hold;
+    out[6] = c->passing;
+}
+
+ECF_EXPORT void ecc_set_nlp(ec_canceller *c, int nlp) { c->nlp = nlp; }
