@@ -149,7 +149,9 @@ static void rfft_t(const rtab *s, const double *x, cpx *spectrum) {
     /* Even part E[k] = (Z[k] + conj Z[m-k]) / 2, odd part O[k] = (Z[k] - conj Z[m-k]) / 2i,
      * X[k] = E[k] + w^k O[k]. */
     for (size_t k = 0; k <= m; k++) {
-        cpx a = zf[k % m], b = zf[(m - k) % m];
+        /* Z is periodic in m: Z[m] is Z[0] (indices without a division: this loop runs for
+         * every bin of six transforms a block). */
+        cpx a = zf[k < m ? k : 0], b = zf[k ? m - k : 0];
         cpx even = {0.5 * (a.re + b.re), 0.5 * (a.im - b.im)};
         cpx odd = {0.5 * (a.im + b.im), -0.5 * (a.re - b.re)};
         cpx t = c_mul(s->tw_full[k], odd);
