@@ -28,7 +28,9 @@ keep+=" linux-image-arm64 raspi-firmware systemd-resolved"
   in_root apt-mark manual $keep $(in_root dpkg-query -W -f '${Package} ${Essential} ${Priority}\n' |
     awk '$2 == "yes" || $3 == "required" {print $1}') >/dev/null
   in_root dpkg-query -W -f '${Package}\n' | sort >"$out/packages-before-slim.txt"
-  in_root apt-get -o DPkg::Lock::Timeout=3600 autoremove -y -q --purge
+  # Recommends do not keep a package here (python3.11 recommends the compilers' chain).
+  in_root apt-get -o DPkg::Lock::Timeout=3600 -o APT::AutoRemove::RecommendsImportant=false \
+    -o APT::AutoRemove::SuggestsImportant=false autoremove -y -q --purge
   in_root dpkg-query -W -f '${Package}\n' | sort >"$out/packages.txt"
 } >>"$log" 2>&1 || { tail -n 30 "$log" >&2; die "purging the build packages failed (log: $log)"; }
 say "purged $(comm -23 "$out/packages-before-slim.txt" "$out/packages.txt" | wc -l) build packages; $(wc -l <"$out/packages.txt") remain (list: $out/packages.txt)"
