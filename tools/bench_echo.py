@@ -6,9 +6,10 @@ frame, as a line port would. Printed per row:
 
 - CPU per cancelled line: the time to process N seconds of audio divided by N, as a share
   of one core (goal for ours: under 0.5 %, so that a Raspberry Pi can run eight lines),
-  the least of three passes (one with --quick); ours runs as on a line (NLP on), with its
-  block filter in C ("C", the box's default when build/native/libecho.so is built) and in
-  numpy ("numpy", the reference and the fallback: firmware/dsp/fdaf_native.py);
+  the least of three passes (one with --quick); ours runs as on a line (NLP on), in C
+  ("C": the whole canceller, one call a frame, the box's default when
+  build/native/libecho.so is built; firmware/dsp/echo_native.py) and in Python with
+  numpy's filter ("numpy", the reference and the fallback);
   speexdsp's canceller is its linear filter only. "batch" is ours (C) fed 100 ms (five
   frames) a call, for comparison only: on a line the canceller's output is the line's
   voice on its way out, so it runs frame by frame (firmware/app/lineecho.py).
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         load()
     except NativeUnavailable as exc:
-        print(f"the C block filter is unavailable ({exc}): the C columns show numpy's")
+        print(f"the C canceller is unavailable ({exc}): the C columns show numpy's")
         native = False
     print(f"one core, {BLOCK_SAMPLES}-sample (20 ms) frames, {seconds:.0f} s of espeak-ng "
           f"speech per row, line noise {m.NOISE_LEVEL_DBM0:.0f} dBm0; CPU: least of "
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{ours_pct / max(speex_pct, 1e-9):7.1f} | {erle[0]:5.1f}dB {erle[1]:4.1f}dB "
               f"{erle[2]:4.1f}dB {erle[3]:4.1f}dB")
     verdict = "met" if worst < GOAL_CPU_PERCENT else "NOT met"
-    print(f"CPU per cancelled line, worst row: {worst:.2f} % of a core with the C filter "
+    print(f"CPU per cancelled line, worst row: {worst:.2f} % of a core in C "
           f"({worst_numpy:.2f} % with numpy's); goal (< {GOAL_CPU_PERCENT} %): {verdict}")
     return 0
 
