@@ -53,6 +53,7 @@ SAY_LEAD_NS = 3_000_000
 # is read right after the previous tick instead (one tick's cushion).
 CUSHION_LEAD_NS = 18_000_000
 MAX_DEPTH = 2  # frames read ahead at most (40 ms)
+MAX_SAID = 8  # said frames kept for the next record (a record comes every wake-up)
 CLEAN_SAYS = 1500  # say phases (30 s) with no silent tick before the lead shortens
 # Two phases are at least this far apart (a tick a little late must not run one twice).
 MIN_GAP_NS = 2_000_000
@@ -232,7 +233,9 @@ class NativeLinePort:
         self._source: FrameSource | None = None
         self._tap: FrameSink | None = None
         self._record: RecordSink | None = None
-        self._said: bytes | None = None  # the frame the bridge takes at its next tick
+        # What the line said since the last record: one frame for each tick, so two when
+        # the pump moves two frames a wake-up (SIP_STRIDE); each is recorded with its own tick.
+        self._said: list[bytes] = []
         self._linked = False
         self._internal = False  # bridged with another line (not a SIP call)
         self._underruns = 0  # the say ring's underruns the pump has seen
@@ -517,11 +520,11 @@ class LinePump:
         record = port._record
         if record is None:
             return
-        said, port._said = port._said, None
-        if not heard:
-            record(said, None)
-        for i in range(0, len(heard), FRAME_BYTES):
-            record(said if i == 0 else None, heard[i:i + FRAME_BYTES])
+        said, port._said = port._said, []
+        heard_frames = [heard[i:i + FRAME_BYTES] for i in range(0, len(heard), FRAME_BYTES)]
+        for i in range(max(len(said), len(heard_frames), 1)):
+            record(said[i] if i < len(said) else None,
+                   heard_frames[i] if i < len(heard_frames) else None)
 
     @staticmethod
     def _say(port: NativeLinePort) -> None:
@@ -530,7 +533,8 @@ class LinePump:
         if tap is not None:
             tap(frame)
         if port._record is not None:
-            port._said = frame
+            port._said.append(frame)
+            del port._said[:-MAX_SAID]  # a record is due every wake-up with ticks; a bound
         if port._linked:
             port.ring.say(_whole_frame(frame))
 
