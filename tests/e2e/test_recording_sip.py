@@ -49,7 +49,9 @@ def test_inbound_sip_call_recorded_caller_left_handset_right(
     audio, _ = decode(root / meta["path"], tmp_path)
     caller, callee = audio[:, 0], audio[:, 1]
     assert tone_power(caller, 440) > 0.5 and tone_power(caller, 1000) < 0.05
-    assert tone_power(callee, 1000) > 0.5 and tone_power(callee, 440) < 0.05
+    # 0.8, not 0.5: a channel with every second 20 ms frame silent (the pump's two-frame
+    # wake-ups once dropped one for the recorder) holds only about half its tone's power.
+    assert tone_power(callee, 1000) > 0.8 and tone_power(callee, 440) < 0.05
 
 
 def test_outbound_on_demand_code_records_and_stays_in_the_box(
