@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/image/common.sh
 chroot_mounts
+rm -f "$root/etc/resolv.conf"  # a rerun finds the image's symlink to systemd-resolved there
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 # pip in the chroot trusts what the host's pip trusts (a site's TLS proxy CA, if any); the
 # copy is deleted again below and is not part of the image.

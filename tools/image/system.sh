@@ -10,6 +10,7 @@ chroot_mounts
 console=${CONSOLE_DEVICE:-/dev/ttyS1}  # GPIO 14/15 (the mini UART under Debian's kernel)
 log=$out/system.log
 : >"$log"
+rm -f "$root/etc/resolv.conf"  # a rerun finds the image's symlink to systemd-resolved there
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 resolved=yes
 if [[ ${IMAGE_SKIP_APT:-} == 1 ]]; then
