@@ -66,7 +66,9 @@ class Daemon:
                                      preexec_fn=die_with_parent,
                                      env={**os.environ, **(env or {})})
 
-    def wait_ready(self, timeout: float = 20.0) -> dict[str, Any]:
+    def wait_ready(self, timeout: float = 60.0) -> dict[str, Any]:
+        # Generous: four test workers starting daemons at once on two loaded cores have
+        # taken over 20 s; a daemon that never comes up still fails here.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
