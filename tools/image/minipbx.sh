@@ -52,6 +52,19 @@ in_root "${pipenv[@]}" "$dev_prefix/venv/bin/pip" install -q --no-deps --force-r
   "/root/$(basename "$wheel")" >>"$out/minipbx.log" 2>&1 || die "installing $wheel in the root failed"
 rm -f "$root/root/$(basename "$wheel")"
 in_root "$dev_prefix/venv/bin/python" -c 'import pjsua2 as pj; ep = pj.Endpoint(); print("pjsua2", ep.libVersion().full)' >>"$out/minipbx.log" 2>&1
+# Our own C (the line port with its RTP poll thread, the echo canceller's filter), built as
+# tools/setup.sh builds it on a PC, by the cross compiler: without them the box would run
+# its Python fallbacks. The service finds them through minipbx.service.d/native.conf.
+say "native libraries, cross-compiled for aarch64"
+rm -rf build/native-aarch64
+CC=aarch64-linux-gnu-gcc NATIVE_OUT=build/native-aarch64 bash tools/build_native.sh \
+  >>"$out/minipbx.log" 2>&1 || die "native libraries failed (log: $out/minipbx.log)"
+for lib in liblineport.so libecho.so; do
+  [[ -f build/native-aarch64/$lib ]] || die "build/native-aarch64/$lib was not built (log: $out/minipbx.log)"
+done
+install -d "$root$dev_prefix/lib"
+install -m 0644 build/native-aarch64/liblineport.so build/native-aarch64/libecho.so \
+  "$root$dev_prefix/lib/"
 # What the build left in the root (the build packages go in the slim stage, after the kernel's
 # and the system's packages are in, so apt decides once what the image keeps).
 rm -rf "$root/var/tmp/pjsua2" "$root$dev_prefix/src/build" "$root/root/host-ca.crt"
