@@ -27,6 +27,7 @@ import contextlib
 import logging
 import shutil
 import subprocess
+import threading
 import time
 import wave
 from collections.abc import Callable
@@ -119,18 +120,23 @@ class VoicemailService:
     def _played_copy(self, box: str, uid: str) -> Path:
         return self.play_dir / box / f"{uid}.wav"
 
-    def _decode(self, box: str, uid: str) -> None:
+    def _decode(self, box: str, uid: str, urgent: bool = False) -> None:
+        """Decode a message for playing; ``urgent``: its owner is waiting for it now (not
+        at low priority, and not long)."""
         opus, out = self.store.opus(box, uid), self._played_copy(box, uid)
         if out.exists() or not opus.exists():
             return
         out.parent.mkdir(parents=True, exist_ok=True)
-        part = out.with_name(f".{out.stem}.part.wav")
+        # A name of its own: the worker and an urgent decode may run at the same time.
+        part = out.with_name(f".{out.stem}.{threading.get_ident()}.part.wav")
         try:
             command = ["opusdec", "--quiet", "--force-wav", "--rate", "8000", str(opus),
                        str(part)]
-            done = subprocess.run(low_priority(command), capture_output=True, timeout=120,
+            done = subprocess.run(command if urgent else low_priority(command),
+                                  capture_output=True, timeout=10 if urgent else 120,
                                   check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
+            part.unlink(missing_ok=True)
             log.warning("mailbox %s: cannot decode %s: %s", box, uid, exc)
             return
         if done.returncode != 0:
@@ -166,10 +172,13 @@ class VoicemailService:
         if wav.exists():
             return wav
         copy = self._played_copy(box, what)
-        if copy.exists():
-            return copy
-        self._work.submit(self._decode, box, what)  # for the next time
-        return None
+        if not copy.exists():
+            # The owner keyed "play" before the decode that opening the mailbox started
+            # was done (a loaded box): decode it now, on the loop. A short message takes
+            # some tens of ms; a message played a moment late beats one marked heard
+            # that was never played.
+            self._decode(box, what, urgent=True)
+        return copy if copy.exists() else None
 
     # --- events from the exchange ----------------------------------------------------------
     def handle(self, event: VoiceMessage | MailboxEdit) -> None:

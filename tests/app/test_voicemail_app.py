@@ -103,3 +103,34 @@ def test_message_lamp_and_edits(tmp_path: Path) -> None:
         assert not service.play_dir.exists()
     finally:
         loop.close()
+
+
+def test_a_message_keyed_before_its_decode_is_decoded_then_and_there(tmp_path: Path) -> None:
+    """The owner keys "play" before the decode that opening the mailbox started is done (a
+    loaded box): the message is decoded at once, not reported missing (and marked heard
+    unheard)."""
+    loop = asyncio.new_event_loop()
+    try:
+        tap = FakeTap()
+        service = VoicemailService(loop, MailboxStore(tmp_path), tap, FakeExchange(),
+                                   lambda leg, on: True, lambda: {"102": "fxs2"})
+        service.start()
+        service.handle(VoiceMessage(7, "fxs1", "102", True, Party("101", "Alice")))
+        sink = tap.sinks["fxs1"]
+        assert sink is not None
+        for _ in range(100):
+            sink(b"\x01\x00" * 160, None)
+        service.handle(VoiceMessage(7, "fxs1", "102", False, Party("101", "Alice")))
+        [message] = service.store.messages("102")
+        service._work.submit(lambda: None).result(timeout=60)  # encoded; the WAV is gone
+        assert not service.store.wav("102", message.uid).exists()
+        # No "open" (or it has not run yet): nothing decoded for the phone menu.
+        assert not (service.play_dir / "102").exists()
+        played = service.resolve(f"102/{message.uid}")
+        assert played is not None and played.exists()
+        with wave.open(str(played)) as w:
+            assert abs(w.getnframes() - 16000) < 400
+        assert not list(played.parent.glob(".*part*")), "no half-written file left"
+    finally:
+        service.close()
+        loop.close()

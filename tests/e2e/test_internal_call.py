@@ -73,6 +73,9 @@ def test_callee_hangs_up_caller_hears_busy(box: Daemon) -> None:
     assert "busy" in tones_in(box.hear(1, 3.0))
 
 
+# The simulated handset times its pulses with real sleeps (late wakes on a loaded machine
+# run digits together): alone, in the serial part of `make test`.
+@pytest.mark.serial
 def test_pulse_dialling_reaches_the_extension(box: Daemon) -> None:
     ring_and_answer(box, "102", pulse=True)
     assert box.port("fxs2")["with"] == "fxs1"
