@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from drivers.base import (
     Board,
@@ -25,6 +25,7 @@ from drivers.base import (
     LineSignal,
 )
 from drivers.errors import DriverError
+from firmware.app.boxstatus import LinkedBoard, box_status
 from firmware.app.cwcid import type_two
 from firmware.app.cwline import WaitingCallerId
 from firmware.app.lineecho import LineEcho
@@ -60,14 +61,6 @@ from firmware.pbx.exchange import Exchange
 from firmware.sip.switch import MediaSwitch
 
 log = logging.getLogger(__name__)
-
-
-@runtime_checkable
-class LinkedBoard(Protocol):
-    """A board whose ports sit behind a link of its own (the line co-processor's UART):
-    its state and history show in ``status`` and ``hw ports``."""
-
-    def link_status(self) -> dict[str, object]: ...
 
 
 class RecorderSide(Protocol):
@@ -516,47 +509,10 @@ class Box:
         if records and self.on_records is not None:
             self.on_records(records)
 
-    # --- status -----------------------------------------------------------------------------
+    # --- status (firmware/app/boxstatus.py) ------------------------------------------------
     def status(self) -> dict[str, Any]:
-        partners: dict[str, str] = {}
-        for a, b in self.switch.bridged():
-            partners[a], partners[b] = b, a
-        ports: list[dict[str, Any]] = []
-        for slot in self.fxs.values():
-            ports.append({"leg": slot.leg, **slot.port.describe(),
-                          # The interface's own words, whatever the backend describes.
-                          "hook": "off" if slot.port.offhook else "on",
-                          "ringing": slot.port.ringing, "extension": slot.extension,
-                          "line_state": slot.line.state,
-                          "exchange_state": self.exchange.leg_state(slot.leg),
-                          "playing": slot.playing, "with": partners.get(slot.leg),
-                          **self._echo_status(slot.leg)})
-        for oslot in self.fxo.values():
-            ports.append({"leg": oslot.leg, **oslot.port.describe(),
-                          "seized": oslot.port.seized, "extension": oslot.extension,
-                          "line_state": oslot.line.state,
-                          "exchange_state": self.exchange.leg_state(oslot.leg),
-                          "playing": oslot.playing, "with": partners.get(oslot.leg),
-                          **self._echo_status(oslot.leg)})
-        calls = [{"id": c.call_id, "legs": list(c.legs), "state": c.state,
-                  "number": c.digits, "since": c.since} for c in self.exchange.calls()]
-        counts = {"calls": len(calls), **self.switch.counts()}
-        status = {"ports": ports, "calls": calls, "bridged": self.switch.bridged(),
-                  "counts": counts,
-                  "uptime_s": time.monotonic() - self.started,
-                  "audio_errors": self.switch.port_errors(),
-                  # Native (C) or Python line ports on the bridge, and why (issue 13).
-                  "line_ports": self.switch.line_ports.status(),
-                  # Calls out per trunk and the spending guard (firmware/pbx/tollguard.py).
-                  "outbound": self.exchange.outbound_status(time.monotonic())}
-        if self.recorder is not None:  # call recording and its disk (firmware/app/recorder.py)
-            status["recording"] = self.recorder.status()
-        if self._linked is not None:  # the co-processor's UART link
-            link = self._linked.link_status()
-            status["link"] = link
-            for port in ports:  # a port behind a lost link is down, whatever it last said
-                port["link"] = link["state"]
-        return status
+        return box_status(self.fxs.values(), self.fxo.values(), self.echo, self.exchange,
+                          self.switch, self.started, self.recorder, self._linked)
 
     # --- lines added, changed and removed by a commit (firmware/app/live.py) -------------
     def add_fxs(self, port: FxsPort, line: FxsLine, extension: str,
@@ -624,10 +580,6 @@ class Box:
             if want != echo.active or (want and partners != echo.partners):
                 echo.set_active(want)
             echo.partners = partners if want else frozenset()
-
-    def _echo_status(self, leg: str) -> dict[str, Any]:
-        echo = self.echo.get(leg)
-        return {} if echo is None else {"echo": echo.status()}
 
     def _bridge_line(self, leg: str, port: FxsPort | FxoPort) -> None:
         if leg not in self._on_bridge:
