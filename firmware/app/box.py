@@ -6,6 +6,9 @@ to the exchange; what the exchange says down goes to a line machine or the SIP a
 line actions go to the board and the media switch. Work is queued and run to completion
 in order, so no handler re-enters another. Timers are one loop timer at the earliest
 deadline of all machines.
+
+Line actions, and what plays into each line, are carried out by
+firmware/app/lineactions.py; ``status`` is built by firmware/app/boxstatus.py.
 """
 
 from __future__ import annotations
@@ -24,14 +27,11 @@ from drivers.base import (
     FxsPort,
     LineSignal,
 )
-from drivers.errors import DriverError
 from firmware.app.boxstatus import LinkedBoard, box_status
-from firmware.app.cwcid import type_two
-from firmware.app.cwline import WaitingCallerId
+from firmware.app.lineactions import LineActions
 from firmware.app.lineecho import LineEcho
 from firmware.app.listener import LineListener
-from firmware.app.routing import board_action, deliver
-from firmware.core.causes import Cause
+from firmware.app.routing import deliver
 from firmware.core.clock import earliest
 from firmware.core.events import (
     Bridge,
@@ -50,12 +50,9 @@ from firmware.core.events import (
 from firmware.dsp.cid_gen import mwi_signal
 from firmware.dsp.profiles import CountryProfile
 from firmware.dsp.supervision import BusyToneDetector
-from firmware.dsp.tones import ToneGenerator
-from firmware.lines import actions as act
 from firmware.lines.fxo import FxoLine
 from firmware.lines.fxs import FxsLine
-from firmware.media.signals import caller_id_pcm, dtmf_pcm
-from firmware.media.sources import GeneratorSource, PcmSource
+from firmware.media.sources import PcmSource
 from firmware.pbx.calls import Originated
 from firmware.pbx.exchange import Exchange
 from firmware.sip.switch import MediaSwitch
@@ -117,12 +114,8 @@ class Box:
         self.board = board
         # Asked by every status (polled every 0.2 s): a runtime Protocol check is not free.
         self._linked = board if isinstance(board, LinkedBoard) else None
-        self.profile = profile
         self.exchange = exchange
         self.switch = switch
-        # Type II caller ID on a line in a call (firmware/app/cwline.py).
-        self._waiting_cid = WaitingCallerId(loop, switch, self._play, self._stop_cid,
-                                            self._sync_echo)
         self.sip: SipSide | None = None
         self.started = time.monotonic()
         self._queue: deque[tuple[str, Any]] = deque()
@@ -131,6 +124,11 @@ class Box:
         self._timer_at: float | None = None
         self.fxs: dict[str, FxsSlot] = {}
         self.fxo: dict[str, FxoSlot] = {}
+        # Line actions and what plays into each line (firmware/app/lineactions.py).
+        self._actions = LineActions(loop, switch, profile, self.fxs, self.fxo,
+                                    self._signal_done, self._release, self._sync_echo)
+        # Type II caller ID on a line in a call (firmware/app/cwline.py).
+        self._waiting_cid = self._actions.waiting_cid
         self.on_records: Callable[[list[Any]], None] | None = None
         # Called after each run of the queue (e.g. saving what star codes changed).
         self.after_run: list[Callable[[], None]] = []
@@ -158,6 +156,15 @@ class Box:
             self.add_fxs(port, line, extension, standard)
         for oport, fline, extension, standard in fxo:
             self.add_fxo(oport, fline, extension, standard)
+
+    @property
+    def profile(self) -> CountryProfile:
+        """The country's tones and ringing; a commit may change the country."""
+        return self._actions.profile
+
+    @profile.setter
+    def profile(self, profile: CountryProfile) -> None:
+        self._actions.profile = profile
 
     # --- entry points ----------------------------------------------------------------------
     def start(self) -> None:
@@ -208,20 +215,15 @@ class Box:
             self._line_outputs(self.fxo[leg].line.disconnect_tone(time.monotonic()))
         return on_tone
 
-    def _signal_done_cb(self, leg: str) -> Callable[[], None]:
-        def done() -> None:  # from the clock thread
-            self.loop.call_soon_threadsafe(self._signal_done, leg)
-        return done
-
     def _signal_done(self, leg: str) -> None:
         now = time.monotonic()
         if (slot := self.fxs.get(leg)) is not None:
             if slot.playing == "cid":
-                self._stop_playing(leg)
+                self._actions.stop_playing(leg)
             self._line_outputs(slot.line.signal_done(now))
         elif (oslot := self.fxo.get(leg)) is not None:
             if oslot.playing == "dtmf":
-                self._stop_playing(leg)
+                self._actions.stop_playing(leg)
             self._line_outputs(oslot.line.signal_done(now))
 
     # --- the work queue ---------------------------------------------------------------------
@@ -261,9 +263,12 @@ class Box:
         elif kind == "down":
             self._down(item, now)
         else:
-            self._action(item)
+            self._actions.carry_out(item)
 
     def _down(self, out: Any, now: float) -> None:
+        """What the exchange says down goes to a service the daemon set on the box
+        (calls the box placed, prompts, SIP hold and transfer, recording, voicemail), to
+        the media switch (bridges), or to the leg's line machine or the SIP adapter."""
         if isinstance(out, Originated):
             if self.on_originated is not None:
                 self.on_originated(out)
@@ -316,85 +321,13 @@ class Box:
         for out in outs:
             self._queue.append(("up" if isinstance(out, CallEvent) else "action", out))
 
-    # --- line actions -----------------------------------------------------------------------
-    def _action(self, a: Any) -> None:
-        leg = a.leg
-        slot = self.fxs.get(leg)
-        oslot = self.fxo.get(leg)
-        if isinstance(a, act.PlayTone):
-            if a.tone is None:
-                # Ends a tone or caller ID, not a prompt to a handset still off-hook: the
-                # end of ringback at an answer must not cut the prompt (a consent notice)
-                # the exchange started in the same step; an empty Play stops prompts.
-                keep = (slot is not None and slot.playing == "prompt"
-                        and slot.line.state == "offhook")
-                if not keep:
-                    self._stop_playing(leg)
-            elif self._slot(leg).playing != f"tone:{a.tone}":  # an early tone goes on
-                gen = ToneGenerator(self.profile.tone(a.tone))
-                self._play(leg, GeneratorSource(gen), f"tone:{a.tone}")
-        elif isinstance(a, act.SendCallerId) and a.call_waiting and slot is not None:
-            self._send_waiting_cid(slot, a.caller)
-        elif isinstance(a, act.SendCallerId) and slot is not None:
-            if slot.cid_standard is None:
-                self.loop.call_soon(self._signal_done, leg)
-                return
-            pcm = caller_id_pcm(a.caller, slot.cid_standard)
-            self._play(leg, PcmSource(pcm, self._signal_done_cb(leg)), "cid")
-        elif isinstance(a, act.StopSignal):
-            if (slot and slot.playing == "cid") or (oslot and oslot.playing == "dtmf"):
-                self._stop_playing(leg)
-        elif self._board_action(a, slot, oslot):
-            if isinstance(a, act.ReleaseLine):
-                self._stop_playing(leg)
-        elif isinstance(a, act.DialDigits) and oslot is not None:
-            self._play(leg, PcmSource(dtmf_pcm(a.digits), self._signal_done_cb(leg)), "dtmf")
-        elif isinstance(a, act.ListenCallerId) and oslot is not None:
-            oslot.listener.listen_caller_id(a.on)
-        elif isinstance(a, act.WatchDisconnectTone) and oslot is not None:
-            oslot.listener.listen_disconnect(a.on)
-        else:
-            log.warning("%s: action %s has no port to act on", leg, type(a).__name__)
+    def _release(self, slot: FxsSlot, release: Release) -> None:
+        """End the call of a line that cannot carry it: the line machine and the exchange
+        both hear ``release``."""
+        self._enqueue(slot.line.command(release, time.monotonic()))
+        self._queue.append(("up", release))
 
-    def _board_action(self, a: Any, slot: FxsSlot | None, oslot: FxoSlot | None) -> bool:
-        """``board_action``, with a port that cannot carry it out reported; a phone that
-        cannot ring fails its call (the caller hears congestion) rather than ring silently."""
-        try:
-            return board_action(a, slot.port if slot else None, oslot.port if oslot else None)
-        except DriverError as exc:
-            log.error("%s: %s failed: %s", a.leg, type(a).__name__, exc)
-            if isinstance(a, act.StartRinging) and slot is not None \
-                    and slot.line.state == "ringing":
-                release = Release(a.leg, Cause.NETWORK_OUT_OF_ORDER)
-                self._enqueue(slot.line.command(release, time.monotonic()))
-                self._queue.append(("up", release))
-            return True
-
-    def _play(self, leg: str, source: Callable[[], bytes | None], what: str) -> None:
-        self.switch.play(leg, source)
-        self._slot(leg).playing = what
-
-    def _send_waiting_cid(self, slot: FxsSlot, caller: Party) -> None:
-        """Call waiting: the tone and CAS, then FSK once the phone acknowledges
-        (firmware/app/cwcid.py); the tone alone for a port without FSK caller ID."""
-        leg = slot.leg
-        signal = type_two(caller, slot.cid_standard or "")
-        if signal is None:
-            gen = ToneGenerator(self.profile.tone("callwaiting"))
-            self._play(leg, GeneratorSource(gen), "tone:callwaiting")
-            return
-        self._waiting_cid.start(leg, signal)
-
-    def _stop_cid(self, leg: str) -> None:
-        if self._slot(leg).playing == "cid":
-            self._stop_playing(leg)
-
-    def _stop_playing(self, leg: str) -> None:
-        slot = self._slot(leg)
-        if slot.playing is not None:
-            self.switch.play(leg, None)
-            slot.playing = None
-
+    # --- the lines: keys, lamps, what plays -------------------------------------------------
     def watch_keys(self, leg: str, on_key_down: Callable[[], None] | None) -> None:
         """Call ``on_key_down`` the moment a DTMF key starts on line ``leg``, before the
         digit is decoded (barge-in into a prompt); None ends it (listener.py)."""
@@ -417,7 +350,7 @@ class Box:
             return True  # no FSK on this port (none, DTMF, the Japanese form): nothing to send
         signal = mwi_signal(on, "v23" if standard == "v23" else "bell202")
         pcm = signal.samples.astype("<i2").tobytes()
-        self._play(leg, PcmSource(pcm, self._vmwi_done_cb(leg)), "cid")
+        self._actions.play(leg, PcmSource(pcm, self._vmwi_done_cb(leg)), "cid")
         return True
 
     def _vmwi_done_cb(self, leg: str) -> Callable[[], None]:
@@ -425,7 +358,7 @@ class Box:
             def stop() -> None:
                 slot = self.fxs.get(leg)
                 if slot is not None and slot.playing == "cid" and slot.line.state == "idle":
-                    self._stop_playing(leg)
+                    self._actions.stop_playing(leg)
             self.loop.call_soon_threadsafe(stop)
         return done
 
@@ -433,9 +366,6 @@ class Box:
         """What the box plays into line ``leg`` now ("tone:dial", "cid", "prompt"...)."""
         slot = self.fxs.get(leg) or self.fxo.get(leg)
         return slot.playing if slot is not None else None
-
-    def _slot(self, leg: str) -> FxsSlot | FxoSlot:
-        return self.fxs[leg] if leg in self.fxs else self.fxo[leg]
 
     def _sync_listeners(self) -> None:
         """Tap a line's audio only while something listens: an idle line costs nothing."""
@@ -470,9 +400,9 @@ class Box:
     def play(self, leg: str, source: Callable[[], bytes | None] | None, what: str) -> None:
         """Play into a line outside any call (diagnostics); None stops."""
         if source is None:
-            self._stop_playing(leg)
+            self._actions.stop_playing(leg)
         else:
-            self._play(leg, source, what)
+            self._actions.play(leg, source, what)
 
     # --- timers -----------------------------------------------------------------------------
     def _deadline(self) -> float | None:
@@ -509,7 +439,7 @@ class Box:
         if records and self.on_records is not None:
             self.on_records(records)
 
-    # --- status (firmware/app/boxstatus.py) ------------------------------------------------
+    # --- status (firmware/app/boxstatus.py) -------------------------------------------------
     def status(self) -> dict[str, Any]:
         return box_status(self.fxs.values(), self.fxo.values(), self.echo, self.exchange,
                           self.switch, self.started, self.recorder, self._linked)
@@ -539,7 +469,7 @@ class Box:
 
     def remove_line(self, leg: str) -> None:
         """Forget a line the configuration no longer names (call it only when idle)."""
-        self._stop_playing(leg)
+        self._actions.stop_playing(leg)
         slot = self.fxs.pop(leg, None) or self.fxo.pop(leg, None)
         if slot is None:
             return
@@ -593,5 +523,5 @@ class Box:
         if self.recorder is not None:
             self.recorder.close()
         for leg in list(self.fxs) + list(self.fxo):
-            self._stop_playing(leg)
+            self._actions.stop_playing(leg)
         self.board.close()
