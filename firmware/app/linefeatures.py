@@ -27,6 +27,7 @@ from firmware.core.files import write_atomic
 from firmware.pbx import forwardcheck
 from firmware.pbx.exchange import Exchange
 from firmware.pbx.features import LineFeatures, log_change
+from firmware.pbx.plan import Extension
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +81,13 @@ class LineFeatureStore:
         """``extension``'s forwarding now and as configured (forwardcheck.FIELDS)."""
         plan = self._exchange.plan
         if extension not in dict(plan.forwarding):
-            raise NotFoundError(f"extension {extension!r} rings no phone port: forwarding "
-                                "and do-not-disturb are set per phone port")
+            raise NotFoundError(f"extension {extension!r} is no phone port or IP phone: "
+                                "forwarding and do-not-disturb are set per extension")
         now = self._exchange.line_features().get(extension) or plan.feature_defaults(extension)
         c = plan.feature_codes  # the star codes that do the same on the handset
-        return {"extension": extension, "current": forwardcheck.describe(now),
+        ext = plan.extension(extension)
+        return {"extension": extension, "phone": ext is not None and ext.phone,
+                "current": forwardcheck.describe(now),
                 "configured": forwardcheck.describe(plan.feature_defaults(extension)),
                 "codes": {"forward_always": [c.forward_always_on, c.forward_always_off],
                           "forward_busy": [c.forward_busy_on, c.forward_busy_off],
@@ -123,9 +126,17 @@ class LineFeatureStore:
                       self.path, exc)
 
     def status(self) -> dict[str, Any]:
+        plan = self._exchange.plan
         out: dict[str, Any] = {ext: f.as_dict() for ext, f in
                                sorted(self._exchange.line_features().items())
-                               if f != LineFeatures(forward_after_s=f.forward_after_s)}
+                               if f != _untouched(plan.extension(ext), f)}
         if self.error:
             out["_error"] = self.error
         return out
+
+
+def _untouched(ext: Extension | None, features: LineFeatures) -> LineFeatures:
+    """``features`` with nothing on (status lists the others); an IP phone's call waiting
+    is always off (it takes one call at a time)."""
+    phone = ext is not None and ext.phone
+    return LineFeatures(forward_after_s=features.forward_after_s, call_waiting=not phone)

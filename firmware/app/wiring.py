@@ -10,6 +10,7 @@ from firmware.app.sitewiring import site_links, site_routes, site_trunks
 from firmware.config import Config
 from firmware.config import FxoPort as FxoConfig
 from firmware.config import FxsPort as FxsConfig
+from firmware.config.schema import SipUser as SipUserConfig
 from firmware.core.errors import ConfigError
 from firmware.dsp.profiles import CountryProfile, load_profile
 from firmware.lines.fxo import FxoLine
@@ -109,8 +110,18 @@ def build_plan(config: Config, profile: CountryProfile | None = None) -> DialPla
             hold_music=p.hold_music, voicemail=p.voicemail,
             voicemail_pin=p.voicemail_pin, voicemail_after_s=p.voicemail_after_s,
             voicemail_max_s=p.voicemail_max_s, voicemail_greeting=p.voicemail_greeting))
-            for p in config.fxs),
+            for p in config.fxs) + tuple((u.extension, phone_features(u))
+                                         for u in config.sip_user),
     )
+
+
+def phone_features(user: SipUserConfig) -> LineFeatures:
+    """An IP phone's forwarding and do-not-disturb. It takes one call at a time: the box
+    offers it no waiting call (flashcalls.py), so its call waiting is off."""
+    return LineFeatures(
+        forward_always=user.forward_always, forward_busy=user.forward_busy,
+        forward_no_answer=user.forward_no_answer, forward_after_s=user.forward_after_s,
+        dnd=user.dnd, call_waiting=False)
 
 
 def feature_codes(config: Config) -> FeatureCodes:

@@ -1,12 +1,14 @@
-"""Forwarding and do-not-disturb of a phone port's extension: forwarding.list,
-forwarding.show and forwarding.set (issue 11), for the web page's "My phone" and the API.
+"""Forwarding and do-not-disturb of a phone port's or an IP phone's extension:
+forwarding.list, forwarding.show and forwarding.set (issue 11), for the web page's "My
+phone" and the API.
 
 Rules:
 - The values are the ones star codes change (the app's LineFeatureStore, over the
   exchange's own): a star code's change shows here at once, and a change here is what the
   next call, the next dial tone (stutter while forward-always or do-not-disturb is on)
   and the next star code see. It is saved to features.json before the answer.
-- Who may change which extension: an ``admin`` any phone port's; anyone else (a ``user``,
+- Who may change which extension: an ``admin`` any phone port's or IP phone's
+  (``[[sip_user]]``, shown with port None); anyone else (a ``user``,
   an ``installer``) only their own account's extension, and any other is refused with
   PermissionDeniedError (403 on the web). Without ``extension``, one's own.
 - forwarding.set takes the settings as text, only those given change, and a change with
@@ -58,25 +60,30 @@ def scope(asked: str | None) -> str:
     return own
 
 
-def _ports(system: Any) -> dict[str, int]:
-    """Extension -> the phone port it rings."""
-    return {p.extension: p.port for p in system.config().show(False).fxs}
+def _ports(system: Any) -> dict[str, int | None]:
+    """Extension -> the phone port it rings (None: an IP phone's extension)."""
+    config = system.config().show(False)
+    ports: dict[str, int | None] = {p.extension: p.port for p in config.fxs}
+    ports.update((u.extension, None) for u in config.sip_user)
+    return ports
 
 
 def register(table: CommandTable) -> None:
     @table.command("forwarding.show", "forwarding, do-not-disturb and call waiting of your "
-                   "phone (any phone port's as admin), now and as configured",
+                   "phone (any phone port's or IP phone's as admin), now and as configured",
                    {"extension": str}, role="user")
     async def forwarding_show(system: Any, args: Mapping[str, Any]) -> Any:
         ext = scope(args.get("extension"))
         return dict(_store(system).view(ext), port=_ports(system).get(ext))
 
-    @table.command("forwarding.list", "every phone port's forwarding and do-not-disturb",
-                   role="admin")
+    @table.command("forwarding.list", "every phone port's and IP phone's forwarding and "
+                   "do-not-disturb", role="admin")
     async def forwarding_list(system: Any, args: Mapping[str, Any]) -> Any:
         store = _store(system)
-        return [dict(store.view(ext), port=port)
-                for ext, port in sorted(_ports(system).items(), key=lambda e: e[1])]
+        # The phone ports in port order, then the IP phones by extension.
+        order = sorted(_ports(system).items(),
+                       key=lambda e: (e[1] is None, e[1] or 0, e[0]))
+        return [dict(store.view(ext), port=port) for ext, port in order]
 
     @table.command("forwarding.set", "change forwarding (a number, \"\" = off), "
                    "forward_after_s, dnd or call_waiting (on/off) of your phone (any as "

@@ -57,6 +57,37 @@ def required(help: str, *, lo: float | None = None, hi: float | None = None) -> 
     return field(metadata=meta(help, lo=lo, hi=hi))
 
 
+# Forwarding, do-not-disturb and voicemail: an extension's services, the same keys with the
+# same defaults, help and ranges on a handset port ([[fxs]]) and an IP phone ([[sip_user]]).
+_SERVICES: dict[str, tuple[object, str, float | None, float | None]] = {
+    "forward_always": ("", 'forward every call to this number ("" = off; star codes'
+                           " *72/*73 change it)", None, None),
+    "forward_busy": ("", 'forward calls while the extension is in a call ("" = off;'
+                         " *90/*91)", None, None),
+    "forward_no_answer": ("", 'forward calls not answered in forward_after_s ("" = off;'
+                              " *92/*93)", None, None),
+    "forward_after_s": (20.0, "ringing time before forward_no_answer", 1.0, 300.0),
+    "dnd": (False, "do not disturb: callers hear busy (*78 on, *79 off)", None, None),
+    "voicemail": (False, "a mailbox for this extension: busy and unanswered callers leave"
+                         " messages (*98 listens)", None, None),
+    "voicemail_pin": ("", 'digits keyed to open the mailbox by phone ("" = none from the'
+                          " owner's own phone)", None, None),
+    "voicemail_after_s": (20.0, "ringing time before an unanswered call goes to the"
+                                " mailbox", 1.0, 300.0),
+    "voicemail_max_s": (120.0, "longest message", 5.0, 3600.0),
+    "voicemail_greeting": ("", 'greeting prompt, such as "say:en:Hello" or "file:NAME.wav"'
+                               ' ("" = the one recorded by phone, else the box\'s default)',
+                           None, None),
+}
+
+
+def service(name: str) -> Any:
+    """The field of one of an extension's services (``_SERVICES``), stated once for the
+    tables that carry it."""
+    default, help, lo, hi = _SERVICES[name]
+    return setting(default, help, lo=lo, hi=hi)
+
+
 @dataclass(frozen=True, kw_only=True)
 class BoxConfig:
     """[box]: the box itself."""
@@ -124,14 +155,11 @@ class FxsPort:
     )
     max_outbound_calls: int = setting(
         0, "calls this port may have out through trunks at once (0 = no limit)", lo=0, hi=16)
-    forward_always: str = setting("", 'forward every call to this number ("" = off; star'
-                                      ' codes *72/*73 change it)')
-    forward_busy: str = setting("", 'forward calls while the port is busy ("" = off; *90/*91)')
-    forward_no_answer: str = setting("", 'forward calls not answered in forward_after_s'
-                                         ' ("" = off; *92/*93)')
-    forward_after_s: float = setting(20.0, "ringing time before forward_no_answer",
-                                     lo=1.0, hi=300.0)
-    dnd: bool = setting(False, "do not disturb: callers hear busy (*78 on, *79 off)")
+    forward_always: str = service("forward_always")
+    forward_busy: str = service("forward_busy")
+    forward_no_answer: str = service("forward_no_answer")
+    forward_after_s: float = service("forward_after_s")
+    dnd: bool = service("dnd")
     hotline: str = setting("", 'lifting the handset dials this number ("" = off); with'
                                " warmline_s, only after that long without a key")
     warmline_s: float = setting(0.0, "warm line: seconds of dial tone before hotline is"
@@ -147,16 +175,11 @@ class FxsPort:
     hold_music: str = setting("builtin:music", 'what a party this handset holds hears: a'
                                                 ' prompt such as "builtin:music" or'
                                                 ' "file:NAME.wav" ("" = silence)')
-    voicemail: bool = setting(False, "a mailbox for this extension: busy and unanswered"
-                                     " callers leave messages (*98 listens)")
-    voicemail_pin: str = setting("", 'digits keyed to open the mailbox by phone ("" = none'
-                                     " from the owner's own handset)")
-    voicemail_after_s: float = setting(20.0, "ringing time before an unanswered call goes"
-                                             " to the mailbox", lo=1.0, hi=300.0)
-    voicemail_max_s: float = setting(120.0, "longest message", lo=5.0, hi=3600.0)
-    voicemail_greeting: str = setting("", 'greeting prompt, such as "say:en:Hello" or'
-                                          ' "file:NAME.wav" ("" = the one recorded by phone,'
-                                          " else the box's default)")
+    voicemail: bool = service("voicemail")
+    voicemail_pin: str = service("voicemail_pin")
+    voicemail_after_s: float = service("voicemail_after_s")
+    voicemail_max_s: float = service("voicemail_max_s")
+    voicemail_greeting: str = service("voicemail_greeting")
     record: RecordMode = field(
         default="", metadata=meta(
             'call recording: always, never, on_demand (the [features] record_toggle code'
@@ -263,6 +286,11 @@ class SipUser:
             " national, international, premium; emergency numbers always pass"
         ),
     )
+    forward_always: str = service("forward_always")
+    forward_busy: str = service("forward_busy")
+    forward_no_answer: str = service("forward_no_answer")
+    forward_after_s: float = service("forward_after_s")
+    dnd: bool = service("dnd")
     record: RecordMode = field(
         default="", metadata=meta(
             'call recording: always, never, on_demand (the phone keys [features]'

@@ -18,7 +18,9 @@ change with any problem changes nothing. Rules:
   depend on the moment.
 - ``forward_after_s`` is a number of seconds from ``AFTER_MIN_S`` to ``AFTER_MAX_S`` (the
   range the configuration's ``[[fxs]] forward_after_s`` takes).
-- ``dnd`` and ``call_waiting`` are true or false (on/off, yes/no and 1/0 too).
+- ``dnd`` and ``call_waiting`` are true or false (on/off, yes/no and 1/0 too). An IP
+  phone takes one call at a time (a second caller gets busy, its forward-busy number or
+  its mailbox), so its call waiting cannot be turned on.
 """
 
 from __future__ import annotations
@@ -65,8 +67,16 @@ def check(plan: DialPlan, current: Mapping[str, LineFeatures], extension: str,
             word = text.strip().lower()
             if word not in _TRUE + _FALSE:
                 errors[name] = f"must be on or off (true or false), got {text!r}"
+            elif name == "call_waiting" and word in _TRUE and _is_phone(plan, extension):
+                errors[name] = ("an IP phone takes one call at a time here: a second caller "
+                                "gets busy (or the forward-busy number, or the mailbox)")
             values[name] = word in _TRUE
     return ({} if errors else values), errors
+
+
+def _is_phone(plan: DialPlan, extension: str) -> bool:
+    ext = plan.extension(extension)
+    return ext is not None and ext.phone
 
 
 def _target_problem(plan: DialPlan, current: Mapping[str, LineFeatures], extension: str,

@@ -55,7 +55,8 @@ def dialled_code(board: Board, call: Call, number: str, now: float) -> bool:
                     ext.number, setting, value)
         record(board, call, now, Disposition.FAILED, Cause.INVALID_NUMBER_FORMAT,
                f"feature code {setting}: {value!r} is not a number to forward to")
-        final_tone(board, call, call.a, "congestion", now)
+        # A handset hears congestion; an IP phone's code "call" is refused with the cause.
+        caller_fails(board, call, "congestion", Cause.INVALID_NUMBER_FORMAT, now)
         return True
     features = board.features.setdefault(ext.number, board.plan.feature_defaults(ext.number))
     apply_code(features, setting, value)

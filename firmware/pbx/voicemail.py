@@ -197,12 +197,10 @@ def listen(board: Board, call: Call, own: str, asked: str, now: float) -> None:
     """``*98`` (``asked`` "") or ``*98`` + a mailbox from ``own``'s extension."""
     box = asked or own
     features = mailbox_of(board, box)
-    if features is None:
-        from firmware.pbx.actions import final_tone
-
+    if features is None:  # congestion at a handset; an IP phone's call is refused
         record(board, call, now, Disposition.FAILED, Cause.UNALLOCATED_NUMBER,
                f"voicemail: extension {box} has no mailbox")
-        final_tone(board, call, call.a, "congestion", now)
+        caller_fails(board, call, "congestion", Cause.UNALLOCATED_NUMBER, now)
         return
     answer_caller(board, call, now)
     need_pin = bool(pin_of(board, box)) or box != own

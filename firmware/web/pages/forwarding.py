@@ -1,6 +1,7 @@
 """Forwarding and do-not-disturb on the web page (issue 11): the form a person sees on
 "My phone" for their own extension, and the Forwarding page where an admin sees every
-phone port and changes any of them.
+phone port and IP phone and changes any of them. An IP phone takes one call at a time, so
+its form has no call waiting.
 
 Everything goes through the ``forwarding`` commands (firmware/commands/forwarding_cmds.py),
 which decide who may change which extension (another's is 403 here) and keep the values in
@@ -86,8 +87,9 @@ def _help(view: Mapping[str, Any], name: str) -> str:
     codes = (view.get("codes") or {}).get(name)
     if codes:
         on, off = codes
-        bits.append(f"On the handset: {on} + number, {off} off." if name in TARGETS
-                    else f"On the handset: {on} on, {off} off.")
+        where = "On the phone" if view.get("phone") else "On the handset"
+        bits.append(f"{where}: {on} + number, {off} off." if name in TARGETS
+                    else f"{where}: {on} on, {off} off.")
     configured = (view.get("configured") or {}).get(name)
     if configured is not None and configured != (view.get("current") or {}).get(name):
         shown = _text(configured) or "off"
@@ -137,7 +139,7 @@ def form_html(view: Mapping[str, Any], csrf: Html, action: str,
     errors = errors or {}
     submitted = submitted or {}
     fields = join(_field(view, name, errors.get(name, ""), submitted.get(name))
-                  for name in FIELDS)
+                  for name in FIELDS if not (view.get("phone") and name == "call_waiting"))
     summary = Html("")
     if errors:
         items = join(element("li", join([
@@ -212,17 +214,19 @@ async def listing(request: web.Request) -> web.StreamResponse:
         element("th", join([
             element("a", p["extension"], href=f"/forwarding/{quote(p['extension'])}",
                     aria_label=f"Change extension {p['extension']}"),
-            element("small", f"port {p.get('port') or '—'}")]), scope="row"),
+            element("small", f"port {p['port']}" if p.get("port") else "IP phone")]),
+            scope="row"),
         element("td", now_text(p["current"], "the phone")),
-        element("td", "on" if p["current"].get("call_waiting") else "off")]),
+        element("td", "—" if p.get("phone") else
+                "on" if p["current"].get("call_waiting") else "off")]),
         data_extension=p["extension"]) for p in ports]
     body = join([
-        element("p", "Forwarding and do-not-disturb of each phone port, as the star codes "
-                     "and each person's My phone page set them. Open an extension to "
-                     "change it.", class_="intro"),
+        element("p", "Forwarding and do-not-disturb of each phone port and IP phone, as the "
+                     "star codes and each person's My phone page set them. Open an "
+                     "extension to change it.", class_="intro"),
         Html(f'<div class="scroll"><table class="forwarding"><thead><tr>{LIST_HEAD}</tr>'
              f'</thead><tbody>{join(rows)}</tbody></table></div>') if rows
-        else element("p", "No phone ports.")])
+        else element("p", "No phone ports or IP phones.")])
     return await render(request, "Forwarding", body)
 
 
@@ -238,7 +242,7 @@ async def _page(request: web.Request, extension: str,
         raise web.HTTPNotFound(text=f"{exc}\n") from None
     form = form_html(view, csrf_input(request), f"/forwarding/{quote(extension)}", errors,
                      submitted)
-    back = (element("p", element("a", "All phone ports", href="/forwarding"))
+    back = (element("p", element("a", "All phones", href="/forwarding"))
             if known_caller(request).role == "admin" else Html(""))
     return await render(request, f"Forwarding of extension {extension}", join([back, form]),
                         status=status)

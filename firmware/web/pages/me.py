@@ -5,7 +5,8 @@ The settings come from me.phone and change through me.set (firmware/commands/me_
 the command decides which port is theirs and which settings they may change, and runs the
 change at once; its refusals show at the field. Forwarding, do-not-disturb and call
 waiting are the star codes' values (firmware/web/pages/forwarding.py, the forwarding.*
-commands): the form posts to /me/forwarding and comes back here.
+commands): the form posts to /me/forwarding and comes back here. An IP phone's owner
+(``[[sip_user]]``) has no port settings here, only the forwarding form.
 """
 
 from __future__ import annotations
@@ -61,6 +62,17 @@ async def _my_port(request: web.Request, extension: str | None) -> dict[str, Any
                 None)
 
 
+async def _is_ip_phone(request: web.Request, extension: str | None) -> bool:
+    """Whether ``extension`` is an IP phone's (``[[sip_user]]``): it has forwarding too."""
+    if not extension:
+        return False
+    try:
+        view = await command(request, "forwarding.show")
+    except PbxError:
+        return False
+    return bool(view.get("phone"))
+
+
 async def _show(request: web.Request, *, errors: dict[str, str] | None = None,
                 submitted: dict[str, list[str]] | None = None, token: str = "",
                 status: int = 200, fwd_errors: dict[str, str] | None = None,
@@ -68,7 +80,12 @@ async def _show(request: web.Request, *, errors: dict[str, str] | None = None,
     caller = known_caller(request)
     port = await _my_port(request, caller.extension)
     csrf = csrf_input(request)
-    if port is None:
+    if port is None and await _is_ip_phone(request, caller.extension):
+        port_html = element("p", "An IP phone (SIP) rings this extension.")
+        settings = Html("")  # the settings of me.set are a phone port's
+        fwd = FORWARDING(form=await forwarding.section(request, None, "/me/forwarding",
+                                                       fwd_errors, fwd_submitted))
+    elif port is None:
         port_html = element("p", "No phone port rings this extension." if caller.extension
                             else "Your account has no extension: an admin can give it one.")
         settings = Html("")
