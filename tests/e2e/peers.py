@@ -471,7 +471,11 @@ class Baresip(Peer):
 
 
 # --- kamailio ------------------------------------------------------------------------------
-KAMAILIO_CFG = """#!KAMAILIO
+# What every kamailio configuration here shares: the globals (one worker, UDP on 127.0.0.1
+# only), the modules of a stateful proxy, and the ctl socket that kamcmd talks to (the
+# readiness check, ``ul_dump``). ``Kamailio`` formats a template with port, ctl, user,
+# password and a test's values: a route's own braces are doubled.
+KAMAILIO_GLOBALS = """#!KAMAILIO
 debug=2
 log_stderror=yes
 fork=yes
@@ -481,25 +485,22 @@ disable_tcp=yes
 auto_aliases=no
 listen=udp:127.0.0.1:{port}
 alias="127.0.0.1:{port}"
+"""
+KAMAILIO_PROXY_MODULES = ("tm", "sl", "rr", "pv", "maxfwd", "textops", "siputils", "xlog")
+KAMAILIO_CTL_MODULES = ("ctl", "kex")
 
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-loadmodule "auth.so"
-loadmodule "ctl.so"
-loadmodule "kex.so"
 
-modparam("usrloc", "db_mode", 0)
-modparam("ctl", "binrpc", "unix:{ctl}")
+def kamailio_template(route: str, modules: Sequence[str] = (), modparams: str = "") -> str:
+    """A configuration template: the shared globals, the proxy's modules, ``modules`` (and
+    their ``modparams`` lines), the ctl socket, then ``route`` (the routing blocks)."""
+    loads = "".join(f'loadmodule "{name}.so"\n' for name in
+                    (*KAMAILIO_PROXY_MODULES, *modules, *KAMAILIO_CTL_MODULES))
+    return (f'{KAMAILIO_GLOBALS}\n{loads}\n{modparams}'
+            f'modparam("ctl", "binrpc", "unix:{{ctl}}")\n\n{route}')
 
-request_route {{
+
+# The registrar (digest auth, one user) that is also an outbound proxy.
+REGISTRAR_ROUTE = """request_route {{
     if (!mf_process_maxfwd_header("10")) {{
         sl_send_reply("483", "Too Many Hops");
         exit;
@@ -538,6 +539,8 @@ request_route {{
     exit;
 }}
 """
+KAMAILIO_CFG = kamailio_template(REGISTRAR_ROUTE, modules=("usrloc", "registrar", "auth"),
+                                 modparams='modparam("usrloc", "db_mode", 0)\n')
 
 
 class Kamailio(Peer):

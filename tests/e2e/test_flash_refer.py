@@ -22,7 +22,7 @@ import pytest
 
 from tests.e2e.faults_support import records
 from tests.e2e.harness import Daemon, dominant_hz, level_dbfs
-from tests.e2e.peers import Peers, box_config, loud_part, trunk_to
+from tests.e2e.peers import Peers, box_config, kamailio_template, loud_part, trunk_to
 
 pytestmark = pytest.mark.slow
 
@@ -31,31 +31,8 @@ A, B = "5551111", "5552222"
 # A provider in front of two peers, as an ITSP's proxy: new INVITEs (and their CANCELs)
 # for A and B are relayed statefully to each, and it stays in their dialogs
 # (Record-Route), so that sipp, which sends everything to where its call came from, is
-# answered too.
-PROVIDER_CFG = """#!KAMAILIO
-debug=2
-log_stderror=yes
-fork=yes
-children=1
-disable_tcp=yes
-auto_aliases=no
-listen=udp:127.0.0.1:{port}
-alias="127.0.0.1:{port}"
-
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "siputils.so"
-loadmodule "textops.so"
-loadmodule "xlog.so"
-loadmodule "rr.so"
-loadmodule "ctl.so"
-loadmodule "kex.so"
-
-modparam("ctl", "binrpc", "unix:{ctl}")
-
-request_route {{
+# answered too. Its globals, modules and ctl socket are those of every kamailio in peers.py.
+PROVIDER_CFG = kamailio_template("""request_route {{
     if (!mf_process_maxfwd_header("10")) {{
         sl_send_reply("483", "Too Many Hops");
         exit;
@@ -87,7 +64,7 @@ request_route {{
     t_relay();
     exit;
 }}
-"""
+""")
 
 
 def provider(peers: Peers, a_port: int, b_port: int) -> int:

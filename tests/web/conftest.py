@@ -1,9 +1,12 @@
 """Fixtures for the web page's unit tests: the real app (firmware.web.server.create_app) over
-the fake system, an aiohttp test client, and a settable clock for expiry and throttling."""
+the fake system, an aiohttp test client, and a settable clock for expiry and throttling.
+For the browser tests: Debian's headless Chromium (``browser``) and the screenshot folder
+(``shots``), one of each per test module."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -21,6 +24,7 @@ from firmware.web.server import create_app
 from firmware.web.settings import WebSettings
 from tests.e2e.conftest import daemon_factory  # noqa: F401 (the real daemon, for slow tests)
 from tests.web.fakes import PASSWORD, FakeSystem, seed_accounts
+from tests.web.live_support import CHROMIUM, CHROMIUM_ARGS
 
 T = TypeVar("T")
 
@@ -89,3 +93,25 @@ def env(tmp_path: Path) -> Iterator[Env]:
 def fresh_env(tmp_path: Path) -> Iterator[Env]:
     """A box with no admin yet (first boot)."""
     yield Env(FakeSystem(tmp_path), Clock(), LogRing(), WebSettings(port=0))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, through Playwright; skips where either is missing."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (tools/setup.sh test installs it)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: the folder MINIPBX_SCREENSHOTS names (the README's pictures are
+    made with MINIPBX_SCREENSHOTS=docs/screenshots), or else a temporary one."""
+    named = os.environ.get("MINIPBX_SCREENSHOTS")
+    folder = Path(named) if named else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -10,7 +10,6 @@ made with MINIPBX_SCREENSHOTS=docs/screenshots).
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,20 +21,13 @@ import pytest
 from firmware.media.wavfile import write_wav
 from tests.e2e.conftest import default_config_text
 from tests.e2e.harness import Daemon, free_port
+from tests.web.live_support import DESKTOP, PASSWORD, PHONE, login, new_page
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 ADMIN = "admin"
-PASSWORD = "office-box-2026"
-WAIT_MS = 10_000
 
 
 @pytest.fixture(scope="module")
@@ -49,36 +41,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Daemon, str
     assert code == 0, f"daemon exited {code}:\n{d.log()}"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (tools/setup.sh test installs it)")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    named = os.environ.get("MINIPBX_SCREENSHOTS")
-    folder = Path(named) if named else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _page(browser: Any, base: str, size: dict[str, int]) -> Any:
-    context = browser.new_context(viewport=size, base_url=base)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    return page
-
-
 def _ensure_admin(d: Daemon, browser: Any, base: str) -> None:
     """The first test does the setup in the browser; any later one finds it done."""
     if d.call("setup.code")["code"] is None:
         return
-    page = _page(browser, base, DESKTOP)
+    page = new_page(browser, base, DESKTOP)
     page.goto("/")
     _setup(page, d.call("setup.code")["code"])
     page.context.close()
@@ -93,22 +60,12 @@ def _setup(page: Any, code: str) -> None:
     page.wait_for_url("**/")
 
 
-def _login(browser: Any, base: str, size: dict[str, int] = DESKTOP) -> Any:
-    page = _page(browser, base, size)
-    page.goto("/login")
-    page.get_by_label("Account name").fill(ADMIN)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/")
-    return page
-
-
 def test_first_boot_setup_then_login_and_logout(site: tuple[Daemon, str], browser: Any,
                                                 shots: Path) -> None:
     d, base = site
     code = d.call("setup.code")["code"]
     assert code, "a fresh box has a setup code"
-    page = _page(browser, base, PHONE)
+    page = new_page(browser, base, PHONE)
     page.goto("/")
     assert page.url.endswith("/setup")
     page.screenshot(path=str(shots / "setup-phone.png"))
@@ -141,7 +98,7 @@ def test_change_an_extension_and_apply_it(site: tuple[Daemon, str], browser: Any
                                           shots: Path) -> None:
     d, base = site
     _ensure_admin(d, browser, base)
-    page = _login(browser, base)
+    page = login(browser, base, ADMIN)
     page.goto("/config/phones")
     field = page.locator('[name="fxs.2.extension"]')
     field.fill("202")
@@ -164,7 +121,7 @@ def test_apply_with_confirm_rolls_back_by_itself(site: tuple[Daemon, str], brows
                                                  ) -> None:
     d, base = site
     _ensure_admin(d, browser, base)
-    page = _login(browser, base)
+    page = login(browser, base, ADMIN)
     page.goto("/config/box")
     page.locator('[name="box.name"]').fill("frontdesk")
     page.get_by_role("button", name="Save").first.click()
@@ -187,7 +144,7 @@ def test_the_dashboard_follows_a_phone_going_off_hook(site: tuple[Daemon, str], 
     d, base = site
     _ensure_admin(d, browser, base)
     for size, name in ((DESKTOP, "dashboard-desktop.png"), (PHONE, "dashboard-phone.png")):
-        page = _login(browser, base, size)
+        page = login(browser, base, ADMIN, size)
         row = page.locator('tr[data-leg="fxs1"]')
         assert "on hook" in row.inner_text()
         d.phone(1, "offhook")
@@ -209,7 +166,7 @@ def test_a_bad_value_is_shown_at_its_field(site: tuple[Daemon, str], browser: An
                                            shots: Path) -> None:
     d, base = site
     _ensure_admin(d, browser, base)
-    page = _login(browser, base, PHONE)
+    page = login(browser, base, ADMIN, PHONE)
     page.goto("/config/phones")
     field = page.locator('[name="fxs.1.extension"]')
     field.fill("12a")
@@ -228,7 +185,7 @@ def test_every_page_opens_without_errors_and_is_small(site: tuple[Daemon, str],
                                                       browser: Any) -> None:
     d, base = site
     _ensure_admin(d, browser, base)
-    page = _login(browser, base)
+    page = login(browser, base, ADMIN)
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
@@ -248,7 +205,7 @@ def test_every_page_opens_without_errors_and_is_small(site: tuple[Daemon, str],
 def test_the_hook_watch_follows_the_board_live(site: tuple[Daemon, str], browser: Any) -> None:
     d, base = site
     _ensure_admin(d, browser, base)
-    page = _login(browser, base)
+    page = login(browser, base, ADMIN)
     page.goto("/diagnostics")
     page.get_by_role("button", name="Watch live").click()
     d.phone(2, "offhook")
@@ -265,7 +222,7 @@ def test_a_prompt_is_uploaded_from_the_browser(site: tuple[Daemon, str], browser
                                                shots: Path, tmp_path: Path) -> None:
     d, base = site
     _ensure_admin(d, browser, base)
-    page = _login(browser, base)
+    page = login(browser, base, ADMIN)
     problems: list[str] = []
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto("/prompts")

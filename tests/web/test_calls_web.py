@@ -19,8 +19,6 @@ import json
 import socket
 import sqlite3
 import subprocess
-import urllib.error
-import urllib.request
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,33 +28,15 @@ import pytest
 
 from tests.e2e.harness import Daemon, free_port, sine
 from tests.e2e.peers import box_config
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, WAIT_MS
+from tests.web.live_support import DESKTOP, PHONE, add_office_accounts, http, login
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 recstore = pytest.importorskip("firmware.media.recstore")
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "office-box-2026"
 PHONES = [{"port": n, "extension": f"10{n}", "name": name}
           for n, name in ((1, "Alice"), (2, "Bob"), (3, "Carol"))]
-
-
-def http(base: str, path: str, *, token: str = "", method: str = "GET",
-         body: dict[str, Any] | None = None,
-         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(base + path, method=method, headers=dict(headers or {}),
-                                     data=json.dumps(body).encode() if body is not None
-                                     else None)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    if body is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
 
 
 def api(base: str, token: str, name: str, **args: Any) -> tuple[int, Any]:
@@ -104,12 +84,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     d = Daemon(tmp_path_factory.mktemp("calls-web"), box_config(fxs=PHONES, web_port=port))
     d.wait_ready()
     try:
-        d.call("user.add", name="boss", role="admin", password=PASSWORD)
-        d.call("user.add", name="alice", role="user", password=PASSWORD, extension="101")
-        d.call("user.add", name="bob", role="user", password=PASSWORD, extension="102")
-        d.call("user.add", name="ian", role="installer", password=PASSWORD)
-        tokens = {n: d.call("user.token", name=n)["token"]
-                  for n in ("boss", "alice", "bob", "ian")}
+        tokens = add_office_accounts(d)
         call_103(d, 1)
         call_103(d, 2)
         rows = d.wait_for("two records", lambda: r if len(r := d.call("calls")["calls"]) == 2
@@ -123,28 +98,6 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     finally:
         code = d.stop()
         assert code == 0, f"daemon exited {code}:\n{d.log()}"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (tools/setup.sh test installs it)")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def login(browser: Any, base: str, name: str, size: dict[str, int] = DESKTOP) -> Any:
-    context = browser.new_context(viewport=size, base_url=base)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    page.goto("/login")
-    page.get_by_label("Account name").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/")
-    return page
 
 
 def test_the_api_shows_each_user_only_their_own_calls(office: dict[str, Any]) -> None:
@@ -308,16 +261,6 @@ def test_the_load_chart_follows_a_new_call_live(browser: Any, office: dict[str, 
         f".getAttribute('data-calls')) === {before + 1}", timeout=15_000)
     page.screenshot(path=str(shots / "dashboard-load-desktop.png"), full_page=True)
     page.context.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import os
-
-    named = os.environ.get("MINIPBX_SCREENSHOTS")
-    folder = Path(named) if named else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 FIRST_EVENT = """() => new Promise((ok, bad) => {

@@ -8,12 +8,11 @@ Playwright) against the real daemon on the simulated board (issue 11):
 - a bad value is shown at its field, and another extension's page is refused (403).
 
 Screenshots at phone width go to a temporary folder, or to the folder MINIPBX_SCREENSHOTS
-names (as tests/web/test_browser.py's).
+names (the ``shots`` fixture of tests/web/conftest.py).
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -24,27 +23,19 @@ import pytest
 
 from tests.e2e.harness import Daemon, free_port, tones_in
 from tests.e2e.peers import box_config
+from tests.web.live_support import PASSWORD, PHONE, login
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's, as tests/web/test_browser.py uses it
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-PHONE = {"width": 390, "height": 844}
-WAIT_MS = 10_000
-PASSWORD = "office-box-2026"
 HANDSETS = [{"port": 1, "extension": "101", "name": "Reception"},
             {"port": 2, "extension": "102", "name": "Office"},
             {"port": 3, "extension": "103", "name": "Store"}]
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (tools/setup.sh test installs it)")
+def setup(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[dict[str, Any]]:
     port = free_port(socket.SOCK_STREAM)
     # A short interdigit timeout: a star code with a number ends after it.
     config = box_config(fxs=HANDSETS, web_port=port) + "\n[dialplan]\ninterdigit_s = 2\n"
@@ -52,33 +43,13 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     box.wait_ready()
     box.call("user.add", name="admin", role="admin", password=PASSWORD)
     box.call("user.add", name="bob", role="user", password=PASSWORD, extension="102")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield {"box": box, "browser": browser, "base": f"http://127.0.0.1:{port}"}
-        browser.close()
+    yield {"box": box, "browser": browser, "base": f"http://127.0.0.1:{port}"}
     assert box.stop() == 0, box.log()
 
 
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    named = os.environ.get("MINIPBX_SCREENSHOTS")
-    folder = Path(named) if named else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def login(setup: dict[str, Any], name: str) -> Any:
+def phone_login(setup: dict[str, Any], name: str) -> Any:
     """A phone-width page without JavaScript, logged in as ``name``."""
-    context = setup["browser"].new_context(viewport=PHONE, base_url=setup["base"],
-                                           java_script_enabled=False)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    page.goto("/login")
-    page.get_by_label("Account name").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/")
-    return page
+    return login(setup["browser"], setup["base"], name, PHONE, javascript=False)
 
 
 def hang_up(box: Daemon, port: int) -> None:
@@ -90,7 +61,7 @@ def hang_up(box: Daemon, port: int) -> None:
 def test_forward_always_set_on_the_page_forwards_the_next_call(setup: dict[str, Any],
                                                                 shots: Path) -> None:
     box: Daemon = setup["box"]
-    page = login(setup, "bob")
+    page = phone_login(setup, "bob")
     page.goto("/me")
     form = page.locator("form#forwarding")
     assert "Calls ring your phone." in form.inner_text()
@@ -126,7 +97,7 @@ def test_a_star_code_shows_on_the_page(setup: dict[str, Any]) -> None:
         box.wait_for("the code to be taken",
                      lambda: box.port("fxs2")["exchange_state"] != "dialling", timeout=8)
         hang_up(box, 2)
-    page = login(setup, "bob")
+    page = phone_login(setup, "bob")
     page.goto("/me")
     assert "Do not disturb is on" in page.locator("#forwarding-now").inner_text()
     assert page.get_by_role("checkbox", name="Do not disturb").is_checked()
@@ -141,7 +112,7 @@ def test_a_star_code_shows_on_the_page(setup: dict[str, Any]) -> None:
 def test_a_bad_value_is_shown_at_its_field_and_others_are_refused(setup: dict[str, Any],
                                                                    shots: Path) -> None:
     box: Daemon = setup["box"]
-    page = login(setup, "bob")
+    page = phone_login(setup, "bob")
     page.goto("/me")
     page.get_by_label("Forward when not answered to").fill("101")
     seconds = page.get_by_label("Ring for (seconds) before forwarding")
@@ -164,7 +135,7 @@ def test_a_bad_value_is_shown_at_its_field_and_others_are_refused(setup: dict[st
 def test_an_admin_sets_another_extension_from_the_forwarding_page(setup: dict[str, Any],
                                                                   shots: Path) -> None:
     box: Daemon = setup["box"]
-    page = login(setup, "admin")
+    page = phone_login(setup, "admin")
     page.get_by_role("link", name="Forwarding").click()
     page.wait_for_url("**/forwarding")
     assert page.locator('tr[data-extension="103"]').is_visible()

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import socket
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,28 +15,12 @@ import pytest
 from firmware.media.vmstore import MailboxStore
 from tests.e2e.harness import Daemon, free_port, sine
 from tests.e2e.peers import box_config
+from tests.web.live_support import add_office_accounts, http
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "office-box-2026"
 PHONES: list[dict[str, object]] = [{"port": n, "extension": f"10{n}", "voicemail": True}
                                    for n in (1, 2)]
-
-
-def http(base: str, path: str, token: str, headers: dict[str, str] | None = None,
-         method: str = "GET", body: dict[str, Any] | None = None
-         ) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(base + path, method=method, headers=dict(headers or {}),
-                                     data=json.dumps(body).encode() if body is not None
-                                     else None)
-    request.add_header("Authorization", f"Bearer {token}")
-    if body is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
 
 
 def api(base: str, token: str, name: str, **args: Any) -> tuple[int, Any]:
@@ -53,12 +35,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     d = Daemon(tmp_path_factory.mktemp("vm-web"), box_config(fxs=PHONES, web_port=port))
     d.wait_ready()
     try:
-        d.call("user.add", name="boss", role="admin", password=PASSWORD)
-        d.call("user.add", name="alice", role="user", password=PASSWORD, extension="101")
-        d.call("user.add", name="bob", role="user", password=PASSWORD, extension="102")
-        d.call("user.add", name="ian", role="installer", password=PASSWORD)
-        tokens = {n: d.call("user.token", name=n)["token"]
-                  for n in ("boss", "alice", "bob", "ian")}
+        tokens = add_office_accounts(d)
         store = MailboxStore(d.state / "voicemail")
         uids = {}
         for box, hz in (("101", 440.0), ("102", 1000.0)):
