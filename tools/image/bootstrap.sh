@@ -25,3 +25,20 @@ deb http://deb.debian.org/debian-security $suite-security main non-free-firmware
 SRC
 echo "$run_pkgs" | tr , '\n' >"$out/run-packages.txt"
 echo "$build_pkgs" | tr , '\n' >"$out/build-packages.txt"
+# debootstrap takes the packages of the release as it was cut; what bookworm-updates and
+# bookworm-security have fixed since comes in here, before anything is built on top, so
+# the image ships with the fixes (the kernel stage takes its kernel from -security too).
+# The list of what was upgraded is kept beside the image. The steps are joined with &&:
+# set -e does not reach inside a { } that stands left of ||.
+upgradable() { in_root apt-get -s -q upgrade | awk '/^Inst /{print $2, $3, $4}' | tr -d '[]()'; }
+say "upgrading from $suite-updates and $suite-security under qemu (log: $out/upgrade.log)"
+chroot_mounts
+{
+  in_root apt-get -o DPkg::Lock::Timeout=3600 update -q &&
+    upgradable >"$out/upgraded-packages.txt" &&
+    in_root apt-get -o DPkg::Lock::Timeout=3600 -o Dpkg::Options::=--force-confdef \
+      -o Dpkg::Options::=--force-confold upgrade -y -q &&
+    upgradable >"$out/still-upgradable.txt" &&
+    { [[ ! -s $out/still-upgradable.txt ]] || { echo "still upgradable:"; cat "$out/still-upgradable.txt"; false; }; }
+} >"$out/upgrade.log" 2>&1 || { tail -n 30 "$out/upgrade.log" >&2; die "upgrade failed (whole log: $out/upgrade.log)"; }
+say "upgraded $(wc -l <"$out/upgraded-packages.txt") packages (list: $out/upgraded-packages.txt)"
