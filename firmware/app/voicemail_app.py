@@ -9,7 +9,9 @@
   mailbox is set (message ids, greeting), which gives stutter dial tone, and the owner's
   handset gets the message-waiting indication (VMWI, ``Box.send_vmwi``) when the count of
   new messages goes from none to some or back; every ``VMWI_REFRESH_S`` it is sent again
-  to idle handsets.
+  to idle handsets. An IP phone's mailbox (``[[sip_user]] voicemail``) has no indication
+  yet: the box would have to send it a NOTIFY with Event: message-summary (RFC 3842),
+  which pjsua2 offers no way to send outside a call.
 - A kept message is encoded to Ogg Opus on a worker thread at low priority (opusenc,
   checked, as call recordings: firmware/app/recencode.py); the WAV goes after. Without
   opus-tools the WAV stays.
@@ -77,14 +79,14 @@ class Take:
 class VoicemailService:
     def __init__(self, loop: asyncio.AbstractEventLoop, store: MailboxStore, tap: Tap,
                  exchange: MailView, send_vmwi: Callable[[str, bool], bool],
-                 boxes: Callable[[], dict[str, LegId]],
+                 boxes: Callable[[], dict[str, LegId | None]],
                  configured_pin: Callable[[str], str] = lambda box: "") -> None:
         self.loop = loop
         self.store = store
         self.tap = tap
         self.exchange = exchange
         self.send_vmwi = send_vmwi
-        self.boxes = boxes  # mailbox (extension) -> its handset's leg
+        self.boxes = boxes  # mailbox (extension) -> its handset's leg (None: an IP phone)
         self.configured_pin = configured_pin  # the configuration's voicemail_pin
         self._takes: dict[tuple[int, bool], Take] = {}
         self._lamp: dict[str, bool] = {}
@@ -332,14 +334,19 @@ def start_voicemail(loop: asyncio.AbstractEventLoop, state_dir: Path, box: Any, 
                     cache: Any, config: Callable[[], Any]) -> VoicemailService:
     """The daemon's voicemail: the Box hands it the exchange's events, the prompt cache
     plays ``voicemail:`` references from its files; ``config`` gives the running
-    configuration (the mailboxes are the [[fxs]] ports with voicemail on)."""
+    configuration (the mailboxes are the [[fxs]] ports and [[sip_user]] phones with
+    voicemail on; a phone's has no lamp to light)."""
 
-    def boxes() -> dict[str, LegId]:
+    def boxes() -> dict[str, LegId | None]:
         on = {p.extension for p in config().fxs if p.voicemail}
-        return {slot.extension: leg for leg, slot in box.fxs.items() if slot.extension in on}
+        found: dict[str, LegId | None] = {
+            slot.extension: leg for leg, slot in box.fxs.items() if slot.extension in on}
+        found.update((u.extension, None) for u in config().sip_user if u.voicemail)
+        return found
 
     def configured_pin(mailbox: str) -> str:
-        return next((str(p.voicemail_pin) for p in config().fxs if p.extension == mailbox), "")
+        owners = (*config().fxs, *config().sip_user)
+        return next((str(p.voicemail_pin) for p in owners if p.extension == mailbox), "")
 
     service = VoicemailService(loop, MailboxStore(voicemail_root(state_dir)), box.switch,
                                exchange, box.send_vmwi, boxes, configured_pin)

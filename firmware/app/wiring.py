@@ -116,12 +116,14 @@ def build_plan(config: Config, profile: CountryProfile | None = None) -> DialPla
 
 
 def phone_features(user: SipUserConfig) -> LineFeatures:
-    """An IP phone's forwarding and do-not-disturb. It takes one call at a time: the box
-    offers it no waiting call (flashcalls.py), so its call waiting is off."""
+    """An IP phone's forwarding, do-not-disturb and mailbox. It takes one call at a time:
+    the box offers it no waiting call (flashcalls.py), so its call waiting is off."""
     return LineFeatures(
         forward_always=user.forward_always, forward_busy=user.forward_busy,
         forward_no_answer=user.forward_no_answer, forward_after_s=user.forward_after_s,
-        dnd=user.dnd, call_waiting=False)
+        dnd=user.dnd, call_waiting=False, voicemail=user.voicemail,
+        voicemail_pin=user.voicemail_pin, voicemail_after_s=user.voicemail_after_s,
+        voicemail_max_s=user.voicemail_max_s, voicemail_greeting=user.voicemail_greeting)
 
 
 def feature_codes(config: Config) -> FeatureCodes:

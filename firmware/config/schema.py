@@ -291,6 +291,11 @@ class SipUser:
     forward_no_answer: str = service("forward_no_answer")
     forward_after_s: float = service("forward_after_s")
     dnd: bool = service("dnd")
+    voicemail: bool = service("voicemail")
+    voicemail_pin: str = service("voicemail_pin")
+    voicemail_after_s: float = service("voicemail_after_s")
+    voicemail_max_s: float = service("voicemail_max_s")
+    voicemail_greeting: str = service("voicemail_greeting")
     record: RecordMode = field(
         default="", metadata=meta(
             'call recording: always, never, on_demand (the phone keys [features]'

@@ -134,3 +134,40 @@ def test_a_message_keyed_before_its_decode_is_decoded_then_and_there(tmp_path: P
     finally:
         service.close()
         loop.close()
+
+
+def test_an_ip_phones_mailbox_has_no_lamp_to_light(tmp_path: Path) -> None:
+    """start_voicemail over the configuration: handset 102's mailbox has its port's lamp;
+    IP phone 110's ([[sip_user]] voicemail) has none (no message-waiting NOTIFY yet), so
+    nothing is sent for it and nothing is tried again, but the exchange gets its view, and
+    its configured PIN counts."""
+    from types import SimpleNamespace
+
+    from firmware.app.voicemail_app import start_voicemail
+    from firmware.config.schema import Config, FxsPort, SipUser
+
+    config = Config(fxs=(FxsPort(port=2, extension="102", voicemail=True),),
+                    sip_user=(SipUser(extension="110", password="secret-110", voicemail=True,
+                                      voicemail_pin="2468"),))
+    loop = asyncio.new_event_loop()
+    lamps: list[tuple[str, bool]] = []
+
+    def vmwi(leg: str, on: bool) -> bool:
+        lamps.append((leg, on))
+        return True
+
+    box = SimpleNamespace(fxs={"fxs2": SimpleNamespace(extension="102")}, switch=FakeTap(),
+                          send_vmwi=vmwi, on_voicemail=None)
+    exchange = FakeExchange()
+    service = start_voicemail(loop, tmp_path, box, exchange, None, lambda: config)
+    try:
+        assert lamps == [("fxs2", False)]
+        assert exchange.boxes["110"] == ([], [], False)
+        assert service.configured_pin("110") == "2468"
+        service.store.save("110", b"\x01\x00" * 16000, 1000.0, "101")
+        service.refresh("110")
+        assert exchange.boxes["110"][0] and lamps == [("fxs2", False)]
+        assert service.status()["110"] == {"new": 1, "old": 0, "lamp": None}
+    finally:
+        service.close()
+        loop.close()

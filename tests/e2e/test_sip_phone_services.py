@@ -1,7 +1,9 @@
-"""An IP phone's forwarding and do-not-disturb through the daemon: baresip registers as
-``[[sip_user]]`` 110 and dials the star codes (an INVITE to ``*72102``...); a handset's
-call to 110 then rings handset 102 instead, or hears busy while 110 is on do-not-disturb;
-a forward set in the configuration is followed too."""
+"""An IP phone's forwarding, do-not-disturb and mailbox through the daemon: baresip
+registers as ``[[sip_user]]`` 110 and dials the star codes (an INVITE to ``*72102``...);
+a handset's call to 110 then rings handset 102 instead, or hears busy while 110 is on
+do-not-disturb; a forward set in the configuration is followed too. A call the phone does
+not answer leaves a message in its mailbox, which the phone then hears by dialling ``*98``
+and keying ``1`` (RFC 4733)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from firmware.app.status_text import format_status
-from tests.e2e.harness import Daemon, tones_in
+from tests.e2e.harness import Daemon, dominant_hz, sine, tones_in
 from tests.e2e.peers import Baresip, Peers, box_config
 from tests.e2e.test_sip_phones import PHONE, contacts, phone_account
 
@@ -32,12 +34,19 @@ def forwarding(box: Daemon) -> str:
     return format_status(box.call("status"))
 
 
+def more_events(bare: Baresip, kind: str, than: int, what: str, timeout: float = 10.0) -> None:
+    """Wait until baresip has told more than ``than`` events of ``kind``."""
+    deadline = time.monotonic() + timeout
+    while len(bare.ctrl.events_of(kind)) <= than:
+        assert time.monotonic() < deadline, f"baresip: no {what} in {timeout} s"
+        time.sleep(0.1)
+
+
 def phone_dials(bare: Baresip, number: str) -> None:
     """The phone dials ``number``; a star code's call ends at once (no answer)."""
     closed = len(bare.ctrl.events_of("CALL_CLOSED"))
     assert bare.ctrl.command("dial", number)["ok"]
-    bare.ctrl._wait(lambda: len(bare.ctrl.events_of("CALL_CLOSED")) > closed, 10,
-                    f"the code call {number} to end")
+    more_events(bare, "CALL_CLOSED", closed, f"end of the code call {number}")
 
 
 def hang_up(box: Daemon, port: int) -> None:
@@ -109,3 +118,49 @@ def test_forward_busy_from_the_configuration(daemon_factory: Callable[..., Daemo
     hang_up(box, 2)
     hang_up(box, 3)
     hang_up(box, 1)
+
+
+TONE_HZ = 700.0
+
+
+def test_an_unanswered_call_leaves_a_message_the_phone_hears(
+        daemon_factory: Callable[..., Daemon], peers: Peers) -> None:
+    box = daemon_factory(config("voicemail = true\nvoicemail_after_s = 3\n"))
+    account = phone_account(box).replace("answermode=auto", "answermode=manual")
+    bare = peers.baresip(tone_hz=440, account=account)
+    box.wait_for("the phone's registration", lambda: bool(contacts(box)), timeout=15)
+
+    box.phone(1, "offhook")
+    box.dial(1, "110")
+    bare.ctrl.wait_event("CALL_INCOMING", timeout=10)  # it rings; nobody answers
+    box.wait_for("the greeting to end and the recording to start",
+                 lambda: "recording a message for mailbox 110" in box.log(), timeout=30)
+    bare.ctrl.wait_event("CALL_CLOSED", timeout=5)  # the phone stopped ringing
+    box.speak(1, sine(TONE_HZ, 2.5))
+    time.sleep(3.0)
+    hang_up(box, 1)
+    folder = box.state / "voicemail" / "110"
+    box.wait_for("the message to be kept", lambda: list(folder.glob("2*.json")), timeout=5)
+    listed = box.call("voicemail.list", extension="110")["messages"]
+    assert [m["caller_number"] for m in listed] == ["101"]
+    assert "110: 1 new, 0 heard" in format_status(box.call("status"))
+
+    established = len(bare.ctrl.events_of("CALL_ESTABLISHED"))
+    assert bare.ctrl.command("dial", "*98")["ok"]
+    more_events(bare, "CALL_ESTABLISHED", established, "answer from the mailbox")
+    box.wait_for("the mailbox to open", lambda: "mailbox 110 opened" in box.log(), timeout=8)
+    time.sleep(1.0)
+    bare.ctrl.command("sndcode", "1")  # play the message
+    box.wait_for("the message to be marked heard",
+                 lambda: "110: 0 new, 1 heard" in format_status(box.call("status")),
+                 timeout=8)
+    time.sleep(4.0)
+    closed = len(bare.ctrl.events_of("CALL_CLOSED"))
+    bare.ctrl.command("hangup")
+    more_events(bare, "CALL_CLOSED", closed, "end of the mailbox call")
+    samples, rate = bare.heard()
+    step = rate // 2  # half-second windows: the message's steady tone fills three running
+    windows = [samples[i:i + step] for i in range(0, len(samples) - step, step)]
+    steady = [abs(dominant_hz(w, rate) - TONE_HZ) < 15 for w in windows]
+    assert any(all(steady[i:i + 3]) for i in range(len(steady) - 2)), \
+        "the phone did not hear the message"
