@@ -8,8 +8,8 @@ Rules:
   next call, the next dial tone (stutter while forward-always or do-not-disturb is on)
   and the next star code see. It is saved to features.json before the answer.
 - Who may change which extension: an ``admin`` any phone port's or IP phone's
-  (``[[sip_user]]``, shown with port None); anyone else (a ``user``,
-  an ``installer``) only their own account's extension, and any other is refused with
+  (``[[sip_user]]``, shown with port None); anyone else (a ``user``, an ``installer``)
+  only their own account's extension, and any other is refused with
   PermissionDeniedError (403 on the web). Without ``extension``, one's own.
 - forwarding.set takes the settings as text, only those given change, and a change with
   any problem changes nothing (ForwardingError, each problem at its field; the checks are

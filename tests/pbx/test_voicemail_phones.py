@@ -5,8 +5,6 @@ INVITE's number) and keys the menu by RFC 4733 (Digit events of its leg)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from firmware.app.wiring import build_plan
 from firmware.config.schema import Config, FxsPort, SipUser
 from firmware.core.causes import Cause
@@ -15,18 +13,17 @@ from firmware.core.events import (
     Digit,
     MailboxEdit,
     Party,
-    Play,
     PlayDone,
     Release,
     Seize,
     Setup,
     Tone,
-    VoiceMessage,
 )
 from firmware.pbx.features import LineFeatures
 from firmware.pbx.plan import Extension
 
 from .office import ALICE, BOB, CAROL, Driver, office_plan
+from .test_voicemail import messages, plays
 
 DESK = Extension("110", "phone110", "Desk IP", phone=True)
 
@@ -36,14 +33,6 @@ def desk(**settings: object) -> Driver:
                                "voicemail_after_s": 10.0, **settings})
     return Driver(office_plan(extensions=(ALICE, BOB, CAROL, DESK),
                               forwarding=(("110", features),)))
-
-
-def plays(out: Sequence[object]) -> list[tuple[str, ...]]:
-    return [o.prompts for o in out if isinstance(o, Play) and o.prompts]
-
-
-def messages(out: Sequence[object]) -> list[VoiceMessage]:
-    return [o for o in out if isinstance(o, VoiceMessage)]
 
 
 def phone_dials(drv: Driver, number: str) -> list[object]:
@@ -106,7 +95,7 @@ def test_the_phone_dials_star98_and_keys_the_menu() -> None:
     assert MailboxEdit("110", "m1", "heard") in out
     out = keys(drv, "7")
     assert MailboxEdit("110", "m1", "delete") in out
-    out = drv.send(Release("phone110"))
+    drv.send(Release("phone110"))
     assert "mailbox 110 listened to" in drv.pbx.take_records()[-1].reason
 
 
