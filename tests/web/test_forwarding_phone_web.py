@@ -43,6 +43,8 @@ def test_the_owner_of_an_ip_phone_sets_its_forwarding(
             await login(client, "desk")
             page = await (await client.get("/me")).text()
             assert "An IP phone (SIP) rings this extension." in page
+            assert 'id="h-settings"' not in page  # no port settings, and no empty heading
+            assert "like the star codes on the phone" in page
             for name in ("forward_always", "forward_busy", "forward_no_answer",
                          "forward_after_s", "dnd"):
                 assert f'name="{name}"' in page, name

@@ -55,6 +55,7 @@ def test_a_user_sets_their_own_forwarding_on_my_phone(env: Env, pbx: Exchange) -
                 assert f'name="{name}"' in page, name
             assert 'action="/me/forwarding"' in page and "*72 + number" in page
             assert "Calls ring your phone." in page
+            assert '<h2 id="h-settings">Settings</h2>' in page  # a port has its settings
             saved = await client.post("/me/forwarding", data={
                 "_csrf": form_token(page), **fields(forward_always="102", call_waiting="true")},
                 allow_redirects=False)
@@ -129,6 +130,10 @@ def test_an_admin_sets_any_extension(env: Env, pbx: Exchange) -> None:
             assert 'href="/forwarding"' in listing  # in the menu
             assert 'data-extension="101"' in listing and 'data-extension="102"' in listing
             page = await (await client.get("/forwarding/102")).text()
+            # Another's extension: "the phone", not "your phone"; a handset's star codes.
+            assert "Calls ring the phone." in page and "your phone" not in page.split(
+                "Now:")[1].split("</p>")[0]
+            assert "like the star codes on the handset" in page
             saved = await client.post("/forwarding/102", data={
                 "_csrf": form_token(page), **fields(dnd="true", forward_no_answer="101",
                                                     forward_after_s="12")},

@@ -54,7 +54,7 @@ HELP = {"forward_always": "An extension, a group's number or an outside number, 
 FORM = Tpl("""<form method="post" action="$action" class="card" id="forwarding"
  novalidate>$csrf$summary$now
 $fields
-<p class="help">A change runs at once, like the star codes on the handset.</p>
+<p class="help">A change runs at once, like the star codes on the $device.</p>
 <div class="actions"><button class="primary">Save forwarding</button></div></form>""")
 
 SUMMARY = Tpl("""<div class="flash error" role="alert" id="forwarding-errors">
@@ -135,7 +135,10 @@ def now_text(current: Mapping[str, Any], phone: str = "your phone") -> str:
 
 def form_html(view: Mapping[str, Any], csrf: Html, action: str,
               errors: Mapping[str, str] | None = None,
-              submitted: Mapping[str, Sequence[str]] | None = None) -> Html:
+              submitted: Mapping[str, Sequence[str]] | None = None,
+              own: bool = True) -> Html:
+    """The form for ``view`` (forwarding.show's answer); ``own``: the reader's own
+    extension (My phone), else an admin's view of another's."""
     errors = errors or {}
     submitted = submitted or {}
     fields = join(_field(view, name, errors.get(name, ""), submitted.get(name))
@@ -146,9 +149,11 @@ def form_html(view: Mapping[str, Any], csrf: Html, action: str,
             element("a", LABELS.get(name, name or "Forwarding"), href=f"#{_fid(name)}"),
             f": {message}"])) for name, message in errors.items())
         summary = SUMMARY(plural="s" if len(errors) > 1 else "", items=items)
-    now = element("p", join([element("strong", "Now: "), now_text(view["current"])]),
+    now = element("p", join([element("strong", "Now: "),
+                             now_text(view["current"], "your phone" if own else "the phone")]),
                   class_="now", id="forwarding-now")
-    return FORM(action=action, csrf=csrf, summary=summary, now=now, fields=fields)
+    return FORM(action=action, csrf=csrf, summary=summary, now=now, fields=fields,
+                device="phone" if view.get("phone") else "handset")
 
 
 async def section(request: web.Request, extension: str | None, action: str,
@@ -160,7 +165,8 @@ async def section(request: web.Request, extension: str | None, action: str,
                              {"extension": extension} if extension else {})
     except PbxError as exc:
         return element("p", str(exc), class_="help")
-    return form_html(view, csrf_input(request), action, errors, submitted)
+    return form_html(view, csrf_input(request), action, errors, submitted,
+                     own=extension is None)
 
 
 async def submit(request: web.Request, extension: str | None
@@ -241,7 +247,7 @@ async def _page(request: web.Request, extension: str,
     except NotFoundError as exc:
         raise web.HTTPNotFound(text=f"{exc}\n") from None
     form = form_html(view, csrf_input(request), f"/forwarding/{quote(extension)}", errors,
-                     submitted)
+                     submitted, own=known_caller(request).extension == extension)
     back = (element("p", element("a", "All phones", href="/forwarding"))
             if known_caller(request).role == "admin" else Html(""))
     return await render(request, f"Forwarding of extension {extension}", join([back, form]),

@@ -30,7 +30,7 @@ routes = web.RouteTableDef()
 
 PAGE = Tpl("""<section aria-labelledby="h-port"><h2 id="h-port">Extension $extension</h2>
 $port</section>
-<section aria-labelledby="h-settings"><h2 id="h-settings">Settings</h2>$settings</section>
+$settings
 $forwarding
 <section aria-labelledby="h-pw"><h2 id="h-pw">Password</h2>
 <form method="post" action="/me/passwd" class="card" novalidate>$csrf
@@ -95,7 +95,11 @@ async def _show(request: web.Request, *, errors: dict[str, str] | None = None,
         port_html = element("p", join([f"Phone port {port.get('index')}: ",
                                        element("span", state, class_=f"badge {css}"),
                                        f", {hook}."]))
-        settings = await _settings(request, csrf, errors or {}, submitted or {})
+        # A port's own settings; an IP phone or no port has none, and no empty heading.
+        settings = element("section", join([
+            element("h2", "Settings", id="h-settings"),
+            await _settings(request, csrf, errors or {}, submitted or {})]),
+            aria_labelledby="h-settings")
         fwd = FORWARDING(form=await forwarding.section(request, None, "/me/forwarding",
                                                        fwd_errors, fwd_submitted))
     body = PAGE(extension=caller.extension or "—", port=port_html, settings=settings,
