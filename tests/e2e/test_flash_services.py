@@ -77,6 +77,10 @@ def hold_and_consult(box: Daemon) -> None:
     box.wait_for("1 to talk to 3", lambda: box.port("fxs3")["with"] == "fxs1", timeout=8)
 
 
+# Type II caller ID is a real-time exchange (the handset must acknowledge the CAS within
+# 160 ms, then the FSK follows at once); with eight test workers and an image build on two
+# cores (load 6) the handset once did not decode it in 8 s. In the serial part.
+@pytest.mark.serial
 def test_call_waiting_flash_answers_and_swaps_with_music_on_hold(box: Daemon) -> None:
     """The call-waiting tone itself (440 Hz, before the CAS) is checked on the signal in
     tests/app/test_cwcid.py: here it is over before a recording could start."""
