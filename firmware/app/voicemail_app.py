@@ -9,9 +9,10 @@
   mailbox is set (message ids, greeting), which gives stutter dial tone, and the owner's
   handset gets the message-waiting indication (VMWI, ``Box.send_vmwi``) when the count of
   new messages goes from none to some or back; every ``VMWI_REFRESH_S`` it is sent again
-  to idle handsets. An IP phone's mailbox (``[[sip_user]] voicemail``) has no indication
-  yet: the box would have to send it a NOTIFY with Event: message-summary (RFC 3842),
-  which pjsua2 offers no way to send outside a call.
+  to idle handsets. An IP phone's mailbox (``[[sip_user]] voicemail``) has its counts
+  sent to the SIP side (``phone_mwi``), which NOTIFYs the phone's registered contacts
+  with Event: message-summary (RFC 3842) when they change, on each refresh, and when the
+  phone registers afresh (firmware/sip/mwi.py).
 - A kept message is encoded to Ogg Opus on a worker thread at low priority (opusenc,
   checked, as call recordings: firmware/app/recencode.py); the WAV goes after. Without
   opus-tools the WAV stays.
@@ -80,7 +81,8 @@ class VoicemailService:
     def __init__(self, loop: asyncio.AbstractEventLoop, store: MailboxStore, tap: Tap,
                  exchange: MailView, send_vmwi: Callable[[str, bool], bool],
                  boxes: Callable[[], dict[str, LegId | None]],
-                 configured_pin: Callable[[str], str] = lambda box: "") -> None:
+                 configured_pin: Callable[[str], str] = lambda box: "",
+                 phone_mwi: Callable[[str, int, int, bool], int] | None = None) -> None:
         self.loop = loop
         self.store = store
         self.tap = tap
@@ -88,6 +90,8 @@ class VoicemailService:
         self.send_vmwi = send_vmwi
         self.boxes = boxes  # mailbox (extension) -> its handset's leg (None: an IP phone)
         self.configured_pin = configured_pin  # the configuration's voicemail_pin
+        # (extension, new, old, force) for an IP phone's mailbox: SipAdapter.message_waiting
+        self.phone_mwi = phone_mwi
         self._takes: dict[tuple[int, bool], Take] = {}
         self._lamp: dict[str, bool] = {}
         self._refresh: asyncio.TimerHandle | None = None
@@ -285,9 +289,15 @@ class VoicemailService:
         except MailboxError:
             return
         self.exchange.set_mailbox(box, new, old, greeting, pin)
+        boxes = self.boxes()
+        if box in boxes and boxes[box] is None:
+            # An IP phone: the SIP side compares the counts itself (a phone shows both).
+            if self.phone_mwi is not None:
+                self.phone_mwi(box, len(new), len(old), force)
+            return
         lamp = bool(new)
         if force or self._lamp.get(box) != lamp:
-            leg = self.boxes().get(box)
+            leg = boxes.get(box)
             if leg is not None and self.send_vmwi(leg, lamp):
                 self._lamp[box] = lamp
                 log.info("mailbox %s: message-waiting %s sent to %s", box,
@@ -335,7 +345,7 @@ def start_voicemail(loop: asyncio.AbstractEventLoop, state_dir: Path, box: Any, 
     """The daemon's voicemail: the Box hands it the exchange's events, the prompt cache
     plays ``voicemail:`` references from its files; ``config`` gives the running
     configuration (the mailboxes are the [[fxs]] ports and [[sip_user]] phones with
-    voicemail on; a phone's has no lamp to light)."""
+    voicemail on; a phone's lamp is lit by a NOTIFY from the SIP side)."""
 
     def boxes() -> dict[str, LegId | None]:
         on = {p.extension for p in config().fxs if p.voicemail}
@@ -349,7 +359,8 @@ def start_voicemail(loop: asyncio.AbstractEventLoop, state_dir: Path, box: Any, 
         return next((str(p.voicemail_pin) for p in owners if p.extension == mailbox), "")
 
     service = VoicemailService(loop, MailboxStore(voicemail_root(state_dir)), box.switch,
-                               exchange, box.send_vmwi, boxes, configured_pin)
+                               exchange, box.send_vmwi, boxes, configured_pin,
+                               getattr(getattr(box, "sip", None), "message_waiting", None))
     box.on_voicemail = service.handle
     sources = getattr(cache, "sources", None)  # references resolved by their owner
     if sources is not None:

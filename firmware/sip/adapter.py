@@ -59,6 +59,7 @@ from firmware.sip.endpoint import SipEndpoint
 from firmware.sip.guard import Guard
 from firmware.sip.linksource import source_trunk
 from firmware.sip.message import header, parse_name_addr, request_user, uri_user
+from firmware.sip.mwisend import start_phone_mwi
 from firmware.sip.registrar import PhoneAccount, Registrar, phone_extension, phone_leg
 from firmware.sip.registration import RegistrationState
 from firmware.sip.rtpwatch import RtpWatch
@@ -123,12 +124,20 @@ class SipAdapter:
         self._bind, self._sip_port = bind, sip_port
         first = next(iter(endpoint.transports.values()))
         self.screen.start((first.kind, first.host, first.port), endpoint.poll)
+        # Their mailboxes' message-waiting NOTIFYs (RFC 3842): firmware/sip/mwi.py.
+        self.mwi, self._mwi_sender = start_phone_mwi(endpoint, self.registrar, self.screen,
+                                                     defer)
         endpoint.on_shutdown(self.close)
 
     def set_phones(self, accounts: list[PhoneAccount], min_expires_s: int = 60) -> None:
         """The ``[[sip_user]]`` accounts (at start and after each commit)."""
         self.registrar.set_accounts(accounts)
         self.registrar.min_expires_s = min_expires_s
+
+    def message_waiting(self, extension: str, new: int, old: int, force: bool = False) -> int:
+        """IP phone ``extension``'s mailbox holds ``new``/``old`` messages: NOTIFY its
+        contacts if that changed (or ``force``); returns how many were sent."""
+        return self.mwi.update(extension, new, old, force)
 
     def refresh_sources(self) -> None:
         """Who may call in: call again whenever the trunks change (resolves host names)."""
@@ -437,6 +446,7 @@ class SipAdapter:
             "rtp_timeouts": self.rtp_watch.timeouts,
             "screen": self.screen.status(),
             "phones": self.registrar.status(time.monotonic()),
+            "mwi": {**self._mwi_sender.status(), **self.mwi.status()},
             "guard": self.guard.status(),
             "trunks": {name: {"registration": acc.registration.as_dict(),
                               "host": self.trunks[name].host,

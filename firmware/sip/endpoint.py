@@ -30,7 +30,7 @@ import pjsua2 as pj
 from firmware.core.errors import PbxError
 from firmware.sip.library import LibraryInfo, read_library
 from firmware.sip.mediapoll import MediaPoller, start_media_poller
-from firmware.sip.screen import _library
+from firmware.sip.pjsipc import library as _library
 
 log = logging.getLogger(__name__)
 

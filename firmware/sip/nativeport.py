@@ -33,7 +33,7 @@ from typing import Any
 import pjsua2 as pj
 
 from firmware.sip.nativelib import FRAME_BYTES, NativeLib, RingPort
-from firmware.sip.screen import _library
+from firmware.sip.pjsipc import library as _library
 
 log = logging.getLogger(__name__)
 

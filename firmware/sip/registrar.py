@@ -69,6 +69,7 @@ class Binding:
     expires_at: float
     registered_at: float
     user_agent: str = ""
+    call_id: str = ""  # of the REGISTER: a new one means the phone started afresh
 
     def target(self) -> str:
         """Where to send a call for this binding: the Contact URI with its host and port
@@ -95,6 +96,11 @@ class Reply:
     headers: tuple[tuple[str, str], ...] = ()
     failed_login: bool = False
     note: str = ""
+    # A 200 that bound a fresh contact: (extension, its contact URIs). Fresh is a contact
+    # not bound before, or bound by another Call-ID: a phone keeps its REGISTER Call-ID
+    # while it runs (RFC 3261 10.2.4), so a new one is a phone that restarted and has
+    # forgotten what it was told (its message-waiting state: firmware/sip/mwi.py).
+    fresh: tuple[str, tuple[str, ...]] | None = None
 
 
 @dataclass
@@ -152,6 +158,8 @@ class Registrar:
             self._bindings.pop(ext, None)
             return Reply(200, "OK")
         agent = header(text, "User-Agent") or ""
+        call_id = header(text, "Call-ID") or ""
+        known = {(b.uri, b.call_id) for b in current}
         for contact in contacts:
             m = _URI_IN_BRACKETS.search(contact)
             uri = (m.group(1) if m else contact.split(";", 1)[0]).strip()
@@ -166,15 +174,17 @@ class Registrar:
                 return Reply(423, "Interval Too Brief",
                              (("Min-Expires", str(self.min_expires_s)),))
             expires = min(expires, self.max_expires_s)
-            current.append(Binding(uri, source, transport, now + expires, now, agent))
+            current.append(Binding(uri, source, transport, now + expires, now, agent,
+                                   call_id))
         current = current[-account.max_contacts:]
         if current:
             self._bindings[ext] = current
         else:
             self._bindings.pop(ext, None)
+        fresh = tuple(b.uri for b in current if (b.uri, b.call_id) not in known)
         return Reply(200, "OK", tuple(
             ("Contact", f"<{b.uri}>;expires={max(0, round(b.expires_at - now))}")
-            for b in current))
+            for b in current), fresh=(ext, fresh) if fresh else None)
 
     # --- INVITE from a phone -------------------------------------------------------------
     def caller_of(self, text: str, source: tuple[str, int], *, trunk_source: bool) -> str | None:

@@ -27,8 +27,12 @@ lie. If the probe cannot be found the screen stays off, says so in the log and i
 ``minipbx status``, and the adapter still refuses strangers in ``onIncomingCall`` (later,
 but no ghost call rings).
 
-The module's callback runs on the thread that polls pjsua2 (the loop thread); it never
-raises (ctypes would print and carry on, but a half-read request must not pass).
+Responses that no transaction took reach the module too (``on_rx_response``): the
+answers to the message-waiting NOTIFYs the box sends outside pjsua (firmware/sip/mwi.py)
+go to ``notify_answer`` and stop there; every other response goes on to pjsua.
+
+The module's callbacks run on the thread that polls pjsua2 (the loop thread); they never
+raise (ctypes would print and carry on, but a half-read request must not pass).
 """
 
 from __future__ import annotations
@@ -37,16 +41,23 @@ import ctypes
 import logging
 import os
 import socket
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pjsua2 as pj
-
 from firmware.sip.admission import FORBIDDEN, UNAVAILABLE, Admission
 from firmware.sip.guard import Guard
 from firmware.sip.message import header
+from firmware.sip.pjsipc import (
+    PJ_FALSE,
+    PJ_TRUE,
+    HdrListHead,
+    PjsipModule,
+    PjStr,
+    RxCallback,
+    endpoint_api,
+    library,
+)
 from firmware.sip.registrar import Registrar, Reply
 from firmware.sip.scanners import scanner_in
 
@@ -54,8 +65,6 @@ log = logging.getLogger(__name__)
 
 # pjsip/sip_module.h: the transaction layer is 16, the dialog (UA) layer 32.
 PRIORITY = 17
-PJ_TRUE = 1
-PJ_FALSE = 0
 
 # Candidates for PJSIP_MAX_PKT_LEN, smallest first (4000 is pjsip's default): the probe
 # must match at exactly one of them, and larger ones are only read if smaller ones failed.
@@ -64,34 +73,6 @@ _HEAD_SCAN = 1024  # the packet starts within the first KB (after tp_info)
 _READ_MAX = 2048  # a request's start line and headers we look at
 _READ_MAX_AUTH = 8192  # a REGISTER's or INVITE's, for the registrar's digest headers
 PHONE_CALL_MEMORY_S = 30.0  # how long an authenticated INVITE waits for onIncomingCall
-
-_RxCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
-
-
-class _PjStr(ctypes.Structure):
-    _fields_ = (("ptr", ctypes.c_char_p), ("slen", ctypes.c_ssize_t))
-
-
-class _HdrListHead(ctypes.Structure):
-    """A pjsip_hdr used as a list head: only ``prev`` and ``next`` are read; the rest
-    pads it to a whole pjsip_hdr (type, name, sname, vptr)."""
-
-    _fields_ = (("prev", ctypes.c_void_p), ("next", ctypes.c_void_p),
-                ("rest", ctypes.c_char * 64))
-
-
-class _PjsipModule(ctypes.Structure):
-    """pjsip_module (pjsip/sip_module.h), whose layout is the same in every 2.x."""
-
-    _fields_ = (
-        ("prev", ctypes.c_void_p), ("next", ctypes.c_void_p),
-        ("name", _PjStr), ("id", ctypes.c_int), ("priority", ctypes.c_int),
-        ("load", ctypes.c_void_p), ("start", ctypes.c_void_p), ("stop", ctypes.c_void_p),
-        ("unload", ctypes.c_void_p),
-        ("on_rx_request", _RxCallback), ("on_rx_response", ctypes.c_void_p),
-        ("on_tx_request", ctypes.c_void_p), ("on_tx_response", ctypes.c_void_p),
-        ("on_tsx_state", ctypes.c_void_p),
-    )
 
 
 @dataclass(frozen=True)
@@ -108,16 +89,6 @@ class RxLayout:
 class Request:
     method: str
     new_dialog: bool  # no To tag: a new call, not a re-INVITE
-
-
-def _library() -> ctypes.CDLL:
-    """The loaded pjsua2 extension, which carries pjsip (the wheel's, or a source build's)."""
-    pj.Endpoint  # noqa: B018 - makes the wheel load its binding
-    for name, module in list(sys.modules.items()):
-        path = getattr(module, "__file__", None)
-        if name.rsplit(".", 1)[-1] == "_pjsua2" and path:
-            return ctypes.CDLL(path)
-    raise OSError("the pjsua2 extension module is not loaded")
 
 
 def layout_from_probe(memory: bytes, marker: bytes, size: int, source: str,
@@ -174,10 +145,7 @@ class SipScreen:
         self.why_off = "not started"
         self._layout: RxLayout | None = None
         self._probe: tuple[bytes, int, str, int] | None = None  # marker, size, ip, port
-        self._lib = _library()
-        self._lib.pjsua_get_pjsip_endpt.restype = ctypes.c_void_p
-        self._lib.pjsip_endpt_register_module.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
-        self._lib.pjsip_endpt_unregister_module.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
+        self._lib = endpoint_api(library())
         self._lib.pjsip_endpt_respond_stateless.argtypes = (
             ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
             ctypes.c_void_p)
@@ -196,15 +164,23 @@ class SipScreen:
         # REFER inside a call: (Call-ID, Refer-To) -> the status to answer (202 when the
         # exchange takes the transfer), or None when the call is not ours.
         self.refer: Callable[[str, str], int | None] | None = None
+        # A REGISTER that bound fresh contacts: (extension, their URIs), called after the
+        # 200 is sent (firmware/sip/mwi.py tells them the mailbox's state).
+        self.fresh: Callable[[str, tuple[str, ...]], None] | None = None
+        # A response to a NOTIFY the box sent outside pjsua (message-waiting): (Call-ID,
+        # status) -> True when it was one of ours, which pjsip then need not look at.
+        self.notify_answer: Callable[[str, int], bool] | None = None
         self._endpt: int | None = None
-        # Both must live as long as pjsip may call them: they are kept on self.
-        self._callback = _RxCallback(self._on_rx_request)
+        # All must live as long as pjsip may call them: they are kept on self.
+        self._callback = RxCallback(self._on_rx_request)
+        self._response_callback = RxCallback(self._on_rx_response)
         self._name = b"mod-minipbx-screen"
-        self._module = _PjsipModule()
-        self._module.name = _PjStr(self._name, len(self._name))
+        self._module = PjsipModule()
+        self._module.name = PjStr(self._name, len(self._name))
         self._module.id = -1
         self._module.priority = PRIORITY
         self._module.on_rx_request = self._callback
+        self._module.on_rx_response = self._response_callback
 
     def start(self, probe_to: tuple[str, str, int], poll: Callable[[int], int]) -> None:
         """Register, then calibrate with one probe to (kind, host, port) of a transport."""
@@ -276,6 +252,29 @@ class SipScreen:
             log.exception("SIP screen failed on a request; letting it through")
             return PJ_FALSE
 
+    def _on_rx_response(self, rdata: int | None) -> int:
+        """Responses no transaction took; only NOTIFY answers are looked at."""
+        try:
+            at = self._layout
+            if not rdata or at is None or self.notify_answer is None:
+                return PJ_FALSE
+            size = ctypes.c_ssize_t.from_address(rdata + at.length).value
+            head = ctypes.string_at(rdata + at.packet, max(0, min(size, _READ_MAX)))
+            if b"NOTIFY" not in head:  # cheap: most responses are pjsua's own business
+                return PJ_FALSE
+            text = head.decode("utf-8", "replace")
+            first = text.split("\n", 1)[0].split()
+            if len(first) < 2 or not first[0].upper().startswith("SIP/") \
+                    or not first[1].isdigit():
+                return PJ_FALSE
+            if not (header(text, "CSeq") or "").upper().endswith("NOTIFY"):
+                return PJ_FALSE
+            ours = self.notify_answer(header(text, "Call-ID") or "", int(first[1]))
+            return PJ_TRUE if ours else PJ_FALSE
+        except Exception:
+            log.exception("SIP screen failed on a response")
+            return PJ_FALSE
+
     def _calibrating(self, rdata: int) -> int:
         assert self._probe is not None
         marker, size, ip, port = self._probe
@@ -325,7 +324,10 @@ class SipScreen:
                 text = self._text(rdata, at, size, head)
                 port = ctypes.c_int.from_address(rdata + at.src_port).value
                 reply = registrar.register(text, (source, port), _transport(text), now)
-                return self._reply(rdata, source, reply, now)
+                done = self._reply(rdata, source, reply, now)
+                if reply.fresh is not None and self.fresh is not None:
+                    self.fresh(*reply.fresh)
+                return done
             # No phones configured: a stranger's REGISTER is a guess at an account,
             # refused and counted as a failed login.
             if self.admission.trunk_for(source) is not None:
@@ -391,7 +393,7 @@ class SipScreen:
         lib = self._lib
         pool = None
         try:
-            head = _HdrListHead()
+            head = HdrListHead()
             if headers:
                 pool = lib.pjsip_endpt_create_pool(self._endpt, b"screen", 1024, 1024)
                 if not pool:
@@ -401,7 +403,7 @@ class SipScreen:
                 for name, value in headers:
                     n, v = name.encode(), value.encode()
                     hdr = lib.pjsip_generic_string_hdr_create(
-                        pool, ctypes.byref(_PjStr(n, len(n))), ctypes.byref(_PjStr(v, len(v))))
+                        pool, ctypes.byref(PjStr(n, len(n))), ctypes.byref(PjStr(v, len(v))))
                     if not hdr:
                         continue
                     # pj_list_push_back(head, hdr): hdr's first two fields are prev, next.

@@ -136,11 +136,12 @@ def test_a_message_keyed_before_its_decode_is_decoded_then_and_there(tmp_path: P
         loop.close()
 
 
-def test_an_ip_phones_mailbox_has_no_lamp_to_light(tmp_path: Path) -> None:
+def test_an_ip_phones_mailbox_goes_to_the_sip_side(tmp_path: Path) -> None:
     """start_voicemail over the configuration: handset 102's mailbox has its port's lamp;
-    IP phone 110's ([[sip_user]] voicemail) has none (no message-waiting NOTIFY yet), so
-    nothing is sent for it and nothing is tried again, but the exchange gets its view, and
-    its configured PIN counts."""
+    IP phone 110's ([[sip_user]] voicemail) has its counts handed to the SIP side
+    (SipAdapter.message_waiting, which NOTIFYs the phone), at start (forced), after each
+    change and on the periodic refresh (forced); the exchange gets its view, and its
+    configured PIN counts."""
     from types import SimpleNamespace
 
     from firmware.app.voicemail_app import start_voicemail
@@ -151,23 +152,39 @@ def test_an_ip_phones_mailbox_has_no_lamp_to_light(tmp_path: Path) -> None:
                                       voicemail_pin="2468"),))
     loop = asyncio.new_event_loop()
     lamps: list[tuple[str, bool]] = []
+    phones: list[tuple[str, int, int, bool]] = []
 
     def vmwi(leg: str, on: bool) -> bool:
         lamps.append((leg, on))
         return True
 
+    def message_waiting(extension: str, new: int, old: int, force: bool = False) -> int:
+        phones.append((extension, new, old, force))
+        return 1
+
     box = SimpleNamespace(fxs={"fxs2": SimpleNamespace(extension="102")}, switch=FakeTap(),
-                          send_vmwi=vmwi, on_voicemail=None)
+                          send_vmwi=vmwi, on_voicemail=None,
+                          sip=SimpleNamespace(message_waiting=message_waiting))
     exchange = FakeExchange()
     service = start_voicemail(loop, tmp_path, box, exchange, None, lambda: config)
     try:
         assert lamps == [("fxs2", False)]
+        assert phones == [("110", 0, 0, True)]
         assert exchange.boxes["110"] == ([], [], False)
         assert service.configured_pin("110") == "2468"
-        service.store.save("110", b"\x01\x00" * 16000, 1000.0, "101")
+        message = service.store.save("110", b"\x01\x00" * 16000, 1000.0, "101")
+        assert message is not None
         service.refresh("110")
         assert exchange.boxes["110"][0] and lamps == [("fxs2", False)]
-        assert service.status()["110"] == {"new": 1, "old": 0, "lamp": None}
+        assert phones[-1] == ("110", 1, 0, False)
+        service.handle(MailboxEdit("110", message.uid, "heard"))
+        assert phones[-1] == ("110", 0, 1, False)
+        service.handle(MailboxEdit("110", message.uid, "delete"))
+        assert phones[-1] == ("110", 0, 0, False)
+        service._periodic()
+        assert phones[-1] == ("110", 0, 0, True)
+        assert lamps[-1] == ("fxs2", False), "the handset's lamp is not the phone's"
+        assert service.status()["110"] == {"new": 0, "old": 0, "lamp": None}
     finally:
         service.close()
         loop.close()
