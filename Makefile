@@ -33,11 +33,13 @@ image: setup-run
 # Runs the daemon in the image's root under qemu-user, and boots the card image under
 # qemu-system-aarch64 to minipbx READY (tests/image/).
 image-test: setup-test
+	@bash tools/image/host.sh
 	@MINIPBX_IMAGE_TEST=1 .venv/bin/pytest -q tests/image
 
 # Only the boot: the card image under qemu-system-aarch64 (virt board, emulated) until
 # systemd reports minipbx READY, with the time it took (tools/image/qemu_boot.sh).
 image-boot:
+	@bash tools/image/host.sh
 	@bash tools/image/qemu_boot.sh
 
 run: setup-run

@@ -6,9 +6,10 @@ cd "$(dirname "$0")/../.."
 source tools/image/common.sh
 # debootstrap and qemu-user-static: the arm64 root; g++-aarch64-linux-gnu, swig, make,
 # pkg-config: pjsua2 cross-compiled; squashfs-tools, dosfstools, mtools, fdisk: the card image;
-# git: the committed source; openssl: the update key.
+# git: the committed source; openssl: the update key; qemu-system-arm: `make image-boot` and
+# `make image-test` boot the card (they run this script too).
 host_debs=(debootstrap qemu-user-static binfmt-support g++-aarch64-linux-gnu swig make pkg-config
-           squashfs-tools dosfstools mtools fdisk git openssl xz-utils)
+           squashfs-tools dosfstools mtools fdisk git openssl xz-utils qemu-system-arm)
 missing=()
 for p in "${host_debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -49,12 +49,13 @@ cmdline+=" systemd.setenv=MINIPBX_RUN_ARGS=--board=sim"
 say "booting $img (copy in $work, console log $log)"
 say "kernel command line: $cmdline"
 # restrict=on: the guest's network reaches neither the host nor anything beyond it (its DHCP
-# and the link are all it needs).
+# and the link are all it needs). romfile=: no network boot ROM (the kernel is given here;
+# the ROM's package, ipxe-qemu, is only a recommendation of qemu-system-arm).
 qemu-system-aarch64 -M virt -cpu cortex-a72 -smp "${QEMU_SMP:-2}" -m 1024 \
   -display none -monitor none -serial "file:$log" -no-reboot \
   -kernel "$work/vmlinuz" -initrd "$work/initrd.img" -append "$cmdline" \
   -drive "file=$work/card.img,format=raw,if=virtio" \
-  -netdev user,id=net0,restrict=on -device virtio-net-pci,netdev=net0 &
+  -netdev user,id=net0,restrict=on -device virtio-net-pci,netdev=net0,romfile= &
 qpid=$!
 t0=$(date +%s.%N)
 seen() { sed 's/\x1b\[[0-9;]*[a-zA-Z]//g' "$log" 2>/dev/null | grep -E -q "$1"; }
