@@ -82,7 +82,8 @@ class VoicemailService:
                  exchange: MailView, send_vmwi: Callable[[str, bool], bool],
                  boxes: Callable[[], dict[str, LegId | None]],
                  configured_pin: Callable[[str], str] = lambda box: "",
-                 phone_mwi: Callable[[str, int, int, bool], int] | None = None) -> None:
+                 phone_mwi: Callable[[str, int, int, bool], int] | None = None,
+                 phone_mwi_off: Callable[[str], None] | None = None) -> None:
         self.loop = loop
         self.store = store
         self.tap = tap
@@ -92,6 +93,9 @@ class VoicemailService:
         self.configured_pin = configured_pin  # the configuration's voicemail_pin
         # (extension, new, old, force) for an IP phone's mailbox: SipAdapter.message_waiting
         self.phone_mwi = phone_mwi
+        # A phone's mailbox switched off: its lamp out, no more NOTIFYs for it.
+        self.phone_mwi_off = phone_mwi_off
+        self._phones: set[str] = set()  # phones' mailboxes the SIP side was told of
         self._takes: dict[tuple[int, bool], Take] = {}
         self._lamp: dict[str, bool] = {}
         self._refresh: asyncio.TimerHandle | None = None
@@ -156,8 +160,14 @@ class VoicemailService:
             self._decode(box, message.uid)
 
     def reconfigured(self, old: Any = None, new: Any = None) -> None:
-        """After a commit: a mailbox switched on gets its view and its lamp."""
-        for box in self.boxes():
+        """After a commit: a mailbox switched on gets its view and its lamp; an IP phone's
+        switched off has its lamp put out."""
+        boxes = self.boxes()
+        for box in sorted(self._phones - {b for b, leg in boxes.items() if leg is None}):
+            self._phones.discard(box)
+            if self.phone_mwi_off is not None:
+                self.phone_mwi_off(box)
+        for box in boxes:
             self.refresh(box)
 
     def _periodic(self) -> None:
@@ -293,6 +303,7 @@ class VoicemailService:
         if box in boxes and boxes[box] is None:
             # An IP phone: the SIP side compares the counts itself (a phone shows both).
             if self.phone_mwi is not None:
+                self._phones.add(box)
                 self.phone_mwi(box, len(new), len(old), force)
             return
         lamp = bool(new)
@@ -358,9 +369,11 @@ def start_voicemail(loop: asyncio.AbstractEventLoop, state_dir: Path, box: Any, 
         owners = (*config().fxs, *config().sip_user)
         return next((str(p.voicemail_pin) for p in owners if p.extension == mailbox), "")
 
+    sip = getattr(box, "sip", None)  # the SIP adapter: IP phones' NOTIFYs
     service = VoicemailService(loop, MailboxStore(voicemail_root(state_dir)), box.switch,
                                exchange, box.send_vmwi, boxes, configured_pin,
-                               getattr(getattr(box, "sip", None), "message_waiting", None))
+                               getattr(sip, "message_waiting", None),
+                               getattr(sip, "message_waiting_off", None))
     box.on_voicemail = service.handle
     sources = getattr(cache, "sources", None)  # references resolved by their owner
     if sources is not None:

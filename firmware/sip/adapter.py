@@ -139,6 +139,12 @@ class SipAdapter:
         contacts if that changed (or ``force``); returns how many were sent."""
         return self.mwi.update(extension, new, old, force)
 
+    def message_waiting_off(self, extension: str) -> None:
+        """``extension``'s mailbox was switched off: its lamp out, and no NOTIFY for it
+        from now on."""
+        self.mwi.update(extension, 0, 0, force=True)
+        self.mwi.forget(extension)
+
     def refresh_sources(self) -> None:
         """Who may call in: call again whenever the trunks change (resolves host names)."""
         self.admission.set_sources(trunk_sources(self.trunks.values()))

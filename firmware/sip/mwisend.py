@@ -30,7 +30,7 @@ from collections.abc import Callable
 from firmware.sip.endpoint import SipEndpoint
 from firmware.sip.mwi import Local, MwiNotifier
 from firmware.sip.pjsipc import PJ_SUCCESS, endpoint_api, library, pj_str
-from firmware.sip.registrar import Registrar
+from firmware.sip.registrar import Registrar, Reply
 from firmware.sip.screen import SipScreen
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,16 @@ def start_phone_mwi(endpoint: SipEndpoint, registrar: Registrar, screen: SipScre
             notifier.registered(extension, contacts)
         defer(later)
 
+    def subscribe(text: str, source: tuple[str, int], transport: str,
+                  now: float) -> Reply | None:
+        reply, sub = notifier.subscribe(text, source, transport, now)
+        if sub is not None and reply is not None and reply.code == 200:
+            def first() -> None:  # after the 200, which the screen sends on return
+                notifier.notify_subscription(sub)
+            defer(first)
+        return reply
+
     screen.fresh = fresh
+    screen.subscribe = subscribe
     screen.notify_answer = notifier.answered
     return notifier, sender

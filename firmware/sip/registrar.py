@@ -121,14 +121,23 @@ class Registrar:
     # --- REGISTER ------------------------------------------------------------------------
     def register(self, text: str, source: tuple[str, int], transport: str,
                  now: float) -> Reply:
-        to = parse_name_addr(header(text, "To") or "")
-        ext = to.user or ""
+        ext = parse_name_addr(header(text, "To") or "").user or ""
+        refusal = self.authenticate("REGISTER", ext, text, source, now)
+        if refusal is not None:
+            return refusal
+        return self._update(self.accounts[ext], text, source, transport, now)
+
+    def authenticate(self, method: str, ext: str, text: str, source: tuple[str, int],
+                     now: float) -> Reply | None:
+        """None when ``text`` (a REGISTER, or a phone's SUBSCRIBE) proves with its
+        Authorization that it comes from account ``ext``; else the 401/403 to send.
+        Unknown users are challenged as known ones are."""
         account = self.accounts.get(ext)
         challenge = (("WWW-Authenticate", self.auth.challenge(now)),)
         if account is not None and not _allowed(account, source[0]):
             return Reply(403, "Forbidden", failed_login=True,
                          note=f"{source[0]} is outside the allow list of {ext}")
-        verdict = self.auth.verify("REGISTER", header(text, "Authorization"),
+        verdict = self.auth.verify(method, header(text, "Authorization"),
                                    lambda user: self._password(user, ext), now)
         if verdict.problem == "missing":
             return Reply(401, "Unauthorized", challenge, failed_login=account is None,
@@ -139,7 +148,7 @@ class Registrar:
         if verdict.user is None or account is None:
             return Reply(401, "Unauthorized", challenge, failed_login=True,
                          note=f"{ext or '(no user)'}: {verdict.problem or 'no account'}")
-        return self._update(account, text, source, transport, now)
+        return None
 
     def _password(self, user: str, ext: str) -> str | None:
         # The digest user must be the extension registered (no registering for others).

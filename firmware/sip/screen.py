@@ -170,6 +170,9 @@ class SipScreen:
         # A response to a NOTIFY the box sent outside pjsua (message-waiting): (Call-ID,
         # status) -> True when it was one of ours, which pjsip then need not look at.
         self.notify_answer: Callable[[str, int], bool] | None = None
+        # A SUBSCRIBE: (text, source, transport, now) -> the answer, or None to leave it to
+        # pjsua (firmware/sip/mwi.py takes a phone's message-summary subscriptions).
+        self.subscribe: Callable[[str, tuple[str, int], str, float], Reply | None] | None = None
         self._endpt: int | None = None
         # All must live as long as pjsip may call them: they are kept on self.
         self._callback = RxCallback(self._on_rx_request)
@@ -340,6 +343,11 @@ class SipScreen:
             text = self._text(rdata, at, size, head)
             code = self.refer(header(text, "Call-ID") or "", header(text, "Refer-To") or "")
             return PJ_FALSE if code is None else self._respond(rdata, code)
+        if method == b"SUBSCRIBE" and self.subscribe is not None:
+            text = self._text(rdata, at, size, head)
+            port = ctypes.c_int.from_address(rdata + at.src_port).value
+            answer = self.subscribe(text, (source, port), _transport(text), now)
+            return PJ_FALSE if answer is None else self._reply(rdata, source, answer, now)
         if method != b"INVITE":
             return PJ_FALSE
         request = parse_request(head.decode("utf-8", "replace"))

@@ -140,8 +140,8 @@ def test_an_ip_phones_mailbox_goes_to_the_sip_side(tmp_path: Path) -> None:
     """start_voicemail over the configuration: handset 102's mailbox has its port's lamp;
     IP phone 110's ([[sip_user]] voicemail) has its counts handed to the SIP side
     (SipAdapter.message_waiting, which NOTIFYs the phone), at start (forced), after each
-    change and on the periodic refresh (forced); the exchange gets its view, and its
-    configured PIN counts."""
+    change and on the periodic refresh (forced), and that it is gone when a commit
+    switches it off; the exchange gets its view, and its configured PIN counts."""
     from types import SimpleNamespace
 
     from firmware.app.voicemail_app import start_voicemail
@@ -153,6 +153,7 @@ def test_an_ip_phones_mailbox_goes_to_the_sip_side(tmp_path: Path) -> None:
     loop = asyncio.new_event_loop()
     lamps: list[tuple[str, bool]] = []
     phones: list[tuple[str, int, int, bool]] = []
+    phones_off: list[str] = []
 
     def vmwi(leg: str, on: bool) -> bool:
         lamps.append((leg, on))
@@ -164,9 +165,11 @@ def test_an_ip_phones_mailbox_goes_to_the_sip_side(tmp_path: Path) -> None:
 
     box = SimpleNamespace(fxs={"fxs2": SimpleNamespace(extension="102")}, switch=FakeTap(),
                           send_vmwi=vmwi, on_voicemail=None,
-                          sip=SimpleNamespace(message_waiting=message_waiting))
+                          sip=SimpleNamespace(message_waiting=message_waiting,
+                                              message_waiting_off=phones_off.append))
     exchange = FakeExchange()
-    service = start_voicemail(loop, tmp_path, box, exchange, None, lambda: config)
+    running = [config]
+    service = start_voicemail(loop, tmp_path, box, exchange, None, lambda: running[0])
     try:
         assert lamps == [("fxs2", False)]
         assert phones == [("110", 0, 0, True)]
@@ -185,6 +188,13 @@ def test_an_ip_phones_mailbox_goes_to_the_sip_side(tmp_path: Path) -> None:
         assert phones[-1] == ("110", 0, 0, True)
         assert lamps[-1] == ("fxs2", False), "the handset's lamp is not the phone's"
         assert service.status()["110"] == {"new": 0, "old": 0, "lamp": None}
+        service.reconfigured()
+        assert phones_off == []
+        running[0] = Config(fxs=config.fxs, sip_user=(SipUser(extension="110",
+                                                              password="secret-110"),))
+        service.reconfigured()  # 110's mailbox switched off: the SIP side is told once
+        service.reconfigured()
+        assert phones_off == ["110"]
     finally:
         service.close()
         loop.close()

@@ -99,3 +99,60 @@ def test_a_phone_that_does_not_answer_gets_one_notify_and_nothing_waits(
         assert (mwi["sent"], mwi["answered"]) == (1, 0), mwi
     finally:
         phone.close()
+
+
+def test_a_phone_that_subscribes_gets_the_summary_in_its_subscription(
+        daemon_factory: Callable[..., Daemon], peers: Peers) -> None:
+    """sipp registers as 110, then SUBSCRIBEs to message-summary (digest, 401 first; pjsua
+    alone would answer 489): 200, a NOTIFY in the subscription's dialog at once, one when
+    a message is left and one when it is deleted, and no unsolicited one beside them;
+    then sipp ends the subscription and gets the last NOTIFY, ``terminated``."""
+    box = daemon_factory(CONFIG)
+    port = free_port()
+    phone = peers.sipp(["-sf", str(peers.scenario("uac_phone_subscribe", user="110",
+                                                  password=PASSWORD)),
+                        "-oocsf", str(peers.scenario("ooc_notify")),
+                        f"{LOCALHOST}:{box.sip_port}", "-i", LOCALHOST, "-p", str(port),
+                        "-m", "1"], name="sipp-subscriber")
+
+    def in_dialog(count: int, what: str) -> SipMessage:
+        def found() -> list[SipMessage]:
+            oks = [m for m in phone.received(200) if m.cseq_method == "SUBSCRIBE"]
+            dialog = oks[0].header("Call-ID") if oks else None
+            return [m for m in notifies(phone) if dialog and m.header("Call-ID") == dialog]
+        box.wait_for(what, lambda: len(found()) >= count, timeout=10)
+        return found()[count - 1]
+
+    first = in_dialog(1, "the subscription's first NOTIFY")
+    ok = next(m for m in phone.received(200) if m.cseq_method == "SUBSCRIBE")
+    assert ok.header("Expires") == "3600" and ok.header("Contact")
+    assert first.header("From") == ok.header("To"), "the box's tag"
+    assert (first.header("Subscription-State") or "").startswith("active;expires=")
+    assert "Messages-Waiting: no" in first.body
+    unsolicited = len(notifies(phone)) - 1  # the registration's, before the SUBSCRIBE
+
+    leave_a_message(box)
+    lit = in_dialog(2, "the NOTIFY for the new message")
+    assert "Messages-Waiting: yes" in lit.body and "Voice-Message: 1/0" in lit.body, lit
+    [message] = box.call("voicemail.list", extension="110")["messages"]
+    box.call("voicemail.delete", extension="110", uid=message["uid"])
+    out = in_dialog(3, "the NOTIFY after the delete")
+    assert "Messages-Waiting: no" in out.body
+    last = in_dialog(4, "the NOTIFY ending the subscription")
+    assert last.header("Subscription-State") == "terminated"
+    assert phone.wait(10) == 0, phone.describe()
+    assert len(notifies(phone)) == 4 + unsolicited <= 5, "an unsolicited NOTIFY beside them"
+    assert box.call("status")["sip"]["mwi"]["subscriptions"] == []
+
+
+def leave_a_message(box: Daemon) -> None:
+    """Handset 101 calls 110 (on do-not-disturb: straight to its mailbox) and speaks."""
+    box.phone(1, "offhook")
+    box.dial(1, "110")
+    box.wait_for("the recording to start",
+                 lambda: "recording a message for mailbox 110" in box.log(), timeout=30)
+    box.speak(1, sine(700.0, 2.0))
+    time.sleep(2.5)
+    box.phone(1, "onhook")
+    box.wait_for("the message", lambda: box.call("voicemail.list",
+                                                 extension="110")["messages"], timeout=8)

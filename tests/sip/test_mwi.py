@@ -5,13 +5,15 @@ The registrar's fresh contacts (which start a NOTIFY on registration) are here t
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
 from firmware.sip.digest import DigestAuth, answer
 from firmware.sip.message import header
 from firmware.sip.mwi import ANSWER_WAIT_S, Local, MwiNotifier, Summary, notify_text
-from firmware.sip.registrar import Binding, PhoneAccount, Registrar
+from firmware.sip.mwisub import Subscription
+from firmware.sip.registrar import Binding, PhoneAccount, Registrar, Reply
 
 PHONE = ("192.168.1.50", 5062)
 BOX = Local("udp", "192.168.1.2", 5060)
@@ -201,3 +203,113 @@ def test_a_send_that_fails_is_not_counted_and_waits_for_no_answer() -> None:
     register(rig.reg, "sip:110@10.0.0.9:5062", 100.0)
     assert rig.mwi.update("110", 1, 0) == 0
     assert len(rig.sent) == 1 and rig.mwi.status()["sent"] == 0
+
+
+# --- subscriptions (firmware/sip/mwisub.py) ----------------------------------------------
+def subscribe_text(call_id: str = "sub-1", to_tag: str = "", expires: int | None = 600,
+                   auth: str | None = None, event: str = "message-summary",
+                   ext: str = "110", cseq: int = 1) -> str:
+    lines = ["SUBSCRIBE sip:110@box SIP/2.0",
+             f"Via: SIP/2.0/UDP 192.168.1.50:5062;branch=z9hG4bKsub{cseq}",
+             f"From: <sip:{ext}@box>;tag=ph1",
+             f"To: <sip:{ext}@box>" + (f";tag={to_tag}" if to_tag else ""),
+             f"Call-ID: {call_id}", f"CSeq: {cseq} SUBSCRIBE",
+             "Contact: <sip:110@10.0.0.9:5062>", f"Event: {event}", "Accept: "
+             "application/simple-message-summary"]
+    if expires is not None:
+        lines.append(f"Expires: {expires}")
+    if auth:
+        lines.append(f"Authorization: {auth}")
+    return "\r\n".join(lines) + "\r\n\r\n"
+
+
+def subscribed(rig: Rig, password: str = "s3cret", **kw: Any
+               ) -> tuple[Reply, Subscription | None]:
+    first, sub = rig.mwi.subscribe(subscribe_text(**kw), PHONE, "udp", rig.clock.now)
+    assert first is not None and first.code == 401 and sub is None
+    auth = answer("SUBSCRIBE", "sip:110@box", dict(first.headers)["WWW-Authenticate"], "110",
+                  password)
+    reply, sub = rig.mwi.subscribe(subscribe_text(auth=auth, **kw), PHONE, "udp",
+                                   rig.clock.now)
+    assert reply is not None
+    return reply, sub
+
+
+def test_a_subscribe_is_authenticated_then_notified_in_its_dialog() -> None:
+    rig = Rig()
+    rig.mwi.update("110", 2, 1)
+    register(rig.reg, "sip:110@10.0.0.9:5062", rig.clock.now)
+    reply, sub = subscribed(rig)
+    assert reply.code == 200 and sub is not None
+    assert dict(reply.headers) == {"Expires": "600", "Contact": "<sip:110@192.168.1.2:5060>"}
+    assert rig.mwi.notify_subscription(sub)
+    [(target, data)] = rig.sent
+    text = data.decode()
+    assert target == "sip:110@192.168.1.50:5062", "to the Contact, at the SUBSCRIBE's source"
+    assert text.startswith("NOTIFY sip:110@10.0.0.9:5062 SIP/2.0\r\n")
+    assert header(text, "Call-ID") == "sub-1"
+    assert header(text, "From") == "<sip:110@box>;tag=z9hG4bKsub1", "pjsip's To tag: the branch"
+    assert header(text, "To") == "<sip:110@box>;tag=ph1"
+    assert header(text, "Subscription-State") == "active;expires=600"
+    assert "Voice-Message: 2/1" in text
+    # A change goes to the subscription, and not a second time unsolicited to the same
+    # phone's registration.
+    rig.sent.clear()
+    assert rig.mwi.update("110", 3, 1) == 1
+    [(_, data)] = rig.sent
+    assert header(data.decode(), "Call-ID") == "sub-1" and header(data.decode(), "CSeq") == \
+        "2 NOTIFY"
+    # The registration gone, the subscription gets nothing (never an unregistered address).
+    rig.clock.now += 601
+    rig.sent.clear()
+    assert not rig.mwi.notify_subscription(sub) and rig.sent == []
+
+
+def test_wrong_password_event_or_mailbox_are_not_subscribed() -> None:
+    rig = Rig()
+    assert rig.mwi.subscribe(subscribe_text(), PHONE, "udp", 100.0) == (None, None), \
+        "no mailbox: left to pjsua (489)"
+    rig.mwi.update("110", 0, 0)
+    assert rig.mwi.subscribe(subscribe_text(event="presence"), PHONE, "udp", 100.0) == \
+        (None, None)
+    first, _ = rig.mwi.subscribe(subscribe_text(), PHONE, "udp", 100.0)
+    assert first is not None and first.code == 401
+    auth = answer("SUBSCRIBE", "sip:110@box", dict(first.headers)["WWW-Authenticate"], "110",
+                  "wrong")
+    bad, sub = rig.mwi.subscribe(subscribe_text(auth=auth), PHONE, "udp", 100.0)
+    assert bad is not None and bad.code == 401 and bad.failed_login and sub is None
+    not_registered, sub = subscribed(rig)
+    assert not_registered.code == 403 and sub is None and not not_registered.failed_login
+
+
+def test_refresh_unsubscribe_expiry_and_481() -> None:
+    rig = Rig()
+    rig.mwi.update("110", 1, 0)
+    register(rig.reg, "sip:110@10.0.0.9:5062", rig.clock.now)
+    _, sub = subscribed(rig)
+    tag = "z9hG4bKsub1"
+    again, same = subscribed(rig, to_tag=tag, cseq=2, expires=900)
+    assert again.code == 200 and same is sub
+    assert dict(again.headers)["Expires"] == "900"
+    unknown, none = subscribed(rig, to_tag="nope", cseq=3)
+    assert unknown.code == 481 and none is None
+    brief, _ = subscribed(rig, call_id="sub-2", expires=5)
+    assert brief.code == 423
+    # Ended by the phone: a last NOTIFY says terminated.
+    end, last = subscribed(rig, to_tag=tag, cseq=4, expires=0)
+    assert end.code == 200 and last is sub and last is not None
+    rig.sent.clear()
+    assert rig.mwi.notify_subscription(last)
+    assert "terminated" in (header(rig.texts()[-1], "Subscription-State") or "")
+    # Ended, the phone's registration is told unsolicited again, outside that dialog.
+    assert rig.mwi.update("110", 2, 0) == 1
+    assert (header(rig.texts()[-1], "Call-ID") or "").startswith("mwi-")
+    # Expiry, and a 481 to a NOTIFY, both forget a subscription.
+    _, sub = subscribed(rig, call_id="sub-3")
+    rig.clock.now += 601
+    assert rig.mwi.subscriptions.live("110", rig.clock.now) == []
+    register(rig.reg, "sip:110@10.0.0.9:5062", rig.clock.now, call_id="boot-2")
+    _, sub = subscribed(rig, call_id="sub-4")
+    assert sub is not None and rig.mwi.notify_subscription(sub)
+    assert rig.mwi.answered("sub-4", 481)
+    assert rig.mwi.subscriptions.live("110", rig.clock.now) == []
