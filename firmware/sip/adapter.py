@@ -478,6 +478,8 @@ class SipAdapter:
         self._retired.clear()
         self.local.shutdown()
         self.screen.close()
+        self._mwi_sender.close()
+        self.mwi.enabled = False
         gc.collect()
 
     # --- trunks changed by a commit (firmware/app/live.py) ---------------------------------

@@ -115,6 +115,13 @@ class RawSender:
         log.error("message-waiting NOTIFY to IP phones off: %s; their mailboxes work, but "
                   "no phone's lamp shows new messages", why)
 
+    def close(self) -> None:
+        """Before the library goes: a NOTIFY asked for later (a callback the loop runs
+        after shutdown) must not reach a destroyed endpoint."""
+        self._endpt = None
+        self.state = "off"
+        self.why_off = "closed"
+
     def send(self, uri: str, data: bytes) -> bool:
         """True if pjsip took ``data`` for ``uri`` (a failure later is logged)."""
         if self._endpt is None:

@@ -5,6 +5,8 @@ The registrar's fresh contacts (which start a NOTIFY on registration) are here t
 from __future__ import annotations
 
 import logging
+import socket
+import time
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from firmware.sip.digest import DigestAuth, answer
 from firmware.sip.message import header
 from firmware.sip.mwi import ANSWER_WAIT_S, Local, MwiNotifier, Summary, notify_text
+from firmware.sip.mwisend import RawSender
 from firmware.sip.mwisub import Subscription
 from firmware.sip.registrar import Binding, PhoneAccount, Registrar, Reply
 
@@ -313,3 +316,39 @@ def test_refresh_unsubscribe_expiry_and_481() -> None:
     assert sub is not None and rig.mwi.notify_subscription(sub)
     assert rig.mwi.answered("sub-4", 481)
     assert rig.mwi.subscriptions.live("110", rig.clock.now) == []
+
+
+# --- the sender's start-up self-check (firmware/sip/mwisend.py) on a fake pjsip ----------
+class FakePjsip:
+    """pjsip's two calls: ``deliver`` says whether the raw send really goes out."""
+
+    def __init__(self, deliver: bool, mangle: bool = False) -> None:
+        self.deliver, self.mangle = deliver, mangle
+
+    def pjsua_get_pjsip_endpt(self) -> int:
+        return 1
+
+    def pjsip_endpt_send_raw_to_uri(self, endpt: int, dest: Any, sel: None, data: bytes,
+                                    size: int, token: int, callback: int) -> int:
+        uri = dest._obj.ptr.decode()  # sip:probe@127.0.0.1:PORT
+        if self.deliver:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.sendto(data[:-1] if self.mangle else data,
+                            ("127.0.0.1", int(uri.rsplit(":", 1)[1])))
+        return 0
+
+
+@pytest.mark.parametrize(("deliver", "mangle", "state"), [
+    (True, False, "on"), (False, False, "off"), (True, True, "off")])
+def test_the_sender_is_on_only_if_its_probe_comes_back_intact(
+        deliver: bool, mangle: bool, state: str, caplog: pytest.LogCaptureFixture) -> None:
+    sender = RawSender()
+    sender._lib = FakePjsip(deliver, mangle)  # type: ignore[assignment]
+    sender.start("udp", lambda ms: time.sleep(ms / 1000) or 0)  # type: ignore[func-returns-value]
+    assert sender.state == state
+    if state == "off":
+        assert "message-waiting NOTIFY to IP phones off" in caplog.text
+        assert not sender.send("sip:110@127.0.0.1:5062", b"NOTIFY"), "off sends nothing"
+    else:
+        sender.close()
+        assert not sender.send("sip:110@127.0.0.1:5062", b"NOTIFY"), "closed sends nothing"
