@@ -304,14 +304,17 @@ def netstring(data: bytes) -> bytes:
 class BaresipCtrl:
     """A ctrl_tcp client: commands as netstring JSON, responses and events read back."""
 
-    def __init__(self, port: int, timeout: float = 10.0) -> None:
+    def __init__(self, port: int, timeout: float = 10.0,
+                 running: Callable[[], bool] = lambda: True) -> None:
+        """Connects to baresip's ctrl_tcp; ``running()`` false (baresip has exited) stops
+        the wait at once."""
         deadline = time.monotonic() + timeout
         while True:
             try:
                 self.sock = socket.create_connection((LOCALHOST, port), timeout=1.0)
                 break
             except OSError:
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline or not running():
                     raise
                 time.sleep(0.1)
         self._buf = b""
@@ -400,9 +403,25 @@ class Baresip(Peer):
                  codec: str = "PCMU") -> None:
         # ``codec``: the one audio codec baresip offers and accepts, PCMU or opus.
         self.user = user
+        self.home = workdir / name
+        # A port free_port() found can be taken by another test worker before baresip binds
+        # it (seen with eight workers): baresip then exits at once, and it starts again on
+        # fresh ports. Any other failure shows its log.
+        for attempt in range(3):
+            self._start(workdir, name, tone_hz, user, account, codec)
+            try:
+                self.ctrl = BaresipCtrl(self.ctrl_port, running=self.running)
+                return
+            except OSError:
+                if self.running() or attempt == 2:
+                    raise AssertionError(f"no ctrl_tcp on {self.ctrl_port}:\n"
+                                         f"{self.describe()}") from None
+                Peer.kill(self)  # no ctrl connection to close yet
+
+    def _start(self, workdir: Path, name: str, tone_hz: int, user: str, account: str | None,
+               codec: str) -> None:
         self.sip_port = free_port()
         self.ctrl_port = free_port(socket.SOCK_STREAM)
-        self.home = workdir / name
         self.home.mkdir(parents=True, exist_ok=True)
         self.dump_dir = self.home / "dumps"
         self.dump_dir.mkdir(exist_ok=True)
@@ -432,7 +451,6 @@ class Baresip(Peer):
             f"audio_codecs={codec}\n"))
         (self.home / "contacts").write_text("")
         super().__init__(name, workdir, ["baresip", "-f", str(self.home)])
-        self.ctrl = BaresipCtrl(self.ctrl_port)
 
     @property
     def uri(self) -> str:
