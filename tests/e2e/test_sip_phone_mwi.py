@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -50,16 +51,7 @@ def test_a_message_left_lights_the_phone_and_deleting_it_puts_it_out(
     assert first.header("Content-Type") == "application/simple-message-summary"
     assert "Messages-Waiting: no" in first.body and "Voice-Message: 0/0" in first.body
 
-    box.phone(1, "offhook")
-    box.dial(1, "110")
-    box.wait_for("the recording to start",
-                 lambda: "recording a message for mailbox 110" in box.log(), timeout=30)
-    box.speak(1, sine(700.0, 2.0))
-    time.sleep(2.5)
-    box.phone(1, "onhook")
-    [message] = box.wait_for(
-        "the message", lambda: box.call("voicemail.list", extension="110")["messages"],
-        timeout=8)
+    [message] = leave_a_message(box)
     lit = wait_notify(box, phone, 2, "the NOTIFY for the new message")
     assert "Messages-Waiting: yes" in lit.body, lit
     assert "Voice-Message: 1/0" in lit.body, lit
@@ -145,8 +137,9 @@ def test_a_phone_that_subscribes_gets_the_summary_in_its_subscription(
     assert box.call("status")["sip"]["mwi"]["subscriptions"] == []
 
 
-def leave_a_message(box: Daemon) -> None:
-    """Handset 101 calls 110 (on do-not-disturb: straight to its mailbox) and speaks."""
+def leave_a_message(box: Daemon) -> list[dict[str, Any]]:
+    """Handset 101 calls 110 (on do-not-disturb: straight to its mailbox) and speaks; the
+    mailbox's messages once the new one is there."""
     box.phone(1, "offhook")
     box.dial(1, "110")
     box.wait_for("the recording to start",
@@ -154,5 +147,7 @@ def leave_a_message(box: Daemon) -> None:
     box.speak(1, sine(700.0, 2.0))
     time.sleep(2.5)
     box.phone(1, "onhook")
-    box.wait_for("the message", lambda: box.call("voicemail.list",
-                                                 extension="110")["messages"], timeout=8)
+    messages: list[dict[str, Any]] = box.wait_for(
+        "the message", lambda: box.call("voicemail.list", extension="110")["messages"],
+        timeout=8)
+    return messages
