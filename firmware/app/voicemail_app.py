@@ -122,10 +122,25 @@ class VoicemailService:
         try:
             encode(wav, opus, 1, seconds)
         except EncodeError as exc:
-            log.warning("mailbox %s: message %s stays WAV: %s", box, uid, exc)
+            if self._deleted(box, uid):
+                log.info("mailbox %s: message %s deleted before it was encoded", box, uid)
+            else:
+                log.warning("mailbox %s: message %s stays WAV: %s", box, uid, exc)
+            return
+        # The owner may have deleted the message while opusenc read it: the encoded copy
+        # must not outlive the deletion (a deleted message's voice left on the card).
+        if self._deleted(box, uid):
+            opus.unlink(missing_ok=True)
+            wav.unlink(missing_ok=True)
+            log.info("mailbox %s: message %s deleted while it was encoded; its copy "
+                     "removed", box, uid)
             return
         wav.unlink(missing_ok=True)
         log.info("mailbox %s: message %s encoded (%d bytes)", box, uid, opus.stat().st_size)
+
+    def _deleted(self, box: str, uid: str) -> bool:
+        """The message's record is gone (VoicemailStore.delete removes it with the audio)."""
+        return not self.store.wav(box, uid).with_suffix(".json").exists()
 
     def _played_copy(self, box: str, uid: str) -> Path:
         return self.play_dir / box / f"{uid}.wav"

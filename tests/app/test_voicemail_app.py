@@ -8,7 +8,11 @@ import asyncio
 import wave
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from firmware.app import voicemail_app
 from firmware.app.voicemail_app import VoicemailService
 from firmware.core.events import MailboxEdit, Party, VoiceMessage
 from firmware.media.vmstore import MailboxStore
@@ -131,6 +135,42 @@ def test_a_message_keyed_before_its_decode_is_decoded_then_and_there(tmp_path: P
         with wave.open(str(played)) as w:
             assert abs(w.getnframes() - 16000) < 400
         assert not list(played.parent.glob(".*part*")), "no half-written file left"
+    finally:
+        service.close()
+        loop.close()
+
+
+def test_a_message_deleted_while_it_is_encoded_leaves_no_copy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The owner deletes a message while opusenc is reading it: the encoded file that
+    appears afterwards is removed too, so the deleted voice does not stay on the card."""
+    real_encode = voicemail_app.encode
+    store = MailboxStore(tmp_path)
+
+    def encode_then_deleted(wav: Path, out: Path, channels: int, seconds: float) -> Any:
+        done = real_encode(wav, out, channels, seconds)
+        assert out.exists()  # the copy is there when the deletion comes
+        [message] = store.messages("102")
+        assert store.delete("102", message.uid)
+        out.write_bytes(b"OggS")  # as if os.replace had come just after the delete
+        return done
+
+    monkeypatch.setattr(voicemail_app, "encode", encode_then_deleted)
+    loop = asyncio.new_event_loop()
+    tap = FakeTap()
+    service = VoicemailService(loop, store, tap, FakeExchange(), lambda leg, on: True,
+                               lambda: {"102": "fxs2"})
+    try:
+        service.start()
+        service.handle(VoiceMessage(7, "fxs1", "102", True, Party("101", "Alice")))
+        sink = tap.sinks["fxs1"]
+        assert sink is not None
+        for _ in range(50):
+            sink(b"\x01\x00" * 160, None)
+        service.handle(VoiceMessage(7, "fxs1", "102", False, Party("101", "Alice")))
+        service._work.submit(lambda: None).result(timeout=60)  # the encode is done
+        assert store.messages("102") == []
+        assert sorted(p.name for p in store.box_dir("102").iterdir()) == []
     finally:
         service.close()
         loop.close()
