@@ -41,6 +41,8 @@ class Recordings(Protocol):
 
     def file(self, uid: str) -> Path | None: ...
 
+    def busy(self, uid: str) -> bool: ...
+
     def delete(self, uid: str) -> bool: ...
 
 
@@ -181,6 +183,11 @@ def register(table: CommandTable) -> None:
         record = await _reading(_visible, s, args["uid"], current_caller())
         recordings = s.recordings()
         rec_uid = record.get("recording")
+        if recordings is not None and rec_uid and recordings.busy(rec_uid):
+            # Its writer would save the metadata again after the delete, and the recording
+            # would come back; once ready (seconds after the call) nothing writes it.
+            raise CommandError(f"the recording of call record {args['uid']!r} is still being "
+                               "recorded or encoded; delete it once it is ready")
         if recordings is None or not rec_uid or not recordings.delete(rec_uid):
             raise NotFoundError(f"no recording for call record {args['uid']!r}")
         return {"uid": record["uid"], "deleted": True}

@@ -127,6 +127,12 @@ class RecordingStore:
         path = self.root / info.path
         return path if path.is_file() else None
 
+    def busy(self, uid: str) -> bool:
+        """``uid`` is still being written (recorded or encoded): its files change, and a
+        deletion now would be undone when the writer saves its metadata."""
+        info = self.get(uid)
+        return info is not None and info.state in BUSY_STATES
+
     def list(self) -> builtins.list[RecordingInfo]:
         """Every recording, oldest first."""
         found: list[RecordingInfo] = []

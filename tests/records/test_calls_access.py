@@ -36,9 +36,13 @@ class Recordings:
         self.files = {"rec-a": root / "a.opus", "rec-b": root / "b.opus"}
         for f in self.files.values():
             f.write_bytes(b"OggS" + bytes(100))
+        self.states = {uid: "ready" for uid in self.files}
 
     def get(self, uid: str) -> Info | None:
-        return Info("ready") if uid in self.files else None
+        return Info(self.states[uid]) if uid in self.files else None
+
+    def busy(self, uid: str) -> bool:
+        return uid in self.files and self.states[uid] in ("recording", "encoding")
 
     def file(self, uid: str) -> Path | None:
         return self.files.get(uid)
@@ -120,6 +124,11 @@ def test_recordings_are_for_their_people_and_admins(
     assert run(s, ADMIN, "calls.get", uid=uids["bob"])["recording"]["state"] == "ready"
     with pytest.raises(PermissionDeniedError):
         run(s, BOB, "calls.recording.delete", uid=uids["bob"])
+    s.recs.states["rec-b"] = "encoding"  # still being written: refused, kept
+    with pytest.raises(CommandError, match="still being recorded or encoded"):
+        run(s, ADMIN, "calls.recording.delete", uid=uids["bob"])
+    assert "rec-b" in s.recs.files
+    s.recs.states["rec-b"] = "ready"
     assert run(s, ADMIN, "calls.recording.delete", uid=uids["bob"])["deleted"]
     assert run(s, BOB, "calls.get", uid=uids["bob"])["recording"] == {"state": "deleted"}
     with pytest.raises(NotFoundError):
