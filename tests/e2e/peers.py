@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shutil
 import socket
@@ -294,6 +295,20 @@ def scenario(workdir: Path, name: str, **values: object) -> Path:
     path = workdir / f"{name}-{free_port()}.xml"
     path.write_text(text)
     return path
+
+
+def _udp_bound_by(pid: int, port: int) -> bool:
+    """Process ``pid`` holds a UDP socket bound to 127.0.0.1:``port`` (/proc/net/udp's
+    socket inode among the process's file descriptors)."""
+    local = f"0100007F:{port:04X}"
+    try:
+        lines = Path("/proc/net/udp").read_text().splitlines()[1:]
+        inodes = {f"socket:[{f[9]}]" for f in (line.split() for line in lines)
+                  if len(f) > 9 and f[1] == local}
+        fds = Path(f"/proc/{pid}/fd")
+        return any(os.readlink(fd) in inodes for fd in fds.iterdir()) if inodes else False
+    except OSError:
+        return False
 
 
 # --- baresip -------------------------------------------------------------------------------
@@ -644,14 +659,23 @@ class Peers:
 
     def sipp_uas(self, scenario_file: Path | None = None, rtp_echo: bool = True,
                  calls: int = 1, extra: list[str] | None = None) -> tuple[Sipp, int]:
-        """sipp answering on a free port; returns it and that port."""
-        port = free_port()
-        args = ["-sf", str(scenario_file)] if scenario_file else ["-sn", "uas"]
-        args += ["-i", LOCALHOST, "-p", str(port), "-m", str(calls)]
-        if rtp_echo:
-            args += ["-mi", LOCALHOST, "-mp", str(_free_rtp_port()), "-rtp_echo"]
-        peer = self.sipp([*args, *(extra or [])], name="sipp-uas")
-        return peer, port
+        """sipp answering on a free port; returns it and that port, once sipp listens."""
+        for attempt in range(3):
+            port = free_port()
+            args = ["-sf", str(scenario_file)] if scenario_file else ["-sn", "uas"]
+            args += ["-i", LOCALHOST, "-p", str(port), "-m", str(calls)]
+            if rtp_echo:
+                args += ["-mi", LOCALHOST, "-mp", str(_free_rtp_port()), "-rtp_echo"]
+            peer = self.sipp([*args, *(extra or [])], name="sipp-uas")
+            # A port free_port() found may be taken by another test worker before sipp
+            # binds it (it then exits at once): start again on fresh ports.
+            deadline = time.monotonic() + 10.0
+            while (peer.running() and not _udp_bound_by(peer.proc.pid, port)
+                   and time.monotonic() < deadline):
+                time.sleep(0.02)
+            if peer.running() or attempt == 2:
+                return peer, port
+        raise AssertionError("unreachable")
 
     def sipp_uac(self, target: str, service: str, scenario_file: Path | None = None,
                  rtp_echo: bool = False, extra: list[str] | None = None) -> Sipp:
