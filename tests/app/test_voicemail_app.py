@@ -45,6 +45,16 @@ class FakeExchange:
         self.pins[box] = pin
 
 
+def leave_message(service: VoicemailService, tap: FakeTap, frames: int) -> None:
+    """101 (Alice) on fxs1 leaves ``frames`` 20 ms frames in mailbox 102."""
+    service.handle(VoiceMessage(7, "fxs1", "102", True, Party("101", "Alice")))
+    sink = tap.sinks["fxs1"]
+    assert sink is not None
+    for _ in range(frames):
+        sink(b"\x01\x00" * 160, None)
+    service.handle(VoiceMessage(7, "fxs1", "102", False, Party("101", "Alice")))
+
+
 def test_message_lamp_and_edits(tmp_path: Path) -> None:
     loop = asyncio.new_event_loop()
     try:
@@ -59,12 +69,7 @@ def test_message_lamp_and_edits(tmp_path: Path) -> None:
                                    lambda: {"102": "fxs2"})
         service.start()
         assert exchange.boxes["102"] == ([], [], False) and lamps == [("fxs2", False)]
-        service.handle(VoiceMessage(7, "fxs1", "102", True, Party("101", "Alice")))
-        sink = tap.sinks["fxs1"]
-        assert sink is not None
-        for _ in range(100):  # 2 s of 20 ms frames
-            sink(b"\x01\x00" * 160, None)
-        service.handle(VoiceMessage(7, "fxs1", "102", False, Party("101", "Alice")))
+        leave_message(service, tap, 100)  # 2 s of 20 ms frames
         assert tap.sinks["fxs1"] is None
         [message] = service.store.messages("102")
         assert (message.caller_number, message.caller_name, message.duration_s) == \
@@ -119,12 +124,7 @@ def test_a_message_keyed_before_its_decode_is_decoded_then_and_there(tmp_path: P
         service = VoicemailService(loop, MailboxStore(tmp_path), tap, FakeExchange(),
                                    lambda leg, on: True, lambda: {"102": "fxs2"})
         service.start()
-        service.handle(VoiceMessage(7, "fxs1", "102", True, Party("101", "Alice")))
-        sink = tap.sinks["fxs1"]
-        assert sink is not None
-        for _ in range(100):
-            sink(b"\x01\x00" * 160, None)
-        service.handle(VoiceMessage(7, "fxs1", "102", False, Party("101", "Alice")))
+        leave_message(service, tap, 100)
         [message] = service.store.messages("102")
         service._work.submit(lambda: None).result(timeout=60)  # encoded; the WAV is gone
         assert not service.store.wav("102", message.uid).exists()
@@ -162,12 +162,7 @@ def test_a_message_deleted_while_it_is_encoded_leaves_no_copy(
                                lambda: {"102": "fxs2"})
     try:
         service.start()
-        service.handle(VoiceMessage(7, "fxs1", "102", True, Party("101", "Alice")))
-        sink = tap.sinks["fxs1"]
-        assert sink is not None
-        for _ in range(50):
-            sink(b"\x01\x00" * 160, None)
-        service.handle(VoiceMessage(7, "fxs1", "102", False, Party("101", "Alice")))
+        leave_message(service, tap, 50)
         service._work.submit(lambda: None).result(timeout=60)  # the encode is done
         assert store.messages("102") == []
         assert sorted(p.name for p in store.box_dir("102").iterdir()) == []
