@@ -26,7 +26,7 @@ def groups(config: Config) -> tuple[Group, ...]:
     return tuple(
         Group(g.name, g.number, g.members, g.strategy, g.ring_s, g.total_s,
               parse_destination(g.overflow) if g.overflow else None, g.skip_busy, g.queue,
-              g.max_wait_s, g.max_callers, g.announce_position)
+              g.max_wait_s, g.max_callers, g.announce_position, g.announce_every_s)
         for g in config.group)
 
 

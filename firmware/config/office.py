@@ -5,6 +5,7 @@
   menu that exists (``inbound[2].to: no group named 'sales'``).
 - A route gives ``extension`` or ``to``, not both; ``closed_to`` and ``schedule`` come
   together, and the schedule exists.
+- A group's ``announce_every_s`` is 0 or from 15 s (600 is the schema's bound).
 - Group and menu names are unique and typeable; their numbers are digits and clash with
   no extension, group or menu number; a group's members are extensions, each once.
 - A menu's choices are ``KEY=DESTINATION`` (or ``KEY=TO|CLOSED_TO@SCHEDULE``) with keypad
@@ -31,6 +32,9 @@ from firmware.core.hours import parse_date, parse_hours, parse_weekdays, zone
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 NUMBER_RE = re.compile(r"[0-9*#]{1,20}")
 _CHOICE_KEYS = frozenset({"to", "closed_to", "schedule"})
+# A caller told their place more often than this would hear more prompt than music: the
+# position and its digits take several seconds.
+MIN_ANNOUNCE_EVERY_S = 15.0
 T = TypeVar("T")
 
 
@@ -84,6 +88,10 @@ def check_office(config: Config) -> list[Issue]:
             seen.add(member)
         if group.overflow:
             names.destination(group.overflow, (*at, "overflow"), issues)
+        if 0 < group.announce_every_s < MIN_ANNOUNCE_EVERY_S:
+            issues.append(Issue((*at, "announce_every_s"), "must be 0 (on arrival only) or"
+                                f" between {MIN_ANNOUNCE_EVERY_S:g} and 600, got"
+                                f" {group.announce_every_s:g}"))
     _unique(issues, "group", groups)
     for i, menu in enumerate(config.menu):
         at = ("menu", i)

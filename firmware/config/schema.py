@@ -377,6 +377,9 @@ class GroupConfig:
     max_callers: int = setting(0, "queue: most callers waiting; more go to overflow"
                                   " (0 = no limit)", lo=0, hi=1000)
     announce_position: bool = setting(False, "queue: tell a caller their place in line")
+    announce_every_s: float = setting(0.0, "queue: tell a waiting caller their place again"
+                                           " this often (0 = on arrival only; 15 to 600)",
+                                      lo=0.0, hi=600.0)
     record: RecordMode = field(
         default="", metadata=meta(
             'call recording of the group\'s calls: always, never, on_demand ("" = not set)'))

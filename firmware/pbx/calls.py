@@ -89,6 +89,7 @@ class Timer(enum.Enum):
     SILENCE = "silence"  # the howler gives way to silence
     MENU = "menu"  # a menu's interdigit, timeout or prompt guard
     HUNT = "hunt"  # a member's ring time, the group's total or queue wait
+    POSITION = "position"  # a queued caller hears their place in line again (hunt.py)
     VOICEMAIL = "voicemail"  # a message's longest length, a mailbox menu's wait
 
 

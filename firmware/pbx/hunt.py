@@ -8,7 +8,16 @@ no missed call). A member is *free* when its line is idle; several callers on th
 number are spread over the free members, each ringing only free ones.
 
 Timers (one per call, ``Timer.HUNT``): the ringing member's ``ring_s``, and the call's
-limit (``total_s`` without a queue, ``max_wait_s`` from arrival with one).
+limit (``total_s`` without a queue, ``max_wait_s`` from arrival with one). A queued caller
+of a group with ``announce_position`` and ``announce_every_s`` also has ``Timer.POSITION``
+when it comes before the limit: the music stops for "builtin:position" and the caller's
+place now, then starts again from its beginning (a new Play; the media side cannot resume
+one). Only a caller waiting in the queue hears it: while members ring for them the caller
+is no longer in line, and a member's answer stops any prompt at once (``stop_play``) before
+the bridge. The group is read again when the timer fires, so a committed change (another
+interval, announce_position off) reaches waiting callers from their next announcement; a
+caller who was queued while ``announce_every_s`` was 0 has no such timer and keeps hearing
+the place on arrival only.
 """
 
 from __future__ import annotations
@@ -58,7 +67,9 @@ class HuntRun:
     ringing: dict[LegId, str] = field(default_factory=dict)  # leg -> member number
     member_until: float | None = None
     queued_at: float | None = None
-    intro: bool = False  # the queue's "please hold" plays; music follows at PlayDone
+    # The queue's "please hold" or a position announcement plays; music follows at PlayDone.
+    intro: bool = False
+    announced: float | None = None  # when a queued caller last heard their place
     rang: bool = False  # a member rang at all (else: every member was busy)
 
 
@@ -112,7 +123,7 @@ def _new_round(board: Board, call: Call, group: Group, now: float) -> None:
         for member in run.order:
             if _free(board, call, member):
                 _ring(board, call, group, member)
-        _arm(call)
+        _arm(board, call)
         if not run.ringing:
             _all_busy(board, call, group, now)
         return
@@ -128,13 +139,13 @@ def _next(board: Board, call: Call, group: Group, now: float, *, fresh: bool = F
         if _free(board, call, member):
             _ring(board, call, group, member)
             run.member_until = now + group.ring_s
-            _arm(call)
+            _arm(board, call)
             return
         if not group.skip_busy:
             logger.info("call %d: group %s member %s is busy; waiting its turn",
                         call.call_id, group.name, member)
             run.member_until = now + group.ring_s
-            _arm(call)
+            _arm(board, call)
             return
     # Round over.
     if not _any_free(board, call, group):
@@ -167,11 +178,15 @@ def _ring(board: Board, call: Call, group: Group, member: str) -> None:
         call.gone.discard(ext.leg)
 
 
-def _arm(call: Call) -> None:
+def _arm(board: Board, call: Call) -> None:
     run = _run(call)
     times = [t for t in (run.member_until, run.until) if t is not None]
     if call.phase is Phase.QUEUED:
         times = [t for t in (run.until,) if t is not None]
+        again = _position_due(board, call)
+        if again is not None and (not times or again < min(times)):
+            call.arm(Timer.POSITION, again)
+            return
     if times:
         call.arm(Timer.HUNT, min(times))
     else:
@@ -199,7 +214,7 @@ def _all_busy(board: Board, call: Call, group: Group, now: float) -> None:
             _give_up(board, call, group, now, f"the queue is full ({len(waiting)} waiting)",
                      busy=True)
             return
-        run.queued_at = now
+        run.queued_at = run.announced = now
         call.enter(Phase.QUEUED, now)
         answer_caller(board, call, now)
         prompts: tuple[str, ...] = ("builtin:please_hold",)
@@ -211,7 +226,30 @@ def _all_busy(board: Board, call: Call, group: Group, now: float) -> None:
                     len(waiting) + 1)
     else:
         call.enter(Phase.QUEUED, now)
-    _arm(call)
+        due = _position_due(board, call)
+        if due is not None and due < now:
+            run.announced = now  # missed while members rang: the next one a full interval on
+    _arm(board, call)
+
+
+def _position_due(board: Board, call: Call) -> float | None:
+    """When a queued caller next hears their place (None: only on arrival)."""
+    run = _run(call)
+    group = board.plan.group(run.group)
+    if group is None or not group.announce_position or not group.announce_every_s \
+            or run.announced is None:
+        return None
+    return run.announced + group.announce_every_s
+
+
+def _announce_position(board: Board, call: Call, group: Group, now: float) -> None:
+    run = _run(call)
+    run.announced = now
+    place = next(i for i, c in enumerate(queued(board, group), 1) if c is call)
+    play(board, call, ("builtin:position", f"digits:{place}"))
+    run.intro = True
+    logger.info("call %d: still queued for group %s, position %d", call.call_id,
+                group.name, place)
 
 
 def queued(board: Board, group: Group) -> list[Call]:
@@ -387,6 +425,12 @@ class Queued(CallState):
             record(board, call, now, Disposition.CONGESTION, Cause.UNALLOCATED_NUMBER,
                    f"group {run.group} left the configuration")
             caller_fails(board, call, "congestion", Cause.UNALLOCATED_NUMBER, now)
+            return
+        if timer is Timer.POSITION:
+            due = _position_due(board, call)  # a commit since it was armed may change it
+            if due is not None and due <= now:
+                _announce_position(board, call, group, now)
+            _arm(board, call)
             return
         _give_up(board, call, group, now, f"waited {group.max_wait_s:g} s in the queue")
 

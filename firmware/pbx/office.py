@@ -22,7 +22,8 @@ order of arrival, hearing ``builtin:please_hold`` (after the position, with
 ``announce_position``) then ``builtin:music`` looped, while free members are rung for the
 head of the queue; ``max_wait_s`` (0: no limit) counts the caller's whole wait from
 arrival and ends in ``overflow``; a caller beyond ``max_callers`` (0: no limit) waiting
-goes to ``overflow`` at once.
+goes to ``overflow`` at once. With ``announce_position`` and ``announce_every_s`` (0: on
+arrival only), a waiting caller hears their place again every ``announce_every_s``.
 
 Menus: see ``ivr``. ``choices`` maps a key (one or more keypad symbols) to a
 :class:`~firmware.pbx.schedules.Switch`.
@@ -57,6 +58,7 @@ class Group:
     max_wait_s: float = 300.0
     max_callers: int = 0
     announce_position: bool = False
+    announce_every_s: float = 0.0
 
     def __post_init__(self) -> None:
         what = f"group {self.name}"
@@ -67,9 +69,10 @@ class Group:
         if self.strategy not in STRATEGIES:
             raise ConfigError(f"{what}: strategy {self.strategy!r}; use one of "
                               f"{', '.join(STRATEGIES)}")
-        if self.ring_s <= 0 or self.total_s < 0 or self.max_wait_s < 0 or self.max_callers < 0:
-            raise ConfigError(f"{what}: ring_s must be positive; total_s, max_wait_s and "
-                              "max_callers 0 or more")
+        if self.ring_s <= 0 or min(self.total_s, self.max_wait_s, self.max_callers,
+                                   self.announce_every_s) < 0:
+            raise ConfigError(f"{what}: ring_s must be positive; total_s, max_wait_s, "
+                              "max_callers and announce_every_s 0 or more")
 
     @property
     def label(self) -> str:

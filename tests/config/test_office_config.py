@@ -49,6 +49,10 @@ def refusal(text: str) -> str:
     ('[[group]]\nname = "sales"\nmembers = ["103"]\n', "group[1].members[0]: no extension"),
     ('[[group]]\nname = "x"\nmembers = ["101"]\nstrategy = "random"\n',
      "group[1].strategy: must be"),
+    ('[[group]]\nname = "q"\nmembers = ["101"]\nannounce_every_s = 10\n',
+     "group[1].announce_every_s: must be 0 (on arrival only) or between 15 and 600, got 10"),
+    ('[[group]]\nname = "q"\nmembers = ["101"]\nannounce_every_s = 601\n',
+     "group[1].announce_every_s: must be between 0 and 600, got 601"),
     ('[[menu]]\nname = "m"\nprompt = "builtin:welcome"\nchoices = ["1=ext:101", "1=hangup"]\n',
      "menu[0].choices[1]: key '1' is given twice"),
     ('[[menu]]\nname = "m"\nprompt = "builtin:welcome"\nchoices = ["x=ext:101"]\n',
@@ -93,3 +97,12 @@ def test_config_set_edits_choices_as_a_list() -> None:
         '[[fxs]]\nport = 1\nextension = "101"\n[[menu]]\nname = "main"\n'
         'prompt = "builtin:welcome"\nchoices = ["1=ext:101", "2=hangup"]\n')))
     assert config.menu[0].choices == ("1=ext:101", "2=hangup")
+
+
+def test_announce_every_s_takes_0_and_15_to_600() -> None:
+    for every in (0, 15, 600):
+        config = parse_config(BASE.replace('members = ["101", "102"]\n',
+                                           f'members = ["101", "102"]\nqueue = true\n'
+                                           f'announce_position = true\n'
+                                           f'announce_every_s = {every}\n'))
+        assert config.group[0].announce_every_s == every

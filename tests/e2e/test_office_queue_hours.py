@@ -1,7 +1,8 @@
 """A group's queue and office hours on the simulated board with sipp callers.
 
-Queue: with its one member busy, a second caller is answered and waits (music), and rings
-the member as soon as the member is free again. Office hours: a route's to/closed_to
+Queue: with its one member busy, a second caller is answered and waits (music), hears
+their place again after announce_every_s, and rings the member as soon as the member is
+free again. Office hours: a route's to/closed_to
 follow a [[schedule]] at the box's own clock, and MINIPBX_CLOCK_SHIFT_S moves that clock
 (the daemon's seam for this test) to the other side of the hours."""
 
@@ -30,7 +31,8 @@ def test_a_queued_caller_is_answered_and_rings_the_member_when_free(
     config = box_config(trunks=[trunk_to("provider", 5060)], fxs=PHONES,
                         inbound=[{"did": "5551000", "to": "group:sales"}])
     config += "\n" + table("group", {"name": "sales", "members": ["102"], "queue": True,
-                                     "announce_position": True, "max_wait_s": 60.0})
+                                     "announce_position": True, "announce_every_s": 15.0,
+                                     "max_wait_s": 60.0})
     box = daemon_factory(config)
     first = call(peers, box, "5551000", hold_ms=1500)
     box.wait_for("member 102 to ring", lambda: ringing(box) == {2}, timeout=15)
@@ -39,6 +41,10 @@ def test_a_queued_caller_is_answered_and_rings_the_member_when_free(
                  timeout=10)
     states = {c["state"] for c in box.call("status")["calls"]}
     assert "queued" in states, states
+    # Waiting 15 s, the caller hears their place again (the music stops for it).
+    box.wait_for("the position told again", lambda: "still queued for group sales,"
+                 " position 1" in box.log(), timeout=20)
+    assert "cannot play builtin:position" not in box.log()
     box.phone(2, "offhook")
     box.wait_for("200 OK at the first caller", lambda: first.received(200), timeout=10)
     assert first.wait(20) == 0, first.describe()  # the first caller hangs up
