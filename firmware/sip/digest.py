@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import re
 from collections.abc import Callable
@@ -62,7 +63,9 @@ class DigestAuth:
         self._secret = secret or os.urandom(32)
 
     def nonce(self, now: float) -> str:
-        stamp = f"{now:.3f}"
+        # Whole milliseconds, cut down, never rounded up: a stamp ahead of the clock made
+        # an answer within the same millisecond come "before" its nonce, hence stale.
+        stamp = f"{math.floor(now * 1000) / 1000:.3f}"
         mac = hmac.new(self._secret, stamp.encode(), hashlib.sha256).hexdigest()[:24]
         return f"{stamp}.{mac}"
 

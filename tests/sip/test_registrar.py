@@ -92,6 +92,17 @@ def test_stale_nonce_asks_again_without_a_failure() -> None:
     assert "stale=true" in challenge_of(late.headers, "WWW-Authenticate")
 
 
+def test_an_answer_in_the_same_millisecond_is_not_stale() -> None:
+    """The nonce's stamp is milliseconds: a clock of 6164.8626 s must not write "6164.863",
+    or an answer 0.2 ms later (a phone on the same host) would come before its own nonce
+    and be called stale (seen in the e2e tests)."""
+    reg = registrar()
+    first = reg.register(register(), SRC, "udp", 6164.8626)
+    auth = answer("REGISTER", "sip:box", challenge_of(first.headers, "WWW-Authenticate"),
+                  "110", "s3cret")
+    assert reg.register(register(auth=auth), SRC, "udp", 6164.8628).code == 200
+
+
 def test_expiry_min_expires_and_removal() -> None:
     reg = registrar()
     assert registered(reg, expires=30) == 423
